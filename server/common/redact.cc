@@ -1,0 +1,30 @@
+#include "server/common/redact.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace cloudlink {
+
+std::string RedactSecret(absl::string_view secret) {
+  if (secret.empty()) return "";
+  if (secret.size() < 12) return "****";
+  return absl::StrCat("****", secret.substr(secret.size() - 4));
+}
+
+std::string RedactUrlCredentials(absl::string_view url) {
+  size_t scheme_end = url.find("://");
+  size_t authority_start = scheme_end == absl::string_view::npos ? 0 : scheme_end + 3;
+  size_t authority_end = url.find_first_of("/?#", authority_start);
+  if (authority_end == absl::string_view::npos) authority_end = url.size();
+  absl::string_view authority =
+      url.substr(authority_start, authority_end - authority_start);
+  size_t at = authority.rfind('@');
+  if (at == absl::string_view::npos) return std::string(url);
+  absl::string_view userinfo = authority.substr(0, at);
+  size_t colon = userinfo.find(':');
+  absl::string_view user =
+      colon == absl::string_view::npos ? userinfo : userinfo.substr(0, colon);
+  return absl::StrCat(url.substr(0, authority_start), user, ":****",
+                      url.substr(authority_start + at));
+}
+
+}  // namespace cloudlink

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "server/common/error.h"
+#include "server/common/redact.h"
+#include "server/common/uuid.h"
+
+namespace cloudlink {
+namespace {
+
+TEST(ErrorTest, MessageStartsWithReason) {
+  absl::Status s = Error(absl::StatusCode::kPermissionDenied, "TOKEN_INVALID",
+                         "the cloud rejected the claim token");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "TOKEN_INVALID: the cloud rejected the claim token");
+  EXPECT_EQ(ReasonOf(s), "TOKEN_INVALID");
+}
+
+TEST(ErrorTest, ReasonOfPlainMessageIsEmpty) {
+  EXPECT_EQ(ReasonOf(absl::InternalError("no reason here")), "");
+  EXPECT_EQ(ReasonOf(absl::InternalError("lower: case")), "");
+  EXPECT_EQ(ReasonOf(absl::InternalError("NOCOLON")), "");
+}
+
+TEST(RedactTest, SecretShowsAtMostLastFour) {
+  EXPECT_EQ(RedactSecret(""), "");
+  EXPECT_EQ(RedactSecret("short"), "****");
+  EXPECT_EQ(RedactSecret("abcdefghijklmnop"), "****mnop");
+}
+
+TEST(RedactTest, UrlPasswordIsHidden) {
+  EXPECT_EQ(RedactUrlCredentials("http://bob:s3cret@proxy:3128"),
+            "http://bob:****@proxy:3128");
+  EXPECT_EQ(RedactUrlCredentials("socks5h://u:p@h:1080/x"),
+            "socks5h://u:****@h:1080/x");
+  EXPECT_EQ(RedactUrlCredentials("http://proxy:3128"), "http://proxy:3128");
+  EXPECT_EQ(RedactUrlCredentials("env"), "env");
+  // A user name alone is not a secret, but is marked so nothing is guessed.
+  EXPECT_EQ(RedactUrlCredentials("http://bob@proxy"), "http://bob:****@proxy");
+}
+
+TEST(UuidTest, NewIsV4LowercaseAndUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    std::string u = NewUuidV4();
+    ASSERT_TRUE(IsUuid(u)) << u;
+    EXPECT_EQ(u[14], '4');
+    EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+    EXPECT_EQ(u, LowercaseUuid(u));
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+}
+
+TEST(UuidTest, RejectsMalformed) {
+  EXPECT_FALSE(IsUuid(""));
+  EXPECT_FALSE(IsUuid("53aa76c2-8af5-448f-849a-b16872cc4ba"));
+  EXPECT_FALSE(IsUuid("53aa76c2x8af5-448f-849a-b16872cc4ba1"));
+  EXPECT_FALSE(IsUuid("53aa76c2-8af5-448f-849a-b16872cc4bag"));
+  EXPECT_TRUE(IsUuid("53AA76C2-8AF5-448F-849A-B16872CC4BA1"));
+}
+
+}  // namespace
+}  // namespace cloudlink
