@@ -1,0 +1,155 @@
+#include "tests/testing/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace cloudlink::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    SubprocessOptions options) {
+  if (options.argv.empty()) return absl::InvalidArgumentError("empty argv");
+  // Build everything the child needs before fork (no allocation after it).
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : options.env) env_map[k] = v;
+  for (const auto& k : options.unset_env) env_map.erase(k);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = options.argv;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int in_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
+  }
+  std::string out_path = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
+  std::string err_path = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out_fd < 0 || err_fd < 0) {
+    return absl::InternalError(absl::StrCat("open output: ", strerror(errno)));
+  }
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    setpgid(0, 0);
+    dup2(in_pipe[0], 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from the parent, so it holds before we kill
+  close(in_pipe[0]);
+  close(out_fd);
+  close(err_fd);
+  if (!options.stdin_text.empty()) {
+    // Best effort: a child that does not read its stdin must not block us.
+    fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+    ssize_t n = write(in_pipe[1], options.stdin_text.data(), options.stdin_text.size());
+    (void)n;
+  }
+  close(in_pipe[1]);
+  return std::unique_ptr<Subprocess>(new Subprocess(pid, std::move(options)));
+}
+
+Subprocess::~Subprocess() {
+  if (!reaped_) {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  } else {
+    kill(-pid_, SIGKILL);  // leftovers of the group, if any
+  }
+}
+
+void Subprocess::Signal(int sig) {
+  if (!reaped_) kill(pid_, sig);
+}
+
+bool Subprocess::Running() {
+  if (reaped_) return false;
+  int status;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    wait_status_ = status;
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (Running()) {
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("process ", pid_, " still running after ",
+                       absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return wait_status_;
+}
+
+std::string Subprocess::Stdout() const { return ReadAll(options_.stdout_path); }
+std::string Subprocess::Stderr() const { return ReadAll(options_.stderr_path); }
+
+absl::StatusOr<RunResult> Run(SubprocessOptions options,
+                              absl::Duration timeout) {
+  char tmpl[] = "/tmp/cl.run.XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) return absl::InternalError("mkdtemp failed");
+  std::string d(dir);
+  options.stdout_path = d + "/out";
+  options.stderr_path = d + "/err";
+  auto proc = Subprocess::Start(options);
+  if (!proc.ok()) return proc.status();
+  auto status = (*proc)->Wait(timeout);
+  RunResult result;
+  result.out = (*proc)->Stdout();
+  result.err = (*proc)->Stderr();
+  unlink(options.stdout_path.c_str());
+  unlink(options.stderr_path.c_str());
+  rmdir(d.c_str());
+  if (!status.ok()) return status.status();
+  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  return result;
+}
+
+}  // namespace cloudlink::testing

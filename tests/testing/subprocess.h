@@ -1,0 +1,71 @@
+#pragma once
+
+// A child process for integration tests: started with fork/exec in its own
+// process group, its stdout and stderr captured to files, and always killed
+// (the whole group) when the Subprocess is destroyed, so a failing test never
+// leaves processes behind.
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cloudlink::testing {
+
+struct SubprocessOptions {
+  std::vector<std::string> argv;  // argv[0] is the program path
+  // Variables added to (or, with an empty value and unset=true, removed
+  // from) the test's environment.
+  std::map<std::string, std::string> env;
+  std::vector<std::string> unset_env;
+  std::string stdout_path;  // "" → /dev/null
+  std::string stderr_path;  // "" → /dev/null
+  std::string stdin_text;   // written to the child's stdin, then closed
+};
+
+class Subprocess {
+ public:
+  // Starts the process. The returned object owns it.
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
+      SubprocessOptions options);
+  ~Subprocess();  // SIGKILLs the process group if still running, then reaps.
+
+  pid_t pid() const { return pid_; }
+
+  // Sends `sig` to the process (not the group).
+  void Signal(int sig);
+  // Waits up to `timeout` for the process to exit; returns its wait status
+  // (as from waitpid) or DEADLINE_EXCEEDED.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+  // True while the process has not been reaped.
+  bool Running();
+
+  // Contents of the captured stdout / stderr so far.
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  Subprocess(pid_t pid, SubprocessOptions options)
+      : pid_(pid), options_(std::move(options)) {}
+  pid_t pid_;
+  bool reaped_ = false;
+  int wait_status_ = 0;
+  SubprocessOptions options_;
+};
+
+// Runs a command to completion (bounded by `timeout`), returning exit code,
+// stdout and stderr.
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+absl::StatusOr<RunResult> Run(SubprocessOptions options,
+                              absl::Duration timeout);
+
+}  // namespace cloudlink::testing
