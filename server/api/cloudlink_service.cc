@@ -1,0 +1,106 @@
+#include "server/api/cloudlink_service.h"
+
+#include "absl/time/clock.h"
+#include "server/api/grpc_status.h"
+#include "server/api/state_proto.h"
+
+namespace cloudlink::api {
+namespace {
+
+template <typename Request>
+node::ClaimArgs ClaimArgsOf(const Request& request) {
+  node::ClaimArgs args;
+  args.token = request.token();
+  args.rooms.assign(request.rooms().begin(), request.rooms().end());
+  args.url = request.url();
+  args.proxy = request.proxy();
+  args.insecure = request.insecure();
+  return args;
+}
+
+constexpr absl::Duration kDefaultReloadWait = absl::Seconds(10);
+constexpr absl::Duration kMaxReloadWait = absl::Seconds(120);
+// How often a WatchState stream checks for cancellation and shutdown.
+constexpr absl::Duration kWatchPoll = absl::Milliseconds(250);
+
+}  // namespace
+
+grpc::Status CloudLinkService::Claim(grpc::ServerContext*,
+                                     const cloudlink::v1::ClaimRequest* request,
+                                     cloudlink::v1::ClaimResponse* response) {
+  absl::StatusOr<node::ClaimOutcome> outcome =
+      node_->Claim(ClaimArgsOf(*request));
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_claimed_id(outcome->claimed_id);
+  response->set_already_claimed(outcome->already_claimed);
+  ToProto(node_->GetState().first, response->mutable_state());
+  return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::Reclaim(
+    grpc::ServerContext*, const cloudlink::v1::ReclaimRequest* request,
+    cloudlink::v1::ReclaimResponse* response) {
+  absl::StatusOr<node::ReclaimOutcome> outcome =
+      node_->Reclaim(request->new_identity(), ClaimArgsOf(*request));
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_claimed_id(outcome->claimed_id);
+  response->set_machine_guid(outcome->machine_guid);
+  ToProto(node_->GetState().first, response->mutable_state());
+  return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::RegenerateToken(
+    grpc::ServerContext*, const cloudlink::v1::RegenerateTokenRequest* request,
+    cloudlink::v1::RegenerateTokenResponse* response) {
+  node::RegenerateArgs args;
+  args.space_id = request->space_id();
+  args.api_token = request->api_token();
+  args.url = request->url();
+  args.proxy = request->proxy();
+  args.update_claim_conf = request->update_claim_conf();
+  args.insecure = request->insecure();
+  absl::StatusOr<node::RegenerateOutcome> outcome = node_->RegenerateToken(args);
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_token(outcome->token);
+  response->set_claim_conf_updated(outcome->claim_conf_updated);
+  return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::GetState(grpc::ServerContext*,
+                                        const cloudlink::v1::GetStateRequest*,
+                                        cloudlink::v1::State* response) {
+  ToProto(node_->GetState().first, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::ReloadClaimingState(
+    grpc::ServerContext*,
+    const cloudlink::v1::ReloadClaimingStateRequest* request,
+    cloudlink::v1::State* response) {
+  absl::Duration wait = request->wait_seconds() == 0
+                            ? kDefaultReloadWait
+                            : absl::Seconds(request->wait_seconds());
+  wait = std::min(wait, kMaxReloadWait);
+  ToProto(node_->ReloadClaimingState(wait), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::WatchState(
+    grpc::ServerContext* context, const cloudlink::v1::WatchStateRequest*,
+    grpc::ServerWriter<cloudlink::v1::State>* writer) {
+  auto [state, version] = node_->GetState();
+  cloudlink::v1::State message;
+  ToProto(state, &message);
+  if (!writer->Write(message)) return grpc::Status::OK;
+  while (!context->IsCancelled() && !shutting_down_.load()) {
+    auto [next, next_version] =
+        node_->WaitForStateChange(version, absl::Now() + kWatchPoll);
+    if (next_version == version) continue;
+    version = next_version;
+    ToProto(next, &message);
+    if (!writer->Write(message)) break;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace cloudlink::api

@@ -1,0 +1,48 @@
+#pragma once
+
+// The CloudLink gRPC service: validates nothing and decides nothing itself,
+// it translates each RPC into a NodeController call and the result back.
+
+#include <atomic>
+
+#include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "server/node/node_controller.h"
+
+namespace cloudlink::api {
+
+class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
+ public:
+  // `node` must outlive the service.
+  explicit CloudLinkService(node::NodeController* node) : node_(node) {}
+
+  // Ends open WatchState streams (called before the server shuts down).
+  void Shutdown() { shutting_down_.store(true); }
+
+  grpc::Status Claim(grpc::ServerContext* context,
+                     const cloudlink::v1::ClaimRequest* request,
+                     cloudlink::v1::ClaimResponse* response) override;
+  grpc::Status Reclaim(grpc::ServerContext* context,
+                       const cloudlink::v1::ReclaimRequest* request,
+                       cloudlink::v1::ReclaimResponse* response) override;
+  grpc::Status RegenerateToken(
+      grpc::ServerContext* context,
+      const cloudlink::v1::RegenerateTokenRequest* request,
+      cloudlink::v1::RegenerateTokenResponse* response) override;
+  grpc::Status GetState(grpc::ServerContext* context,
+                        const cloudlink::v1::GetStateRequest* request,
+                        cloudlink::v1::State* response) override;
+  grpc::Status ReloadClaimingState(
+      grpc::ServerContext* context,
+      const cloudlink::v1::ReloadClaimingStateRequest* request,
+      cloudlink::v1::State* response) override;
+  grpc::Status WatchState(
+      grpc::ServerContext* context,
+      const cloudlink::v1::WatchStateRequest* request,
+      grpc::ServerWriter<cloudlink::v1::State>* writer) override;
+
+ private:
+  node::NodeController* const node_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace cloudlink::api

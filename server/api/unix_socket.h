@@ -1,0 +1,22 @@
+#pragma once
+
+// The API's Unix socket path (SPEC section 5): the parent directory exists
+// with mode 0750, a stale socket left by a dead daemon is replaced, and a
+// socket a live daemon still answers on is never taken over.
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace cloudlink::api {
+
+// Makes `path` ready to listen on. Creates the parent directory (0750) when
+// missing. Errors: SOCKET_IN_USE (another daemon accepts connections there),
+// SOCKET_PATH_INVALID (too long for sockaddr_un, relative, or an existing
+// non-socket file), SOCKET_DIR_FAILED (cannot create the directory).
+absl::Status PrepareSocketPath(const std::string& path);
+
+// Sets the socket's mode to 0660.
+absl::Status RestrictSocketMode(const std::string& path);
+
+}  // namespace cloudlink::api

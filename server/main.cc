@@ -1,0 +1,139 @@
+// cloudlinkd: runs the cloud link of this node and serves the CloudLink API
+// on a Unix socket. Flags: see Usage() below and README.md.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/api/api_server.h"
+#include "server/api/cloudlink_service.h"
+#include "server/common/log.h"
+#include "server/config/environment.h"
+#include "server/node/node_controller.h"
+#include "server/state/file_system.h"
+
+namespace {
+
+struct Flags {
+  std::string socket = "/run/cloudlink/cloudlink.sock";
+  std::string config_dir = "/etc/cloudlink";
+  std::string lib_dir = "/var/lib/cloudlink";
+  std::string cloud_ca;
+  std::string log_level = "info";
+};
+
+constexpr char kUsage[] =
+    "Usage: cloudlinkd [flags]\n"
+    "\n"
+    "Connects this node to its cloud and serves the CloudLink API.\n"
+    "\n"
+    "  --socket=PATH      API Unix socket (default /run/cloudlink/cloudlink.sock)\n"
+    "  --config-dir=DIR   holds claim.conf (default /etc/cloudlink)\n"
+    "  --lib-dir=DIR      holds registry/ and cloud.d/ (default /var/lib/cloudlink)\n"
+    "  --cloud-ca=FILE    extra CA certificates (PEM) trusted for the cloud\n"
+    "  --log-level=LEVEL  debug, info, warning or error (default info)\n"
+    "  --help             this text\n";
+
+// Parses "--name=value" and "--name value". Returns false (after printing
+// why) on an unknown flag or a missing value.
+bool ParseFlags(int argc, char** argv, Flags* flags) {
+  struct Known {
+    const char* name;
+    std::string* value;
+  } known[] = {{"--socket", &flags->socket},
+               {"--config-dir", &flags->config_dir},
+               {"--lib-dir", &flags->lib_dir},
+               {"--cloud-ca", &flags->cloud_ca},
+               {"--log-level", &flags->log_level}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      fputs(kUsage, stdout);
+      exit(0);
+    }
+    bool matched = false;
+    for (const Known& k : known) {
+      if (arg == k.name) {
+        if (i + 1 >= argc) {
+          fprintf(stderr, "cloudlinkd: %s needs a value\n%s", k.name, kUsage);
+          return false;
+        }
+        *k.value = argv[++i];
+        matched = true;
+      } else if (absl::StartsWith(arg, absl::StrCat(k.name, "="))) {
+        *k.value = arg.substr(strlen(k.name) + 1);
+        matched = true;
+      }
+      if (matched) break;
+    }
+    if (!matched) {
+      fprintf(stderr, "cloudlinkd: unknown flag '%s'\n%s", arg.c_str(), kUsage);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string HostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') {
+    return "localhost";
+  }
+  return name;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) return 2;
+  cloudlink::LogLevel level;
+  if (!cloudlink::ParseLogLevel(flags.log_level, &level)) {
+    fprintf(stderr, "cloudlinkd: --log-level must be debug, info, warning or error\n");
+    return 2;
+  }
+  cloudlink::SetLogLevel(level);
+
+  // Signals are taken by sigwait() below, not by handlers; block them before
+  // any thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  cloudlink::state::PosixFileSystem fs;
+  cloudlink::node::NodeOptions options;
+  options.config_dir = flags.config_dir;
+  options.lib_dir = flags.lib_dir;
+  options.cloud_ca = flags.cloud_ca;
+  options.env = cloudlink::config::ProcessEnvironment();
+  options.hostname = HostName();
+
+  cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", flags.config_dir,
+                                  ", lib ", flags.lib_dir));
+  cloudlink::node::NodeController node(options, &fs);
+  cloudlink::api::CloudLinkService service(&node);
+  auto server = cloudlink::api::ApiServer::Start(flags.socket, &service);
+  if (!server.ok()) {
+    cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
+    return 1;
+  }
+  node.Start();
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  cloudlink::LogInfo(absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
+  (*server)->Shutdown();
+  node.Stop();
+  cloudlink::LogInfo("cloudlinkd: stopped");
+  return 0;
+}

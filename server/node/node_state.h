@@ -1,0 +1,63 @@
+#pragma once
+
+// A snapshot of everything the node knows about its claim and link: what
+// GetState returns and `aclk-state` prints. A plain value, copied freely.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace cloudlink::node {
+
+// Values of NodeState::status (SPEC section 5).
+inline constexpr char kStatusAvailable[] = "available";  // not claimed
+inline constexpr char kStatusOffline[] = "offline";      // claimed, not connected
+inline constexpr char kStatusOnline[] = "online";
+inline constexpr char kStatusBanned[] = "banned";
+inline constexpr char kStatusIndirect[] = "indirect";
+
+struct PublishStats {
+  uint64_t published = 0;
+  uint64_t acked = 0;
+  uint64_t pending = 0;
+  uint64_t timed_out = 0;
+  uint64_t queued = 0;
+  uint64_t spooled = 0;
+  uint64_t bytes = 0;
+  uint64_t resent = 0;
+  uint64_t queued_bytes = 0;
+  uint64_t spool_bytes = 0;
+  uint64_t rejected = 0;
+  absl::Duration latency_p50 = absl::ZeroDuration();
+  absl::Duration latency_p99 = absl::ZeroDuration();
+};
+
+struct NodeState {
+  bool claimed = false;
+  std::string claimed_id;
+  std::string machine_guid;
+  std::string node_id;
+  std::string url;
+  std::vector<std::string> rooms;
+  std::string proxy;         // credentials redacted
+  std::string proxy_source;  // "claim.conf", "env", "rpc", "cloud.conf", "default"
+  bool insecure = false;
+  std::string status = kStatusAvailable;
+  std::string reason;
+  absl::Time since = absl::UnixEpoch();
+  bool online = false;
+  uint32_t mqtt_version = 0;
+  uint64_t reconnect_count = 0;
+  absl::Time last_connect = absl::InfinitePast();     // InfinitePast: never
+  absl::Time last_disconnect = absl::InfinitePast();  // InfinitePast: never
+  absl::Time next_attempt = absl::InfinitePast();     // InfinitePast: none due
+  absl::Duration last_backoff = absl::ZeroDuration();
+  PublishStats publish;
+  std::string claim_source;  // "claim.conf", "env", "rpc", ""
+  std::string config_error;
+  std::string hostname;
+};
+
+}  // namespace cloudlink::node
