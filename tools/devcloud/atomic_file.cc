@@ -34,7 +34,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return WriteFailed(path, "open");
-  fchmod(fd, mode);  // open() honours the umask; the mode is part of the contract
+  fchmod(fd,
+         mode);  // open() honours the umask; the mode is part of the contract
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = write(fd, content.data() + done, content.size() - done);
@@ -56,7 +57,8 @@ absl::Status WriteFileAtomically(const std::string& path,
     unlink(tmp.c_str());
     return WriteFailed(path, "rename");
   }
-  int dir_fd = open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir_fd =
+      open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd >= 0) {
     fsync(dir_fd);
     close(dir_fd);

@@ -56,8 +56,7 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid,
 
 // A certificate for `key` named `common_name`, valid from an hour ago (clock
 // skew) for ten years, with a random serial; not yet signed.
-absl::StatusOr<X509Ptr> NewCertificate(EVP_PKEY* key,
-                                       const char* common_name) {
+absl::StatusOr<X509Ptr> NewCertificate(EVP_PKEY* key, const char* common_name) {
   X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) {
     return GenerationFailed("X509_new");
@@ -72,10 +71,9 @@ absl::StatusOr<X509Ptr> NewCertificate(EVP_PKEY* key,
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), kValiditySeconds);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(
-                                 "cloudlink dev cloud"),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(
+      name, "O", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>("cloudlink dev cloud"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(
       name, "CN", MBSTRING_ASC,
       reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
@@ -136,30 +134,32 @@ absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir) {
   PkeyPtr server_key = NewRsaKey();
   if (!ca_key || !server_key) return GenerationFailed("RSA key generation");
 
-  ASSIGN_OR_RETURN(X509Ptr ca, NewCertificate(ca_key.get(), "cloudlink dev CA"));
+  ASSIGN_OR_RETURN(X509Ptr ca,
+                   NewCertificate(ca_key.get(), "cloudlink dev CA"));
   X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
   RETURN_IF_ERROR(AddExtension(ca.get(), ca.get(), NID_basic_constraints,
                                "critical,CA:TRUE"));
   RETURN_IF_ERROR(AddExtension(ca.get(), ca.get(), NID_key_usage,
                                "critical,keyCertSign,cRLSign"));
-  RETURN_IF_ERROR(AddExtension(ca.get(), ca.get(), NID_subject_key_identifier,
-                               "hash"));
+  RETURN_IF_ERROR(
+      AddExtension(ca.get(), ca.get(), NID_subject_key_identifier, "hash"));
   if (X509_sign(ca.get(), ca_key.get(), EVP_sha256()) <= 0) {
     return GenerationFailed("signing the CA");
   }
 
-  ASSIGN_OR_RETURN(X509Ptr server, NewCertificate(server_key.get(), "localhost"));
+  ASSIGN_OR_RETURN(X509Ptr server,
+                   NewCertificate(server_key.get(), "localhost"));
   X509_set_issuer_name(server.get(), X509_get_subject_name(ca.get()));
   RETURN_IF_ERROR(AddExtension(server.get(), ca.get(), NID_basic_constraints,
                                "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExtension(server.get(), ca.get(), NID_key_usage,
                                "critical,digitalSignature,keyEncipherment"));
-  RETURN_IF_ERROR(AddExtension(server.get(), ca.get(), NID_ext_key_usage,
-                               "serverAuth"));
+  RETURN_IF_ERROR(
+      AddExtension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth"));
   RETURN_IF_ERROR(AddExtension(server.get(), ca.get(), NID_subject_alt_name,
                                "DNS:localhost,IP:127.0.0.1"));
-  RETURN_IF_ERROR(AddExtension(server.get(), ca.get(),
-                               NID_subject_key_identifier, "hash"));
+  RETURN_IF_ERROR(
+      AddExtension(server.get(), ca.get(), NID_subject_key_identifier, "hash"));
   RETURN_IF_ERROR(AddExtension(server.get(), ca.get(),
                                NID_authority_key_identifier, "keyid:always"));
   if (X509_sign(server.get(), ca_key.get(), EVP_sha256()) <= 0) {

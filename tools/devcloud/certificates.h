@@ -12,8 +12,8 @@
 namespace cloudlink::devcloud {
 
 struct CertificateFiles {
-  std::string ca_cert;      // DIR/ca.pem (CA:TRUE), 0644
-  std::string ca_key;       // DIR/ca.key, 0600 (kept to re-issue the server cert)
+  std::string ca_cert;  // DIR/ca.pem (CA:TRUE), 0644
+  std::string ca_key;   // DIR/ca.key, 0600 (kept to re-issue the server cert)
   std::string server_cert;  // DIR/server.pem, SAN DNS:localhost, IP:127.0.0.1
   std::string server_key;   // DIR/server.key, 0600
   bool created = false;     // true when this call generated them

@@ -8,9 +8,8 @@ namespace cloudlink::devcloud {
 
 std::string RandomBytes(size_t length) {
   std::string out(length, '\0');
-  if (length > 0 &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
-                 static_cast<int>(length)) != 1) {
+  if (length > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
+                               static_cast<int>(length)) != 1) {
     std::abort();  // no CSPRNG, no safe secret
   }
   return out;

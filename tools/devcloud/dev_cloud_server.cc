@@ -1,0 +1,268 @@
+#include "tools/devcloud/dev_cloud_server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "httplib.h"
+#include "server/common/error.h"
+#include "server/common/log.h"
+#include "server/common/status_macros.h"
+#include "tools/devcloud/env_file.h"
+
+namespace cloudlink::devcloud {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr char kDevPrefix[] = "/_dev/";
+constexpr size_t kWorkerThreads = 32;
+constexpr size_t kMaxBodyBytes = 1 << 20;
+
+void Send(const HttpAnswer& answer, httplib::Response& res) {
+  res.status = answer.status;
+  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+  if (!answer.body.is_null()) {
+    res.set_content(answer.body.dump(), "application/json");
+  }
+}
+
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") || address == "::1" ||
+         absl::StartsWith(address, "::ffff:127.");
+}
+
+// `dir` created (0700) when missing, as an absolute path.
+absl::StatusOr<std::string> PrepareDir(const std::string& dir) {
+  if (dir.empty()) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+                 "--dir is required");
+  }
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+                 absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
+  }
+  char resolved[PATH_MAX];
+  if (realpath(dir.c_str(), resolved) == nullptr) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+                 absl::StrCat("cannot resolve ", dir, ": ", strerror(errno)));
+  }
+  return std::string(resolved);
+}
+
+// An exclusive lock on DIR/devcloud.lock, held for the process's lifetime
+// (the descriptor is returned), so two dev clouds never share one DIR.
+absl::StatusOr<int> LockDir(const std::string& dir) {
+  std::string path = dir + "/devcloud.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+                 absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return Error(absl::StatusCode::kFailedPrecondition, "DIR_IN_USE",
+                 absl::StrCat("another dev cloud is running in ", dir));
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
+    DevCloudOptions options) {
+  std::unique_ptr<DevCloudServer> server(new DevCloudServer());
+  ASSIGN_OR_RETURN(server->dir_, PrepareDir(options.dir));
+  ASSIGN_OR_RETURN(server->lock_fd_, LockDir(server->dir_));
+  server->host_ = options.host;
+  ASSIGN_OR_RETURN(server->certs_, EnsureCertificates(server->dir_));
+  LogInfo(absl::StrCat(server->certs_.created ? "generated" : "reusing",
+                       " certificates in ", server->dir_));
+  ASSIGN_OR_RETURN(server->spaces_,
+                   SpaceDirectory::Open(server->dir_ + "/devcloud.json"));
+  ASSIGN_OR_RETURN(server->nodes_,
+                   NodeRegistry::Open(server->dir_ + "/nodes.json"));
+  server->claims_ =
+      std::make_unique<ClaimApi>(server->spaces_.get(), server->nodes_.get());
+
+  server->http_ = std::make_unique<httplib::SSLServer>(
+      server->certs_.server_cert.c_str(), server->certs_.server_key.c_str());
+  if (!server->http_->is_valid()) {
+    return Error(absl::StatusCode::kInternal, "TLS_SETUP_FAILED",
+                 "cannot load the server certificate and key");
+  }
+  server->http_->new_task_queue = [] {
+    return new httplib::ThreadPool(kWorkerThreads);
+  };
+  server->http_->set_payload_max_length(kMaxBodyBytes);
+  server->InstallRoutes();
+  if (options.port == 0) {
+    server->port_ = server->http_->bind_to_any_port(options.host);
+  } else if (server->http_->bind_to_port(options.host, options.port)) {
+    server->port_ = options.port;
+  }
+  if (server->port_ <= 0) {
+    return Error(
+        absl::StatusCode::kUnavailable, "BIND_FAILED",
+        absl::StrCat("cannot listen on ", options.host, ":", options.port));
+  }
+  return server;
+}
+
+DevCloudServer::~DevCloudServer() {
+  http_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+bool DevCloudServer::ApplyFault(const httplib::Request& req,
+                                httplib::Response& res) {
+  if (absl::StartsWith(req.path, kDevPrefix)) return false;
+  requests_.Count(req.path);
+  std::optional<FaultRule> fault = faults_.Take(req.path);
+  if (!fault) return false;
+  LogInfo(absl::StrCat("fault: ", req.method, " ", req.path, " -> ",
+                       fault->answer.status));
+  if (fault->delay > absl::ZeroDuration()) absl::SleepFor(fault->delay);
+  Send(fault->answer, res);
+  return true;
+}
+
+bool DevCloudServer::AuthorizeDev(const httplib::Request& req,
+                                  httplib::Response& res) {
+  if (IsLoopback(req.remote_addr) &&
+      spaces_->IsAnyAdminToken(
+          BearerToken(req.get_header_value("Authorization")))) {
+    return true;
+  }
+  Send(ErrorAnswer(403, "forbidden", "ErrForbidden",
+                   "dev switches need a loopback client and an admin API "
+                   "token"),
+       res);
+  return false;
+}
+
+void DevCloudServer::InstallRoutes() {
+  httplib::SSLServer& http = *http_;
+  http.set_logger(
+      [](const httplib::Request& req, const httplib::Response& res) {
+        LogDebug(absl::StrCat(req.method, " ", req.path, " -> ", res.status));
+      });
+
+  // Faults apply inside the handlers, after the request body was read, so
+  // a faulted answer leaves a keep-alive connection usable.
+  auto faultable = [this](httplib::Server::Handler handler) {
+    return
+        [this, handler](const httplib::Request& req, httplib::Response& res) {
+          if (!ApplyFault(req, res)) handler(req, res);
+        };
+  };
+
+  http.Put(
+      R"(/api/v1/spaces/nodes/([^/]+))",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        Send(claims_->Claim(req.matches[1].str(), req.body), res);
+      }));
+  http.Post(
+      R"(/api/v1/spaces/([^/]+)/claim-token/regenerate)",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        HttpAnswer answer = claims_->RegenerateToken(
+            req.matches[1].str(), req.get_header_value("Authorization"));
+        // Keep devcloud.env current for scripts that read it later.
+        if (answer.status == 200) {
+          absl::Status written = WriteReadiness();
+          if (!written.ok()) LogWarning(written.message());
+        }
+        Send(answer, res);
+      }));
+  http.Get(
+      R"(/api/v1/spaces/([^/]+)/nodes)",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        Send(claims_->ListNodes(req.matches[1].str(),
+                                req.get_header_value("Authorization")),
+             res);
+      }));
+
+  http.Post("/_dev/faults", [this](const httplib::Request& req,
+                                   httplib::Response& res) {
+    if (!AuthorizeDev(req, res)) return;
+    absl::StatusOr<FaultRule> rule = ParseFaultRule(req.body);
+    if (!rule.ok()) {
+      Send(ErrorAnswer(400, "bad-request", "ErrBadRequest",
+                       rule.status().message()),
+           res);
+      return;
+    }
+    LogInfo(absl::StrCat("fault armed: ", rule->path_prefixes[0], " -> ",
+                         rule->answer.status, " x", rule->remaining));
+    faults_.Add(*std::move(rule));
+    res.status = 204;
+  });
+  http.Delete("/_dev/faults",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                if (!AuthorizeDev(req, res)) return;
+                faults_.Clear();
+                res.status = 204;
+              });
+  http.Get("/_dev/requests",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             if (!AuthorizeDev(req, res)) return;
+             std::map<std::string, int> counts =
+                 requests_.CountsWithPrefix(req.get_param_value("pathPrefix"));
+             int total = 0;
+             for (const auto& [path, count] : counts) total += count;
+             HttpAnswer answer;
+             answer.body = {{"total", total}, {"paths", counts}};
+             Send(answer, res);
+           });
+}
+
+absl::Status DevCloudServer::WriteReadiness() {
+  std::vector<Space> spaces = spaces_->Spaces();
+  EnvLines lines = {
+      {"CLOUD_URL", absl::StrCat("https://", host_, ":", port_)},
+      {"CLOUD_CA", certs_.ca_cert},
+  };
+  auto add_space = [&lines](const Space& space, absl::string_view suffix) {
+    lines.emplace_back(absl::StrCat("SPACE", suffix, "_ID"), space.id);
+    lines.emplace_back(absl::StrCat("CLAIM_TOKEN", suffix), space.claim_token);
+    lines.emplace_back(absl::StrCat("ROOMS", suffix),
+                       absl::StrJoin(space.rooms, ","));
+    lines.emplace_back(absl::StrCat("ADMIN_API_TOKEN", suffix),
+                       space.admin_api_token);
+  };
+  add_space(spaces[0], "");
+  if (spaces.size() > 1) add_space(spaces[1], "_B");
+  lines.emplace_back("CLOUD_PID", absl::StrCat(getpid()));
+  return WriteEnvFile(dir_ + "/devcloud.env", lines);
+}
+
+absl::Status DevCloudServer::Serve() {
+  if (stop_requested_) return absl::OkStatus();
+  RETURN_IF_ERROR(WriteReadiness());
+  LogInfo(absl::StrCat("dev cloud serving on https://", host_, ":", port_));
+  bool ok = http_->listen_after_bind();
+  unlink((dir_ + "/devcloud.env").c_str());
+  if (!ok && !stop_requested_) {
+    return Error(absl::StatusCode::kInternal, "SERVE_FAILED",
+                 "the HTTPS server stopped unexpectedly");
+  }
+  LogInfo("dev cloud stopped");
+  return absl::OkStatus();
+}
+
+void DevCloudServer::Stop() {
+  stop_requested_ = true;
+  http_->stop();
+}
+
+}  // namespace cloudlink::devcloud

@@ -1,0 +1,88 @@
+#pragma once
+
+// The dev cloud as one object: certificates, Spaces, nodes and fault
+// switches behind an HTTPS server (cpp-httplib) on a loopback address.
+//
+// Endpoints (SPEC sections 3, 4 and 6; tools/devcloud/README.md):
+//   PUT  /api/v1/spaces/nodes/{claim_id}                  claim
+//   POST /api/v1/spaces/{space_id}/claim-token/regenerate  Bearer admin token
+//   GET  /api/v1/spaces/{space_id}/nodes                  Bearer admin token
+//   POST/DELETE /_dev/faults, GET /_dev/requests?pathPrefix=
+//       loopback clients with the admin token of any Space only
+// Requests to the cloud's API routes (not /_dev/) are counted per path and
+// may be answered by an armed fault instead of the endpoint.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tools/devcloud/certificates.h"
+#include "tools/devcloud/claim_api.h"
+#include "tools/devcloud/fault_injector.h"
+#include "tools/devcloud/node_registry.h"
+#include "tools/devcloud/request_counter.h"
+#include "tools/devcloud/space_directory.h"
+
+namespace httplib {
+class SSLServer;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace cloudlink::devcloud {
+
+struct DevCloudOptions {
+  std::string dir;                 // state and certificates; created if missing
+  std::string host = "127.0.0.1";  // listen address
+  int port = 0;                    // 0: any free port
+};
+
+class DevCloudServer {
+ public:
+  // Prepares DIR (certificates, devcloud.json, nodes.json), locks it against
+  // a second dev cloud, and binds the listening socket. Errors:
+  // INVALID_ARGUMENT (BAD_DIR), FAILED_PRECONDITION (DIR_IN_USE),
+  // UNAVAILABLE (BIND_FAILED), and those of EnsureCertificates /
+  // SpaceDirectory::Open.
+  static absl::StatusOr<std::unique_ptr<DevCloudServer>> Create(
+      DevCloudOptions options);
+  ~DevCloudServer();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+
+  // Writes DIR/devcloud.env and serves until Stop(); then removes
+  // devcloud.env. Call once, from one thread.
+  absl::Status Serve();
+
+  // Makes Serve() return. Thread-safe; may be called before Serve().
+  void Stop();
+
+ private:
+  DevCloudServer() = default;
+  void InstallRoutes();
+  // Counts the request and answers it with an injected fault when one
+  // matches; true when it did.
+  bool ApplyFault(const httplib::Request& req, httplib::Response& res);
+  // True for loopback clients bearing the admin token of any Space;
+  // otherwise fills `res` with 403.
+  bool AuthorizeDev(const httplib::Request& req, httplib::Response& res);
+  absl::Status WriteReadiness();
+
+  std::string dir_;
+  int lock_fd_ = -1;  // flock on DIR/devcloud.lock
+  std::string host_;
+  int port_ = 0;
+  CertificateFiles certs_;
+  std::unique_ptr<SpaceDirectory> spaces_;
+  std::unique_ptr<NodeRegistry> nodes_;
+  std::unique_ptr<ClaimApi> claims_;
+  FaultInjector faults_;
+  RequestCounter requests_;
+  std::unique_ptr<httplib::SSLServer> http_;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace cloudlink::devcloud

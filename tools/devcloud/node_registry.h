@@ -1,0 +1,66 @@
+#pragma once
+
+// The nodes claimed into the dev cloud's Spaces, kept in DIR/nodes.json so a
+// restarted dev cloud still knows them (their login needs the public key).
+// A node is identified by its claim id; its machine GUID is unique too: a
+// claim with a known machine GUID moves the node and forgets the old claim id.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace cloudlink::devcloud {
+
+// "created" until the node first reports itself reachable; then "online" /
+// "offline" from its UpdateAgentConnection messages (and its will).
+enum class NodeState { kCreated, kOnline, kOffline };
+
+// "created", "online" or "offline".
+const char* NodeStateName(NodeState state);
+
+struct Node {
+  std::string claim_id;  // lowercase UUID
+  std::string hostname;
+  std::string machine_guid;  // lowercase UUID
+  std::string space_id;
+  std::vector<std::string> rooms;
+  std::string public_key_pem;
+  NodeState state = NodeState::kCreated;
+};
+
+// Thread-safe; every change of the claimed set is persisted atomically
+// (state changes are not: after a restart an online node counts as offline).
+class NodeRegistry {
+ public:
+  // Loads `path` (a missing file means no nodes). Errors: CONFIG_INVALID for
+  // an unreadable file, READ_FAILED.
+  static absl::StatusOr<std::unique_ptr<NodeRegistry>> Open(
+      const std::string& path);
+
+  // Stores `node`. ALREADY_EXISTS (ALREADY_CLAIMED) when its claim id is
+  // taken; otherwise any node with the same machine GUID is removed first
+  // (the node moved). WRITE_FAILED leaves the registry unchanged.
+  absl::Status Add(Node node);
+
+  std::optional<Node> Find(absl::string_view claim_id) const;
+  // The nodes of `space_id`, in claim order.
+  std::vector<Node> InSpace(absl::string_view space_id) const;
+  // Sets the state of `claim_id`; false when unknown.
+  bool SetState(absl::string_view claim_id, NodeState state);
+
+ private:
+  explicit NodeRegistry(std::string path) : path_(std::move(path)) {}
+  absl::Status PersistLocked(const std::vector<Node>& nodes) const;
+
+  const std::string path_;
+  mutable std::mutex mu_;
+  std::vector<Node> nodes_;  // guarded by mu_
+};
+
+}  // namespace cloudlink::devcloud

@@ -1,0 +1,23 @@
+#include "tools/devcloud/request_counter.h"
+
+#include "absl/strings/match.h"
+
+namespace cloudlink::devcloud {
+
+void RequestCounter::Count(absl::string_view path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++counts_[std::string(path)];
+}
+
+std::map<std::string, int> RequestCounter::CountsWithPrefix(
+    absl::string_view prefix) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int> out;
+  for (auto it = counts_.lower_bound(std::string(prefix));
+       it != counts_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    out.insert(*it);
+  }
+  return out;
+}
+
+}  // namespace cloudlink::devcloud
