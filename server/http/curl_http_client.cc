@@ -1,0 +1,195 @@
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/common/error.h"
+#include "server/http/http_client.h"
+
+namespace cloudlink::http {
+namespace {
+
+size_t AppendBody(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t ParseHeader(char* data, size_t size, size_t n, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  absl::string_view line(data, size * n);
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new response (after a proxy CONNECT or a 100 Continue) starts over.
+    response->headers.clear();
+    return size * n;
+  }
+  size_t colon = line.find(':');
+  if (colon != absl::string_view::npos) {
+    std::string name = absl::AsciiStrToLower(std::string(line.substr(0, colon)));
+    response->headers[name] =
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  }
+  return size * n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+std::string ProxyUrlForCurl(const config::ProxyConfig& proxy) {
+  // ToUrl() gives "" for direct, which tells curl to use no proxy and to
+  // ignore the environment.
+  return proxy.ToUrl();
+}
+
+absl::Status TransportError(CURLcode code, CURL* curl, const HttpRequest& request,
+                            const TransportOptions& options,
+                            const char* detail) {
+  const bool via_proxy = options.proxy.kind != config::ProxyKind::kDirect;
+  const std::string where = absl::StrCat(
+      request.method, " ", request.url,
+      via_proxy ? absl::StrCat(" via proxy ", options.proxy.Redacted())
+                : std::string(" (no proxy)"));
+  const std::string what = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  long connect_code = 0;
+  curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+  long proxy_error = 0;
+#if LIBCURL_VERSION_NUM >= 0x074900
+  curl_easy_getinfo(curl, CURLINFO_PROXY_ERROR, &proxy_error);
+#endif
+  if (via_proxy) {
+    if (connect_code == 407 ||
+#if LIBCURL_VERSION_NUM >= 0x074900
+        proxy_error == CURLPX_USER_REJECTED ||
+        proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
+        proxy_error == CURLPX_NO_AUTH ||
+        proxy_error == CURLPX_LONG_USER || proxy_error == CURLPX_LONG_PASSWD ||
+#endif
+        false) {
+      return Error(absl::StatusCode::kUnavailable, "PROXY_AUTH",
+                   absl::StrCat("the proxy rejected the credentials (", what,
+                                "); ", where,
+                                "; check the proxy user and password"));
+    }
+    if (code == CURLE_COULDNT_RESOLVE_PROXY ||
+        (connect_code != 0 && connect_code != 200) ||
+#if LIBCURL_VERSION_NUM >= 0x074900
+        code == CURLE_PROXY ||
+#endif
+        (code == CURLE_COULDNT_CONNECT && connect_code == 0 &&
+         proxy_error == 0)) {
+      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+                   absl::StrCat("proxy negotiation failed (", what, "); ", where));
+    }
+  }
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+#if LIBCURL_VERSION_NUM < 0x073e00
+    case CURLE_SSL_CACERT:
+#endif
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return Error(absl::StatusCode::kUnavailable, "TLS_VERIFY_FAILED",
+                   absl::StrCat("TLS certificate verification failed (", what,
+                                "); ", where,
+                                "; check the cloud URL and --cloud-ca, or set "
+                                "insecure only for a test cloud"));
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_USE_SSL_FAILED:
+      return Error(absl::StatusCode::kUnavailable, "TLS_FAILED",
+                   absl::StrCat("TLS handshake failed (", what, "); ", where));
+    default:
+      return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+                   absl::StrCat("connection failed (", what, "); ", where));
+  }
+}
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+absl::StatusOr<HttpResponse> CurlHttpClient::Send(
+    const HttpRequest& request, const TransportOptions& options) {
+  if (options.proxy.kind == config::ProxyKind::kEnv) {
+    return absl::InternalError("HttpClient::Send with an unresolved env proxy");
+  }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return absl::ResourceExhaustedError("curl_easy_init failed");
+  CURL* c = curl.get();
+  HttpResponse response;
+  char error[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options.total_timeout)));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ParseHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+
+  // Always set the proxy explicitly: "" means direct and keeps curl from
+  // reading http_proxy behind our back.
+  const std::string proxy_url = ProxyUrlForCurl(options.proxy);
+  curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
+  if (options.proxy.kind == config::ProxyKind::kHttp) {
+    curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);
+  }
+
+  if (options.insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+    }
+  }
+
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const auto& [name, value] : request.headers) {
+    std::string line = absl::StrCat(name, ": ", value);
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  // No "Expect: 100-continue" round trip.
+  headers.reset(curl_slist_append(headers.release(), "Expect:"));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+
+  if (request.method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+
+  CURLcode code = curl_easy_perform(c);
+  if (code != CURLE_OK) {
+    return TransportError(code, c, request, options, error);
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return response;
+}
+
+}  // namespace cloudlink::http
