@@ -122,6 +122,12 @@ absl::Status ValidateClaimUrl(absl::string_view url) {
     if (!ok) return UrlInvalid("the cloud URL's IPv6 address is malformed");
   } else {
     size_t colon = authority.find(':');
+    if (colon != absl::string_view::npos &&
+        authority.find(':', colon + 1) != absl::string_view::npos) {
+      return UrlInvalid(
+          "an IPv6 address in the cloud URL must be in brackets, like "
+          "https://[2001:db8::1]");
+    }
     if (colon != absl::string_view::npos) {
       host = authority.substr(0, colon);
       port_text = authority.substr(colon + 1);

@@ -14,8 +14,8 @@ namespace {
 constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr absl::string_view kIndent = "    ";
 
-// One physical line: its text without the line end, and whether it ended in
-// "\r\n".
+// One physical line: its text without the line end, whether a '\r' ended
+// it (before the '\n', or at the end of the file) and whether a '\n' did.
 struct RawLine {
   absl::string_view text;
   bool crlf = false;
@@ -38,7 +38,7 @@ std::vector<RawLine> SplitLines(absl::string_view text) {
     }
     if (absl::EndsWith(line.text, "\r")) {
       line.text.remove_suffix(1);
-      line.crlf = line.has_newline;
+      line.crlf = true;
     }
     lines.push_back(line);
   }
@@ -263,8 +263,11 @@ absl::StatusOr<std::string> SetIniValue(absl::string_view text,
     out += out_lines[i];
     if (lines[i].has_newline) {
       out += lines[i].crlf ? "\r\n" : "\n";
-    } else if (i + 1 < out_lines.size() || append_at_end) {
-      absl::StrAppend(&out, eol);  // the old last line had no line end
+    } else {
+      if (lines[i].crlf) out += '\r';  // a lone '\r' ending the file
+      if (i + 1 < out_lines.size() || append_at_end) {
+        absl::StrAppend(&out, eol);  // the old last line had no line end
+      }
     }
   }
   if (append_at_end) {
