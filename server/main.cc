@@ -16,6 +16,7 @@
 #include "server/api/cloudlink_service.h"
 #include "server/common/log.h"
 #include "server/config/environment.h"
+#include "server/http/http_client.h"
 #include "server/node/node_controller.h"
 #include "server/state/file_system.h"
 
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", flags.config_dir,
                                   ", lib ", flags.lib_dir));
-  cloudlink::node::NodeController node(options, &fs);
+  cloudlink::http::CurlHttpClient http;
+  cloudlink::node::NodeController node(options, &fs, &http);
   cloudlink::api::CloudLinkService service(&node);
   auto server = cloudlink::api::ApiServer::Start(flags.socket, &service);
   if (!server.ok()) {

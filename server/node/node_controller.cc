@@ -2,17 +2,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/claim/key_pair.h"
+#include "server/claim/token_regenerator.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/redact.h"
+#include "server/common/status_macros.h"
 #include "server/config/claim_sources.h"
+#include "server/config/env_proxy.h"
+#include "server/config/ini_file.h"
 #include "server/config/proxy.h"
 
 namespace cloudlink::node {
 namespace {
 
-// "claim.conf: <message>" lines for config_error, secrets never included
-// (the config part never puts them in messages).
+constexpr mode_t kClaimConfMode = 0640;
+
+// config_error text: claim.conf's problem, then the environment's.
 std::string ConfigErrorText(const config::ClaimSourcesResult& sources) {
   std::string text;
   if (!sources.claim_conf_error.ok()) {
@@ -31,26 +37,114 @@ std::string RedactedProxy(absl::string_view raw) {
   return proxy->Redacted();
 }
 
+config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
+  config::ClaimInputs inputs;
+  inputs.source = "rpc";
+  inputs.token = args.token;
+  inputs.rooms = args.rooms;
+  if (!args.url.empty()) inputs.url = config::CanonicalCloudUrl(args.url);
+  if (!args.proxy.empty()) inputs.proxy = args.proxy;
+  inputs.insecure = args.insecure;
+  return inputs;
+}
+
+// The transport for `url` under the raw proxy setting `proxy_setting`.
+absl::StatusOr<http::TransportOptions> TransportFor(
+    const std::string& proxy_setting, const std::string& url, bool insecure,
+    const NodeOptions& options) {
+  ASSIGN_OR_RETURN(config::ProxyConfig proxy, config::ParseProxy(proxy_setting));
+  ASSIGN_OR_RETURN(config::ProxyConfig resolved,
+                   config::ResolveProxy(proxy, options.env, url));
+  http::TransportOptions transport;
+  transport.proxy = resolved;
+  transport.insecure = insecure;
+  transport.ca_file = options.cloud_ca;
+  return transport;
+}
+
 }  // namespace
 
-NodeController::NodeController(NodeOptions options, state::FileSystem* fs)
-    : options_(std::move(options)), fs_(fs), state_dir_(options_.lib_dir, fs) {}
+NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
+                               http::HttpClient* http)
+    : options_(std::move(options)),
+      fs_(fs),
+      http_(http),
+      state_dir_(options_.lib_dir, fs),
+      claimer_(http, options_.claimer),
+      claim_backoff_(options_.claim_retry) {}
 
 NodeController::~NodeController() { Stop(); }
 
 void NodeController::Start() {
-  absl::MutexLock op(&op_mu_);
-  LoadLocked();
+  {
+    absl::MutexLock op(&op_mu_);
+    LoadLocked();
+  }
+  worker_ = std::thread([this] { WorkerLoop(); });
+  KickWorker();
 }
 
-void NodeController::Stop() {}
+void NodeController::Stop() {
+  {
+    absl::MutexLock lock(&worker_mu_);
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void NodeController::KickWorker() {
+  absl::MutexLock lock(&worker_mu_);
+  worker_kick_ = true;
+}
+
+void NodeController::WorkerLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&worker_mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(worker_mu_) {
+        return stopping_ || worker_kick_;
+      };
+      worker_mu_.AwaitWithDeadline(absl::Condition(&woken), next_claim_attempt_);
+      if (stopping_) return;
+      if (!worker_kick_ && absl::Now() < next_claim_attempt_) continue;
+      worker_kick_ = false;
+      next_claim_attempt_ = absl::InfiniteFuture();
+    }
+
+    absl::MutexLock op(&op_mu_);
+    {
+      absl::MutexLock lock(&worker_mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<std::optional<state::StoredClaim>> stored =
+        state_dir_.ReadClaim();
+    if (!stored.ok() || stored->has_value()) continue;  // claimed, or broken
+    if (!claim_error_.ok() && !claim::IsRetryable(claim_error_)) {
+      continue;  // waits for ReloadClaimingState or a Claim RPC
+    }
+    config::ClaimSourcesResult sources =
+        config::ResolveClaimInputs(options_.config_dir, options_.env);
+    if (!sources.inputs) continue;
+    LogInfo(absl::StrCat("CLAIM: claiming automatically with the token from ",
+                         sources.inputs->source));
+    absl::StatusOr<std::string> claimed = ClaimLocked(*sources.inputs);
+    if (claimed.ok() || !claim::IsRetryable(claimed.status())) continue;
+    const absl::Duration delay = claim_backoff_.Next();
+    {
+      absl::MutexLock lock(&worker_mu_);
+      next_claim_attempt_ = absl::Now() + delay;
+    }
+    LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
+                         absl::FormatDuration(delay)));
+    NodeState next = GetState().first;
+    next.next_attempt = absl::Now() + delay;
+    next.last_backoff = delay;
+    Publish(std::move(next));
+  }
+}
 
 void NodeController::LoadLocked() {
-  NodeState next;
-  {
-    absl::MutexLock lock(&mu_);
-    next = state_;
-  }
+  NodeState next = GetState().first;
   next.hostname = options_.hostname;
   next.claimed = false;
   next.claimed_id.clear();
@@ -59,6 +153,7 @@ void NodeController::LoadLocked() {
   next.proxy.clear();
   next.proxy_source.clear();
   next.insecure = false;
+  next.next_attempt = absl::InfinitePast();
   std::string reason;
 
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
@@ -73,7 +168,8 @@ void NodeController::LoadLocked() {
   config::ClaimSourcesResult sources =
       config::ResolveClaimInputs(options_.config_dir, options_.env);
   next.config_error = ConfigErrorText(sources);
-  if (!next.config_error.empty()) {
+  if (!next.config_error.empty() &&
+      next.config_error != GetState().first.config_error) {
     LogError(absl::StrCat("CLAIM: ", next.config_error));
   }
   next.claim_source = sources.inputs ? sources.inputs->source : "";
@@ -102,6 +198,12 @@ void NodeController::LoadLocked() {
     next.proxy = RedactedProxy(sources.inputs->proxy);
     next.proxy_source = sources.inputs->source;
   }
+  {
+    absl::MutexLock lock(&worker_mu_);
+    if (!next.claimed && next_claim_attempt_ != absl::InfiniteFuture()) {
+      next.next_attempt = next_claim_attempt_;
+    }
+  }
 
   if (next.claimed) {
     next.status = kStatusOffline;
@@ -111,12 +213,13 @@ void NodeController::LoadLocked() {
   } else {
     next.status = kStatusAvailable;
     if (reason.empty()) {
-      if (!next.config_error.empty()) {
+      if (!claim_error_.ok()) {
+        reason = std::string(claim_error_.message());
+      } else if (!next.config_error.empty()) {
         reason = next.config_error;
       } else if (sources.inputs) {
-        reason = absl::StrCat("NOT_CLAIMED: claim inputs found in ",
-                              sources.inputs->source,
-                              "; claiming is not available in this build yet");
+        reason = absl::StrCat("CLAIM_PENDING: claiming with the token from ",
+                              sources.inputs->source);
       } else {
         reason =
             "NOT_CLAIMED: the node is not claimed; create claim.conf, set "
@@ -126,6 +229,57 @@ void NodeController::LoadLocked() {
   }
   next.reason = reason;
   Publish(std::move(next));
+}
+
+absl::StatusOr<std::string> NodeController::ClaimLocked(
+    const config::ClaimInputs& inputs) {
+  auto fail = [this](absl::Status status) {
+    claim_error_ = status;
+    LoadLocked();
+    return status;
+  };
+  absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
+  if (!guid.ok()) return fail(guid.status());
+  absl::StatusOr<std::string> public_pem = claim::EnsureKeyPair(state_dir_, fs_);
+  if (!public_pem.ok()) return fail(public_pem.status());
+  absl::StatusOr<http::TransportOptions> transport =
+      TransportFor(inputs.proxy, inputs.url, inputs.insecure, options_);
+  if (!transport.ok()) return fail(transport.status());
+
+  claim::ClaimParams params;
+  params.url = config::CanonicalCloudUrl(inputs.url);
+  params.token = inputs.token;
+  params.rooms = inputs.rooms;
+  params.hostname = options_.hostname;
+  params.machine_guid = *guid;
+  params.public_key_pem = *public_pem;
+  params.transport = *transport;
+  absl::StatusOr<std::string> claimed_id = claimer_.Claim(params);
+  if (!claimed_id.ok()) return fail(claimed_id.status());
+
+  config::CloudConf conf;
+  conf.url = params.url;
+  conf.proxy = inputs.proxy;
+  conf.token = inputs.token;
+  conf.rooms = inputs.rooms;
+  conf.insecure = inputs.insecure;
+  conf.machine_guid = *guid;
+  conf.claimed_id = *claimed_id;
+  conf.hostname = options_.hostname;
+  absl::Status written = state_dir_.WriteClaim(conf);
+  if (!written.ok()) {
+    LogError(absl::StrCat("CLAIM: claimed as ", *claimed_id,
+                          " but could not store it: ", written.message()));
+    return fail(Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+                      absl::StrCat("the cloud accepted the claim but it could "
+                                   "not be stored (",
+                                   written.message(),
+                                   "); fix the lib directory and claim again")));
+  }
+  claim_error_ = absl::OkStatus();
+  claim_backoff_.Reset();
+  LoadLocked();
+  return *claimed_id;
 }
 
 void NodeController::Publish(NodeState next) {
@@ -167,26 +321,163 @@ std::pair<NodeState, uint64_t> NodeController::WaitForStateChange(
   return {state_, version_};
 }
 
-absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs&) {
-  return Error(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED",
-               "claiming is not available in this build yet");
+absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
+  const config::ClaimInputs inputs = InputsFromArgs(args);
+  RETURN_IF_ERROR(config::ValidateClaimInputs(inputs));
+  absl::MutexLock op(&op_mu_);
+  ASSIGN_OR_RETURN(std::optional<state::StoredClaim> stored,
+                   state_dir_.ReadClaim());
+  if (stored.has_value()) {
+    if (stored->has_cloud_conf && stored->cloud_conf.token == inputs.token &&
+        config::CanonicalCloudUrl(stored->cloud_conf.url) == inputs.url) {
+      LogInfo(absl::StrCat("CLAIM: already claimed as ", stored->claimed_id,
+                           " with this token and url"));
+      return ClaimOutcome{stored->claimed_id, /*already_claimed=*/true};
+    }
+    return Error(absl::StatusCode::kFailedPrecondition, "CLAIMED_ELSEWHERE",
+                 absl::StrCat("the node is already claimed as ",
+                              stored->claimed_id,
+                              " with another token or url; use Reclaim to "
+                              "move it"));
+  }
+  ASSIGN_OR_RETURN(std::string claimed_id, ClaimLocked(inputs));
+  return ClaimOutcome{claimed_id, /*already_claimed=*/false};
 }
 
-absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool, const ClaimArgs&) {
-  return Error(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED",
-               "reclaiming is not available in this build yet");
+absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
+                                                       const ClaimArgs& args) {
+  absl::MutexLock op(&op_mu_);
+  // Decide the inputs before touching anything: bad input loses nothing.
+  config::ClaimInputs inputs;
+  if (!args.token.empty()) {
+    inputs = InputsFromArgs(args);
+    RETURN_IF_ERROR(config::ValidateClaimInputs(inputs));
+  } else {
+    config::ClaimSourcesResult sources =
+        config::ResolveClaimInputs(options_.config_dir, options_.env);
+    if (!sources.inputs) {
+      std::string why = ConfigErrorText(sources);
+      return Error(absl::StatusCode::kFailedPrecondition, "NO_CLAIM_INPUTS",
+                   absl::StrCat("Reclaim without a token needs claim.conf or "
+                                "NETDATA_CLAIM_TOKEN",
+                                why.empty() ? "" : absl::StrCat(" (", why, ")"),
+                                "; pass --token or fix the configuration"));
+    }
+    inputs = *sources.inputs;
+  }
+
+  LogInfo(absl::StrCat("CLAIM: reclaiming",
+                       new_identity ? " with a new machine GUID" : "",
+                       "; removing ", state_dir_.CloudDir()));
+  RETURN_IF_ERROR(state_dir_.RemoveCloudDir());
+  if (new_identity) {
+    absl::StatusOr<std::string> guid = state_dir_.ReplaceMachineGuid();
+    if (!guid.ok()) {
+      LoadLocked();
+      return guid.status();
+    }
+  }
+  claim_error_ = absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string claimed_id, ClaimLocked(inputs));
+  return ReclaimOutcome{claimed_id, GetState().first.machine_guid};
 }
 
 absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
-    const RegenerateArgs&) {
-  return Error(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED",
-               "token regeneration is not available in this build yet");
+    const RegenerateArgs& args) {
+  absl::MutexLock op(&op_mu_);
+  // Defaults: the claim's url and proxy, else claim.conf's / the env's.
+  std::string url = args.url;
+  std::string proxy = args.proxy;
+  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+      state_dir_.ReadClaim();
+  config::ClaimSourcesResult sources =
+      config::ResolveClaimInputs(options_.config_dir, options_.env);
+  if (stored.ok() && stored->has_value() && (*stored)->has_cloud_conf) {
+    if (url.empty()) url = (*stored)->cloud_conf.url;
+    if (proxy.empty()) proxy = (*stored)->cloud_conf.proxy;
+  }
+  if (sources.inputs) {
+    if (url.empty()) url = sources.inputs->url;
+    if (proxy.empty()) proxy = sources.inputs->proxy;
+  }
+  if (url.empty()) url = config::kDefaultCloudUrl;
+  if (proxy.empty()) proxy = config::kDefaultProxy;
+  url = config::CanonicalCloudUrl(url);
+  RETURN_IF_ERROR(config::ValidateClaimUrl(url));
+  RETURN_IF_ERROR(config::ValidateClaimProxy(proxy));
+
+  ASSIGN_OR_RETURN(http::TransportOptions transport,
+                   TransportFor(proxy, url, args.insecure, options_));
+  claim::RegenerateParams params;
+  params.url = url;
+  params.space_id = args.space_id;
+  params.api_token = args.api_token;
+  params.transport = transport;
+  ASSIGN_OR_RETURN(std::string token, claim::RegenerateClaimToken(http_, params));
+
+  RegenerateOutcome outcome;
+  outcome.token = token;
+  if (args.update_claim_conf) {
+    const std::string path = options_.config_dir + "/claim.conf";
+    absl::StatusOr<std::string> text = fs_->ReadFile(path);
+    if (!text.ok() && !absl::IsNotFound(text.status())) {
+      return Error(absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+                   absl::StrCat("the new token was issued (the old one no "
+                                "longer works) but ", path, " cannot be read (",
+                                text.status().message(),
+                                "); put the token from this answer in it"));
+    }
+    absl::StatusOr<std::string> updated = config::SetIniValue(
+        text.ok() ? *text : "", path, "global", "token", token);
+    absl::Status written =
+        updated.ok() ? fs_->MakeDirs(options_.config_dir, 0755) : updated.status();
+    if (written.ok()) written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
+    if (!written.ok()) {
+      // The caller must still learn the new token: the old one is gone.
+      LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
+                            written.message()));
+      return Error(absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+                   absl::StrCat("the new token was issued (the old one no "
+                                "longer works) but ", path,
+                                " could not be updated (", written.message(),
+                                "); call again without update_claim_conf to "
+                                "get a token and write it yourself"));
+    }
+    outcome.claim_conf_updated = true;
+    LogInfo(absl::StrCat("CLAIM: wrote the new token into ", path));
+    LoadLocked();
+  }
+  return outcome;
 }
 
-NodeState NodeController::ReloadClaimingState(absl::Duration) {
-  absl::MutexLock op(&op_mu_);
-  LoadLocked();
-  return GetState().first;
+NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
+  const absl::Time deadline = absl::Now() + wait;
+  uint64_t version;
+  {
+    absl::MutexLock op(&op_mu_);
+    LogInfo("CLAIM: reloading claiming state");
+    claim_error_ = absl::OkStatus();
+    claim_backoff_.Reset();
+    {
+      absl::MutexLock lock(&worker_mu_);
+      next_claim_attempt_ = absl::InfiniteFuture();
+    }
+    LoadLocked();
+    version = GetState().second;
+  }
+  KickWorker();
+  // Wait for the outcome: claimed (later: online), or a claim failure.
+  while (true) {
+    auto [state, v] = WaitForStateChange(version, deadline);
+    version = v;
+    const bool settled =
+        state.online || (state.claimed && state.status != kStatusOffline) ||
+        (!state.claimed && state.claim_source.empty()) ||
+        (!state.claimed && state.reason.rfind("CLAIM_PENDING", 0) != 0) ||
+        (state.claimed && state.status == kStatusOffline && false);
+    if (settled || absl::Now() >= deadline) return state;
+    if (state.claimed) return state;  // no link yet: claimed is the outcome
+  }
 }
 
 }  // namespace cloudlink::node

@@ -9,7 +9,9 @@
 // to finish, so no caller ever sees or causes a torn state.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -17,7 +19,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/claim/claimer.h"
+#include "server/common/backoff.h"
+#include "server/config/claim_inputs.h"
 #include "server/config/environment.h"
+#include "server/http/http_client.h"
 #include "server/node/node_state.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
@@ -30,6 +36,10 @@ struct NodeOptions {
   std::string cloud_ca;    // PEM file of extra trusted CAs for the cloud; "" none
   config::Environment env;  // NETDATA_CLAIM_*, http_proxy, ...
   std::string hostname;     // sent to the cloud
+  // Pauses between the claimer's attempts (tests shorten them).
+  claim::Claimer::Options claimer;
+  // Backoff between automatic claim rounds after retryable failures.
+  BackoffParams claim_retry = {2, absl::Seconds(10), absl::Minutes(10)};
 };
 
 // Claim values given by an RPC. Empty fields take the defaults of SPEC 3.
@@ -67,15 +77,19 @@ struct RegenerateOutcome {
 
 class NodeController {
  public:
-  // `fs` must outlive the controller.
-  NodeController(NodeOptions options, state::FileSystem* fs);
+  // `fs` and `http` must outlive the controller.
+  NodeController(NodeOptions options, state::FileSystem* fs,
+                 http::HttpClient* http);
   ~NodeController();
   NodeController(const NodeController&) = delete;
   NodeController& operator=(const NodeController&) = delete;
 
   // Loads the machine GUID (creating it when missing), the stored claim and
-  // the claim inputs. Bad or missing input never fails the start: it shows
-  // in the state's reason and config_error.
+  // the claim inputs, and starts the background worker, which claims
+  // automatically when the node is unclaimed and claim.conf or the
+  // environment supply a token (retrying retryable failures with backoff).
+  // Bad or missing input never fails the start: it shows in the state's
+  // reason and config_error.
   void Start();
 
   // Stops background work (claim retries, the link). Idempotent.
@@ -89,9 +103,21 @@ class NodeController {
   std::pair<NodeState, uint64_t> WaitForStateChange(uint64_t seen_version,
                                                     absl::Time deadline) const;
 
+  // Claims with `args` (see the Claim RPC): INVALID_ARGUMENT naming the
+  // field for bad input; OK with already_claimed when claimed with the same
+  // token and url; FAILED_PRECONDITION CLAIMED_ELSEWHERE when claimed with
+  // other values; otherwise the claimer's errors.
   absl::StatusOr<ClaimOutcome> Claim(const ClaimArgs& args);
+
+  // Validates the inputs first (nothing is removed for bad input), then
+  // removes cloud.d/ (and the machine GUID when `new_identity`) and claims
+  // with `args`, or with claim.conf / the environment when args.token is
+  // empty (FAILED_PRECONDITION NO_CLAIM_INPUTS when neither has a token).
   absl::StatusOr<ReclaimOutcome> Reclaim(bool new_identity,
                                          const ClaimArgs& args);
+
+  // Regenerates the Space's claim token; with update_claim_conf rewrites
+  // the token in claim.conf, keeping its other lines.
   absl::StatusOr<RegenerateOutcome> RegenerateToken(const RegenerateArgs& args);
 
   // Re-reads claim.conf and the environment, claims when unclaimed, clears a
@@ -101,15 +127,37 @@ class NodeController {
  private:
   // Re-reads identity, stored claim and claim inputs into the state.
   void LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Claims with `inputs` (validated) and commits the result; records a
+  // failure in the state.
+  absl::StatusOr<std::string> ClaimLocked(const config::ClaimInputs& inputs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // The worker: automatic claims and their retries.
+  void WorkerLoop();
+  // Asks the worker to look at the state again now.
+  void KickWorker();
   // Replaces the state with `next`, bumping the version when it changed.
   void Publish(NodeState next);
 
   const NodeOptions options_;
   state::FileSystem* const fs_;
+  http::HttpClient* const http_;
   state::StateDir state_dir_;
+  claim::Claimer claimer_;
 
   // Serializes mutating operations (held for their whole duration).
   absl::Mutex op_mu_;
+  // The last claim failure; shown as the reason while unclaimed, cleared by
+  // a successful claim and by ReloadClaimingState.
+  absl::Status claim_error_ ABSL_GUARDED_BY(op_mu_);
+  Backoff claim_backoff_ ABSL_GUARDED_BY(op_mu_);
+
+  // Worker control.
+  absl::Mutex worker_mu_;
+  bool worker_kick_ ABSL_GUARDED_BY(worker_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(worker_mu_) = false;
+  absl::Time next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
+      absl::InfiniteFuture();
+  std::thread worker_;
 
   mutable absl::Mutex mu_;
   NodeState state_ ABSL_GUARDED_BY(mu_);
