@@ -36,6 +36,19 @@ size_t VbiSize(uint32_t value) {
   return 4;
 }
 
+// Writes `value` (at most kMaxVbi) as a Variable Byte Integer at `at`;
+// returns the number of bytes written (1..4).
+size_t PutVbi(uint32_t value, char* at) {
+  size_t n = 0;
+  do {
+    uint8_t digit = value & 0x7F;
+    value >>= 7;
+    if (value != 0) digit |= 0x80;
+    at[n++] = static_cast<char>(digit);
+  } while (value != 0 && n < 4);
+  return n;
+}
+
 // ---------------------------------------------------------------------------
 // Encoding: every packet body is written by one template run twice, first
 // with a SizeCounter to learn the Remaining Length (and whether any field is
@@ -84,14 +97,7 @@ class Appender {
   }
   void Vbi(uint32_t value) {
     char bytes[4];
-    size_t n = 0;
-    do {
-      uint8_t digit = value & 0x7F;
-      value >>= 7;
-      if (value != 0) digit |= 0x80;
-      bytes[n++] = static_cast<char>(digit);
-    } while (value != 0 && n < 4);
-    out_->append(bytes, n);
+    out_->append(bytes, PutVbi(value, bytes));
   }
   void Field(absl::string_view bytes) {
     U16(static_cast<uint16_t>(bytes.size()));
@@ -302,20 +308,48 @@ absl::Status ValidatePublish(const MqttPublishView& p) {
   return absl::OkStatus();
 }
 
-template <typename Sink>
-void WritePublishBody(const MqttPublishView& p, uint32_t properties_length,
-                      Sink& s) {
-  s.Field(p.topic);
-  if (p.qos > 0) s.U16(p.packet_id);
-  s.Vbi(properties_length);
-  WritePublishProperties(p.topic_alias, p.properties, s);
-  s.Raw(p.payload);
-}
-
 uint8_t PublishFirstByte(const MqttPublishView& p) {
   return FirstByte(MqttPacketType::kPublish,
                    static_cast<uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) |
                                         (p.retain ? 0x01 : 0)));
+}
+
+// The sizes of a PUBLISH, worked out once: EncodePublish writes it with a
+// single reserve.
+struct PublishLayout {
+  uint32_t properties_length = 0;
+  uint32_t remaining_length = 0;
+  size_t total_size = 0;
+};
+
+absl::Status LayOutPublish(const MqttPublishView& p, PublishLayout* layout) {
+  RETURN_IF_ERROR(ValidatePublish(p));
+  if (p.topic.size() > kMaxFieldLength) {
+    return Malformed("PUBLISH Topic Name is longer than 65535 bytes");
+  }
+  uint64_t properties_length = p.topic_alias ? 3 : 0;
+  if (p.properties != nullptr) {
+    SizeCounter counter;
+    WritePublishProperties(p.topic_alias, p.properties, counter);
+    if (counter.field_too_long()) {
+      return Malformed("a PUBLISH property is longer than 65535 bytes");
+    }
+    properties_length = counter.size();
+  }
+  const uint64_t remaining =
+      2 + uint64_t{p.topic.size()} + (p.qos > 0 ? 2 : 0) +
+      VbiSize(static_cast<uint32_t>(
+          properties_length > kMaxVbi ? kMaxVbi : properties_length)) +
+      properties_length + p.payload.size();
+  if (properties_length > kMaxVbi || remaining > kMaxVbi) {
+    return TooLarge(absl::StrCat("PUBLISH of ", remaining,
+                                 " bytes exceeds the MQTT limit of ", kMaxVbi,
+                                 " bytes"));
+  }
+  layout->properties_length = static_cast<uint32_t>(properties_length);
+  layout->remaining_length = static_cast<uint32_t>(remaining);
+  layout->total_size = 1 + VbiSize(layout->remaining_length) + remaining;
+  return absl::OkStatus();
 }
 
 MqttPublishView ViewOf(const MqttPublish& publish) {
@@ -387,7 +421,7 @@ class Reader {
 
   // Binary Data: two-byte length, then the bytes.
   absl::Status Binary(const char* field, absl::string_view* value) {
-    uint16_t length;
+    uint16_t length = 0;
     RETURN_IF_ERROR(U16(field, &length));
     if (data_.size() < length) return Truncated(field);
     *value = data_.substr(0, length);
@@ -583,7 +617,7 @@ struct PropertyValue {
 template <typename Assign>
 absl::Status ReadProperties(Reader& r, uint16_t context, const char* where,
                             const Assign& assign) {
-  uint32_t length;
+  uint32_t length = 0;
   RETURN_IF_ERROR(r.Vbi("Property Length", &length));
   if (length > r.remaining()) {
     return Malformed(absl::StrCat("Property Length ", length, " of ", where,
@@ -594,7 +628,7 @@ absl::Status ReadProperties(Reader& r, uint16_t context, const char* where,
   RETURN_IF_ERROR(r.Take("properties", length, &props));
   uint64_t seen = 0;
   while (!props.empty()) {
-    uint32_t wide_id;
+    uint32_t wide_id = 0;
     RETURN_IF_ERROR(props.Vbi("Property Identifier", &wide_id));
     const PropertyInfo& info =
         InfoFor(wide_id > kMaxPropertyId ? 0 : static_cast<uint8_t>(wide_id));
@@ -617,13 +651,13 @@ absl::Status ReadProperties(Reader& r, uint16_t context, const char* where,
     value.id = static_cast<uint8_t>(wide_id);
     switch (info.type) {
       case PropertyType::kByte: {
-        uint8_t v;
+        uint8_t v = 0;
         RETURN_IF_ERROR(props.Byte(info.name, &v));
         value.number = v;
         break;
       }
       case PropertyType::kU16: {
-        uint16_t v;
+        uint16_t v = 0;
         RETURN_IF_ERROR(props.U16(info.name, &v));
         value.number = v;
         break;
@@ -670,13 +704,13 @@ absl::Status DecodeConnect(Reader& r, MqttConnect* c) {
   if (protocol_name != "MQTT") {
     return ProtocolError("CONNECT Protocol Name is not \"MQTT\"");
   }
-  uint8_t version;
+  uint8_t version = 0;
   RETURN_IF_ERROR(r.Byte("Protocol Version", &version));
   if (version != 5) {
     return ProtocolError(
         absl::StrCat("CONNECT Protocol Version ", version, " is not 5"));
   }
-  uint8_t flags;
+  uint8_t flags = 0;
   RETURN_IF_ERROR(r.Byte("Connect Flags", &flags));
   if ((flags & 0x01) != 0) {
     return Malformed("CONNECT reserved flag bit 0 is set");
@@ -776,7 +810,7 @@ absl::Status DecodeConnect(Reader& r, MqttConnect* c) {
 
 absl::Status DecodeConnack(Reader& r, MqttConnack* c) {
   namespace id = mqtt_property;
-  uint8_t flags;
+  uint8_t flags = 0;
   RETURN_IF_ERROR(r.Byte("Connect Acknowledge Flags", &flags));
   if ((flags & 0xFE) != 0) {
     return Malformed("CONNACK reserved acknowledge flag bits are set");
@@ -951,7 +985,7 @@ absl::Status DecodeSubscribe(Reader& r, MqttSubscribe* s) {
     RETURN_IF_ERROR(r.Utf8("Topic Filter", &filter));
     if (filter.empty()) return ProtocolError("SUBSCRIBE Topic Filter is empty");
     sub.topic_filter = Str(filter);
-    uint8_t options;
+    uint8_t options = 0;
     RETURN_IF_ERROR(r.Byte("Subscription Options", &options));
     if ((options & 0xC0) != 0) {
       return Malformed("SUBSCRIBE reserved Subscription Options bits are set");
@@ -1156,12 +1190,38 @@ absl::Status EncodeConnack(const MqttConnack& c, std::string* out) {
 }
 
 absl::Status EncodePublish(const MqttPublishView& p, std::string* out) {
-  RETURN_IF_ERROR(ValidatePublish(p));
-  const uint32_t properties_length = Measure(
-      [&](auto& s) { WritePublishProperties(p.topic_alias, p.properties, s); });
-  return AppendPacket(
-      PublishFirstByte(p), "PUBLISH",
-      [&](auto& s) { WritePublishBody(p, properties_length, s); }, out);
+  PublishLayout layout;
+  RETURN_IF_ERROR(LayOutPublish(p, &layout));
+  out->reserve(out->size() + layout.total_size);
+  // Fixed header and the topic's length prefix.
+  char head[1 + 4 + 2];
+  size_t n = 0;
+  head[n++] = static_cast<char>(PublishFirstByte(p));
+  n += PutVbi(layout.remaining_length, head + n);
+  head[n++] = static_cast<char>(p.topic.size() >> 8);
+  head[n++] = static_cast<char>(p.topic.size());
+  out->append(head, n);
+  out->append(p.topic.data(), p.topic.size());
+  // Packet id, Property Length and, in the common case, the only property.
+  char middle[2 + 4 + 3];
+  n = 0;
+  if (p.qos > 0) {
+    middle[n++] = static_cast<char>(p.packet_id >> 8);
+    middle[n++] = static_cast<char>(p.packet_id);
+  }
+  n += PutVbi(layout.properties_length, middle + n);
+  if (p.properties == nullptr && p.topic_alias) {
+    middle[n++] = static_cast<char>(mqtt_property::kTopicAlias);
+    middle[n++] = static_cast<char>(*p.topic_alias >> 8);
+    middle[n++] = static_cast<char>(*p.topic_alias);
+  }
+  out->append(middle, n);
+  if (p.properties != nullptr) {
+    Appender appender(out);
+    WritePublishProperties(p.topic_alias, p.properties, appender);
+  }
+  out->append(p.payload.data(), p.payload.size());
+  return absl::OkStatus();
 }
 
 absl::Status EncodePublish(const MqttPublish& publish, std::string* out) {
@@ -1169,20 +1229,9 @@ absl::Status EncodePublish(const MqttPublish& publish, std::string* out) {
 }
 
 absl::StatusOr<size_t> EncodedPublishSize(const MqttPublishView& p) {
-  RETURN_IF_ERROR(ValidatePublish(p));
-  const uint32_t properties_length = Measure(
-      [&](auto& s) { WritePublishProperties(p.topic_alias, p.properties, s); });
-  SizeCounter body;
-  WritePublishBody(p, properties_length, body);
-  if (body.field_too_long()) {
-    return Malformed("a PUBLISH field is longer than 65535 bytes");
-  }
-  if (body.vbi_too_large() || body.size() > kMaxVbi) {
-    return TooLarge(absl::StrCat("PUBLISH of ", body.size(),
-                                 " bytes exceeds the MQTT limit of ", kMaxVbi,
-                                 " bytes"));
-  }
-  return 1 + VbiSize(static_cast<uint32_t>(body.size())) + body.size();
+  PublishLayout layout;
+  RETURN_IF_ERROR(LayOutPublish(p, &layout));
+  return layout.total_size;
 }
 
 absl::Status EncodePuback(const MqttPuback& p, std::string* out) {
