@@ -102,6 +102,17 @@ class FakeCloudLink final : public cloudlink::v1::CloudLink::Service {
     return grpc::Status::OK;
   }
 
+  // Never answers: returns once the client's deadline cancels the call
+  // (bounded).
+  grpc::Status RegenerateToken(
+      grpc::ServerContext* context,
+      const cloudlink::v1::RegenerateTokenRequest*,
+      cloudlink::v1::RegenerateTokenResponse*) override {
+    testing::WaitFor([context] { return context->IsCancelled(); },
+                     absl::Seconds(20));
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
+
   grpc::Status WatchState(
       grpc::ServerContext*, const cloudlink::v1::WatchStateRequest*,
       grpc::ServerWriter<cloudlink::v1::State>* writer) override {
@@ -346,6 +357,17 @@ TEST_F(CloudlinkctlTest, BadFlagNextToATokenDoesNotShowTheToken) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("BAD_FLAG_VALUE: --insecure"));
   EXPECT_THAT(r.out + r.err, Not(HasSubstr(kGoodToken)));
+}
+
+TEST_F(CloudlinkctlTest, TimeoutIsAnRpcErrorWithoutTheApiToken) {
+  const std::string api_token = "admin-api-token-YWRtaW4tc2VjcmV0LTQy";
+  const testing::RunResult r =
+      Ctl({"regenerate-token", "--space-id", "s1", "--api-token", api_token,
+           "--timeout", "0.3", "--socket", socket_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_THAT(r.err, HasSubstr("see --timeout"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr(api_token)));
 }
 
 TEST_F(CloudlinkctlTest, HelpAndVersion) {
