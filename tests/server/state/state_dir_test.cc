@@ -1,0 +1,506 @@
+#include "server/state/state_dir.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/common/error.h"
+#include "server/common/uuid.h"
+#include "server/config/cloud_conf.h"
+#include "server/state/file_system.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::state {
+namespace {
+
+using ::cloudlink::testing::FileExists;
+using ::cloudlink::testing::FileMode;
+using ::cloudlink::testing::ReadFileOrEmpty;
+using ::cloudlink::testing::TempDir;
+using ::cloudlink::testing::WriteFile;
+using ::testing::HasSubstr;
+
+constexpr char kOldId[] = "11111111-2222-4333-8444-555555555555";
+constexpr char kNewId[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+constexpr char kGuid[] = "0b2a1c1e-1d2e-4f00-8a6b-2d1c9e8f7a6b";
+
+// Sets the process umask for the lifetime of the object.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(umask(mask)) {}
+  ~ScopedUmask() { umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+bool IsLowercaseUuidV4(const std::string& text) {
+  if (!IsUuid(text) || text != LowercaseUuid(text)) return false;
+  return text[14] == '4' &&
+         std::string("89ab").find(text[19]) != std::string::npos;
+}
+
+config::CloudConf MakeConf(const std::string& claimed_id,
+                           const std::string& token,
+                           std::vector<std::string> rooms) {
+  config::CloudConf conf;
+  conf.url = "https://cloud.example";
+  conf.proxy = "env";
+  conf.token = token;
+  conf.rooms = std::move(rooms);
+  conf.insecure = false;
+  conf.machine_guid = kGuid;
+  conf.claimed_id = claimed_id;
+  conf.hostname = "node1";
+  return conf;
+}
+
+class StateDirTest : public ::testing::Test {
+ protected:
+  std::string Lib() const { return tmp_.Join("lib"); }
+  StateDir NewStateDir() { return StateDir(Lib(), &fs_); }
+  void WriteCloudDirFile(const std::string& name, const std::string& content) {
+    ASSERT_TRUE(fs_.MakeDirs(Lib() + "/cloud.d", 0700).ok());
+    ASSERT_TRUE(WriteFile(Lib() + "/cloud.d/" + name, content).ok());
+  }
+
+  TempDir tmp_;
+  PosixFileSystem fs_;
+};
+
+// --- machine GUID ---
+
+TEST_F(StateDirTest, CreatesLowercaseUuidV4GuidWithMode0644) {
+  ScopedUmask mask(077);  // the mode must not depend on the umask
+  StateDir dir = NewStateDir();
+  absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+  ASSERT_TRUE(guid.ok()) << guid.status();
+  EXPECT_TRUE(IsLowercaseUuidV4(*guid)) << *guid;
+  EXPECT_EQ(ReadFileOrEmpty(dir.MachineGuidPath()), *guid);
+  EXPECT_EQ(FileMode(dir.MachineGuidPath()), 0644);
+  EXPECT_EQ(dir.MachineGuidPath(),
+            Lib() + "/registry/netdata.public.unique.id");
+}
+
+TEST_F(StateDirTest, GuidPersistsAcrossInstances) {
+  std::string first;
+  {
+    StateDir dir = NewStateDir();
+    absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+    ASSERT_TRUE(guid.ok()) << guid.status();
+    first = *guid;
+  }
+  StateDir again = NewStateDir();
+  absl::StatusOr<std::string> guid = again.LoadOrCreateMachineGuid();
+  ASSERT_TRUE(guid.ok()) << guid.status();
+  EXPECT_EQ(*guid, first);
+}
+
+TEST_F(StateDirTest, GuidFileWithUppercaseAndNewlineIsReadAsLowercase) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(fs_.MakeDirs(Lib() + "/registry", 0755).ok());
+  const std::string content = "0B2A1C1E-1D2E-4F00-8A6B-2D1C9E8F7A6B\n";
+  ASSERT_TRUE(WriteFile(dir.MachineGuidPath(), content).ok());
+  absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+  ASSERT_TRUE(guid.ok()) << guid.status();
+  EXPECT_EQ(*guid, kGuid);
+  EXPECT_EQ(ReadFileOrEmpty(dir.MachineGuidPath()), content);  // not rewritten
+}
+
+TEST_F(StateDirTest, InvalidGuidFileIsReportedAndLeftUntouched) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(fs_.MakeDirs(Lib() + "/registry", 0755).ok());
+  const std::string content = "not-a-uuid-at-all\n";
+  ASSERT_TRUE(WriteFile(dir.MachineGuidPath(), content).ok());
+  for (int i = 0; i < 2; ++i) {  // a second call must not "fix" it either
+    absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+    ASSERT_FALSE(guid.ok());
+    EXPECT_EQ(guid.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(ReasonOf(guid.status()), "MACHINE_GUID_INVALID");
+    EXPECT_THAT(std::string(guid.status().message()),
+                HasSubstr(dir.MachineGuidPath()));
+  }
+  EXPECT_EQ(ReadFileOrEmpty(dir.MachineGuidPath()), content);
+}
+
+TEST_F(StateDirTest, UnreadableGuidFileIsReportedAndLeftUntouched) {
+  // A directory where the file should be: open() works, read() fails, even
+  // for root (for whom mode 000 would not stop a read).
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(fs_.MakeDirs(dir.MachineGuidPath(), 0755).ok());
+  absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+  ASSERT_FALSE(guid.ok());
+  EXPECT_EQ(ReasonOf(guid.status()), "MACHINE_GUID_INVALID");
+  struct stat st;
+  ASSERT_EQ(stat(dir.MachineGuidPath().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+TEST_F(StateDirTest, ReplaceMachineGuidWritesANewOne) {
+  StateDir dir = NewStateDir();
+  absl::StatusOr<std::string> old_guid = dir.LoadOrCreateMachineGuid();
+  ASSERT_TRUE(old_guid.ok()) << old_guid.status();
+  absl::StatusOr<std::string> new_guid = dir.ReplaceMachineGuid();
+  ASSERT_TRUE(new_guid.ok()) << new_guid.status();
+  EXPECT_NE(*new_guid, *old_guid);
+  EXPECT_TRUE(IsLowercaseUuidV4(*new_guid));
+  EXPECT_EQ(FileMode(dir.MachineGuidPath()), 0644);
+  absl::StatusOr<std::string> loaded = NewStateDir().LoadOrCreateMachineGuid();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, *new_guid);
+}
+
+TEST_F(StateDirTest, ReplaceMachineGuidRepairsAnInvalidFile) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(fs_.MakeDirs(Lib() + "/registry", 0755).ok());
+  ASSERT_TRUE(WriteFile(dir.MachineGuidPath(), "garbage").ok());
+  absl::StatusOr<std::string> replaced = dir.ReplaceMachineGuid();
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  absl::StatusOr<std::string> loaded = dir.LoadOrCreateMachineGuid();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, *replaced);
+}
+
+// --- ReadClaim ---
+
+TEST_F(StateDirTest, ReadClaimWithNothingIsUnclaimed) {
+  StateDir dir = NewStateDir();
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_FALSE(claim->has_value());
+  // An empty cloud.d (e.g. only a key pair) is unclaimed too.
+  ASSERT_TRUE(dir.EnsureCloudDir().ok());
+  WriteCloudDirFile("public.pem", "x");
+  claim = dir.ReadClaim();
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_FALSE(claim->has_value());
+}
+
+TEST_F(StateDirTest, ReadClaimWithCloudConfAndClaimedId) {
+  StateDir dir = NewStateDir();
+  const config::CloudConf conf = MakeConf(kNewId, "tok-1", {"r1", "r2"});
+  ASSERT_TRUE(dir.WriteClaim(conf).ok());
+  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  ASSERT_TRUE(claim->has_value());
+  EXPECT_EQ((*claim)->claimed_id, kNewId);
+  EXPECT_TRUE((*claim)->has_cloud_conf);
+  EXPECT_EQ((*claim)->cloud_conf, conf);
+  EXPECT_EQ(ReadFileOrEmpty(dir.ClaimedIdPath()), kNewId);  // no newline
+}
+
+TEST_F(StateDirTest, ReadClaimWithClaimedIdOnly) {
+  StateDir dir = NewStateDir();
+  WriteCloudDirFile("claimed_id", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE\n");
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  ASSERT_TRUE(claim->has_value());
+  EXPECT_EQ((*claim)->claimed_id, kNewId);
+  EXPECT_FALSE((*claim)->has_cloud_conf);
+  EXPECT_EQ((*claim)->cloud_conf.claimed_id, kNewId);
+  EXPECT_TRUE((*claim)->cloud_conf.token.empty());
+}
+
+TEST_F(StateDirTest, MismatchedClaimedIdIsRepairedFromCloudConf) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.WriteClaim(MakeConf(kNewId, "tok", {})).ok());
+  ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), kOldId).ok());
+  ASSERT_EQ(chmod(dir.ClaimedIdPath().c_str(), 0600), 0);
+
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  ASSERT_TRUE(claim->has_value());
+  EXPECT_EQ((*claim)->claimed_id, kNewId);
+  EXPECT_EQ(ReadFileOrEmpty(dir.ClaimedIdPath()), kNewId);
+  EXPECT_EQ(FileMode(dir.ClaimedIdPath()), 0644);
+}
+
+TEST_F(StateDirTest, MissingOrGarbageClaimedIdIsRepairedFromCloudConf) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.WriteClaim(MakeConf(kNewId, "tok", {})).ok());
+  for (const char* damage : {"", "garbage"}) {
+    SCOPED_TRACE(damage);
+    if (*damage == '\0') {
+      ASSERT_EQ(unlink(dir.ClaimedIdPath().c_str()), 0);
+    } else {
+      ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), damage).ok());
+    }
+    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    ASSERT_TRUE(claim.ok()) << claim.status();
+    ASSERT_TRUE(claim->has_value());
+    EXPECT_EQ((*claim)->claimed_id, kNewId);
+    EXPECT_EQ(ReadFileOrEmpty(dir.ClaimedIdPath()), kNewId);
+  }
+}
+
+TEST_F(StateDirTest, InvalidFilesAreStateInvalidAndNothingIsDeleted) {
+  struct Case {
+    const char* name;
+    const char* cloud_conf;  // nullptr: absent
+    const char* claimed_id;  // nullptr: absent
+  };
+  const Case cases[] = {
+      {"claimed_id not a uuid", nullptr, "not-a-uuid"},
+      {"claimed_id empty", nullptr, ""},
+      {"cloud.conf bad boolean", "[global]\n  insecure = maybe\n", kNewId},
+      {"cloud.conf without claimed_id", "[global]\n  url = https://x.example\n",
+       kNewId},
+      {"cloud.conf claimed_id not a uuid", "[global]\n  claimed_id = 1234\n",
+       kNewId},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir tmp;
+    StateDir dir(tmp.Join("lib"), &fs_);
+    ASSERT_TRUE(dir.EnsureCloudDir().ok());
+    if (c.cloud_conf != nullptr) {
+      ASSERT_TRUE(WriteFile(dir.CloudConfPath(), c.cloud_conf).ok());
+    }
+    if (c.claimed_id != nullptr) {
+      ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), c.claimed_id).ok());
+    }
+    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    ASSERT_FALSE(claim.ok());
+    EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
+    EXPECT_EQ(claim.status().code(), absl::StatusCode::kFailedPrecondition);
+    if (c.cloud_conf != nullptr) {
+      EXPECT_EQ(ReadFileOrEmpty(dir.CloudConfPath()), c.cloud_conf);
+    }
+    if (c.claimed_id != nullptr) {
+      EXPECT_EQ(ReadFileOrEmpty(dir.ClaimedIdPath()), c.claimed_id);
+    }
+  }
+}
+
+TEST_F(StateDirTest, CloudConfWithDuplicateKeyIsStateInvalid) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.EnsureCloudDir().ok());
+  const std::string text = absl::StrCat("[global]\n  claimed_id = ", kNewId,
+                                        "\n  claimed_id = ", kOldId, "\n");
+  ASSERT_TRUE(WriteFile(dir.CloudConfPath(), text).ok());
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_FALSE(claim.ok());
+  EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
+  EXPECT_EQ(ReadFileOrEmpty(dir.CloudConfPath()), text);
+}
+
+TEST_F(StateDirTest, UnreadableClaimFilesAreStateInvalid) {
+  for (bool conf_broken : {true, false}) {
+    SCOPED_TRACE(conf_broken ? "cloud.conf" : "claimed_id");
+    TempDir tmp;
+    StateDir dir(tmp.Join("lib"), &fs_);
+    ASSERT_TRUE(dir.EnsureCloudDir().ok());
+    const std::string broken =
+        conf_broken ? dir.CloudConfPath() : dir.ClaimedIdPath();
+    ASSERT_EQ(mkdir(broken.c_str(), 0700), 0);  // read() fails, even as root
+    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    ASSERT_FALSE(claim.ok());
+    EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
+    EXPECT_THAT(std::string(claim.status().message()), HasSubstr(broken));
+    EXPECT_TRUE(FileExists(broken));
+  }
+}
+
+TEST_F(StateDirTest, CloudConfErrorsNeverQuoteTheToken) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.EnsureCloudDir().ok());
+  const std::string token = "secret-token-Zm9vYmFyYmF6cXV4";
+  ASSERT_TRUE(
+      WriteFile(dir.CloudConfPath(), absl::StrCat("[global]\n  token = ", token,
+                                                  "\n  token = ", token, "\n"))
+          .ok());
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_FALSE(claim.ok());
+  EXPECT_THAT(std::string(claim.status().message()),
+              ::testing::Not(HasSubstr(token)));
+}
+
+// --- WriteClaim ---
+
+TEST_F(StateDirTest, WriteClaimWithoutClaimedIdIsRefused) {
+  StateDir dir = NewStateDir();
+  EXPECT_FALSE(dir.WriteClaim(MakeConf("", "tok", {})).ok());
+  EXPECT_FALSE(FileExists(dir.CloudConfPath()));
+}
+
+TEST_F(StateDirTest, WriteClaimModesDoNotDependOnTheUmask) {
+  for (mode_t mask : {mode_t{0}, mode_t{077}}) {
+    SCOPED_TRACE(absl::StrCat("umask 0", mask == 0 ? "" : "77"));
+    TempDir tmp;
+    StateDir dir(tmp.Join("lib"), &fs_);
+    {
+      ScopedUmask scoped(mask);
+      ASSERT_TRUE(dir.WriteClaim(MakeConf(kNewId, "tok", {"r"})).ok());
+      absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+      ASSERT_TRUE(guid.ok());
+    }
+    EXPECT_EQ(FileMode(dir.CloudDir()), 0700);
+    EXPECT_EQ(FileMode(dir.CloudConfPath()), 0600);
+    EXPECT_EQ(FileMode(dir.ClaimedIdPath()), 0644);
+    EXPECT_EQ(FileMode(dir.MachineGuidPath()), 0644);
+  }
+}
+
+TEST_F(StateDirTest, WriteClaimReplacesAnExistingClaim) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {"a"})).ok());
+  const config::CloudConf next = MakeConf(kNewId, "new", {"b", "c"});
+  ASSERT_TRUE(dir.WriteClaim(next).ok());
+  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  EXPECT_EQ((*claim)->cloud_conf, next);
+  EXPECT_FALSE(FileExists(dir.CloudConfPath() + ".tmp"));
+  EXPECT_FALSE(FileExists(dir.ClaimedIdPath() + ".tmp"));
+}
+
+TEST_F(StateDirTest, RemoveCloudDirUnclaims) {
+  StateDir dir = NewStateDir();
+  ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {})).ok());
+  ASSERT_TRUE(dir.RemoveCloudDir().ok());
+  EXPECT_FALSE(FileExists(dir.CloudDir()));
+  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  ASSERT_TRUE(claim.ok());
+  EXPECT_FALSE(claim->has_value());
+  EXPECT_TRUE(dir.RemoveCloudDir().ok());  // idempotent
+}
+
+// --- crash safety ---
+
+// Fails step `fail_step` of the `fail_write`-th WriteFileAtomic call (both
+// 1-based; 0 never fails), as a crash there would: nothing after it happens.
+class CrashingFileSystem : public PosixFileSystem {
+ public:
+  static constexpr int kSteps = 5;  // kOpenTemp .. kSyncDir
+
+  CrashingFileSystem(int fail_write, int fail_step)
+      : fail_write_(fail_write), fail_step_(fail_step) {}
+
+  int writes() const { return writes_; }
+  bool crashed() const { return crashed_; }
+
+ protected:
+  absl::Status BeforeStep(WriteStep step, const std::string& path) override {
+    if (step == WriteStep::kOpenTemp) ++writes_;
+    if (writes_ == fail_write_ && StepNumber(step) == fail_step_) {
+      crashed_ = true;
+      return absl::InternalError(absl::StrCat("injected crash before step ",
+                                              fail_step_, " of ", path));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static int StepNumber(WriteStep step) {
+    switch (step) {
+      case WriteStep::kOpenTemp:
+        return 1;
+      case WriteStep::kWrite:
+        return 2;
+      case WriteStep::kSync:
+        return 3;
+      case WriteStep::kRename:
+        return 4;
+      case WriteStep::kSyncDir:
+        return 5;
+    }
+    return 0;
+  }
+
+  const int fail_write_;
+  const int fail_step_;
+  int writes_ = 0;
+  bool crashed_ = false;
+};
+
+TEST_F(StateDirTest, WriteClaimCrashAtAnyPointLeavesOldOrNewClaim) {
+  const config::CloudConf old_conf = MakeConf(kOldId, "old-token", {"a"});
+  const config::CloudConf new_conf = MakeConf(kNewId, "new-token", {"b", "c"});
+
+  // How many atomic writes a WriteClaim over an existing claim makes.
+  int total_writes = 0;
+  {
+    TempDir tmp;
+    StateDir plain(tmp.Join("lib"), &fs_);
+    ASSERT_TRUE(plain.WriteClaim(old_conf).ok());
+    CrashingFileSystem counting(0, 0);
+    StateDir dir(tmp.Join("lib"), &counting);
+    ASSERT_TRUE(dir.WriteClaim(new_conf).ok());
+    total_writes = counting.writes();
+  }
+  ASSERT_GE(total_writes, 2);  // cloud.conf and claimed_id at least
+
+  int saw_old = 0;
+  int saw_new = 0;
+  for (int write = 1; write <= total_writes; ++write) {
+    for (int step = 1; step <= CrashingFileSystem::kSteps; ++step) {
+      SCOPED_TRACE(absl::StrCat("crash at write ", write, " step ", step));
+      TempDir tmp;
+      const std::string lib = tmp.Join("lib");
+      {
+        StateDir plain(lib, &fs_);
+        ASSERT_TRUE(plain.WriteClaim(old_conf).ok());
+      }
+      CrashingFileSystem crashing(write, step);
+      StateDir dir(lib, &crashing);
+      EXPECT_FALSE(dir.WriteClaim(new_conf).ok());
+      ASSERT_TRUE(crashing.crashed());
+
+      // "After the restart": a fresh StateDir on the real filesystem.
+      StateDir after(lib, &fs_);
+      absl::StatusOr<std::optional<StoredClaim>> claim = after.ReadClaim();
+      ASSERT_TRUE(claim.ok()) << claim.status();
+      ASSERT_TRUE(claim->has_value());
+      const StoredClaim& got = **claim;
+      ASSERT_TRUE(got.has_cloud_conf);
+      EXPECT_EQ(got.claimed_id, got.cloud_conf.claimed_id);
+      const bool is_old = got.cloud_conf == old_conf;
+      const bool is_new = got.cloud_conf == new_conf;
+      EXPECT_TRUE(is_old || is_new)
+          << "a mix: claimed_id " << got.claimed_id << " token "
+          << (got.cloud_conf.token == "old-token" ? "old" : "new");
+      saw_old += is_old;
+      saw_new += is_new;
+      // The files agree with each other after the read.
+      EXPECT_EQ(ReadFileOrEmpty(after.ClaimedIdPath()), got.claimed_id);
+
+      // And the next write goes through despite the leftover temp file.
+      ASSERT_TRUE(after.WriteClaim(new_conf).ok());
+      absl::StatusOr<std::optional<StoredClaim>> rewritten =
+          StateDir(lib, &fs_).ReadClaim();
+      ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
+      EXPECT_EQ((*rewritten)->cloud_conf, new_conf);
+    }
+  }
+  // Both outcomes occur: before the commit rename, and after it.
+  EXPECT_GT(saw_old, 0);
+  EXPECT_GT(saw_new, 0);
+}
+
+TEST_F(StateDirTest, FirstClaimCrashLeavesUnclaimedOrClaimed) {
+  const config::CloudConf conf = MakeConf(kNewId, "tok", {});
+  for (int write = 1; write <= 2; ++write) {
+    for (int step = 1; step <= CrashingFileSystem::kSteps; ++step) {
+      SCOPED_TRACE(absl::StrCat("crash at write ", write, " step ", step));
+      TempDir tmp;
+      CrashingFileSystem crashing(write, step);
+      StateDir dir(tmp.Join("lib"), &crashing);
+      EXPECT_FALSE(dir.WriteClaim(conf).ok());
+      absl::StatusOr<std::optional<StoredClaim>> claim =
+          StateDir(tmp.Join("lib"), &fs_).ReadClaim();
+      ASSERT_TRUE(claim.ok()) << claim.status();
+      if (claim->has_value()) {
+        EXPECT_EQ((*claim)->cloud_conf, conf);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cloudlink::state
