@@ -35,9 +35,11 @@ constexpr char kUsage[] =
     "\n"
     "Connects this node to its cloud and serves the CloudLink API.\n"
     "\n"
-    "  --socket=PATH      API Unix socket (default /run/cloudlink/cloudlink.sock)\n"
+    "  --socket=PATH      API Unix socket (default "
+    "/run/cloudlink/cloudlink.sock)\n"
     "  --config-dir=DIR   holds claim.conf (default /etc/cloudlink)\n"
-    "  --lib-dir=DIR      holds registry/ and cloud.d/ (default /var/lib/cloudlink)\n"
+    "  --lib-dir=DIR      holds registry/ and cloud.d/ (default "
+    "/var/lib/cloudlink)\n"
     "  --cloud-ca=FILE    extra CA certificates (PEM) trusted for the cloud\n"
     "  --log-level=LEVEL  debug, info, warning or error (default info)\n"
     "  --help             this text\n";
@@ -97,7 +99,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) return 2;
   cloudlink::LogLevel level;
   if (!cloudlink::ParseLogLevel(flags.log_level, &level)) {
-    fprintf(stderr, "cloudlinkd: --log-level must be debug, info, warning or error\n");
+    fprintf(stderr,
+            "cloudlinkd: --log-level must be debug, info, warning or error\n");
     return 2;
   }
   cloudlink::SetLogLevel(level);
@@ -119,8 +122,8 @@ int main(int argc, char** argv) {
   options.env = cloudlink::config::ProcessEnvironment();
   options.hostname = HostName();
 
-  cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", flags.config_dir,
-                                  ", lib ", flags.lib_dir));
+  cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ",
+                                  flags.config_dir, ", lib ", flags.lib_dir));
   cloudlink::http::CurlHttpClient http;
   cloudlink::node::NodeController node(options, &fs, &http);
   cloudlink::api::CloudLinkService service(&node);
@@ -133,7 +136,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  cloudlink::LogInfo(absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
+  cloudlink::LogInfo(
+      absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
   (*server)->Shutdown();
   node.Stop();
   cloudlink::LogInfo("cloudlinkd: stopped");

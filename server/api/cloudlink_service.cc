@@ -59,7 +59,8 @@ grpc::Status CloudLinkService::RegenerateToken(
   args.proxy = request->proxy();
   args.update_claim_conf = request->update_claim_conf();
   args.insecure = request->insecure();
-  absl::StatusOr<node::RegenerateOutcome> outcome = node_->RegenerateToken(args);
+  absl::StatusOr<node::RegenerateOutcome> outcome =
+      node_->RegenerateToken(args);
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   response->set_token(outcome->token);
   response->set_claim_conf_updated(outcome->claim_conf_updated);

@@ -7,9 +7,10 @@ namespace cloudlink::api {
 namespace {
 
 // Unset (left absent) for InfinitePast, the "never" of NodeState.
-void SetTime(absl::Time t, google::protobuf::Timestamp* (*mutable_field)(
-                               cloudlink::v1::State*),
-             cloudlink::v1::State* out) {
+void SetTime(
+    absl::Time t,
+    google::protobuf::Timestamp* (*mutable_field)(cloudlink::v1::State*),
+    cloudlink::v1::State* out) {
   if (t == absl::InfinitePast()) return;
   google::protobuf::Timestamp* ts = mutable_field(out);
   const int64_t nanos = absl::ToUnixNanos(t);
@@ -39,17 +40,21 @@ void ToProto(const node::NodeState& s, cloudlink::v1::State* out) {
   out->set_insecure(s.insecure);
   out->set_status(s.status);
   out->set_reason(s.reason);
-  SetTime(s.since, [](cloudlink::v1::State* m) { return m->mutable_since(); }, out);
+  SetTime(
+      s.since, [](cloudlink::v1::State* m) { return m->mutable_since(); }, out);
   out->set_online(s.online);
   out->set_mqtt_version(s.mqtt_version);
   out->set_reconnect_count(s.reconnect_count);
-  SetTime(s.last_connect,
-          [](cloudlink::v1::State* m) { return m->mutable_last_connect(); }, out);
-  SetTime(s.last_disconnect,
-          [](cloudlink::v1::State* m) { return m->mutable_last_disconnect(); },
-          out);
-  SetTime(s.next_attempt,
-          [](cloudlink::v1::State* m) { return m->mutable_next_attempt(); }, out);
+  SetTime(
+      s.last_connect,
+      [](cloudlink::v1::State* m) { return m->mutable_last_connect(); }, out);
+  SetTime(
+      s.last_disconnect,
+      [](cloudlink::v1::State* m) { return m->mutable_last_disconnect(); },
+      out);
+  SetTime(
+      s.next_attempt,
+      [](cloudlink::v1::State* m) { return m->mutable_next_attempt(); }, out);
   SetDuration(s.last_backoff, out->mutable_last_backoff());
 
   cloudlink::v1::PublishCounters* p = out->mutable_publish();
@@ -64,8 +69,10 @@ void ToProto(const node::NodeState& s, cloudlink::v1::State* out) {
   p->set_queued_bytes(s.publish.queued_bytes);
   p->set_spool_bytes(s.publish.spool_bytes);
   p->set_rejected(s.publish.rejected);
-  SetDuration(s.publish.latency_p50, out->mutable_publish_latency()->mutable_p50());
-  SetDuration(s.publish.latency_p99, out->mutable_publish_latency()->mutable_p99());
+  SetDuration(s.publish.latency_p50,
+              out->mutable_publish_latency()->mutable_p50());
+  SetDuration(s.publish.latency_p99,
+              out->mutable_publish_latency()->mutable_p99());
 
   out->set_claim_source(s.claim_source);
   out->set_config_error(s.config_error);

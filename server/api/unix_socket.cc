@@ -50,7 +50,8 @@ bool SocketIsLive(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, path.data(), path.size());
-  bool live = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  bool live =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   close(fd);
   return live;
 }
@@ -59,9 +60,9 @@ bool SocketIsLive(const std::string& path) {
 
 absl::Status PrepareSocketPath(const std::string& path) {
   if (path.empty() || path[0] != '/') {
-    return Error(absl::StatusCode::kInvalidArgument, "SOCKET_PATH_INVALID",
-                 absl::StrCat("--socket must be an absolute path, got '", path,
-                              "'"));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "SOCKET_PATH_INVALID",
+        absl::StrCat("--socket must be an absolute path, got '", path, "'"));
   }
   if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Error(absl::StatusCode::kInvalidArgument, "SOCKET_PATH_INVALID",

@@ -65,12 +65,14 @@ absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
       };
       for (const Known& k : kKnown) {
         if (key == k.key) {
-          return Error(absl::StatusCode::kInvalidArgument, k.reason, k.sentence);
+          return Error(absl::StatusCode::kInvalidArgument, k.reason,
+                       k.sentence);
         }
       }
       return Error(absl::StatusCode::kInvalidArgument, "CLAIM_REJECTED",
                    absl::StrCat("the cloud rejected the claim request (HTTP "
-                                "422", key.empty() ? "" : ", " + key, ")"));
+                                "422",
+                                key.empty() ? "" : ", " + key, ")"));
     }
     default:
       return Error(absl::StatusCode::kUnavailable,

@@ -19,11 +19,10 @@ absl::StatusOr<std::string> Claimer::Claim(const ClaimParams& params) {
       return claim_id;
     }
     const bool retry = IsRetryable(last) && attempt < options_.max_attempts;
-    LogError(absl::StrCat("CLAIM: attempt ", attempt, " of ",
-                          options_.max_attempts, " failed: ", last.message(),
-                          "; url ", params.url, ", proxy ",
-                          params.transport.proxy.Redacted(),
-                          retry ? "; retrying" : ""));
+    LogError(absl::StrCat(
+        "CLAIM: attempt ", attempt, " of ", options_.max_attempts,
+        " failed: ", last.message(), "; url ", params.url, ", proxy ",
+        params.transport.proxy.Redacted(), retry ? "; retrying" : ""));
     if (!retry) break;
     options_.pause(options_.pause_base + options_.pause_step * attempt);
   }

@@ -33,13 +33,15 @@ std::string BioText(BIO* bio) {
 }
 
 bool ParsesAsPublicKey(const std::string& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<BIO, BioDeleter> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   return key != nullptr;
 }
 
 Pkey ParsePrivateKey(const std::string& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<BIO, BioDeleter> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return Pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
@@ -67,7 +69,8 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
     return KeyError("RSA key generation set-up");
   }
   EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_keygen(ctx.get(), &raw) != 1) return KeyError("RSA key generation");
+  if (EVP_PKEY_keygen(ctx.get(), &raw) != 1)
+    return KeyError("RSA key generation");
   Pkey key(raw);
 
   std::unique_ptr<BIO, BioDeleter> priv_bio(BIO_new(BIO_s_mem()));
@@ -90,8 +93,9 @@ absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
                                             const std::string& ciphertext) {
   Pkey key = ParsePrivateKey(private_pem);
   if (key == nullptr) {
-    return Error(absl::StatusCode::kFailedPrecondition, "KEY_INVALID",
-                 "the node's private key does not parse; Reclaim to make a new one");
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "KEY_INVALID",
+        "the node's private key does not parse; Reclaim to make a new one");
   }
   if (ciphertext.size() != static_cast<size_t>(EVP_PKEY_size(key.get()))) {
     return Error(absl::StatusCode::kInvalidArgument, "CHALLENGE_INVALID",
@@ -108,7 +112,8 @@ absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
   }
   const auto* in = reinterpret_cast<const unsigned char*>(ciphertext.data());
   size_t out_len = 0;
-  if (EVP_PKEY_decrypt(ctx.get(), nullptr, &out_len, in, ciphertext.size()) != 1) {
+  if (EVP_PKEY_decrypt(ctx.get(), nullptr, &out_len, in, ciphertext.size()) !=
+      1) {
     return Error(absl::StatusCode::kInvalidArgument, "CHALLENGE_INVALID",
                  "the challenge does not decrypt with the node's key");
   }

@@ -47,11 +47,11 @@ absl::StatusOr<std::string> RegenerateClaimToken(
   }
   absl::Status failure;
   if (response->status == 401 || response->status == 403) {
-    failure = Error(absl::StatusCode::kPermissionDenied, "API_TOKEN_REJECTED",
-                    absl::StrCat("the cloud refused the API token (HTTP ",
-                                 response->status,
-                                 "); only Space administrators can regenerate "
-                                 "claim tokens"));
+    failure = Error(
+        absl::StatusCode::kPermissionDenied, "API_TOKEN_REJECTED",
+        absl::StrCat("the cloud refused the API token (HTTP ", response->status,
+                     "); only Space administrators can regenerate "
+                     "claim tokens"));
   } else if (response->status == 404) {
     failure = Error(absl::StatusCode::kNotFound, "SPACE_NOT_FOUND",
                     absl::StrCat("the cloud has no Space ", params.space_id,
@@ -62,7 +62,8 @@ absl::StatusOr<std::string> RegenerateClaimToken(
                     absl::StrCat("the cloud answered HTTP ", response->status));
   } else {
     nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
-    if (body.is_object() && body.contains("token") && body["token"].is_string() &&
+    if (body.is_object() && body.contains("token") &&
+        body["token"].is_string() &&
         !body["token"].get<std::string>().empty()) {
       LogInfo(absl::StrCat("CLAIM: regenerated the claim token of Space ",
                            params.space_id));

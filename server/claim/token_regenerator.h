@@ -26,7 +26,7 @@ struct RegenerateParams {
 // API_TOKEN_INVALID_FORMAT for bad input (nothing sent); PERMISSION_DENIED
 // API_TOKEN_REJECTED (401/403); NOT_FOUND SPACE_NOT_FOUND (404); UNAVAILABLE
 // CLOUD_ERROR_<status>, CLOUD_RESPONSE_INVALID, or a transport reason.
-absl::StatusOr<std::string> RegenerateClaimToken(http::HttpClient* client,
-                                                 const RegenerateParams& params);
+absl::StatusOr<std::string> RegenerateClaimToken(
+    http::HttpClient* client, const RegenerateParams& params);
 
 }  // namespace cloudlink::claim

@@ -24,7 +24,8 @@ absl::Duration Backoff::Next() {
   const int64_t lo = absl::ToInt64Milliseconds(params_.min);
   const int64_t hi = absl::ToInt64Milliseconds(ceiling);
   if (hi <= lo) return params_.min;
-  return absl::Milliseconds(absl::Uniform<int64_t>(absl::IntervalClosed, gen_, lo, hi));
+  return absl::Milliseconds(
+      absl::Uniform<int64_t>(absl::IntervalClosed, gen_, lo, hi));
 }
 
 }  // namespace cloudlink

@@ -16,9 +16,9 @@
 namespace cloudlink {
 
 struct BackoffParams {
-  int base = 2;                             // growth factor, 1..10
-  absl::Duration min = absl::Seconds(1);    // > 0
-  absl::Duration max = absl::Seconds(1024); // >= min
+  int base = 2;                              // growth factor, 1..10
+  absl::Duration min = absl::Seconds(1);     // > 0
+  absl::Duration max = absl::Seconds(1024);  // >= min
 };
 
 class Backoff {

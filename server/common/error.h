@@ -9,9 +9,9 @@
 // code and message through unchanged.
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cloudlink {
 

@@ -12,7 +12,8 @@ std::string RedactSecret(absl::string_view secret) {
 
 std::string RedactUrlCredentials(absl::string_view url) {
   size_t scheme_end = url.find("://");
-  size_t authority_start = scheme_end == absl::string_view::npos ? 0 : scheme_end + 3;
+  size_t authority_start =
+      scheme_end == absl::string_view::npos ? 0 : scheme_end + 3;
   size_t authority_end = url.find_first_of("/?#", authority_start);
   if (authority_end == absl::string_view::npos) authority_end = url.size();
   absl::string_view authority =

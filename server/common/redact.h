@@ -4,6 +4,7 @@
 // These helpers make the one allowed form of each.
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace cloudlink {

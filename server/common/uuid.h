@@ -3,6 +3,7 @@
 // UUIDs as the cloud protocol uses them: lowercase, 36 characters with dashes.
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace cloudlink {

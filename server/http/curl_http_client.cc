@@ -28,7 +28,8 @@ size_t ParseHeader(char* data, size_t size, size_t n, void* user) {
   }
   size_t colon = line.find(':');
   if (colon != absl::string_view::npos) {
-    std::string name = absl::AsciiStrToLower(std::string(line.substr(0, colon)));
+    std::string name =
+        absl::AsciiStrToLower(std::string(line.substr(0, colon)));
     response->headers[name] =
         std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
   }
@@ -48,7 +49,8 @@ std::string ProxyUrlForCurl(const config::ProxyConfig& proxy) {
   return proxy.ToUrl();
 }
 
-absl::Status TransportError(CURLcode code, CURL* curl, const HttpRequest& request,
+absl::Status TransportError(CURLcode code, CURL* curl,
+                            const HttpRequest& request,
                             const TransportOptions& options,
                             const char* detail) {
   const bool via_proxy = options.proxy.kind != config::ProxyKind::kDirect;
@@ -56,7 +58,8 @@ absl::Status TransportError(CURLcode code, CURL* curl, const HttpRequest& reques
       request.method, " ", request.url,
       via_proxy ? absl::StrCat(" via proxy ", options.proxy.Redacted())
                 : std::string(" (no proxy)"));
-  const std::string what = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  const std::string what =
+      detail[0] != '\0' ? detail : curl_easy_strerror(code);
   long connect_code = 0;
   curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &connect_code);
   long proxy_error = 0;
@@ -68,14 +71,14 @@ absl::Status TransportError(CURLcode code, CURL* curl, const HttpRequest& reques
 #if LIBCURL_VERSION_NUM >= 0x074900
         proxy_error == CURLPX_USER_REJECTED ||
         proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
-        proxy_error == CURLPX_NO_AUTH ||
-        proxy_error == CURLPX_LONG_USER || proxy_error == CURLPX_LONG_PASSWD ||
+        proxy_error == CURLPX_NO_AUTH || proxy_error == CURLPX_LONG_USER ||
+        proxy_error == CURLPX_LONG_PASSWD ||
 #endif
         false) {
-      return Error(absl::StatusCode::kUnavailable, "PROXY_AUTH",
-                   absl::StrCat("the proxy rejected the credentials (", what,
-                                "); ", where,
-                                "; check the proxy user and password"));
+      return Error(
+          absl::StatusCode::kUnavailable, "PROXY_AUTH",
+          absl::StrCat("the proxy rejected the credentials (", what, "); ",
+                       where, "; check the proxy user and password"));
     }
     if (code == CURLE_COULDNT_RESOLVE_PROXY ||
         (connect_code != 0 && connect_code != 200) ||
@@ -84,8 +87,9 @@ absl::Status TransportError(CURLcode code, CURL* curl, const HttpRequest& reques
 #endif
         (code == CURLE_COULDNT_CONNECT && connect_code == 0 &&
          proxy_error == 0)) {
-      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
-                   absl::StrCat("proxy negotiation failed (", what, "); ", where));
+      return Error(
+          absl::StatusCode::kUnavailable, "PROXY_FAILED",
+          absl::StrCat("proxy negotiation failed (", what, "); ", where));
     }
   }
   switch (code) {
@@ -135,10 +139,12 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options.total_timeout)));
+  curl_easy_setopt(
+      c, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
+  curl_easy_setopt(
+      c, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options.total_timeout)));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ParseHeader);

@@ -56,8 +56,8 @@ class HttpClient {
   //   PROXY_FAILED       the proxy could not be reached or refused the tunnel
   //   PROXY_AUTH         the proxy rejected the credentials (HTTP 407, SOCKS5)
   // Thread-safe.
-  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request,
-                                            const TransportOptions& options) = 0;
+  virtual absl::StatusOr<HttpResponse> Send(
+      const HttpRequest& request, const TransportOptions& options) = 0;
 };
 
 // The real client, on libcurl (OpenSSL).

@@ -52,7 +52,8 @@ config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
 absl::StatusOr<http::TransportOptions> TransportFor(
     const std::string& proxy_setting, const std::string& url, bool insecure,
     const NodeOptions& options) {
-  ASSIGN_OR_RETURN(config::ProxyConfig proxy, config::ParseProxy(proxy_setting));
+  ASSIGN_OR_RETURN(config::ProxyConfig proxy,
+                   config::ParseProxy(proxy_setting));
   ASSIGN_OR_RETURN(config::ProxyConfig resolved,
                    config::ResolveProxy(proxy, options.env, url));
   http::TransportOptions transport;
@@ -104,7 +105,8 @@ void NodeController::WorkerLoop() {
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(worker_mu_) {
         return stopping_ || worker_kick_;
       };
-      worker_mu_.AwaitWithDeadline(absl::Condition(&woken), next_claim_attempt_);
+      worker_mu_.AwaitWithDeadline(absl::Condition(&woken),
+                                   next_claim_attempt_);
       if (stopping_) return;
       if (!worker_kick_ && absl::Now() < next_claim_attempt_) continue;
       worker_kick_ = false;
@@ -240,7 +242,8 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   };
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (!guid.ok()) return fail(guid.status());
-  absl::StatusOr<std::string> public_pem = claim::EnsureKeyPair(state_dir_, fs_);
+  absl::StatusOr<std::string> public_pem =
+      claim::EnsureKeyPair(state_dir_, fs_);
   if (!public_pem.ok()) return fail(public_pem.status());
   absl::StatusOr<http::TransportOptions> transport =
       TransportFor(inputs.proxy, inputs.url, inputs.insecure, options_);
@@ -270,11 +273,12 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   if (!written.ok()) {
     LogError(absl::StrCat("CLAIM: claimed as ", *claimed_id,
                           " but could not store it: ", written.message()));
-    return fail(Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
-                      absl::StrCat("the cloud accepted the claim but it could "
-                                   "not be stored (",
-                                   written.message(),
-                                   "); fix the lib directory and claim again")));
+    return fail(
+        Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+              absl::StrCat("the cloud accepted the claim but it could "
+                           "not be stored (",
+                           written.message(),
+                           "); fix the lib directory and claim again")));
   }
   claim_error_ = absl::OkStatus();
   claim_backoff_.Reset();
@@ -334,11 +338,11 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
                            " with this token and url"));
       return ClaimOutcome{stored->claimed_id, /*already_claimed=*/true};
     }
-    return Error(absl::StatusCode::kFailedPrecondition, "CLAIMED_ELSEWHERE",
-                 absl::StrCat("the node is already claimed as ",
-                              stored->claimed_id,
-                              " with another token or url; use Reclaim to "
-                              "move it"));
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "CLAIMED_ELSEWHERE",
+        absl::StrCat("the node is already claimed as ", stored->claimed_id,
+                     " with another token or url; use Reclaim to "
+                     "move it"));
   }
   ASSIGN_OR_RETURN(std::string claimed_id, ClaimLocked(inputs));
   return ClaimOutcome{claimed_id, /*already_claimed=*/false};
@@ -413,7 +417,8 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   params.space_id = args.space_id;
   params.api_token = args.api_token;
   params.transport = transport;
-  ASSIGN_OR_RETURN(std::string token, claim::RegenerateClaimToken(http_, params));
+  ASSIGN_OR_RETURN(std::string token,
+                   claim::RegenerateClaimToken(http_, params));
 
   RegenerateOutcome outcome;
   outcome.token = token;
@@ -421,27 +426,31 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     const std::string path = options_.config_dir + "/claim.conf";
     absl::StatusOr<std::string> text = fs_->ReadFile(path);
     if (!text.ok() && !absl::IsNotFound(text.status())) {
-      return Error(absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
-                   absl::StrCat("the new token was issued (the old one no "
-                                "longer works) but ", path, " cannot be read (",
-                                text.status().message(),
-                                "); put the token from this answer in it"));
+      return Error(
+          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StrCat("the new token was issued (the old one no "
+                       "longer works) but ",
+                       path, " cannot be read (", text.status().message(),
+                       "); put the token from this answer in it"));
     }
     absl::StatusOr<std::string> updated = config::SetIniValue(
         text.ok() ? *text : "", path, "global", "token", token);
-    absl::Status written =
-        updated.ok() ? fs_->MakeDirs(options_.config_dir, 0755) : updated.status();
-    if (written.ok()) written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
+    absl::Status written = updated.ok()
+                               ? fs_->MakeDirs(options_.config_dir, 0755)
+                               : updated.status();
+    if (written.ok())
+      written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
     if (!written.ok()) {
       // The caller must still learn the new token: the old one is gone.
       LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
                             written.message()));
-      return Error(absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
-                   absl::StrCat("the new token was issued (the old one no "
-                                "longer works) but ", path,
-                                " could not be updated (", written.message(),
-                                "); call again without update_claim_conf to "
-                                "get a token and write it yourself"));
+      return Error(
+          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StrCat("the new token was issued (the old one no "
+                       "longer works) but ",
+                       path, " could not be updated (", written.message(),
+                       "); call again without update_claim_conf to "
+                       "get a token and write it yourself"));
     }
     outcome.claim_conf_updated = true;
     LogInfo(absl::StrCat("CLAIM: wrote the new token into ", path));

@@ -33,7 +33,7 @@ namespace cloudlink::node {
 struct NodeOptions {
   std::string config_dir;  // holds claim.conf
   std::string lib_dir;     // holds registry/ and cloud.d/
-  std::string cloud_ca;    // PEM file of extra trusted CAs for the cloud; "" none
+  std::string cloud_ca;  // PEM file of extra trusted CAs for the cloud; "" none
   config::Environment env;  // NETDATA_CLAIM_*, http_proxy, ...
   std::string hostname;     // sent to the cloud
   // Pauses between the claimer's attempts (tests shorten them).

@@ -13,7 +13,7 @@ namespace cloudlink::node {
 
 // Values of NodeState::status (SPEC section 5).
 inline constexpr char kStatusAvailable[] = "available";  // not claimed
-inline constexpr char kStatusOffline[] = "offline";      // claimed, not connected
+inline constexpr char kStatusOffline[] = "offline";  // claimed, not connected
 inline constexpr char kStatusOnline[] = "online";
 inline constexpr char kStatusBanned[] = "banned";
 inline constexpr char kStatusIndirect[] = "indirect";
@@ -41,8 +41,9 @@ struct NodeState {
   std::string node_id;
   std::string url;
   std::vector<std::string> rooms;
-  std::string proxy;         // credentials redacted
-  std::string proxy_source;  // "claim.conf", "env", "rpc", "cloud.conf", "default"
+  std::string proxy;  // credentials redacted
+  std::string
+      proxy_source;  // "claim.conf", "env", "rpc", "cloud.conf", "default"
   bool insecure = false;
   std::string status = kStatusAvailable;
   std::string reason;

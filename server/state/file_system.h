@@ -52,8 +52,7 @@ class PosixFileSystem : public FileSystem {
  public:
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::Status WriteFileAtomic(const std::string& path,
-                               absl::string_view content,
-                               mode_t mode) override;
+                               absl::string_view content, mode_t mode) override;
   absl::Status MakeDirs(const std::string& path, mode_t mode) override;
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status RemoveTree(const std::string& path) override;

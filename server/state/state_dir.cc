@@ -17,9 +17,10 @@ constexpr mode_t kClaimedIdMode = 0644;
 constexpr mode_t kCloudConfMode = 0600;
 
 absl::Status StateInvalid(const std::string& path, absl::string_view problem) {
-  return Error(absl::StatusCode::kFailedPrecondition, "STATE_INVALID",
-               absl::StrCat(path, ": ", problem,
-                            "; run Reclaim to start over, or restore the file"));
+  return Error(
+      absl::StatusCode::kFailedPrecondition, "STATE_INVALID",
+      absl::StrCat(path, ": ", problem,
+                   "; run Reclaim to start over, or restore the file"));
 }
 
 }  // namespace
@@ -31,10 +32,18 @@ std::string StateDir::CloudDir() const { return lib_dir_ + "/cloud.d"; }
 std::string StateDir::MachineGuidPath() const {
   return lib_dir_ + "/registry/netdata.public.unique.id";
 }
-std::string StateDir::ClaimedIdPath() const { return CloudDir() + "/claimed_id"; }
-std::string StateDir::CloudConfPath() const { return CloudDir() + "/cloud.conf"; }
-std::string StateDir::PrivateKeyPath() const { return CloudDir() + "/private.pem"; }
-std::string StateDir::PublicKeyPath() const { return CloudDir() + "/public.pem"; }
+std::string StateDir::ClaimedIdPath() const {
+  return CloudDir() + "/claimed_id";
+}
+std::string StateDir::CloudConfPath() const {
+  return CloudDir() + "/cloud.conf";
+}
+std::string StateDir::PrivateKeyPath() const {
+  return CloudDir() + "/private.pem";
+}
+std::string StateDir::PublicKeyPath() const {
+  return CloudDir() + "/public.pem";
+}
 
 absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
   const std::string path = MachineGuidPath();
@@ -84,9 +93,11 @@ absl::StatusOr<std::optional<StoredClaim>> StateDir::ReadClaim() {
   if (conf_text.ok()) {
     absl::StatusOr<config::CloudConf> conf =
         config::ParseCloudConf(*conf_text, CloudConfPath());
-    if (!conf.ok()) return StateInvalid(CloudConfPath(), conf.status().message());
+    if (!conf.ok())
+      return StateInvalid(CloudConfPath(), conf.status().message());
     if (!IsUuid(conf->claimed_id)) {
-      return StateInvalid(CloudConfPath(), "claimed_id is missing or not a UUID");
+      return StateInvalid(CloudConfPath(),
+                          "claimed_id is missing or not a UUID");
     }
     claim.cloud_conf = *std::move(conf);
     claim.cloud_conf.claimed_id = LowercaseUuid(claim.cloud_conf.claimed_id);
