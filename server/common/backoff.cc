@@ -4,7 +4,10 @@
 
 namespace cloudlink {
 
-Backoff::Backoff(BackoffParams params) : params_(params) {
+Backoff::Backoff(BackoffParams params) { SetParams(params); }
+
+void Backoff::SetParams(BackoffParams params) {
+  params_ = params;
   params_.base = std::clamp(params_.base, 1, 10);
   params_.min = std::max(params_.min, absl::Milliseconds(100));
   params_.max = std::max(params_.max, params_.min);

@@ -29,6 +29,9 @@ class Backoff {
 
   // The delay before the next attempt; counts the attempt.
   absl::Duration Next();
+  // Replaces the parameters (clamped as in the constructor), keeping the
+  // attempt count: the cloud may send new values on every connect.
+  void SetParams(BackoffParams params);
   // Starts over from attempt 0 (after a connection proved stable).
   void Reset() { attempts_ = 0; }
   // Attempts counted since the last Reset.
