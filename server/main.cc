@@ -120,6 +120,13 @@ int main(int argc, char** argv) {
   options.lib_dir = flags.lib_dir;
   options.cloud_ca = flags.cloud_ca;
   options.env = cloudlink::config::ProcessEnvironment();
+  // Proxy decisions are ours alone (SPEC section 3): no library may read
+  // these behind our back (libwebsockets reads http_proxy when no proxy is
+  // set). The values stay available to the "env" proxy setting in options.env.
+  for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY",
+                           "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+    unsetenv(name);
+  }
   options.hostname = HostName();
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ",

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "server/claim/key_pair.h"
 #include "server/claim/token_regenerator.h"
+#include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/redact.h"
@@ -72,7 +73,11 @@ NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
       http_(http),
       state_dir_(options_.lib_dir, fs),
       claimer_(http, options_.claimer),
-      claim_backoff_(options_.claim_retry) {}
+      claim_backoff_(options_.claim_retry) {
+  link_ = std::make_unique<link::CloudLink>(
+      http, RealClock(),
+      [this](const link::LinkStatus& status) { OnLinkStatus(status); });
+}
 
 NodeController::~NodeController() { Stop(); }
 
@@ -80,6 +85,7 @@ void NodeController::Start() {
   {
     absl::MutexLock op(&op_mu_);
     LoadLocked();
+    if (GetState().first.claimed) StartLinkLocked();
   }
   worker_ = std::thread([this] { WorkerLoop(); });
   KickWorker();
@@ -91,6 +97,106 @@ void NodeController::Stop() {
     stopping_ = true;
   }
   if (worker_.joinable()) worker_.join();
+  if (link_) link_->Stop();
+}
+
+void NodeController::StartLinkLocked() {
+  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+      state_dir_.ReadClaim();
+  if (!stored.ok() || !stored->has_value()) return;
+  const state::StoredClaim& claim = **stored;
+  link::LinkConfig config;
+  config.claim_id = claim.claimed_id;
+  config.url = config::CanonicalCloudUrl(
+      claim.cloud_conf.url.empty() ? config::kDefaultCloudUrl
+                                   : claim.cloud_conf.url);
+  config.machine_guid = GetState().first.machine_guid;
+  config.hostname = options_.hostname;
+  config.proxy = claim.has_cloud_conf ? claim.cloud_conf.proxy
+                                      : std::string(config::kDefaultProxy);
+  config.insecure = claim.cloud_conf.insecure;
+  config.ca_file = options_.cloud_ca;
+  config.env = options_.env;
+  absl::StatusOr<std::string> key = fs_->ReadFile(state_dir_.PrivateKeyPath());
+  if (!key.ok()) {
+    LogError(absl::StrCat("LINK: cannot read the private key: ",
+                          key.status().message(), "; Reclaim to make a new one"));
+    absl::MutexLock lock(&mu_);
+    base_.reason = absl::StrCat("KEY_MISSING: cannot read ",
+                                state_dir_.PrivateKeyPath(),
+                                "; Reclaim to make a new key pair");
+    ComposeLocked();
+    return;
+  }
+  config.private_key_pem = *std::move(key);
+  link_->Start(std::move(config));
+}
+
+void NodeController::OnLinkStatus(const link::LinkStatus& status) {
+  absl::MutexLock lock(&mu_);
+  link_status_ = status;
+  ComposeLocked();
+}
+
+void NodeController::ComposeLocked() {
+  NodeState next = base_;
+  const link::LinkStatus& l = link_status_;
+  if (next.claimed && l.active) {
+    next.online = l.online;
+    next.mqtt_version = l.mqtt_version;
+    if (l.banned) {
+      next.status = kStatusBanned;
+    } else if (l.online) {
+      next.status = kStatusOnline;
+    } else {
+      next.status = kStatusOffline;
+    }
+    if (l.online) {
+      next.reason.clear();
+    } else if (!l.reason.empty()) {
+      next.reason = l.reason;
+    } else {
+      next.reason = "CONNECTING: connecting to the cloud";
+    }
+    next.next_attempt = l.next_attempt;
+    next.last_backoff = l.last_backoff;
+  }
+  next.reconnect_count = l.connections > 0 ? l.connections - 1 : 0;
+  next.last_connect = l.last_connect;
+  next.last_disconnect = l.last_disconnect;
+  next.publish.published = l.counters.published;
+  next.publish.acked = l.counters.acked;
+  next.publish.resent = l.counters.resent;
+  next.publish.timed_out = l.counters.failed;
+  next.publish.bytes = l.counters.bytes;
+  next.publish.pending = l.in_flight;
+  next.publish.queued = l.queued;
+
+  const NodeState& cur = state_;
+  const bool changed =
+      cur.claimed != next.claimed || cur.claimed_id != next.claimed_id ||
+      cur.machine_guid != next.machine_guid || cur.node_id != next.node_id ||
+      cur.url != next.url || cur.rooms != next.rooms ||
+      cur.proxy != next.proxy || cur.proxy_source != next.proxy_source ||
+      cur.insecure != next.insecure || cur.status != next.status ||
+      cur.reason != next.reason || cur.online != next.online ||
+      cur.mqtt_version != next.mqtt_version ||
+      cur.reconnect_count != next.reconnect_count ||
+      cur.last_connect != next.last_connect ||
+      cur.last_disconnect != next.last_disconnect ||
+      cur.next_attempt != next.next_attempt ||
+      cur.last_backoff != next.last_backoff ||
+      cur.claim_source != next.claim_source ||
+      cur.config_error != next.config_error || cur.hostname != next.hostname ||
+      cur.publish.published != next.publish.published ||
+      cur.publish.acked != next.publish.acked ||
+      cur.publish.pending != next.publish.pending ||
+      cur.publish.queued != next.publish.queued;
+  if (!changed && version_ > 1) return;
+  next.since = (cur.status != next.status || version_ == 1) ? absl::Now()
+                                                            : cur.since;
+  state_ = std::move(next);
+  ++version_;
 }
 
 void NodeController::KickWorker() {
@@ -146,7 +252,11 @@ void NodeController::WorkerLoop() {
 }
 
 void NodeController::LoadLocked() {
-  NodeState next = GetState().first;
+  NodeState next;
+  {
+    absl::MutexLock lock(&mu_);
+    next = base_;
+  }
   next.hostname = options_.hostname;
   next.claimed = false;
   next.claimed_id.clear();
@@ -283,31 +393,14 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   claim_error_ = absl::OkStatus();
   claim_backoff_.Reset();
   LoadLocked();
+  StartLinkLocked();
   return *claimed_id;
 }
 
 void NodeController::Publish(NodeState next) {
   absl::MutexLock lock(&mu_);
-  const NodeState& cur = state_;
-  const bool changed =
-      cur.claimed != next.claimed || cur.claimed_id != next.claimed_id ||
-      cur.machine_guid != next.machine_guid || cur.node_id != next.node_id ||
-      cur.url != next.url || cur.rooms != next.rooms ||
-      cur.proxy != next.proxy || cur.proxy_source != next.proxy_source ||
-      cur.insecure != next.insecure || cur.status != next.status ||
-      cur.reason != next.reason || cur.online != next.online ||
-      cur.mqtt_version != next.mqtt_version ||
-      cur.reconnect_count != next.reconnect_count ||
-      cur.last_connect != next.last_connect ||
-      cur.last_disconnect != next.last_disconnect ||
-      cur.next_attempt != next.next_attempt ||
-      cur.last_backoff != next.last_backoff ||
-      cur.claim_source != next.claim_source ||
-      cur.config_error != next.config_error || cur.hostname != next.hostname;
-  if (!changed && version_ > 1) return;
-  if (cur.status != next.status || version_ == 1) next.since = absl::Now();
-  state_ = std::move(next);
-  ++version_;
+  base_ = std::move(next);
+  ComposeLocked();
 }
 
 std::pair<NodeState, uint64_t> NodeController::GetState() const {
@@ -370,6 +463,8 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
     inputs = *sources.inputs;
   }
 
+  // Say goodbye under the old claim id before it disappears.
+  link_->Stop();
   LogInfo(absl::StrCat("CLAIM: reclaiming",
                        new_identity ? " with a new machine GUID" : "",
                        "; removing ", state_dir_.CloudDir()));
@@ -472,20 +567,20 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
       next_claim_attempt_ = absl::InfiniteFuture();
     }
     LoadLocked();
+    if (GetState().first.claimed) StartLinkLocked();
     version = GetState().second;
   }
   KickWorker();
-  // Wait for the outcome: claimed (later: online), or a claim failure.
+  // Wait for the outcome: online, banned, or (unclaimed) a claim failure or
+  // nothing to claim with; else the state at the deadline.
   while (true) {
     auto [state, v] = WaitForStateChange(version, deadline);
     version = v;
     const bool settled =
-        state.online || (state.claimed && state.status != kStatusOffline) ||
-        (!state.claimed && state.claim_source.empty()) ||
-        (!state.claimed && state.reason.rfind("CLAIM_PENDING", 0) != 0) ||
-        (state.claimed && state.status == kStatusOffline && false);
+        state.online || state.status == kStatusBanned ||
+        (!state.claimed && (state.claim_source.empty() ||
+                            state.reason.rfind("CLAIM_PENDING", 0) != 0));
     if (settled || absl::Now() >= deadline) return state;
-    if (state.claimed) return state;  // no link yet: claimed is the outcome
   }
 }
 

@@ -24,6 +24,7 @@
 #include "server/config/claim_inputs.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
+#include "server/link/cloud_link.h"
 #include "server/node/node_state.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
@@ -135,8 +136,15 @@ class NodeController {
   void WorkerLoop();
   // Asks the worker to look at the state again now.
   void KickWorker();
-  // Replaces the state with `next`, bumping the version when it changed.
+  // Replaces the claim part of the state with `next`, bumping the version
+  // when the composed state changed.
   void Publish(NodeState next);
+  // Starts (or restarts) the link for the stored claim.
+  void StartLinkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // The link thread's status reports.
+  void OnLinkStatus(const link::LinkStatus& status);
+  // base_ with the link's view laid over it.
+  void ComposeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const NodeOptions options_;
   state::FileSystem* const fs_;
@@ -159,8 +167,13 @@ class NodeController {
       absl::InfiniteFuture();
   std::thread worker_;
 
+  // Last member: its thread reports into the members above.
+  std::unique_ptr<link::CloudLink> link_;
+
   mutable absl::Mutex mu_;
-  NodeState state_ ABSL_GUARDED_BY(mu_);
+  NodeState base_ ABSL_GUARDED_BY(mu_);  // claim part
+  link::LinkStatus link_status_ ABSL_GUARDED_BY(mu_);
+  NodeState state_ ABSL_GUARDED_BY(mu_);  // composed
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
