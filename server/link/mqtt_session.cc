@@ -23,7 +23,8 @@ SessionEvent MakeEvent(SessionEvent::Type type, uint64_t message_id = 0,
 
 }  // namespace
 
-MqttSession::MqttSession(SessionConfig config) : config_(std::move(config)) {}
+MqttSession::MqttSession(SessionConfig config)
+    : config_(std::move(config)), ping_after_idle_(config_.ping_after_idle) {}
 
 void MqttSession::Begin(absl::Time now, std::string* out) {
   connected_ = false;
@@ -36,13 +37,20 @@ void MqttSession::Begin(absl::Time now, std::string* out) {
   server_max_packet_size_ = kMqttMaxPacketSize;
   server_alias_max_ = 0;
   server_max_qos_ = 1;
+  ping_after_idle_ = config_.ping_after_idle;
   // Unacknowledged QoS 1 messages go out first after the CONNACK, in their
-  // original order, marked DUP.
-  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
-    it->second.sent_before = true;
-    queue_.push_front(std::move(it->second));
-  }
+  // original order, marked DUP. Packet ids wrap at 65535, so the order is
+  // that of the message ids, not of the map's keys.
+  std::vector<Message> unacked;
+  unacked.reserve(in_flight_.size());
+  for (auto& entry : in_flight_) unacked.push_back(std::move(entry.second));
   in_flight_.clear();
+  std::sort(unacked.begin(), unacked.end(),
+            [](const Message& a, const Message& b) { return a.id < b.id; });
+  for (auto it = unacked.rbegin(); it != unacked.rend(); ++it) {
+    it->sent_before = true;
+    queue_.push_front(std::move(*it));
+  }
 
   MqttConnect connect;
   connect.clean_start = true;
@@ -79,15 +87,18 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
   view.dup = view.qos > 0 && message.sent_before;
   view.payload = message.payload;
   view.topic = message.topic;
+  // A new alias is remembered only once a packet carrying it was written:
+  // the server learns it from that packet alone.
+  bool new_alias = false;
   if (server_alias_max_ > 0) {
     auto it = aliases_.find(message.topic);
     if (it != aliases_.end()) {
       view.topic_alias = it->second;
       view.topic = absl::string_view();
     } else if (aliases_.size() < server_alias_max_) {
-      uint16_t alias = static_cast<uint16_t>(aliases_.size() + 1);
-      aliases_.emplace(message.topic, alias);
-      view.topic_alias = alias;  // topic and alias together set it
+      // Topic and alias together set it.
+      view.topic_alias = static_cast<uint16_t>(aliases_.size() + 1);
+      new_alias = true;
     }
   }
   if (view.qos > 0) view.packet_id = NextPacketId();
@@ -110,6 +121,7 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
                                 0, std::string(encoded.message())));
     return;
   }
+  if (new_alias) aliases_.emplace(message.topic, *view.topic_alias);
   ++counters_.published;
   counters_.bytes += message.payload.size();
   if (view.dup) ++counters_.resent;
@@ -176,6 +188,13 @@ void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
   if (p.maximum_packet_size) server_max_packet_size_ = *p.maximum_packet_size;
   if (p.topic_alias_maximum) server_alias_max_ = *p.topic_alias_maximum;
   if (p.maximum_qos) server_max_qos_ = *p.maximum_qos;
+  // The server's Keep Alive replaces ours (MQTT 5 section 3.2.2.3.14); it
+  // closes after 1.5 times it without a packet, so ping at 3/4 of it.
+  if (p.server_keep_alive_seconds && *p.server_keep_alive_seconds > 0) {
+    ping_after_idle_ =
+        std::min(config_.ping_after_idle,
+                 absl::Seconds(*p.server_keep_alive_seconds) * 3 / 4);
+  }
   connected_ = true;
   events_.push_back(MakeEvent(SessionEvent::Type::kConnected));
 
@@ -312,7 +331,7 @@ absl::Time MqttSession::NextTick() const {
   if (ping_sent_ != absl::InfiniteFuture()) {
     return ping_sent_ + config_.pingresp_timeout;
   }
-  return last_send_ + config_.ping_after_idle;
+  return last_send_ + ping_after_idle_;
 }
 
 absl::Status MqttSession::OnTick(absl::Time now, std::string* out) {
@@ -327,7 +346,7 @@ absl::Status MqttSession::OnTick(absl::Time now, std::string* out) {
     }
     return absl::OkStatus();
   }
-  if (now - last_send_ >= config_.ping_after_idle) {
+  if (now - last_send_ >= ping_after_idle_) {
     EncodePingreq(out);
     last_send_ = now;
     ping_sent_ = now;

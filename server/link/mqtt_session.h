@@ -11,15 +11,18 @@
 //                  sent again with DUP
 //   Publish()    → PUBLISH now if the server's Receive Maximum allows, else
 //                  queued; topic aliases up to the server's maximum
-//   OnTick()     → PINGREQ after `ping_after_idle` without sending; an error
+//   OnTick()     → PINGREQ after `ping_after_idle` without sending (or 3/4 of
+//                  the server's Keep Alive if that is shorter); an error
 //                  when no PINGRESP came within `pingresp_timeout`
 //
 // Every limit the server announces in CONNACK (Receive Maximum, Maximum
-// Packet Size, Topic Alias Maximum, Maximum QoS) is obeyed. Not thread-safe.
+// Packet Size, Topic Alias Maximum, Maximum QoS, Server Keep Alive) is
+// obeyed. Not thread-safe.
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -143,6 +146,8 @@ class MqttSession {
   uint32_t server_max_packet_size_ = kMqttMaxPacketSize;
   uint16_t server_alias_max_ = 0;
   uint8_t server_max_qos_ = 1;
+  // config_.ping_after_idle, shortened by the server's Keep Alive.
+  absl::Duration ping_after_idle_ = absl::Seconds(45);
 
   std::unique_ptr<MqttDecoder> decoder_;
   std::deque<Message> queue_;              // not yet written
