@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "aclk/v1/disconnect.pb.h"
 #include "httplib.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
@@ -116,11 +117,37 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
         absl::StatusCode::kUnavailable, "BIND_FAILED",
         absl::StrCat("cannot listen on ", options.host, ":", options.port));
   }
+
+  BrokerOptions broker_options;
+  broker_options.dir = server->dir_;
+  broker_options.cert_file = server->certs_.server_cert;
+  broker_options.key_file = server->certs_.server_key;
+  broker_options.mosquitto_path = options.mosquitto_path;
+  ASSIGN_OR_RETURN(server->broker_, Broker::Start(std::move(broker_options)));
+  ASSIGN_OR_RETURN(
+      server->subscriber_,
+      CloudSubscriber::Start(server->broker_->plain_port(),
+                             server->broker_->admin_username(),
+                             server->broker_->admin_password(),
+                             server->nodes_.get(), &server->messages_));
+  LoginEndpoints endpoints;
+  endpoints.auth_endpoint = absl::StrCat("https://", server->host_, ":",
+                                         server->port_, "/api/v1/auth");
+  endpoints.mqtt_endpoint = absl::StrCat(
+      "wss://localhost:", server->broker_->websocket_port(), "/mqtt");
+  Broker* broker = server->broker_.get();
+  server->login_ = std::make_unique<LoginApi>(
+      server->spaces_.get(), server->nodes_.get(), std::move(endpoints),
+      [broker](absl::string_view user, absl::string_view password) {
+        return broker->SetNodePassword(user, password);
+      });
   return server;
 }
 
 DevCloudServer::~DevCloudServer() {
   http_.reset();
+  subscriber_.reset();
+  broker_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);
 }
 
@@ -224,6 +251,113 @@ void DevCloudServer::InstallRoutes() {
              answer.body = {{"total", total}, {"paths", counts}};
              Send(answer, res);
            });
+  InstallLinkRoutes();
+  InstallDevRoutes();
+}
+
+void DevCloudServer::InstallLinkRoutes() {
+  httplib::SSLServer& http = *http_;
+  auto faultable = [this](httplib::Server::Handler handler) {
+    return
+        [this, handler](const httplib::Request& req, httplib::Response& res) {
+          if (!ApplyFault(req, res)) handler(req, res);
+        };
+  };
+  http.Get("/api/v1/env", faultable([this](const httplib::Request& req,
+                                           httplib::Response& res) {
+             Send(login_->Env(req.get_param_value("claim_id")), res);
+           }));
+  http.Get(
+      R"(/api/v1/auth/node/([^/]+)/challenge)",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        Send(login_->Challenge(req.matches[1].str()), res);
+      }));
+  http.Post(
+      R"(/api/v1/auth/node/([^/]+)/password)",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        Send(login_->Password(req.matches[1].str(), req.body), res);
+      }));
+}
+
+void DevCloudServer::InstallDevRoutes() {
+  httplib::SSLServer& http = *http_;
+  http.Post("/_dev/login-error",
+            [this](const httplib::Request& req, httplib::Response& res) {
+              if (!AuthorizeDev(req, res)) return;
+              absl::StatusOr<FaultRule> rule = ParseLoginErrorRule(req.body);
+              if (!rule.ok()) {
+                Send(ErrorAnswer(400, "bad-request", "ErrBadRequest",
+                                 rule.status().message()),
+                     res);
+                return;
+              }
+              LogInfo(absl::StrCat("login error armed: ", rule->answer.status,
+                                   " x", rule->remaining));
+              faults_.Add(*std::move(rule));
+              res.status = 204;
+            });
+  http.Get(R"(/_dev/nodes/([^/]+)/messages)",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             if (!AuthorizeDev(req, res)) return;
+             HttpAnswer answer;
+             answer.body = messages_.ForNode(req.matches[1].str());
+             Send(answer, res);
+           });
+  http.Post(
+      R"(/_dev/nodes/([^/]+)/disconnect)",
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (!AuthorizeDev(req, res)) return;
+        std::string claim_id = req.matches[1].str();
+        if (!nodes_->Find(claim_id)) {
+          Send(ErrorAnswer(404, "not-found", "ErrNodeNotFound", "no such node"),
+               res);
+          return;
+        }
+        json doc = req.body.empty() ? json::object()
+                                    : json::parse(req.body, nullptr, false);
+        if (doc.is_discarded() || !doc.is_object()) {
+          Send(ErrorAnswer(400, "bad-request", "ErrBadRequest",
+                           "the body is not a JSON object"),
+               res);
+          return;
+        }
+        aclk::v1::DisconnectReq request;
+        request.set_reconnect_after_seconds(
+            doc.value("reconnectAfterSeconds", uint64_t{0}));
+        request.set_permaban(doc.value("permaban", false));
+        request.set_error_code(doc.value("errorCode", uint32_t{0}));
+        request.set_error_description(doc.value("errorDescription", ""));
+        int64_t now_seconds = absl::ToUnixSeconds(absl::Now());
+        request.mutable_created_at()->set_seconds(now_seconds);
+        absl::Status published =
+            subscriber_->PublishDisconnect(claim_id, request);
+        if (!published.ok()) {
+          Send(ErrorAnswer(503, "broker-unavailable", "ErrBrokerUnavailable",
+                           published.message()),
+               res);
+          return;
+        }
+        LogInfo(absl::StrCat("DisconnectReq sent to ", claim_id));
+        res.status = 204;
+      });
+  http.Post("/_dev/broker/stop",
+            [this](const httplib::Request& req, httplib::Response& res) {
+              if (!AuthorizeDev(req, res)) return;
+              absl::Status stopped = broker_->Pause();
+              res.status = stopped.ok() ? 204 : 500;
+            });
+  http.Post("/_dev/broker/start",
+            [this](const httplib::Request& req, httplib::Response& res) {
+              if (!AuthorizeDev(req, res)) return;
+              absl::Status started = broker_->Resume();
+              if (!started.ok()) {
+                Send(ErrorAnswer(500, "broker-start-failed",
+                                 "ErrBrokerStartFailed", started.message()),
+                     res);
+                return;
+              }
+              res.status = 204;
+            });
 }
 
 absl::Status DevCloudServer::WriteReadiness() {
@@ -242,6 +376,8 @@ absl::Status DevCloudServer::WriteReadiness() {
   };
   add_space(spaces[0], "");
   if (spaces.size() > 1) add_space(spaces[1], "_B");
+  lines.emplace_back("BROKER_PORT", absl::StrCat(broker_->websocket_port()));
+  lines.emplace_back("BROKER_PLAIN_PORT", absl::StrCat(broker_->plain_port()));
   lines.emplace_back("CLOUD_PID", absl::StrCat(getpid()));
   return WriteEnvFile(dir_ + "/devcloud.env", lines);
 }
@@ -252,6 +388,8 @@ absl::Status DevCloudServer::Serve() {
   LogInfo(absl::StrCat("dev cloud serving on https://", host_, ":", port_));
   bool ok = http_->listen_after_bind();
   unlink((dir_ + "/devcloud.env").c_str());
+  subscriber_.reset();
+  broker_.reset();
   if (!ok && !stop_requested_) {
     return Error(absl::StatusCode::kInternal, "SERVE_FAILED",
                  "the HTTPS server stopped unexpectedly");

@@ -7,8 +7,14 @@
 //   PUT  /api/v1/spaces/nodes/{claim_id}                  claim
 //   POST /api/v1/spaces/{space_id}/claim-token/regenerate  Bearer admin token
 //   GET  /api/v1/spaces/{space_id}/nodes                  Bearer admin token
-//   POST/DELETE /_dev/faults, GET /_dev/requests?pathPrefix=
-//       loopback clients with the admin token of any Space only
+//   GET  /api/v1/env?v=&cap=&claim_id=                    link step 1
+//   GET  /api/v1/auth/node/{claim_id}/challenge            link step 2
+//   POST /api/v1/auth/node/{claim_id}/password             link step 3
+//   loopback clients with the admin token of any Space only:
+//   POST/DELETE /_dev/faults, GET /_dev/requests?pathPrefix=,
+//   POST /_dev/login-error, GET /_dev/nodes/{claim_id}/messages,
+//   POST /_dev/nodes/{claim_id}/disconnect, POST /_dev/broker/stop|start
+// It owns a mosquitto (broker.h) and an MQTT subscriber (cloud_subscriber.h).
 // Requests to the cloud's API routes (not /_dev/) are counted per path and
 // may be answered by an armed fault instead of the endpoint.
 
@@ -18,9 +24,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tools/devcloud/broker.h"
 #include "tools/devcloud/certificates.h"
 #include "tools/devcloud/claim_api.h"
+#include "tools/devcloud/cloud_subscriber.h"
 #include "tools/devcloud/fault_injector.h"
+#include "tools/devcloud/login_api.h"
+#include "tools/devcloud/message_log.h"
 #include "tools/devcloud/node_registry.h"
 #include "tools/devcloud/request_counter.h"
 #include "tools/devcloud/space_directory.h"
@@ -37,24 +47,28 @@ struct DevCloudOptions {
   std::string dir;                 // state and certificates; created if missing
   std::string host = "127.0.0.1";  // listen address
   int port = 0;                    // 0: any free port
+  std::string mosquitto_path = "/usr/sbin/mosquitto";
 };
 
 class DevCloudServer {
  public:
   // Prepares DIR (certificates, devcloud.json, nodes.json), locks it against
-  // a second dev cloud, and binds the listening socket. Errors:
+  // a second dev cloud, binds the listening socket, and starts mosquitto and
+  // the subscriber. Errors:
   // INVALID_ARGUMENT (BAD_DIR), FAILED_PRECONDITION (DIR_IN_USE),
   // UNAVAILABLE (BIND_FAILED), and those of EnsureCertificates /
-  // SpaceDirectory::Open.
+  // SpaceDirectory::Open, Broker::Start and CloudSubscriber::Start.
   static absl::StatusOr<std::unique_ptr<DevCloudServer>> Create(
       DevCloudOptions options);
   ~DevCloudServer();
 
   int port() const { return port_; }
+  int broker_websocket_port() const { return broker_->websocket_port(); }
+  int broker_plain_port() const { return broker_->plain_port(); }
   const std::string& dir() const { return dir_; }
 
   // Writes DIR/devcloud.env and serves until Stop(); then removes
-  // devcloud.env. Call once, from one thread.
+  // devcloud.env and stops mosquitto. Call once, from one thread.
   absl::Status Serve();
 
   // Makes Serve() return. Thread-safe; may be called before Serve().
@@ -63,6 +77,8 @@ class DevCloudServer {
  private:
   DevCloudServer() = default;
   void InstallRoutes();
+  void InstallLinkRoutes();
+  void InstallDevRoutes();
   // Counts the request and answers it with an injected fault when one
   // matches; true when it did.
   bool ApplyFault(const httplib::Request& req, httplib::Response& res);
@@ -79,6 +95,10 @@ class DevCloudServer {
   std::unique_ptr<SpaceDirectory> spaces_;
   std::unique_ptr<NodeRegistry> nodes_;
   std::unique_ptr<ClaimApi> claims_;
+  MessageLog messages_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<CloudSubscriber> subscriber_;
+  std::unique_ptr<LoginApi> login_;
   FaultInjector faults_;
   RequestCounter requests_;
   std::unique_ptr<httplib::SSLServer> http_;

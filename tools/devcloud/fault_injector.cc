@@ -59,6 +59,45 @@ absl::StatusOr<FaultRule> ParseFaultRule(absl::string_view json_text) {
   return rule;
 }
 
+absl::StatusOr<FaultRule> ParseLoginErrorRule(absl::string_view json_text) {
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr,
+                         /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return FaultInvalid("the body is not a JSON object");
+  }
+  // Reuse the general rule parser for status, count, delay and headers.
+  json general = {{"pathPrefix", "/api/v1/env"}};
+  for (const char* key : {"status", "count", "delayMs", "headers"}) {
+    if (doc.contains(key)) general[key] = doc[key];
+  }
+  FaultRule rule;
+  {
+    absl::StatusOr<FaultRule> parsed = ParseFaultRule(general.dump());
+    if (!parsed.ok()) return parsed.status();
+    rule = *std::move(parsed);
+  }
+  rule.path_prefixes = {"/api/v1/env", "/api/v1/auth/node/"};
+  json body = {
+      {"errorCode", doc.value("errorCode", "login-error")},
+      {"errorMsgKey", doc.value("errorMsgKey", "ErrInjected")},
+      {"errorMessage", doc.value("errorMessage", "injected by the dev cloud")},
+  };
+  if (doc.contains("errorNonRetryable")) {
+    if (!doc["errorNonRetryable"].is_boolean()) {
+      return FaultInvalid("errorNonRetryable must be a boolean");
+    }
+    body["errorNonRetryable"] = doc["errorNonRetryable"];
+  }
+  if (doc.contains("errorRetryDelaySeconds")) {
+    if (!doc["errorRetryDelaySeconds"].is_number_integer()) {
+      return FaultInvalid("errorRetryDelaySeconds must be an integer");
+    }
+    body["errorRetryDelaySeconds"] = doc["errorRetryDelaySeconds"];
+  }
+  rule.answer.body = body;
+  return rule;
+}
+
 void FaultInjector::Add(FaultRule rule) {
   std::lock_guard<std::mutex> lock(mu_);
   rules_.push_back(std::move(rule));

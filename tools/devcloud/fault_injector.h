@@ -31,6 +31,14 @@ struct FaultRule {
 // (at most 120000). INVALID_ARGUMENT (FAULT_INVALID) otherwise.
 absl::StatusOr<FaultRule> ParseFaultRule(absl::string_view json_text);
 
+// Parses the body of POST /_dev/login-error: {"count":1,"status":503,
+// "errorCode","errorMsgKey","errorMessage","errorNonRetryable":false,
+// "errorRetryDelaySeconds":0,"headers":{...},"delayMs":0}. The rule answers
+// the next `count` env/challenge/password calls (paths under /api/v1/env
+// and /api/v1/auth/node/) with that status and the SPEC section 4 error
+// body. `status` is required. INVALID_ARGUMENT (FAULT_INVALID) otherwise.
+absl::StatusOr<FaultRule> ParseLoginErrorRule(absl::string_view json_text);
+
 // Thread-safe.
 class FaultInjector {
  public:

@@ -2,9 +2,11 @@
 // integration tests.
 //
 //   devcloud --dir DIR [--port PORT] [--host 127.0.0.1] [--log-level info]
+//            [--mosquitto /usr/sbin/mosquitto]
 //
-// Serves HTTPS on HOST:PORT (PORT 0 or absent: a free port), writes
-// DIR/devcloud.env when ready, and stops on SIGTERM or SIGINT.
+// Serves HTTPS on HOST:PORT (PORT 0 or absent: a free port) and runs its own
+// mosquitto, writes DIR/devcloud.env when ready, and stops (with mosquitto)
+// on SIGTERM or SIGINT.
 
 #include <signal.h>
 
@@ -23,7 +25,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: devcloud --dir DIR [--port PORT] [--host 127.0.0.1] "
-    "[--log-level debug|info|warning|error]\n";
+    "[--log-level debug|info|warning|error] [--mosquitto PATH]\n";
 
 struct Flags {
   cloudlink::devcloud::DevCloudOptions options;
@@ -53,6 +55,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
           flags->options.port < 0 || flags->options.port > 65535) {
         return false;
       }
+    } else if (arg == "--mosquitto") {
+      flags->options.mosquitto_path = value;
     } else if (arg == "--log-level") {
       if (!cloudlink::ParseLogLevel(value, &flags->log_level)) return false;
     } else {

@@ -1,8 +1,6 @@
 // End-to-end tests of the dev cloud's claiming side: the real binary on a
 // temporary directory, real HTTPS requests verified against its CA.
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <signal.h>
 
 #include <map>
@@ -18,106 +16,19 @@
 #include "server/common/uuid.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
-#include "tools/devcloud/env_file.h"
+#include "tests/tools/devcloud/dev_cloud_fixture.h"
 
 namespace cloudlink::devcloud {
 namespace {
 
+using devcloud_testing::NewEcPublicKeyPem;
+using devcloud_testing::NewRsaPublicKeyPem;
+using devcloud_testing::RunningDevCloud;
 using nlohmann::json;
 using testing::ReadFileOrEmpty;
 using testing::Subprocess;
 using testing::TempDir;
 using testing::WaitFor;
-
-// An RSA 2048 public key as SubjectPublicKeyInfo PEM (what a node sends).
-std::string NewRsaPublicKeyPem() {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
-
-std::string NewEcPublicKeyPem() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
-
-// One running dev cloud process and its devcloud.env.
-class RunningDevCloud {
- public:
-  explicit RunningDevCloud(const std::string& dir) : dir_(dir) {
-    // A server may close a connection the client still writes to.
-    signal(SIGPIPE, SIG_IGN);
-    unlink((dir + "/devcloud.env").c_str());
-    testing::SubprocessOptions options;
-    options.argv = {testing::RunfilePath("tools/devcloud/devcloud"), "--dir",
-                    dir};
-    options.stderr_path = dir + "/devcloud.log." + std::to_string(++starts_);
-    auto process = Subprocess::Start(options);
-    EXPECT_TRUE(process.ok()) << process.status();
-    if (!process.ok()) return;
-    process_ = *std::move(process);
-    std::string pid_line = absl::StrCat("CLOUD_PID=", process_->pid());
-    bool ready = WaitFor(
-        [&] {
-          return ReadFileOrEmpty(dir + "/devcloud.env").find(pid_line) !=
-                 std::string::npos;
-        },
-        absl::Seconds(30));
-    EXPECT_TRUE(ready) << process_->Stderr();
-    for (const auto& [key, value] :
-         ParseEnvLines(ReadFileOrEmpty(dir + "/devcloud.env"))) {
-      env_[key] = value;
-    }
-  }
-
-  // SIGTERM, and a bounded wait for a clean exit.
-  int Stop() {
-    if (!process_) return -1;
-    process_->Signal(SIGTERM);
-    auto status = process_->Wait(absl::Seconds(10));
-    EXPECT_TRUE(status.ok()) << "dev cloud did not stop on SIGTERM";
-    return status.ok() ? *status : -1;
-  }
-
-  std::string env(const std::string& key) const {
-    auto it = env_.find(key);
-    return it == env_.end() ? "" : it->second;
-  }
-  int port() const {
-    std::string url = env("CLOUD_URL");
-    return std::stoi(url.substr(url.rfind(':') + 1));
-  }
-
-  std::unique_ptr<httplib::SSLClient> Client() const {
-    auto client = std::make_unique<httplib::SSLClient>("127.0.0.1", port());
-    client->set_ca_cert_path(env("CLOUD_CA").c_str());
-    client->enable_server_certificate_verification(true);
-    client->set_connection_timeout(5);
-    client->set_read_timeout(10);
-    return client;
-  }
-
-  Subprocess* process() { return process_.get(); }
-
- private:
-  static inline int starts_ = 0;
-  std::string dir_;
-  std::unique_ptr<Subprocess> process_;
-  std::map<std::string, std::string> env_;
-};
 
 struct ClaimRequest {
   std::string claim_id = NewUuidV4();
