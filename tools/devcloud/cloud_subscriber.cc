@@ -197,7 +197,7 @@ void CloudSubscriber::HandleMessage(const std::string& topic,
       received.type = "UpdateNodeInstanceConnection";
       received.fields = ToJson(update);
     }
-  } else if (topic == NamedTopic("inbox-cmd", claim_id)) {
+  } else if (topic == NamedTopic("inbox-cmd", claim_id) + "/DisconnectReq") {
     aclk::v1::DisconnectReq request;
     if (request.ParseFromString(payload)) {
       received.type = "DisconnectReq";
@@ -209,7 +209,9 @@ void CloudSubscriber::HandleMessage(const std::string& topic,
 
 absl::Status CloudSubscriber::PublishDisconnect(
     absl::string_view claim_id, const aclk::v1::DisconnectReq& request) {
-  std::string topic = NamedTopic("inbox-cmd", LowercaseUuid(claim_id));
+  // As Netdata's cloud does, the message type is the topic's last segment.
+  std::string topic =
+      NamedTopic("inbox-cmd", LowercaseUuid(claim_id)) + "/DisconnectReq";
   std::string payload = request.SerializeAsString();
   mosquitto_property* props = nullptr;
   mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,

@@ -252,7 +252,7 @@ TEST_F(LinkTest, DisconnectSwitchPublishesADisconnectReqToTheInbox) {
   Credentials creds = Login(claim_id, key);
   MqttTestClient node(creds.username, creds.password);
   ASSERT_EQ(node.Connect(PlainPort()), 0);
-  ASSERT_EQ(node.Subscribe(creds.topics["inbox-cmd"]), 1);
+  ASSERT_EQ(node.Subscribe(creds.topics["inbox-cmd"] + "/#"), 1);
 
   json request = {{"reconnectAfterSeconds", 5},
                   {"permaban", true},
@@ -266,7 +266,8 @@ TEST_F(LinkTest, DisconnectSwitchPublishesADisconnectReqToTheInbox) {
 
   auto message = node.NextMessage(absl::Seconds(10));
   ASSERT_TRUE(message.has_value());
-  EXPECT_EQ(message->topic, "/agent/" + claim_id + "/inbound/v2/cmd");
+  EXPECT_EQ(message->topic,
+            "/agent/" + claim_id + "/inbound/v2/cmd/DisconnectReq");
   EXPECT_EQ(message->user_properties["msg-type"], "DisconnectReq");
   aclk::v1::DisconnectReq decoded;
   ASSERT_TRUE(decoded.ParseFromString(message->payload));
