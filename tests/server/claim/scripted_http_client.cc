@@ -22,6 +22,17 @@ void ScriptedHttpClient::RespondTimes(int count, int status, std::string body) {
   for (int i = 0; i < count; ++i) Respond(status, body);
 }
 
+void ScriptedHttpClient::AnswerAlways(
+    std::string url_part, absl::StatusOr<http::HttpResponse> answer) {
+  absl::MutexLock lock(&mu_);
+  standing_.emplace_back(std::move(url_part), std::move(answer));
+}
+
+int ScriptedHttpClient::standing_count() const {
+  absl::MutexLock lock(&mu_);
+  return standing_count_;
+}
+
 int ScriptedHttpClient::pending() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(script_.size());
@@ -48,6 +59,12 @@ bool ScriptedHttpClient::WaitForCalls(int count, absl::Duration timeout) const {
 absl::StatusOr<http::HttpResponse> ScriptedHttpClient::Send(
     const http::HttpRequest& request, const http::TransportOptions& options) {
   absl::MutexLock lock(&mu_);
+  for (const auto& [url_part, answer] : standing_) {
+    if (absl::StrContains(request.url, url_part)) {
+      ++standing_count_;
+      return answer;
+    }
+  }
   calls_.push_back(Call{request, options});
   if (script_.empty()) {
     return absl::InternalError("UNSCRIPTED: the test scripted no answer for " +

@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,14 @@ class ScriptedHttpClient : public http::HttpClient {
   // Appends `count` copies of a response with `status`.
   void RespondTimes(int count, int status, std::string body = "");
 
+  // Requests whose URL contains `url_part` get `answer` every time, outside
+  // the script, and are counted apart (standing_count), not in calls(). For
+  // traffic a test does not script, like the cloud link's env requests in
+  // the node controller tests.
+  void AnswerAlways(std::string url_part,
+                    absl::StatusOr<http::HttpResponse> answer);
+  int standing_count() const;
+
   // Answers scripted but not yet used.
   int pending() const;
   // Every request so far, in order.
@@ -53,6 +62,9 @@ class ScriptedHttpClient : public http::HttpClient {
   mutable absl::Mutex mu_;
   std::deque<absl::StatusOr<http::HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
   std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, absl::StatusOr<http::HttpResponse>>>
+      standing_ ABSL_GUARDED_BY(mu_);
+  int standing_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The value of header `name` (case-insensitive) in `request`, or "".
