@@ -67,7 +67,10 @@ absl::Status TransportError(CURLcode code, CURL* curl,
   curl_easy_getinfo(curl, CURLINFO_PROXY_ERROR, &proxy_error);
 #endif
   if (via_proxy) {
-    if (connect_code == 407 ||
+    // 407 is the standard answer; tinyproxy 1.11 answers a CONNECT with bad
+    // BasicAuth credentials with 401. Either way only the proxy can have
+    // answered the CONNECT, so both mean its credentials were rejected.
+    if (connect_code == 407 || connect_code == 401 ||
 #if LIBCURL_VERSION_NUM >= 0x074900
         proxy_error == CURLPX_USER_REJECTED ||
         proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
