@@ -1,5 +1,6 @@
 #include "server/link/cloud_api.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
@@ -179,7 +180,16 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
   }
   absl::StatusOr<std::string> secret =
       claim::DecryptOaepSha1(private_pem, ciphertext);
-  if (!secret.ok()) return secret.status();
+  if (!secret.ok()) {
+    // A challenge that does not decrypt is the cloud's fault and worth a
+    // retry, like one that is not base64: UNAVAILABLE, not the
+    // INVALID_ARGUMENT the key layer uses. KEY_INVALID passes through.
+    if (ReasonOf(secret.status()) == "CHALLENGE_INVALID") {
+      return absl::Status(absl::StatusCode::kUnavailable,
+                          secret.status().message());
+    }
+    return secret.status();
+  }
 
   http::HttpRequest password_request;
   password_request.method = "POST";

@@ -58,9 +58,13 @@ class CloudApi {
   // transport or encoding other than proto, transport reasons.
   absl::StatusOr<LinkEnv> GetEnv(RetryAdvice* advice);
 
-  // Steps 2–3 with the node's private key PEM. Errors: LOGIN_FAILED with the
-  // cloud's error (and `advice`), CHALLENGE_INVALID, LOGIN_INVALID for an
-  // answer without credentials or without the agent-connection topic.
+  // Steps 2–3 with the node's private key PEM. Errors (UNAVAILABLE unless
+  // noted): LOGIN_FAILED with the cloud's error (and `advice`; BANNED,
+  // PERMISSION_DENIED, when it is non-retryable), CHALLENGE_INVALID (not
+  // base64, wrong size, does not decrypt), LOGIN_INVALID for an answer
+  // without credentials or without the agent-connection topic, KEY_INVALID
+  // (FAILED_PRECONDITION) when `private_pem` does not parse, transport
+  // reasons.
   absl::StatusOr<LoginCredentials> Login(const LinkEnv& env,
                                          const std::string& private_pem,
                                          RetryAdvice* advice);
