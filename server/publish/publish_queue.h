@@ -1,0 +1,104 @@
+#pragma once
+
+// The bounded memory queue of the publish path (SPEC section 7): producers
+// (API streams, the benchmarks) Push from any thread; the link thread drains
+// it with TakeBatch while it is online and its MQTT window has room.
+//
+// Bounded by bytes (Message::size(), default 64 MiB, cloudlinkd
+// --queue-bytes) and by messages. When full, Push fails at once with
+// RESOURCE_EXHAUSTED QUEUE_FULL or, when asked to wait, waits for room until
+// its deadline, its cancellation check or Close(). Nothing is dropped
+// silently: every refusal and every gave-up wait is counted, and every
+// accepted message's completion is called exactly once by whoever finishes
+// it (the link, or Close()).
+//
+// Thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/publish/message.h"
+
+namespace cloudlink::publish {
+
+struct QueueOptions {
+  size_t max_bytes = size_t{64} << 20;
+  size_t max_messages = size_t{1} << 20;
+};
+
+struct QueueStats {
+  uint64_t queued = 0;        // messages in the queue now
+  uint64_t queued_bytes = 0;  // their Message::size() sum
+  uint64_t pushed = 0;        // accepted since start
+  uint64_t taken = 0;         // handed to the link since start
+  uint64_t rejected = 0;      // refused at once: full (QUEUE_FULL) or too big
+  uint64_t wait_timed_out = 0;  // waited for room and gave up
+};
+
+class PublishQueue {
+ public:
+  // `clock` stamps Message::enqueued (monotonic); it must outlive the queue.
+  explicit PublishQueue(QueueOptions options, Clock* clock = RealClock());
+  // Completes every message still queued with UNAVAILABLE SHUTTING_DOWN.
+  ~PublishQueue();
+  PublishQueue(const PublishQueue&) = delete;
+  PublishQueue& operator=(const PublishQueue&) = delete;
+
+  // Called after every successful Push, without the queue's lock held, from
+  // the pushing thread; the link sets it to wake its thread. Replaces any
+  // earlier callback; nullptr removes it.
+  void SetWakeCallback(std::function<void()> wake);
+
+  // Appends `message` (stamping `enqueued`). On success the queue owns it
+  // and its completion is called later. On failure the message is dropped
+  // WITHOUT calling its completion (the caller reports the returned error):
+  //   INVALID_ARGUMENT MESSAGE_TOO_LARGE  it alone exceeds max_bytes;
+  //   RESOURCE_EXHAUSTED QUEUE_FULL       full and !wait;
+  //   DEADLINE_EXCEEDED QUEUE_WAIT_TIMEOUT  waited until `wait_deadline`
+  //                                       (wall time, absl::Now() based) or
+  //                                       `cancelled()` returned true
+  //                                       (polled every 50 ms; may be empty);
+  //   UNAVAILABLE SHUTTING_DOWN           after Close().
+  absl::Status Push(Message message, bool wait = false,
+                    absl::Time wait_deadline = absl::InfiniteFuture(),
+                    const std::function<bool()>& cancelled = nullptr);
+
+  // Removes and returns up to `max_messages` messages from the front, in
+  // order, stopping before the one that would pass `max_bytes` (but always
+  // returning at least one when the queue is not empty and max_messages > 0).
+  // Never blocks. Wakes producers waiting for room.
+  std::vector<Message> TakeBatch(size_t max_messages, size_t max_bytes);
+
+  // Puts messages the link took but could not send back at the front, in
+  // their order (used when it fails before writing them). Ignores the
+  // bounds: they were accounted for before.
+  void PushFront(std::vector<Message> messages);
+
+  // Refuses further pushes (UNAVAILABLE SHUTTING_DOWN), wakes waiters and
+  // completes every queued message with UNAVAILABLE SHUTTING_DOWN.
+  void Close();
+
+  QueueStats stats() const;
+  bool empty() const;
+
+ private:
+  const QueueOptions options_;
+  Clock* const clock_;
+  mutable absl::Mutex mu_;
+  std::deque<Message> messages_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  QueueStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex wake_mu_;
+  std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
+};
+
+}  // namespace cloudlink::publish

@@ -1,0 +1,72 @@
+#pragma once
+
+// The producers' entry to the publish path (SPEC section 7): routes a
+// message by its delivery level to the memory queue (AT_MOST_ONCE,
+// AT_LEAST_ONCE) or the durable spool (DURABLE), and refuses topic names the
+// login did not announce. The API's Publish stream and the benchmarks use
+// it; the link drains queue() and spool() and tells it the topic names.
+//
+// Thread-safe.
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/publish/message.h"
+#include "server/publish/publish_queue.h"
+#include "server/publish/spool.h"
+
+namespace cloudlink::publish {
+
+struct PublishArgs {
+  std::string topic;  // a topic NAME of the login's topic map
+  std::string payload;
+  DeliveryLevel level = DeliveryLevel::kAtLeastOnce;
+  // When the queue / spool is full: wait for room (true) or fail at once.
+  bool wait_when_full = false;
+  // Bounds a wait for room (wall time); InfiniteFuture: no bound but
+  // `cancelled`.
+  absl::Time wait_deadline = absl::InfiniteFuture();
+  // Polled while waiting for room; may be empty.
+  std::function<bool()> cancelled;
+  // Monotonic delivery deadline for queue messages (see Message::deadline).
+  absl::Time delivery_deadline = absl::InfiniteFuture();
+};
+
+class Publisher {
+ public:
+  // `queue` is required; `spool` may be null (DURABLE is then refused with
+  // FAILED_PRECONDITION SPOOL_UNAVAILABLE). Both must outlive the publisher.
+  Publisher(PublishQueue* queue, Spool* spool) : queue_(queue), spool_(spool) {}
+
+  // Accepts the message or returns why not, WITHOUT calling `done`; on OK,
+  // `done` is called exactly once later (see message.h and spool.h for
+  // when). Errors: INVALID_ARGUMENT TOPIC_UNKNOWN (empty, or not among the
+  // topic names of the last login once one happened), FAILED_PRECONDITION
+  // SPOOL_UNAVAILABLE, and those of PublishQueue::Push / Spool::Append.
+  absl::Status Publish(PublishArgs args, Completion done);
+
+  // The topic names of the current login (the link calls it after each
+  // login). Before the first call every non-empty name is accepted (and
+  // checked by the link at send time).
+  void SetTopicNames(const std::vector<std::string>& names);
+  // True when `name` may be published to now.
+  bool TopicKnown(const std::string& name) const;
+
+  PublishQueue* queue() const { return queue_; }
+  Spool* spool() const { return spool_; }
+
+ private:
+  PublishQueue* const queue_;
+  Spool* const spool_;
+  mutable absl::Mutex mu_;
+  bool names_known_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> names_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cloudlink::publish

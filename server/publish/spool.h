@@ -1,0 +1,183 @@
+#pragma once
+
+// The durable publish spool (SPEC sections 2 and 7): DURABLE messages are
+// written to `cloud.d/spool/` (mode 0700) and fsynced before their producer
+// is acked; the link replays them from here, across restarts, until the
+// broker acknowledges each one.
+//
+// On disk: append-only segment files `seg-<first sequence, 20 digits>.log`
+// (a new one at each open and whenever the active one reaches
+// segment_bytes). Each record is
+//   u32 body length | u32 CRC32C of the body | body
+// with body = u8 type | u64 sequence | (data: u16 topic length | topic |
+// payload), all little-endian; type 1 is a message, type 2 says "sequence
+// was acknowledged by the broker". Ack records are not fsynced on their own
+// (losing one only means a duplicate delivery). The oldest segments are
+// deleted once every message in them is acknowledged.
+//
+// Group commit: Append queues the record for the spool's writer thread,
+// which writes everything queued so far, fsyncs once, then calls all their
+// completions and the wake callback.
+//
+// Open scans every segment; a torn or corrupt record (length past the end
+// of the file, CRC mismatch, bad type) is logged ("SPOOL: ..."), counted
+// (stats().corrupt), and its segment is truncated there; every intact
+// record before it is kept and replayed.
+//
+// Bounded by max_bytes (the segment files' total size, default 256 MiB,
+// cloudlinkd --spool-bytes): when full, Append fails with RESOURCE_EXHAUSTED
+// SPOOL_FULL or waits for room, as the producer chooses.
+//
+// Thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/common/clock.h"
+#include "server/publish/message.h"
+#include "server/publish/spool_files.h"
+
+namespace cloudlink::publish {
+
+struct SpoolOptions {
+  std::string dir;  // <lib>/cloud.d/spool
+  size_t max_bytes = size_t{256} << 20;
+  size_t segment_bytes = size_t{8} << 20;
+};
+
+struct SpoolStats {
+  uint64_t spooled = 0;        // messages not yet acknowledged by the broker
+  uint64_t bytes = 0;          // segment files' total size on disk
+  uint64_t segments = 0;       // segment files on disk
+  uint64_t appended = 0;       // messages committed since open
+  uint64_t acked = 0;          // messages acknowledged since open
+  uint64_t replayed = 0;       // unacknowledged messages found at open
+  uint64_t syncs = 0;          // fsyncs of data (group commits)
+  uint64_t rejected = 0;       // refused at once (SPOOL_FULL, too large)
+  uint64_t wait_timed_out = 0; // waited for room and gave up
+  uint64_t write_failed = 0;   // appends failed by a write or fsync error
+  uint64_t corrupt = 0;        // torn or corrupt records found at open
+};
+
+class Spool {
+ public:
+  // Creates the directory (0700), scans the segments (see above) and starts
+  // the writer thread. Errors: UNAVAILABLE SPOOL_OPEN_FAILED (the directory
+  // or a segment cannot be created, listed, read or truncated). `files` and
+  // `clock` must outlive the spool.
+  static absl::StatusOr<std::unique_ptr<Spool>> Open(
+      SpoolOptions options, SpoolFileSystem* files = DefaultSpoolFileSystem(),
+      Clock* clock = RealClock());
+  // Commits what was appended, then stops the writer; later appends fail
+  // with UNAVAILABLE SHUTTING_DOWN.
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // Called on the writer thread after each group commit that made messages
+  // ready for TakeReady; the link sets it to wake its thread. nullptr
+  // removes it.
+  void SetWakeCallback(std::function<void()> wake);
+
+  // Queues a message for the next group commit. On OK, `done` (may be
+  // empty) is called once, on the writer thread: OK after the fsync, or
+  // UNAVAILABLE SPOOL_WRITE_FAILED. On error `done` is NOT called:
+  //   INVALID_ARGUMENT MESSAGE_TOO_LARGE  larger than a segment, or than
+  //                                       max_bytes;
+  //   RESOURCE_EXHAUSTED SPOOL_FULL       full and !wait;
+  //   DEADLINE_EXCEEDED SPOOL_WAIT_TIMEOUT  waited until `wait_deadline`
+  //                                       (wall time) or `cancelled()`;
+  //   UNAVAILABLE SHUTTING_DOWN           the spool is closing.
+  absl::Status Append(std::string topic, std::string payload,
+                      Completion done, bool wait = false,
+                      absl::Time wait_deadline = absl::InfiniteFuture(),
+                      const std::function<bool()>& cancelled = nullptr);
+
+  // Committed messages not handed out yet (oldest first; at open, every
+  // unacknowledged one), up to `max_messages` and about `max_bytes` (at
+  // least one when any is ready). Each has level kDurable, its
+  // spool_sequence, enqueued = now and no completion. A message handed out
+  // stays in the spool until Ack; it is handed out again only after a
+  // reopen. A record that cannot be read back is logged and skipped.
+  std::vector<Message> TakeReady(size_t max_messages, size_t max_bytes);
+
+  // The broker acknowledged `sequence`: records it (an ack record) and
+  // deletes the oldest segments once fully acknowledged. Unknown or
+  // repeated sequences are ignored.
+  void Ack(uint64_t sequence);
+
+  // Waits until everything appended or acked before the call is written
+  // (and the appends fsynced), for tests and orderly shutdown.
+  void Flush();
+
+  SpoolStats stats() const;
+  bool has_ready() const;
+
+ private:
+  struct Location {
+    uint64_t segment = 0;  // first sequence of its segment (its name)
+    uint64_t offset = 0;   // of the record's header
+    uint32_t length = 0;   // body length
+  };
+  struct Segment {
+    std::unique_ptr<SpoolFile> file;
+    uint64_t unacked = 0;  // data records in it not yet acked
+  };
+  struct Pending {
+    uint64_t sequence = 0;
+    std::string topic;
+    std::string payload;
+    Completion done;
+  };
+
+  Spool(SpoolOptions options, SpoolFileSystem* files, Clock* clock)
+      : options_(std::move(options)), files_(files), clock_(clock) {}
+  absl::Status Load();
+  absl::Status LoadSegment(uint64_t first, const std::string& name);
+  std::string SegmentPath(uint64_t first) const;
+  void WriterLoop();
+  // Writer thread: the write-and-sync of one batch.
+  void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks);
+  absl::Status RollIfNeeded(size_t next_record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const SpoolOptions options_;
+  SpoolFileSystem* const files_;
+  Clock* const clock_;
+
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(mu_);  // by first seq
+  uint64_t active_ ABSL_GUARDED_BY(mu_) = 0;  // key of the active segment
+  uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
+  // Committed, unacknowledged messages by sequence.
+  std::map<uint64_t, Location> unacked_ ABSL_GUARDED_BY(mu_);
+  // Committed and not handed out: sequences in order.
+  std::deque<uint64_t> ready_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> pending_acks_ ABSL_GUARDED_BY(mu_);
+  uint64_t flush_requested_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t flush_done_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  SpoolStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex wake_mu_;
+  std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
+  std::thread writer_;
+};
+
+}  // namespace cloudlink::publish
