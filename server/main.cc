@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/api_server.h"
 #include "server/api/cloudlink_service.h"
+#include "server/api/unix_socket.h"
 #include "server/common/log.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
@@ -134,12 +135,22 @@ int main(int argc, char** argv) {
   cloudlink::http::CurlHttpClient http;
   cloudlink::node::NodeController node(options, &fs, &http);
   cloudlink::api::CloudLinkService service(&node);
-  auto server = cloudlink::api::ApiServer::Start(flags.socket, &service);
-  if (!server.ok()) {
-    cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
+  // The node's state is loaded before the API answers, so no client ever
+  // sees a blank state (no machine GUID, "available" for a claimed node).
+  // The socket is checked first, so a second daemon on the same socket
+  // exits before it claims or connects anything.
+  absl::Status socket_ready = cloudlink::api::PrepareSocketPath(flags.socket);
+  if (!socket_ready.ok()) {
+    cloudlink::LogError(absl::StrCat("API: ", socket_ready.message()));
     return 1;
   }
   node.Start();
+  auto server = cloudlink::api::ApiServer::Start(flags.socket, &service);
+  if (!server.ok()) {
+    cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
+    node.Stop();
+    return 1;
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
