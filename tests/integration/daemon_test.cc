@@ -1,0 +1,565 @@
+// End to end: the real cloudlinkd and cloudlinkctl binaries, on a socket and
+// config/lib directories under a short temporary directory. No cloud is
+// involved: these are the daemon's own promises (state over the API, socket
+// rules, reflection and health, config errors, signals).
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cloudlink/v1/cloudlink.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"  // protobuf SerializationTraits
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/testdata/grpc_probes.pb.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::integration {
+namespace {
+
+using ::cloudlink::testing::FileExists;
+using ::cloudlink::testing::FileMode;
+using ::cloudlink::testing::ReadFileOrEmpty;
+using ::cloudlink::testing::RunfilePath;
+using ::cloudlink::testing::RunResult;
+using ::cloudlink::testing::Subprocess;
+using ::cloudlink::testing::SubprocessOptions;
+using ::cloudlink::testing::TempDir;
+using ::cloudlink::testing::WriteFile;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+namespace probes = ::cloudlink::testing::probes;
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(20);
+constexpr absl::Duration kExitTimeout = absl::Seconds(15);
+constexpr absl::Duration kCliTimeout = absl::Seconds(20);
+constexpr char kToken[] = "claim-token-ZGFlbW9uLXRlc3Qtc2VjcmV0LTEyMzQ";
+
+bool Connectable(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+bool IsSocket(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// A socket file with nobody accepting on it, as a killed daemon leaves.
+void MakeStaleSocket(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  close(fd);
+  ASSERT_TRUE(IsSocket(path));
+}
+
+std::string ExitText(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return absl::StrCat("exit ", WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    return absl::StrCat("signal ", WTERMSIG(wait_status));
+  }
+  return "?";
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  DaemonTest() {
+    mkdir(ConfigDir().c_str(), 0755);
+    mkdir(LibDir().c_str(), 0755);
+  }
+
+  std::string SocketDir() const { return tmp_.Join("run"); }
+  std::string Socket() const { return tmp_.Join("run/cl.sock"); }
+  std::string ConfigDir() const { return tmp_.Join("etc"); }
+  std::string LibDir() const { return tmp_.Join("lib"); }
+  std::string ClaimConf() const { return ConfigDir() + "/claim.conf"; }
+
+  // Starts cloudlinkd (stderr to `<name>.err`) without waiting for it.
+  std::unique_ptr<Subprocess> Launch(const std::string& name) {
+    SubprocessOptions options;
+    options.argv = {RunfilePath("server/cloudlinkd"), "--socket=" + Socket(),
+                    "--config-dir=" + ConfigDir(), "--lib-dir=" + LibDir(),
+                    "--log-level=debug"};
+    // Nothing from the test's environment may claim or pick a proxy.
+    options.unset_env = {"NETDATA_CLAIM_URL",
+                         "NETDATA_CLAIM_TOKEN",
+                         "NETDATA_CLAIM_ROOMS",
+                         "NETDATA_CLAIM_PROXY",
+                         "NETDATA_EXTRA_CLAIM_OPTS",
+                         "http_proxy",
+                         "https_proxy",
+                         "HTTP_PROXY",
+                         "HTTPS_PROXY",
+                         "CLOUDLINK_SOCKET"};
+    options.stdout_path = tmp_.Join(name + ".out");
+    options.stderr_path = tmp_.Join(name + ".err");
+    absl::StatusOr<std::unique_ptr<Subprocess>> daemon =
+        Subprocess::Start(options);
+    EXPECT_TRUE(daemon.ok()) << daemon.status();
+    return daemon.ok() ? *std::move(daemon) : nullptr;
+  }
+
+  // Starts cloudlinkd and waits (bounded) until it accepts on the socket.
+  std::unique_ptr<Subprocess> StartDaemon(const std::string& name = "daemon") {
+    std::unique_ptr<Subprocess> daemon = Launch(name);
+    if (daemon == nullptr) return nullptr;
+    const bool serving = testing::WaitFor(
+        [&] { return !daemon->Running() || Connectable(Socket()); },
+        kStartTimeout);
+    EXPECT_TRUE(serving && daemon->Running())
+        << "cloudlinkd did not start serving; stderr:\n"
+        << daemon->Stderr();
+    return daemon;
+  }
+
+  RunResult Ctl(std::vector<std::string> args, const std::string& socket = "") {
+    SubprocessOptions options;
+    options.argv = {RunfilePath("client/cloudlinkctl"), "--socket",
+                    socket.empty() ? Socket() : socket};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.unset_env = {"CLOUDLINK_SOCKET"};
+    absl::StatusOr<RunResult> result = testing::Run(options, kCliTimeout);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : RunResult{};
+  }
+
+  nlohmann::json StateJson() {
+    RunResult result = Ctl({"get-state", "--json"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    nlohmann::json state = nlohmann::json::parse(result.out, nullptr, false);
+    EXPECT_TRUE(state.is_object()) << result.out;
+    return state;
+  }
+
+  // Sends SIGTERM and returns the wait status (or -1 on timeout).
+  int Terminate(Subprocess& daemon) {
+    daemon.Signal(SIGTERM);
+    absl::StatusOr<int> status = daemon.Wait(kExitTimeout);
+    EXPECT_TRUE(status.ok()) << "cloudlinkd did not exit after SIGTERM";
+    return status.ok() ? *status : -1;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    return grpc::CreateChannel("unix:" + Socket(),
+                               grpc::InsecureChannelCredentials());
+  }
+
+  TempDir tmp_;
+};
+
+TEST_F(DaemonTest, GetStateJsonHasEveryFieldOfAnUnclaimedNode) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  nlohmann::json state = StateJson();
+  ASSERT_TRUE(state.is_object());
+
+  // Every field of State is present, zero values included.
+  const google::protobuf::Descriptor* descriptor =
+      cloudlink::v1::State::descriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    EXPECT_TRUE(state.contains(descriptor->field(i)->name()))
+        << "missing " << descriptor->field(i)->name() << " in " << state;
+  }
+  const google::protobuf::Descriptor* counters =
+      cloudlink::v1::PublishCounters::descriptor();
+  ASSERT_TRUE(state["publish"].is_object()) << state;
+  for (int i = 0; i < counters->field_count(); ++i) {
+    EXPECT_TRUE(state["publish"].contains(counters->field(i)->name()))
+        << "missing publish." << counters->field(i)->name();
+  }
+
+  EXPECT_EQ(state["status"], "available");
+  EXPECT_EQ(state["claimed"], false);
+  EXPECT_EQ(state["online"], false);
+  EXPECT_EQ(state["insecure"], false);
+  EXPECT_EQ(state["claimed_id"], "");
+  EXPECT_EQ(state["node_id"], "");
+  EXPECT_EQ(state["config_error"], "");
+  EXPECT_EQ(state["claim_source"], "");
+  EXPECT_EQ(state["rooms"], nlohmann::json::array());
+  EXPECT_EQ(state["mqtt_version"], 0);
+  EXPECT_EQ(state["reconnect_count"], "0");  // uint64 as a string
+  EXPECT_EQ(state["publish"]["published"], "0");
+  EXPECT_TRUE(state["last_connect"].is_null());
+  EXPECT_EQ(state["aclk_available"], true);
+  EXPECT_THAT(state["reason"].get<std::string>(), StartsWith("NOT_CLAIMED"));
+  EXPECT_TRUE(state["since"].is_string());
+
+  // The machine GUID was created on start and is the one on disk.
+  const std::string guid = state["machine_guid"].get<std::string>();
+  EXPECT_EQ(guid.size(), 36u) << guid;
+  EXPECT_EQ(ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id"),
+            guid);
+  EXPECT_FALSE(FileExists(LibDir() + "/cloud.d/claimed_id"));
+}
+
+TEST_F(DaemonTest, AclkStatePrintsTheReferenceLines) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  RunResult result = Ctl({"aclk-state"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::vector<std::string> lines = absl::StrSplit(result.out, '\n');
+  ASSERT_GE(lines.size(), 8u) << result.out;
+  const std::vector<std::string> head(lines.begin(), lines.begin() + 7);
+  EXPECT_EQ(head, (std::vector<std::string>{
+                      "ACLK Available: Yes",
+                      "ACLK Implementation: Next Generation",
+                      "New Cloud Protocol Support: Yes",
+                      "Claimed: No",
+                      "Claimed Id: null",
+                      "Online: No",
+                      "Used Cloud Protocol: New",
+                  }))
+      << result.out;
+  EXPECT_THAT(lines, Contains("Status: available"));
+  const std::string guid =
+      ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
+  EXPECT_THAT(lines, Contains("Machine GUID: " + guid));
+  // Every line is "Key: value".
+  for (const std::string& line : lines) {
+    if (line.empty()) continue;
+    EXPECT_THAT(line, HasSubstr(": ")) << line;
+  }
+
+  RunResult json = Ctl({"aclk-state", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  nlohmann::json parsed = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << json.out;
+  EXPECT_EQ(parsed["machine_guid"], guid);
+}
+
+TEST_F(DaemonTest, SocketIs0660InA0750Directory) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(IsSocket(Socket()));
+  EXPECT_EQ(FileMode(Socket()), 0660);
+  EXPECT_EQ(FileMode(SocketDir()), 0750);
+}
+
+// Waits for the single outstanding operation on `cq`; false on timeout or a
+// failed operation.
+bool Step(grpc::CompletionQueue& cq, void* expected_tag) {
+  void* tag = nullptr;
+  bool ok = false;
+  const auto deadline =
+      std::chrono::system_clock::now() + std::chrono::seconds(10);
+  if (cq.AsyncNext(&tag, &ok, deadline) !=
+      grpc::CompletionQueue::NextStatus::GOT_EVENT) {
+    return false;
+  }
+  return ok && tag == expected_tag;
+}
+
+void Drain(grpc::CompletionQueue& cq) {
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// One request/response exchange on grpc.reflection.v1alpha.
+absl::StatusOr<probes::ServerReflectionResponse> Reflect(
+    const std::shared_ptr<grpc::Channel>& channel,
+    const probes::ServerReflectionRequest& request) {
+  grpc::TemplatedGenericStub<probes::ServerReflectionRequest,
+                             probes::ServerReflectionResponse>
+      stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  auto stream = stub.PrepareCall(
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  probes::ServerReflectionResponse response;
+  grpc::Status status;
+  int tags[5];
+  bool ok = true;
+  stream->StartCall(&tags[0]);
+  ok = ok && Step(cq, &tags[0]);
+  if (ok) stream->Write(request, &tags[1]);
+  ok = ok && Step(cq, &tags[1]);
+  if (ok) stream->Read(&response, &tags[2]);
+  ok = ok && Step(cq, &tags[2]);
+  if (ok) stream->WritesDone(&tags[3]);
+  ok = ok && Step(cq, &tags[3]);
+  stream->Finish(&status, &tags[4]);
+  const bool finished = Step(cq, &tags[4]);
+  Drain(cq);
+  if (!finished || !status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("reflection call failed: ", status.error_message()));
+  }
+  if (!ok) return absl::UnavailableError("reflection stream broke");
+  return response;
+}
+
+absl::StatusOr<probes::HealthCheckResponse> CheckHealth(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  grpc::TemplatedGenericStub<probes::HealthCheckRequest,
+                             probes::HealthCheckResponse>
+      stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  probes::HealthCheckRequest request;
+  request.set_service(service);
+  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
+                                    request, &cq);
+  call->StartCall();
+  probes::HealthCheckResponse response;
+  grpc::Status status;
+  int tag;
+  call->Finish(&response, &status, &tag);
+  void* got;
+  bool ok;
+  cq.Next(&got, &ok);  // bounded by the context's deadline
+  Drain(cq);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  return response;
+}
+
+TEST_F(DaemonTest, ReflectionListsTheServiceAndServesItsDescriptor) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+
+  probes::ServerReflectionRequest list;
+  list.set_list_services("");
+  absl::StatusOr<probes::ServerReflectionResponse> listed =
+      Reflect(Channel(), list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_TRUE(listed->has_list_services_response()) << listed->DebugString();
+  std::vector<std::string> names;
+  for (const auto& service : listed->list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  EXPECT_THAT(names, Contains("cloudlink.v1.CloudLink"));
+  EXPECT_THAT(names, Contains("grpc.health.v1.Health"));
+
+  // A generic client can learn the methods from the descriptor.
+  probes::ServerReflectionRequest by_symbol;
+  by_symbol.set_file_containing_symbol("cloudlink.v1.CloudLink");
+  absl::StatusOr<probes::ServerReflectionResponse> file =
+      Reflect(Channel(), by_symbol);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE(file->has_file_descriptor_response()) << file->DebugString();
+  bool found = false;
+  for (const std::string& bytes :
+       file->file_descriptor_response().file_descriptor_proto()) {
+    google::protobuf::FileDescriptorProto proto;
+    ASSERT_TRUE(proto.ParseFromString(bytes));
+    for (const auto& service : proto.service()) {
+      if (proto.package() != "cloudlink.v1" || service.name() != "CloudLink") {
+        continue;
+      }
+      found = true;
+      std::vector<std::string> methods;
+      for (const auto& method : service.method()) {
+        methods.push_back(method.name());
+      }
+      EXPECT_THAT(methods, Contains("GetState"));
+      EXPECT_THAT(methods, Contains("Claim"));
+      EXPECT_THAT(methods, Contains("WatchState"));
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(DaemonTest, HealthAnswersServing) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  absl::StatusOr<probes::HealthCheckResponse> health =
+      CheckHealth(Channel(), "");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(health->status(), probes::HealthCheckResponse::SERVING);
+  // The probe messages really are the wire format: an unknown service is
+  // NOT_FOUND, as grpc.health.v1 specifies.
+  absl::StatusOr<probes::HealthCheckResponse> unknown =
+      CheckHealth(Channel(), "no.such.Service");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DaemonTest, MalformedClaimConfKeepsServingAndNamesFileAndLine) {
+  struct Case {
+    std::string name;
+    std::string text;
+    int line;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {"unknown key",
+       absl::StrCat("[global]\n  token = ", kToken, "\n  tokn = x\n"), 3,
+       "CONFIG_INVALID"},
+      {"bad boolean",
+       absl::StrCat("# comment\n[global]\n  token = ", kToken,
+                    "\n  insecure = maybe\n"),
+       4, "CONFIG_INVALID"},
+      {"https proxy",
+       absl::StrCat("[global]\n  token = ", kToken,
+                    "\n  proxy = https://bob:pw@proxy.example:3128\n"),
+       3, "PROXY_UNSUPPORTED"},
+      {"empty token", "[global]\n  url = https://cloud.example\n  token =\n", 3,
+       "CONFIG_INVALID"},
+  };
+  // The first case is there at start; the others come with a reload.
+  ASSERT_TRUE(WriteFile(ClaimConf(), cases[0].text).ok());
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    SCOPED_TRACE(c.name);
+    if (i > 0) {
+      ASSERT_TRUE(WriteFile(ClaimConf(), c.text).ok());
+      RunResult reload = Ctl({"reload-claiming-state", "--wait-seconds", "2"});
+      EXPECT_EQ(reload.exit_code, 0) << reload.err;
+    }
+    nlohmann::json state = StateJson();
+    const std::string where = absl::StrCat(ClaimConf(), ":", c.line);
+    const std::string config_error = state["config_error"].get<std::string>();
+    EXPECT_THAT(config_error, StartsWith(c.reason)) << config_error;
+    EXPECT_THAT(config_error, HasSubstr(where));
+    EXPECT_THAT(state["reason"].get<std::string>(), HasSubstr(where));
+    EXPECT_EQ(state["status"], "available");
+    EXPECT_EQ(state["claimed"], false);
+    EXPECT_THAT(config_error, Not(HasSubstr(kToken)));
+    EXPECT_THAT(config_error, Not(HasSubstr(":pw@")));
+  }
+  EXPECT_TRUE(daemon->Running());
+  EXPECT_FALSE(FileExists(LibDir() + "/cloud.d/claimed_id"));
+  const std::string log = daemon->Stderr();
+  EXPECT_THAT(log, HasSubstr("CLAIM: CONFIG_INVALID: " + ClaimConf() + ":3"));
+  EXPECT_THAT(log, Not(HasSubstr(kToken)));
+  EXPECT_THAT(log, Not(HasSubstr(":pw@")));
+}
+
+TEST_F(DaemonTest, SigtermExitsZeroAndRemovesTheSocket) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  // An open WatchState stream must not hold up the shutdown.
+  SubprocessOptions watch;
+  watch.argv = {RunfilePath("client/cloudlinkctl"), "--socket", Socket(),
+                "watch-state", "--json"};
+  watch.stdout_path = tmp_.Join("watch.out");
+  absl::StatusOr<std::unique_ptr<Subprocess>> watcher =
+      Subprocess::Start(watch);
+  ASSERT_TRUE(watcher.ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !ReadFileOrEmpty(tmp_.Join("watch.out")).empty(); },
+      kCliTimeout))
+      << "watch-state printed nothing";
+
+  const absl::Time start = absl::Now();
+  const int status = Terminate(*daemon);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << ExitText(status) << "\n"
+      << daemon->Stderr();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_FALSE(FileExists(Socket()));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("cloudlinkd: stopped"));
+  // The watcher's stream ended with the daemon.
+  EXPECT_TRUE((*watcher)->Wait(kExitTimeout).ok());
+}
+
+TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
+  std::unique_ptr<Subprocess> first = StartDaemon("first");
+  ASSERT_NE(first, nullptr);
+  const std::string guid =
+      ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
+
+  std::unique_ptr<Subprocess> second = Launch("second");
+  ASSERT_NE(second, nullptr);
+  absl::StatusOr<int> status = second->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "the second daemon kept running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0)
+      << ExitText(*status);
+  EXPECT_THAT(second->Stderr(), HasSubstr("SOCKET_IN_USE"));
+
+  // The first one is untouched and still serving.
+  EXPECT_TRUE(first->Running());
+  EXPECT_TRUE(IsSocket(Socket()));
+  nlohmann::json state = StateJson();
+  EXPECT_EQ(state["machine_guid"], guid);
+}
+
+TEST_F(DaemonTest, StaleSocketFileIsReplaced) {
+  ASSERT_EQ(mkdir(SocketDir().c_str(), 0750), 0);
+  MakeStaleSocket(Socket());
+  ASSERT_FALSE(Connectable(Socket()));
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(Ctl({"get-state"}).exit_code, 0);
+  EXPECT_EQ(FileMode(Socket()), 0660);
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("stale socket"));
+}
+
+TEST_F(DaemonTest, RegularFileAtTheSocketPathIsRefused) {
+  ASSERT_EQ(mkdir(SocketDir().c_str(), 0750), 0);
+  ASSERT_TRUE(WriteFile(Socket(), "not a socket").ok());
+  std::unique_ptr<Subprocess> daemon = Launch("daemon");
+  ASSERT_NE(daemon, nullptr);
+  absl::StatusOr<int> status = daemon->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0);
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("SOCKET_PATH_INVALID"));
+  EXPECT_EQ(ReadFileOrEmpty(Socket()), "not a socket");
+}
+
+TEST_F(DaemonTest, CliExitsThreeWhenNoDaemonIsRunning) {
+  // No socket at all.
+  RunResult missing = Ctl({"get-state"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.out << missing.err;
+  EXPECT_THAT(missing.err, HasSubstr(Socket()));
+  // A socket file left behind by a dead daemon.
+  ASSERT_EQ(mkdir(SocketDir().c_str(), 0750), 0);
+  MakeStaleSocket(Socket());
+  RunResult stale = Ctl({"aclk-state"});
+  EXPECT_EQ(stale.exit_code, 3) << stale.out << stale.err;
+  // And after a daemon stopped.
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_EQ(Ctl({"get-state"}).exit_code, 0);
+  Terminate(*daemon);
+  EXPECT_EQ(Ctl({"get-state", "--json"}).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace cloudlink::integration
