@@ -30,6 +30,7 @@ void MqttSession::Begin(absl::Time now, std::string* out) {
   connected_ = false;
   awaiting_connack_ = true;
   ping_sent_ = absl::InfiniteFuture();
+  pending_subscribe_id_ = 0;
   decoder_ = std::make_unique<MqttDecoder>(config_.max_packet_size);
   aliases_.clear();
   inbound_aliases_.clear();
@@ -76,7 +77,8 @@ uint16_t MqttSession::NextPacketId() {
   do {
     last_packet_id_ = static_cast<uint16_t>(last_packet_id_ + 1);
     if (last_packet_id_ == 0) last_packet_id_ = 1;
-  } while (in_flight_.count(last_packet_id_) != 0);
+  } while (in_flight_.count(last_packet_id_) != 0 ||
+           last_packet_id_ == pending_subscribe_id_);
   return last_packet_id_;
 }
 
@@ -201,6 +203,7 @@ void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
   if (!config_.subscribe_filter.empty()) {
     MqttSubscribe subscribe;
     subscribe.packet_id = NextPacketId();
+    pending_subscribe_id_ = subscribe.packet_id;  // reserved until SUBACK
     MqttSubscription s;
     s.topic_filter = config_.subscribe_filter;
     s.max_qos = 1;
@@ -293,6 +296,7 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
       HandlePuback(*puback);
       Pump(now, out);
     } else if (auto* suback = absl::get_if<MqttSuback>(&packet)) {
+      if (suback->packet_id == pending_subscribe_id_) pending_subscribe_id_ = 0;
       for (uint8_t code : suback->reason_codes) {
         if (code >= 0x80) {
           events_.push_back(

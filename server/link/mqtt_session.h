@@ -155,6 +155,8 @@ class MqttSession {
   absl::flat_hash_map<std::string, uint16_t> aliases_;  // ours, per connection
   absl::flat_hash_map<uint16_t, std::string> inbound_aliases_;
   uint16_t last_packet_id_ = 0;
+  // The SUBSCRIBE's packet id while its SUBACK is outstanding (0: none).
+  uint16_t pending_subscribe_id_ = 0;
   uint64_t next_message_id_ = 1;
   std::vector<SessionEvent> events_;
   SessionCounters counters_;
