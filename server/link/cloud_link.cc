@@ -531,7 +531,11 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
     why = Error(absl::StatusCode::kUnavailable, "DISCONNECTED",
                 "the link was closed");
   }
-  LogWarning(absl::StrCat("LINK: offline: ", why.message()));
+  if (command_pending && ReasonOf(why) == "DISCONNECTED") {
+    LogInfo("LINK: disconnected as asked");
+  } else {
+    LogWarning(absl::StrCat("LINK: offline: ", why.message()));
+  }
   Fail(why);
   if (connection.banned()) return absl::InfiniteDuration();
   if (command_pending) return absl::ZeroDuration();
