@@ -35,11 +35,11 @@ struct QueueOptions {
 };
 
 struct QueueStats {
-  uint64_t queued = 0;        // messages in the queue now
-  uint64_t queued_bytes = 0;  // their Message::size() sum
-  uint64_t pushed = 0;        // accepted since start
-  uint64_t taken = 0;         // handed to the link since start
-  uint64_t rejected = 0;      // refused at once: full (QUEUE_FULL) or too big
+  uint64_t queued = 0;          // messages in the queue now
+  uint64_t queued_bytes = 0;    // their Message::size() sum
+  uint64_t pushed = 0;          // accepted since start
+  uint64_t taken = 0;           // handed to the link since start
+  uint64_t rejected = 0;        // refused at once: full (QUEUE_FULL) or too big
   uint64_t wait_timed_out = 0;  // waited for room and gave up
 };
 

@@ -59,17 +59,17 @@ struct SpoolOptions {
 };
 
 struct SpoolStats {
-  uint64_t spooled = 0;        // messages not yet acknowledged by the broker
-  uint64_t bytes = 0;          // segment files' total size on disk
-  uint64_t segments = 0;       // segment files on disk
-  uint64_t appended = 0;       // messages committed since open
-  uint64_t acked = 0;          // messages acknowledged since open
-  uint64_t replayed = 0;       // unacknowledged messages found at open
-  uint64_t syncs = 0;          // fsyncs of data (group commits)
-  uint64_t rejected = 0;       // refused at once (SPOOL_FULL, too large)
-  uint64_t wait_timed_out = 0; // waited for room and gave up
-  uint64_t write_failed = 0;   // appends failed by a write or fsync error
-  uint64_t corrupt = 0;        // torn or corrupt records found at open
+  uint64_t spooled = 0;         // messages not yet acknowledged by the broker
+  uint64_t bytes = 0;           // segment files' total size on disk
+  uint64_t segments = 0;        // segment files on disk
+  uint64_t appended = 0;        // messages committed since open
+  uint64_t acked = 0;           // messages acknowledged since open
+  uint64_t replayed = 0;        // unacknowledged messages found at open
+  uint64_t syncs = 0;           // fsyncs of data (group commits)
+  uint64_t rejected = 0;        // refused at once (SPOOL_FULL, too large)
+  uint64_t wait_timed_out = 0;  // waited for room and gave up
+  uint64_t write_failed = 0;    // appends failed by a write or fsync error
+  uint64_t corrupt = 0;         // torn or corrupt records found at open
 };
 
 class Spool {
@@ -101,8 +101,8 @@ class Spool {
   //   DEADLINE_EXCEEDED SPOOL_WAIT_TIMEOUT  waited until `wait_deadline`
   //                                       (wall time) or `cancelled()`;
   //   UNAVAILABLE SHUTTING_DOWN           the spool is closing.
-  absl::Status Append(std::string topic, std::string payload,
-                      Completion done, bool wait = false,
+  absl::Status Append(std::string topic, std::string payload, Completion done,
+                      bool wait = false,
                       absl::Time wait_deadline = absl::InfiniteFuture(),
                       const std::function<bool()>& cancelled = nullptr);
 
@@ -151,7 +151,6 @@ class Spool {
   void WriterLoop();
   // Writer thread: the write-and-sync of one batch.
   void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks);
-  absl::Status RollIfNeeded(size_t next_record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -1,0 +1,135 @@
+#include "server/publish/publish_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/error.h"
+
+namespace cloudlink::publish {
+namespace {
+
+// How often a waiting Push re-checks its cancellation.
+constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
+
+absl::Status ShuttingDown() {
+  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+               "cloudlinkd is stopping; the message was not sent");
+}
+
+}  // namespace
+
+PublishQueue::PublishQueue(QueueOptions options, Clock* clock)
+    : options_(options), clock_(clock) {}
+
+PublishQueue::~PublishQueue() { Close(); }
+
+void PublishQueue::SetWakeCallback(std::function<void()> wake) {
+  absl::MutexLock lock(&wake_mu_);
+  wake_ = std::move(wake);
+}
+
+absl::Status PublishQueue::Push(Message message, bool wait,
+                                absl::Time wait_deadline,
+                                const std::function<bool()>& cancelled) {
+  const size_t size = message.size();
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return ShuttingDown();
+    if (size > options_.max_bytes) {
+      ++stats_.rejected;
+      return Error(absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+                   absl::StrCat("the message has ", size,
+                                " bytes; the publish queue holds at most ",
+                                options_.max_bytes));
+    }
+    auto has_room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return closed_ || (bytes_ + size <= options_.max_bytes &&
+                         messages_.size() < options_.max_messages);
+    };
+    if (!has_room()) {
+      if (!wait) {
+        ++stats_.rejected;
+        return Error(absl::StatusCode::kResourceExhausted, "QUEUE_FULL",
+                     absl::StrCat("the publish queue is full (",
+                                  messages_.size(), " messages, ", bytes_,
+                                  " bytes); retry later or wait when full"));
+      }
+      while (!has_room()) {
+        const absl::Time now = absl::Now();
+        if (now >= wait_deadline || (cancelled && cancelled())) {
+          ++stats_.wait_timed_out;
+          return Error(absl::StatusCode::kDeadlineExceeded,
+                       "QUEUE_WAIT_TIMEOUT",
+                       "the publish queue stayed full until the caller's "
+                       "deadline or cancellation");
+        }
+        mu_.AwaitWithDeadline(absl::Condition(&has_room),
+                              std::min(wait_deadline, now + kCancelPoll));
+      }
+      if (closed_) return ShuttingDown();
+    }
+    message.enqueued = clock_->MonotonicNow();
+    bytes_ += size;
+    messages_.push_back(std::move(message));
+    ++stats_.pushed;
+  }
+  absl::MutexLock lock(&wake_mu_);
+  if (wake_) wake_();
+  return absl::OkStatus();
+}
+
+std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
+                                             size_t max_bytes) {
+  std::vector<Message> batch;
+  absl::MutexLock lock(&mu_);
+  size_t bytes = 0;
+  while (!messages_.empty() && batch.size() < max_messages) {
+    const size_t size = messages_.front().size();
+    if (!batch.empty() && bytes + size > max_bytes) break;
+    bytes += size;
+    bytes_ -= size;
+    batch.push_back(std::move(messages_.front()));
+    messages_.pop_front();
+  }
+  stats_.taken += batch.size();
+  return batch;
+}
+
+void PublishQueue::PushFront(std::vector<Message> messages) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    bytes_ += it->size();
+    messages_.push_front(std::move(*it));
+  }
+  stats_.taken -= std::min<uint64_t>(stats_.taken, messages.size());
+}
+
+void PublishQueue::Close() {
+  std::deque<Message> left;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    left.swap(messages_);
+    bytes_ = 0;
+  }
+  const absl::Status why = ShuttingDown();
+  for (Message& message : left) {
+    if (message.done) message.done(why);
+  }
+}
+
+QueueStats PublishQueue::stats() const {
+  absl::MutexLock lock(&mu_);
+  QueueStats stats = stats_;
+  stats.queued = messages_.size();
+  stats.queued_bytes = bytes_;
+  return stats;
+}
+
+bool PublishQueue::empty() const {
+  absl::MutexLock lock(&mu_);
+  return messages_.empty();
+}
+
+}  // namespace cloudlink::publish

@@ -1,0 +1,48 @@
+#include "server/publish/publisher.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/error.h"
+
+namespace cloudlink::publish {
+
+absl::Status Publisher::Publish(PublishArgs args, Completion done) {
+  if (!TopicKnown(args.topic)) {
+    return Error(absl::StatusCode::kInvalidArgument, "TOPIC_UNKNOWN",
+                 absl::StrCat("\"", args.topic,
+                              "\" is not a topic name of the cloud's topic "
+                              "map (for example node-instance-info)"));
+  }
+  if (args.level == DeliveryLevel::kDurable) {
+    if (spool_ == nullptr) {
+      return Error(absl::StatusCode::kFailedPrecondition, "SPOOL_UNAVAILABLE",
+                   "the durable spool is not open; see the daemon's log");
+    }
+    return spool_->Append(std::move(args.topic), std::move(args.payload),
+                          std::move(done), args.wait_when_full,
+                          args.wait_deadline, args.cancelled);
+  }
+  Message message;
+  message.topic = std::move(args.topic);
+  message.payload = std::move(args.payload);
+  message.level = args.level;
+  message.deadline = args.delivery_deadline;
+  message.done = std::move(done);
+  return queue_->Push(std::move(message), args.wait_when_full,
+                      args.wait_deadline, args.cancelled);
+}
+
+void Publisher::SetTopicNames(const std::vector<std::string>& names) {
+  absl::MutexLock lock(&mu_);
+  names_known_ = true;
+  names_ = std::set<std::string>(names.begin(), names.end());
+}
+
+bool Publisher::TopicKnown(const std::string& name) const {
+  if (name.empty()) return false;
+  absl::MutexLock lock(&mu_);
+  return !names_known_ || names_.count(name) > 0;
+}
+
+}  // namespace cloudlink::publish

@@ -1,0 +1,533 @@
+#include "server/publish/spool.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/common/error.h"
+#include "server/common/log.h"
+#include "server/publish/crc32c.h"
+
+namespace cloudlink::publish {
+namespace {
+
+constexpr uint8_t kTypeData = 1;
+constexpr uint8_t kTypeAck = 2;
+constexpr size_t kHeaderBytes = 8;             // length, CRC
+constexpr size_t kAckBodyBytes = 1 + 8;        // type, sequence
+constexpr size_t kDataFixedBytes = 1 + 8 + 2;  // type, sequence, topic length
+constexpr size_t kMaxBodyBytes = size_t{64} << 20;
+constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
+constexpr char kSegmentPrefix[] = "seg-";
+constexpr char kSegmentSuffix[] = ".log";
+
+void PutU16(std::string* out, uint16_t v) {
+  char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
+  out->append(b, 2);
+}
+void PutU32(std::string* out, uint32_t v) {
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out->append(b, 4);
+}
+void PutU64(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out->append(b, 8);
+}
+uint64_t GetLe(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(p[i]);
+  }
+  return v;
+}
+
+// Appends one record (header and body) to `out`.
+void EncodeRecord(uint8_t type, uint64_t sequence, absl::string_view topic,
+                  absl::string_view payload, std::string* out) {
+  std::string body;
+  body.reserve(kDataFixedBytes + topic.size() + payload.size());
+  body.push_back(static_cast<char>(type));
+  PutU64(&body, sequence);
+  if (type == kTypeData) {
+    PutU16(&body, static_cast<uint16_t>(topic.size()));
+    body.append(topic.data(), topic.size());
+    body.append(payload.data(), payload.size());
+  }
+  PutU32(out, static_cast<uint32_t>(body.size()));
+  PutU32(out, Crc32c(body));
+  out->append(body);
+}
+
+size_t DataRecordBytes(size_t topic, size_t payload) {
+  return kHeaderBytes + kDataFixedBytes + topic + payload;
+}
+
+struct Decoded {
+  uint8_t type = 0;
+  uint64_t sequence = 0;
+  absl::string_view topic;
+  absl::string_view payload;
+};
+
+// Decodes a record body (CRC already checked). False when malformed.
+bool DecodeBody(absl::string_view body, Decoded* out) {
+  if (body.size() < kAckBodyBytes) return false;
+  out->type = static_cast<uint8_t>(body[0]);
+  out->sequence = GetLe(body.data() + 1, 8);
+  if (out->type == kTypeAck) return body.size() == kAckBodyBytes;
+  if (out->type != kTypeData || body.size() < kDataFixedBytes) return false;
+  const size_t topic_len = GetLe(body.data() + 9, 2);
+  if (kDataFixedBytes + topic_len > body.size()) return false;
+  out->topic = body.substr(kDataFixedBytes, topic_len);
+  out->payload = body.substr(kDataFixedBytes + topic_len);
+  return out->sequence > 0;
+}
+
+absl::Status OpenFailed(const absl::Status& why) {
+  return Error(absl::StatusCode::kUnavailable, "SPOOL_OPEN_FAILED",
+               absl::StrCat("cannot open the publish spool: ", why.message()));
+}
+
+absl::Status ShuttingDown() {
+  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+               "cloudlinkd is stopping; the message was not spooled");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options,
+                                                   SpoolFileSystem* files,
+                                                   Clock* clock) {
+  std::unique_ptr<Spool> spool(new Spool(std::move(options), files, clock));
+  absl::Status loaded = spool->Load();
+  if (!loaded.ok()) return OpenFailed(loaded);
+  spool->writer_ = std::thread([s = spool.get()] { s->WriterLoop(); });
+  return spool;
+}
+
+std::string Spool::SegmentPath(uint64_t first) const {
+  return absl::StrFormat("%s/%s%020d%s", options_.dir, kSegmentPrefix, first,
+                         kSegmentSuffix);
+}
+
+absl::Status Spool::Load() {
+  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  if (!made.ok()) return made;
+  absl::StatusOr<std::vector<std::string>> names = files_->List(options_.dir);
+  if (!names.ok()) return names.status();
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : *names) {
+    if (!absl::StartsWith(name, kSegmentPrefix) ||
+        !absl::EndsWith(name, kSegmentSuffix)) {
+      continue;
+    }
+    uint64_t first = 0;
+    absl::string_view digits(name);
+    digits.remove_prefix(strlen(kSegmentPrefix));
+    digits.remove_suffix(strlen(kSegmentSuffix));
+    if (!absl::SimpleAtoi(digits, &first) || first == 0) continue;
+    mu_.Unlock();
+    absl::Status segment = LoadSegment(first, name);
+    mu_.Lock();
+    if (!segment.ok()) return segment;
+  }
+  for (const auto& entry : unacked_) ready_.push_back(entry.first);
+  stats_.replayed = unacked_.size();
+  if (!segments_.empty()) {
+    next_sequence_ = std::max(next_sequence_, segments_.rbegin()->first);
+  }
+  DeleteAckedSegmentsLocked();
+  if (stats_.replayed > 0) {
+    LogInfo(absl::StrCat("SPOOL: ", stats_.replayed,
+                         " unacknowledged messages to replay from ",
+                         options_.dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
+  const std::string path = absl::StrCat(options_.dir, "/", name);
+  absl::StatusOr<std::unique_ptr<SpoolFile>> file = files_->Open(path, false);
+  if (!file.ok()) return file.status();
+  std::string data;
+  absl::Status read = (*file)->ReadAt(0, (*file)->size(), &data);
+  if (!read.ok()) return read;
+  absl::MutexLock lock(&mu_);
+  Segment& segment = segments_[first];
+  uint64_t offset = 0;
+  uint64_t intact = 0;
+  std::string problem;
+  while (offset < data.size()) {
+    if (data.size() - offset < kHeaderBytes) {
+      problem = "a record header is cut short (torn write)";
+      break;
+    }
+    const uint64_t length = GetLe(data.data() + offset, 4);
+    const uint32_t crc =
+        static_cast<uint32_t>(GetLe(data.data() + offset + 4, 4));
+    if (length > data.size() - offset - kHeaderBytes) {
+      problem = absl::StrCat("a record of ", length,
+                             " bytes runs past the end of the file (torn "
+                             "write)");
+      break;
+    }
+    absl::string_view body(data.data() + offset + kHeaderBytes, length);
+    Decoded record;
+    if (Crc32c(body) != crc) {
+      problem = "a record's CRC does not match (corrupt)";
+      break;
+    }
+    if (!DecodeBody(body, &record)) {
+      problem = "a record does not parse (corrupt)";
+      break;
+    }
+    if (record.type == kTypeData) {
+      Location location;
+      location.segment = first;
+      location.offset = offset;
+      location.length = static_cast<uint32_t>(length);
+      if (unacked_.emplace(record.sequence, location).second) {
+        ++segment.unacked;
+      }
+    } else {
+      auto it = unacked_.find(record.sequence);
+      if (it != unacked_.end()) {
+        auto owner = segments_.find(it->second.segment);
+        if (owner != segments_.end() && owner->second.unacked > 0) {
+          --owner->second.unacked;
+        }
+        unacked_.erase(it);
+      }
+    }
+    next_sequence_ = std::max(next_sequence_, record.sequence + 1);
+    ++intact;
+    offset += kHeaderBytes + length;
+  }
+  if (!problem.empty()) {
+    ++stats_.corrupt;
+    LogWarning(absl::StrCat("SPOOL: ", path, ": at offset ", offset, ", ",
+                            problem, "; truncating ", data.size() - offset,
+                            " bytes, keeping the ", intact,
+                            " intact records before it"));
+    absl::Status cut = (*file)->Truncate(offset);
+    if (!cut.ok()) return cut;
+  }
+  disk_bytes_ += (*file)->size();
+  segment.file = *std::move(file);
+  return absl::OkStatus();
+}
+
+Spool::~Spool() {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+void Spool::SetWakeCallback(std::function<void()> wake) {
+  absl::MutexLock lock(&wake_mu_);
+  wake_ = std::move(wake);
+}
+
+size_t Spool::UsedBytesLocked() const { return disk_bytes_ + pending_bytes_; }
+
+absl::Status Spool::Append(std::string topic, std::string payload,
+                           Completion done, bool wait, absl::Time wait_deadline,
+                           const std::function<bool()>& cancelled) {
+  const size_t size = DataRecordBytes(topic.size(), payload.size());
+  absl::MutexLock lock(&mu_);
+  if (closing_) return ShuttingDown();
+  if (size > options_.max_bytes || size > kMaxBodyBytes ||
+      topic.size() > 0xFFFF) {
+    ++stats_.rejected;
+    return Error(absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+                 absl::StrCat("the message needs ", size,
+                              " bytes in the spool, which holds at most ",
+                              std::min(options_.max_bytes, kMaxBodyBytes)));
+  }
+  auto has_room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closing_ || UsedBytesLocked() + size <= options_.max_bytes;
+  };
+  if (!has_room()) {
+    if (!wait) {
+      ++stats_.rejected;
+      return Error(absl::StatusCode::kResourceExhausted, "SPOOL_FULL",
+                   absl::StrCat("the durable spool is full (",
+                                UsedBytesLocked(), " of ", options_.max_bytes,
+                                " bytes); retry later or wait when full"));
+    }
+    while (!has_room()) {
+      const absl::Time now = absl::Now();
+      if (now >= wait_deadline || (cancelled && cancelled())) {
+        ++stats_.wait_timed_out;
+        return Error(absl::StatusCode::kDeadlineExceeded, "SPOOL_WAIT_TIMEOUT",
+                     "the durable spool stayed full until the caller's "
+                     "deadline or cancellation");
+      }
+      mu_.AwaitWithDeadline(absl::Condition(&has_room),
+                            std::min(wait_deadline, now + kCancelPoll));
+    }
+    if (closing_) return ShuttingDown();
+  }
+  Pending pending;
+  pending.sequence = next_sequence_++;
+  pending.topic = std::move(topic);
+  pending.payload = std::move(payload);
+  pending.done = std::move(done);
+  pending_bytes_ += size;
+  pending_.push_back(std::move(pending));
+  return absl::OkStatus();
+}
+
+void Spool::WriterLoop() {
+  while (true) {
+    std::vector<Pending> batch;
+    std::vector<uint64_t> acks;
+    uint64_t flush_target = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !pending_.empty() || !pending_acks_.empty() ||
+               flush_requested_ > flush_done_ || closing_;
+      };
+      mu_.Await(absl::Condition(&work));
+      if (closing_ && pending_.empty() && pending_acks_.empty()) {
+        flush_done_ = flush_requested_;
+        return;
+      }
+      batch.swap(pending_);
+      acks.swap(pending_acks_);
+      flush_target = flush_requested_;
+    }
+    Commit(std::move(batch), std::move(acks));
+    absl::MutexLock lock(&mu_);
+    flush_done_ = std::max(flush_done_, flush_target);
+  }
+}
+
+void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
+  std::string buffer;
+  size_t batch_bytes = 0;
+  for (const Pending& p : batch) {
+    batch_bytes += DataRecordBytes(p.topic.size(), p.payload.size());
+  }
+  SpoolFile* file = nullptr;
+  uint64_t segment_key = 0;
+  uint64_t base = 0;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    // Ack records only matter while their message's segment exists.
+    for (uint64_t sequence : acks) {
+      EncodeRecord(kTypeAck, sequence, "", "", &buffer);
+    }
+    // Roll to a new segment when the active one would grow past its size,
+    // or when there is none (at open, or after it was retired).
+    auto active = segments_.find(active_);
+    const bool roll =
+        active == segments_.end() ||
+        (active->second.file->size() > 0 &&
+         active->second.file->size() + buffer.size() + batch_bytes >
+             options_.segment_bytes);
+    if (roll && (!batch.empty() || !buffer.empty())) {
+      const uint64_t first =
+          batch.empty() ? next_sequence_ : batch.front().sequence;
+      if (segments_.count(first) == 0) {
+        absl::StatusOr<std::unique_ptr<SpoolFile>> created =
+            files_->Open(SegmentPath(first), true);
+        if (created.ok()) {
+          disk_bytes_ += (*created)->size();
+          segments_[first].file = *std::move(created);
+          active_ = first;
+        } else {
+          status = created.status();
+        }
+      } else {
+        active_ = first;
+      }
+      DeleteAckedSegmentsLocked();
+    }
+    active = segments_.find(active_);
+    if (status.ok() && active == segments_.end()) {
+      status = absl::InternalError("no active spool segment");
+    }
+    if (status.ok()) {
+      file = active->second.file.get();
+      segment_key = active_;
+      base = file->size();
+    }
+  }
+  std::vector<Location> locations;
+  if (status.ok()) {
+    locations.reserve(batch.size());
+    for (const Pending& p : batch) {
+      Location location;
+      location.segment = segment_key;
+      location.offset = base + buffer.size();
+      const size_t before = buffer.size();
+      EncodeRecord(kTypeData, p.sequence, p.topic, p.payload, &buffer);
+      location.length =
+          static_cast<uint32_t>(buffer.size() - before - kHeaderBytes);
+      locations.push_back(location);
+    }
+    if (!buffer.empty()) status = file->Append(buffer);
+    if (status.ok() && !batch.empty()) status = file->Sync();
+    if (!status.ok()) {
+      // Leave no half-written record for the next commit to follow.
+      (void)file->Truncate(base);
+    }
+  }
+  if (!status.ok()) {
+    LogError(absl::StrCat("SPOOL: write failed, ", batch.size(),
+                          " messages not spooled: ", status.message()));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    pending_bytes_ -= std::min(pending_bytes_, batch_bytes);
+    if (status.ok()) {
+      disk_bytes_ += buffer.size();
+      auto segment = segments_.find(segment_key);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        unacked_.emplace(batch[i].sequence, locations[i]);
+        ready_.push_back(batch[i].sequence);
+        if (segment != segments_.end()) ++segment->second.unacked;
+      }
+      stats_.appended += batch.size();
+      if (!batch.empty()) ++stats_.syncs;
+    } else {
+      stats_.write_failed += batch.size();
+    }
+    // Retire a fully acknowledged active segment once it is big enough to
+    // matter, so its space comes back without waiting for new messages.
+    auto active = segments_.find(active_);
+    if (active != segments_.end() && active->second.unacked == 0 &&
+        active->second.file->size() >=
+            std::min(options_.segment_bytes, options_.max_bytes / 4)) {
+      active_ = 0;
+    }
+    DeleteAckedSegmentsLocked();
+  }
+  const absl::Status outcome =
+      status.ok() ? absl::OkStatus()
+                  : Error(absl::StatusCode::kUnavailable, "SPOOL_WRITE_FAILED",
+                          absl::StrCat("the message could not be written to "
+                                       "the spool: ",
+                                       status.message()));
+  for (Pending& p : batch) {
+    if (p.done) p.done(outcome);
+  }
+  if (status.ok() && !batch.empty()) {
+    absl::MutexLock lock(&wake_mu_);
+    if (wake_) wake_();
+  }
+}
+
+void Spool::DeleteAckedSegmentsLocked() {
+  while (!segments_.empty()) {
+    auto oldest = segments_.begin();
+    if (oldest->first == active_ || oldest->second.unacked > 0) break;
+    const uint64_t size = oldest->second.file->size();
+    absl::Status removed = files_->Remove(SegmentPath(oldest->first));
+    if (!removed.ok()) {
+      LogWarning(absl::StrCat("SPOOL: ", removed.message()));
+      break;
+    }
+    disk_bytes_ -= std::min(disk_bytes_, size);
+    segments_.erase(oldest);
+  }
+}
+
+std::vector<Message> Spool::TakeReady(size_t max_messages, size_t max_bytes) {
+  std::vector<Message> out;
+  absl::MutexLock lock(&mu_);
+  size_t bytes = 0;
+  std::string record;
+  while (!ready_.empty() && out.size() < max_messages) {
+    const uint64_t sequence = ready_.front();
+    auto it = unacked_.find(sequence);
+    if (it == unacked_.end()) {
+      ready_.pop_front();
+      continue;
+    }
+    const Location location = it->second;
+    const size_t size = location.length + kHeaderBytes;
+    if (!out.empty() && bytes + size > max_bytes) break;
+    ready_.pop_front();
+    auto segment = segments_.find(location.segment);
+    absl::Status read =
+        segment == segments_.end()
+            ? absl::NotFoundError("its segment is gone")
+            : segment->second.file->ReadAt(location.offset, size, &record);
+    Decoded decoded;
+    if (read.ok()) {
+      absl::string_view body(record.data() + kHeaderBytes, location.length);
+      if (Crc32c(body) != GetLe(record.data() + 4, 4) ||
+          !DecodeBody(body, &decoded) || decoded.sequence != sequence) {
+        read = absl::DataLossError("it changed on disk (CRC mismatch)");
+      }
+    }
+    if (!read.ok()) {
+      LogError(absl::StrCat("SPOOL: cannot read back message ", sequence,
+                            ", dropping it: ", read.message()));
+      ++stats_.corrupt;
+      unacked_.erase(it);
+      if (segment != segments_.end() && segment->second.unacked > 0) {
+        --segment->second.unacked;
+      }
+      continue;
+    }
+    Message message;
+    message.topic = std::string(decoded.topic);
+    message.payload = std::string(decoded.payload);
+    message.level = DeliveryLevel::kDurable;
+    message.enqueued = clock_->MonotonicNow();
+    message.spool_sequence = sequence;
+    bytes += size;
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+void Spool::Ack(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  auto it = unacked_.find(sequence);
+  if (it == unacked_.end()) return;
+  auto segment = segments_.find(it->second.segment);
+  if (segment != segments_.end() && segment->second.unacked > 0) {
+    --segment->second.unacked;
+  }
+  unacked_.erase(it);
+  ++stats_.acked;
+  pending_acks_.push_back(sequence);
+}
+
+void Spool::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = ++flush_requested_;
+  auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return flush_done_ >= target;
+  };
+  mu_.Await(absl::Condition(&done));
+}
+
+SpoolStats Spool::stats() const {
+  absl::MutexLock lock(&mu_);
+  SpoolStats stats = stats_;
+  stats.spooled = unacked_.size() + pending_.size();
+  stats.bytes = disk_bytes_;
+  stats.segments = segments_.size();
+  return stats;
+}
+
+bool Spool::has_ready() const {
+  absl::MutexLock lock(&mu_);
+  return !ready_.empty();
+}
+
+}  // namespace cloudlink::publish
