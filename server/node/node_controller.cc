@@ -556,7 +556,6 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
 
 NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
-  uint64_t version;
   {
     absl::MutexLock op(&op_mu_);
     LogInfo("CLAIM: reloading claiming state");
@@ -568,19 +567,21 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
     }
     LoadLocked();
     if (GetState().first.claimed) StartLinkLocked();
-    version = GetState().second;
   }
   KickWorker();
   // Wait for the outcome: online, banned, or (unclaimed) a claim failure or
-  // nothing to claim with; else the state at the deadline.
+  // nothing to claim with; else the state at the deadline. The state right
+  // after the reload may already be the outcome (nothing to claim with), so
+  // it is judged before waiting for a change.
+  std::pair<NodeState, uint64_t> current = GetState();
   while (true) {
-    auto [state, v] = WaitForStateChange(version, deadline);
-    version = v;
+    const NodeState& state = current.first;
     const bool settled =
         state.online || state.status == kStatusBanned ||
         (!state.claimed && (state.claim_source.empty() ||
                             state.reason.rfind("CLAIM_PENDING", 0) != 0));
     if (settled || absl::Now() >= deadline) return state;
+    current = WaitForStateChange(current.second, deadline);
   }
 }
 

@@ -383,6 +383,24 @@ TEST_F(NodeControllerTest, NonRetryableFailureIsNotRetriedUntilReload) {
   EXPECT_EQ(http_.call_count(), 2);
 }
 
+TEST_F(NodeControllerTest, ReloadWithNothingToClaimReturnsAtOnce) {
+  NodeController& node = StartedNode();
+  // Nothing to wait for: no claim, no claim.conf, no environment.
+  const absl::Time start = absl::Now();
+  NodeState state = node.ReloadClaimingState(absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_FALSE(state.claimed);
+  EXPECT_THAT(state.reason, StartsWith("NOT_CLAIMED"));
+
+  // The same with a claim.conf that is malformed.
+  ASSERT_TRUE(WriteFile(ClaimConfPath(), "[global]\n  tokn = x\n").ok());
+  const absl::Time again = absl::Now();
+  state = node.ReloadClaimingState(absl::Seconds(10));
+  EXPECT_LT(absl::Now() - again, absl::Seconds(5));
+  EXPECT_THAT(state.config_error, HasSubstr(ClaimConfPath() + ":2"));
+  EXPECT_EQ(http_.call_count(), 0);
+}
+
 TEST_F(NodeControllerTest, RetryableFailureIsRetriedWithBackoff) {
   ASSERT_TRUE(
       WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  url = ", kUrl,
