@@ -1,6 +1,8 @@
 #include "server/link/lws_wss_connection.h"
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <atomic>
@@ -93,8 +95,9 @@ class LwsWssConnection final : public WssConnection {
 
   void Service(absl::Duration max_wait) override {
     if (pending_close_.has_value()) {
-      ReportClosed(*std::move(pending_close_));
+      const absl::Status why = *std::move(pending_close_);
       pending_close_.reset();
+      if (!destroying_) listener_->OnClosed(why);
       return;
     }
     // lws_service() ignores its timeout in 4.1; a sul bounds the poll wait.
@@ -213,6 +216,7 @@ class LwsWssConnection final : public WssConnection {
   absl::optional<absl::Status> pending_close_;
   int peer_close_code_ = -1;  // from the server's close frame, if any
   std::string peer_close_reason_;
+  std::string tls_verify_error_;  // first OpenSSL verification error seen
   std::string out_;  // queued bytes; [out_offset_, end) not yet written
   size_t out_offset_ = 0;
   std::vector<unsigned char> frame_;  // LWS_PRE headroom + one frame
@@ -322,14 +326,12 @@ absl::Status LwsWssConnection::Start() {
   lws* wsi = lws_client_connect_via_info(&connect);
   starting_ = false;
   if (wsi == nullptr) {
+    // lws 4.1 can fail here without CLIENT_CONNECTION_ERROR (DNS, or the
+    // relay's socket already gone after a failed SOCKS5 handshake).
     wsi_ = nullptr;
-    if (!closed_reported_) {
-      // Failed without telling the callback why (e.g. DNS in lws 4.1).
-      closed_reported_ = true;
-      pending_close_ = Unavailable(
-          "CONNECT_FAILED",
-          absl::StrCat("cannot connect to ", url_.host, ":", url_.port));
-    }
+    starting_ = true;
+    OnConnectionError("");
+    starting_ = false;
   }
   return absl::OkStatus();
 }
@@ -371,8 +373,19 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
     ReportClosed(*relay_failure);
     return;
   }
+  if (!tls_verify_error_.empty()) {
+    // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
+    ReportClosed(
+        Unavailable("TLS_VERIFY_FAILED",
+                    absl::StrCat("TLS certificate verification failed for ",
+                                 url_.host, " (", tls_verify_error_, ")")));
+    return;
+  }
+  // lws 4.1 says only "Unable to connect" for refused, unreachable and
+  // timed-out connects alike; the errno is gone by the time we hear of it.
+  const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
-      lws_text, target_.proxy.kind == config::ProxyKind::kHttp);
+      text, target_.proxy.kind == config::ProxyKind::kHttp);
   if (relay_ != nullptr && ReasonOf(status) == "CONNECT_FAILED") {
     status = Unavailable("PROXY_FAILED",
                          absl::StrCat("proxy negotiation failed: the SOCKS5 "
@@ -450,6 +463,28 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
       self->OnClientClosed();
+      return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+      // user: X509_STORE_CTX*, len: OpenSSL's preverify_ok. Only noted; lws
+      // decides (and honours the insecure flags).
+      if (len == 0 && user != nullptr) {
+        const int error =
+            X509_STORE_CTX_get_error(static_cast<X509_STORE_CTX*>(user));
+        if (error != X509_V_OK && self->tls_verify_error_.empty()) {
+          self->tls_verify_error_ = X509_verify_cert_error_string(error);
+        }
+      }
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      // Safety net: lws 4.1 drops some failed attempts without any other
+      // callback.
+      if (wsi == self->wsi_) {
+        if (self->open_) {
+          self->OnClientClosed();
+        } else {
+          self->OnConnectionError("");
+        }
+      }
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       if (self->wake_requested_.exchange(false, std::memory_order_acq_rel)) {
