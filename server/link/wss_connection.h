@@ -14,7 +14,10 @@
 //
 // Threading: everything except Wake() runs on one thread, the owner's (the
 // link thread), which calls Service() in a loop; listener callbacks run on
-// that thread from inside Service(). Wake() is thread-safe.
+// that thread from inside Service() only (never from inside Connect(), Send(),
+// Close() or SetTimer()). Wake() is thread-safe, but must not race the
+// connection's destruction. Never destroy the connection from inside a
+// listener callback; destroy it after Service() returns.
 
 #include <memory>
 #include <string>
@@ -45,8 +48,9 @@ class WssListener {
   // Payload bytes of binary messages, in order (message boundaries are not
   // meaningful for MQTT).
   virtual void OnData(absl::string_view bytes) = 0;
-  // Called once, after which the connection is dead. `why` is OK for a close
-  // the owner asked for; otherwise UNAVAILABLE with a reason:
+  // Called once, after which the connection is dead (Send() is ignored;
+  // Service() and timers keep working). `why` is OK for a close the owner
+  // asked for; otherwise UNAVAILABLE with a reason:
   //   CONNECT_FAILED      DNS, refused, timed out (message "connection refused"
   //                       etc. where known)
   //   TLS_VERIFY_FAILED   "TLS certificate verification failed"
@@ -77,14 +81,16 @@ class WssConnection {
   // monotonic clock.
   virtual void Service(absl::Duration max_wait) = 0;
 
-  // Queues `bytes` to go out as binary WebSocket data (one or more frames;
-  // many queued writes may be coalesced into one frame). Only after OnOpen.
+  // Queues `bytes` to go out as binary WebSocket data (one or more frames of
+  // at most 64 KiB; many queued writes may be coalesced into one frame).
+  // Only after OnOpen; ignored before it and after OnClosed.
   virtual void Send(absl::string_view bytes) = 0;
   // Bytes queued and not yet handed to the TLS layer.
   virtual size_t pending_bytes() const = 0;
 
   // Sends a WebSocket close (1000) after the queued bytes, then closes;
-  // OnClosed(OK) follows.
+  // OnClosed(OK) follows. Before OnOpen it abandons the attempt (OnClosed(OK)
+  // from the next Service()). No-op after OnClosed.
   virtual void Close() = 0;
 
   // Calls OnTimer() once after `delay` (replacing any earlier timer).

@@ -498,6 +498,24 @@ TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
   EXPECT_EQ((*connection)->pending_bytes(), 0u);
 }
 
+TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
+  RecordingListener listener;
+  auto connection = WssConnection::Connect(Target(), &listener);
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
+  // Not MQTT: the broker drops the connection.
+  (*connection)->Send(std::string("\xF0\xFF\xFF\xFF\xFF\x0F", 6));
+  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.closes > 0; }));
+  EXPECT_EQ(listener.closes, 1);
+  EXPECT_EQ(listener.closed_with.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(listener.closed_with), "CONNECTION_LOST")
+      << listener.closed_with;
+  // Sending after the close is ignored, and no second OnClosed comes.
+  (*connection)->Send("x");
+  (*connection)->Service(absl::Milliseconds(100));
+  EXPECT_EQ(listener.closes, 1);
+}
+
 TEST_F(WssConnectionTest, TimerFires) {
   RecordingListener listener;
   auto connection = WssConnection::Connect(Target(), &listener);
