@@ -1,0 +1,190 @@
+#include "server/api/unix_socket_listener.h"
+
+#include <fcntl.h>
+#include <grpcpp/server_posix.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/error.h"
+#include "server/common/log.h"
+
+namespace cloudlink::api {
+namespace {
+
+constexpr mode_t kSocketMode = 0660;
+constexpr mode_t kOwnDirMode = 0750;
+constexpr int kBacklog = 64;
+// Connection descriptors are numbered from kFirstNumber up to
+// kFirstNumber + kNumbers (or the descriptor limit), then again from the
+// start, skipping numbers in use.
+constexpr int kFirstNumber = 64;
+constexpr int kNumbers = 4096;
+
+absl::Status ListenFailed(const std::string& path, absl::string_view what) {
+  return Error(
+      absl::StatusCode::kUnavailable, "SOCKET_LISTEN_FAILED",
+      absl::StrCat("cannot listen on ", path, ": ", what, ": ", strerror(errno),
+                   "; check the directory's permissions"));
+}
+
+absl::Status ModeFailed(const std::string& path, absl::string_view what) {
+  return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_MODE_FAILED",
+               absl::StrCat(what, " ", path, ": ", strerror(errno)));
+}
+
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Gives the socket's directory `group` when it is the daemon's own.
+void ShareOwnDirectory(const std::string& dir, gid_t group) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || st.st_uid != geteuid() ||
+      (st.st_mode & 07777) != kOwnDirMode || st.st_gid == group) {
+    return;
+  }
+  if (chown(dir.c_str(), static_cast<uid_t>(-1), group) != 0) {
+    LogWarning(absl::StrCat("API: cannot give ", dir, " group ", group, ": ",
+                            strerror(errno)));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
+    const std::string& path, gid_t group, UnixPeerRegistry* peers,
+    grpc::Server* server) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return ListenFailed(path, "path");
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return ListenFailed(path, "socket");
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    absl::Status failed = ListenFailed(path, "bind");
+    close(fd);
+    return failed;
+  }
+  // Not yet listening: nobody can connect before mode and group are set.
+  absl::Status restricted;
+  if (chmod(path.c_str(), kSocketMode) != 0) {
+    restricted = ModeFailed(path, "chmod");
+  } else if (chown(path.c_str(), static_cast<uid_t>(-1), group) != 0) {
+    restricted = ModeFailed(path, absl::StrCat("chown to group ", group));
+  }
+  if (!restricted.ok()) {
+    close(fd);
+    unlink(path.c_str());
+    return restricted;
+  }
+  ShareOwnDirectory(ParentOf(path), group);
+  if (listen(fd, kBacklog) != 0) {
+    absl::Status failed = ListenFailed(path, "listen");
+    close(fd);
+    unlink(path.c_str());
+    return failed;
+  }
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+    absl::Status failed = ListenFailed(path, "pipe");
+    close(fd);
+    unlink(path.c_str());
+    return failed;
+  }
+  std::unique_ptr<UnixSocketListener> listener(
+      new UnixSocketListener(fd, wake[0], wake[1], peers, server));
+  listener->accept_thread_ =
+      std::thread([l = listener.get()] { l->AcceptLoop(); });
+  return listener;
+}
+
+int UnixSocketListener::MoveToRotatingNumber(int fd) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const int end = static_cast<int>(std::min<rlim_t>(
+      limit.rlim_cur, static_cast<rlim_t>(kFirstNumber + kNumbers)));
+  if (end <= kFirstNumber) return fd;
+  if (next_number_ < kFirstNumber || next_number_ >= end) {
+    next_number_ = kFirstNumber;
+  }
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
+  if (moved < 0 && next_number_ != kFirstNumber) {
+    next_number_ = kFirstNumber;  // the top of the range is full: wrap
+    moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
+  }
+  if (moved < 0) return fd;
+  close(fd);
+  next_number_ = moved + 1;
+  return moved;
+}
+
+void UnixSocketListener::AcceptLoop() {
+  while (true) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      LogError(
+          absl::StrCat("API: poll on the socket failed: ", strerror(errno)));
+      return;
+    }
+    if (fds[1].revents != 0) return;  // Stop()
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    int fd =
+        accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+          errno != ECONNABORTED) {
+        LogWarning(absl::StrCat("API: accept failed: ", strerror(errno)));
+        // Out of descriptors or memory: give the daemon a moment rather
+        // than spinning on the same error.
+        poll(&fds[1], 1, 100);
+      }
+      continue;
+    }
+    absl::StatusOr<UnixCredentials> credentials = ReadPeerCredentials(fd);
+    if (!credentials.ok()) {
+      LogWarning(absl::StrCat("API: dropped a connection: ",
+                              credentials.status().message()));
+      close(fd);
+      continue;
+    }
+    fd = MoveToRotatingNumber(fd);
+    absl::Status registered = peers_->Register(fd, *std::move(credentials));
+    if (!registered.ok()) {
+      LogWarning(
+          absl::StrCat("API: dropped a connection: ", registered.message()));
+      close(fd);
+      continue;
+    }
+    grpc::AddInsecureChannelFromFd(server_, fd);  // gRPC owns fd now
+  }
+}
+
+void UnixSocketListener::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  char byte = 1;
+  while (write(wake_write_, &byte, 1) < 0 && errno == EINTR) {
+  }
+  accept_thread_.join();
+  close(listen_fd_);
+  close(wake_read_);
+  close(wake_write_);
+}
+
+UnixSocketListener::~UnixSocketListener() { Stop(); }
+
+}  // namespace cloudlink::api

@@ -1,0 +1,74 @@
+#pragma once
+
+// The API's Unix socket, accepted by us rather than by gRPC: each connection's
+// peer credentials (SO_PEERCRED, see peer_credentials.h) are recorded in a
+// UnixPeerRegistry before the connection is handed to gRPC
+// (grpc::AddInsecureChannelFromFd), so every call can be authorized.
+//
+// The socket is created with mode 0660 and the given group, and only then
+// starts listening, so it never accepts a connection with a wider mode. The
+// socket's directory gets the same group when it is the daemon's own: owned
+// by this uid with mode 0750 (as PrepareSocketPath creates it), so members
+// of the group can reach the socket; a directory set up otherwise is left as
+// the operator made it.
+//
+// Descriptors are handed to gRPC under numbers taken in rotation from a range
+// (see unix_peer_registry.h on descriptor reuse).
+
+#include <grpcpp/server.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "server/api/unix_peer_registry.h"
+
+namespace cloudlink::api {
+
+class UnixSocketListener {
+ public:
+  // Binds `path` (prepared with PrepareSocketPath), sets its mode and group
+  // `group`, listens, and starts the accept thread. `peers` and `server`
+  // (already started) must outlive the listener. Errors:
+  // SOCKET_LISTEN_FAILED (socket, bind or listen failed), SOCKET_MODE_FAILED
+  // (chmod or chown failed).
+  static absl::StatusOr<std::unique_ptr<UnixSocketListener>> Start(
+      const std::string& path, gid_t group, UnixPeerRegistry* peers,
+      grpc::Server* server);
+
+  // Stops accepting and joins the accept thread (it wakes at once), closes
+  // the listening socket. Connections already handed to gRPC stay with it.
+  // Does not remove the socket file. Idempotent.
+  void Stop();
+  ~UnixSocketListener();
+
+  UnixSocketListener(const UnixSocketListener&) = delete;
+  UnixSocketListener& operator=(const UnixSocketListener&) = delete;
+
+ private:
+  UnixSocketListener(int listen_fd, int wake_read, int wake_write,
+                     UnixPeerRegistry* peers, grpc::Server* server)
+      : listen_fd_(listen_fd),
+        wake_read_(wake_read),
+        wake_write_(wake_write),
+        peers_(peers),
+        server_(server) {}
+
+  void AcceptLoop();
+  // Moves `fd` to the next free number of the rotation; returns the new
+  // number (or `fd` when it cannot be moved).
+  int MoveToRotatingNumber(int fd);
+
+  int listen_fd_;
+  int wake_read_;
+  int wake_write_;
+  UnixPeerRegistry* const peers_;
+  grpc::Server* const server_;
+  int next_number_ = 0;  // accept thread only
+  std::thread accept_thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace cloudlink::api
