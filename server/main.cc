@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/api_server.h"
 #include "server/api/cloudlink_service.h"
@@ -19,6 +21,9 @@
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
 #include "server/node/node_controller.h"
+#include "server/publish/publish_queue.h"
+#include "server/publish/publisher.h"
+#include "server/publish/spool.h"
 #include "server/state/file_system.h"
 
 namespace {
@@ -29,6 +34,8 @@ struct Flags {
   std::string lib_dir = "/var/lib/cloudlink";
   std::string cloud_ca;
   std::string log_level = "info";
+  std::string queue_bytes = "67108864";   // 64 MiB
+  std::string spool_bytes = "268435456";  // 256 MiB
 };
 
 constexpr char kUsage[] =
@@ -43,6 +50,10 @@ constexpr char kUsage[] =
     "/var/lib/cloudlink)\n"
     "  --cloud-ca=FILE    extra CA certificates (PEM) trusted for the cloud\n"
     "  --log-level=LEVEL  debug, info, warning or error (default info)\n"
+    "  --queue-bytes=N    bound of the publish memory queue in bytes (default\n"
+    "                     67108864 = 64 MiB)\n"
+    "  --spool-bytes=N    bound of the durable spool cloud.d/spool/ in bytes\n"
+    "                     (default 268435456 = 256 MiB)\n"
     "  --help             this text\n";
 
 // Parses "--name=value" and "--name value". Returns false (after printing
@@ -55,7 +66,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
                {"--config-dir", &flags->config_dir},
                {"--lib-dir", &flags->lib_dir},
                {"--cloud-ca", &flags->cloud_ca},
-               {"--log-level", &flags->log_level}};
+               {"--log-level", &flags->log_level},
+               {"--queue-bytes", &flags->queue_bytes},
+               {"--spool-bytes", &flags->spool_bytes}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -105,6 +118,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   cloudlink::SetLogLevel(level);
+  uint64_t queue_bytes = 0;
+  uint64_t spool_bytes = 0;
+  if (!absl::SimpleAtoi(flags.queue_bytes, &queue_bytes) || queue_bytes == 0) {
+    fprintf(stderr, "cloudlinkd: --queue-bytes must be a positive number\n");
+    return 2;
+  }
+  if (!absl::SimpleAtoi(flags.spool_bytes, &spool_bytes) || spool_bytes == 0) {
+    fprintf(stderr, "cloudlinkd: --spool-bytes must be a positive number\n");
+    return 2;
+  }
 
   // Signals are taken by sigwait() below, not by handlers; block them before
   // any thread starts so every thread inherits the mask.
@@ -132,9 +155,28 @@ int main(int argc, char** argv) {
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ",
                                   flags.config_dir, ", lib ", flags.lib_dir));
+  // The publish path (SPEC section 7). Without a usable spool the daemon
+  // still runs; DURABLE publishes are then refused (SPOOL_UNAVAILABLE).
+  cloudlink::publish::QueueOptions queue_options;
+  queue_options.max_bytes = queue_bytes;
+  cloudlink::publish::PublishQueue queue(queue_options);
+  cloudlink::publish::SpoolOptions spool_options;
+  spool_options.dir = flags.lib_dir + "/cloud.d/spool";
+  spool_options.max_bytes = spool_bytes;
+  spool_options.segment_bytes =
+      std::min<size_t>(spool_options.segment_bytes, spool_bytes / 4 + 1);
+  auto spool = cloudlink::publish::Spool::Open(spool_options);
+  if (!spool.ok()) {
+    cloudlink::LogError(absl::StrCat("SPOOL: ", spool.status().message(),
+                                     "; durable publishing is off"));
+  }
+  cloudlink::publish::Publisher publisher(&queue,
+                                          spool.ok() ? spool->get() : nullptr);
+  options.publisher = &publisher;
+
   cloudlink::http::CurlHttpClient http;
   cloudlink::node::NodeController node(options, &fs, &http);
-  cloudlink::api::CloudLinkService service(&node);
+  cloudlink::api::CloudLinkService service(&node, &publisher);
   // The node's state is loaded before the API answers, so no client ever
   // sees a blank state (no machine GUID, "available" for a claimed node).
   // The socket is checked first, so a second daemon on the same socket

@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
+#include "server/api/publish_stream.h"
 #include "server/api/state_proto.h"
 
 namespace cloudlink::api {
@@ -102,6 +103,13 @@ grpc::Status CloudLinkService::WatchState(
     if (!writer->Write(message)) break;
   }
   return grpc::Status::OK;
+}
+
+grpc::Status CloudLinkService::Publish(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
+                             cloudlink::v1::PublishRequest>* stream) {
+  return ServePublishStream(context, stream, publisher_, shutting_down_);
 }
 
 }  // namespace cloudlink::api

@@ -7,13 +7,17 @@
 
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/node/node_controller.h"
+#include "server/publish/publisher.h"
 
 namespace cloudlink::api {
 
 class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
  public:
-  // `node` must outlive the service.
-  explicit CloudLinkService(node::NodeController* node) : node_(node) {}
+  // `node` and `publisher` (may be null: Publish then acks every request
+  // with UNAVAILABLE) must outlive the service.
+  explicit CloudLinkService(node::NodeController* node,
+                            publish::Publisher* publisher = nullptr)
+      : node_(node), publisher_(publisher) {}
 
   // Ends open WatchState streams (called before the server shuts down).
   void Shutdown() { shutting_down_.store(true); }
@@ -39,9 +43,15 @@ class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
       grpc::ServerContext* context,
       const cloudlink::v1::WatchStateRequest* request,
       grpc::ServerWriter<cloudlink::v1::State>* writer) override;
+  // See server/api/publish_stream.h.
+  grpc::Status Publish(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
+                               cloudlink::v1::PublishRequest>* stream) override;
 
  private:
   node::NodeController* const node_;
+  publish::Publisher* const publisher_;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -69,6 +69,9 @@ void ToProto(const node::NodeState& s, cloudlink::v1::State* out) {
   p->set_queued_bytes(s.publish.queued_bytes);
   p->set_spool_bytes(s.publish.spool_bytes);
   p->set_rejected(s.publish.rejected);
+  p->set_wait_timed_out(s.publish.wait_timed_out);
+  p->set_spool_corrupt(s.publish.spool_corrupt);
+  p->set_failed(s.publish.failed);
   SetDuration(s.publish.latency_p50,
               out->mutable_publish_latency()->mutable_p50());
   SetDuration(s.publish.latency_p99,

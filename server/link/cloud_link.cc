@@ -21,6 +21,29 @@ constexpr absl::Duration kCloseWait = absl::Seconds(2);
 constexpr absl::Duration kMaxServiceWait = absl::Seconds(1);
 // PUBACKs on one connection after which it counts as stable (SPEC 4).
 constexpr int kStableAcks = 3;
+// Publish pump: messages taken per batch, bytes per batch, and the
+// transport backlog above which no more messages are handed to it (this
+// bounds QoS 0, which the Receive Maximum does not).
+constexpr size_t kPumpBatch = 256;
+constexpr size_t kPumpBytes = size_t{1} << 20;
+constexpr size_t kMaxTransportBacklog = size_t{4} << 20;
+
+void Complete(publish::Message& message, const absl::Status& outcome) {
+  if (!message.done) return;
+  publish::Completion done = std::move(message.done);
+  message.done = nullptr;
+  done(outcome);
+}
+
+SessionCounters Sum(const SessionCounters& a, const SessionCounters& b) {
+  SessionCounters sum;
+  sum.published = a.published + b.published;
+  sum.acked = a.acked + b.acked;
+  sum.resent = a.resent + b.resent;
+  sum.failed = a.failed + b.failed;
+  sum.bytes = a.bytes + b.bytes;
+  return sum;
+}
 
 std::string AgentConnectionPayload(const std::string& claim_id, bool reachable,
                                    int64_t session_id,
@@ -33,7 +56,8 @@ std::string AgentConnectionPayload(const std::string& claim_id, bool reachable,
   message.set_update_source(source);
   const int64_t nanos = absl::ToUnixNanos(wall_now);
   message.mutable_updated_at()->set_seconds(nanos / 1000000000);
-  message.mutable_updated_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  message.mutable_updated_at()->set_nanos(
+      static_cast<int32_t>(nanos % 1000000000));
   if (reachable) {
     aclk::v1::Capability* proto = message.add_capabilities();
     proto->set_name("proto");
@@ -73,6 +97,12 @@ class CloudLink::Connection : public WssListener {
         aclk::v1::CONNECTION_UPDATE_SOURCE_LWT, link->clock_->WallNow());
     if (!inbox_topic_.empty()) sc.subscribe_filter = inbox_topic_ + "/#";
     session_ = std::make_unique<MqttSession>(std::move(sc));
+    topics_ = creds.topics;
+    if (link_->publisher_ != nullptr) {
+      std::vector<std::string> names;
+      for (const auto& entry : topics_) names.push_back(entry.first);
+      link_->publisher_->SetTopicNames(names);
+    }
   }
 
   // Runs the connection until it closes. Returns the delay the cloud asked
@@ -111,9 +141,12 @@ class CloudLink::Connection : public WssListener {
         Flush(out);
         if (!tick.ok()) CloseWith(tick);
       }
+      if (opened_ && !closing_ && !leaving_) PumpPublish(now);
+      if (deadlines_in_flight_ > 0) ExpireInFlight(now);
       if (leave_requested_ && !leaving_ && !closing_) BeginLeave(now);
       if (leaving_ && !closing_ &&
-          (goodbye_acked_ || now >= leave_deadline_ || !session_->connected())) {
+          (goodbye_acked_ || now >= leave_deadline_ ||
+           !session_->connected())) {
         std::string out;
         if (session_->connected()) session_->Disconnect(&out);
         Flush(out);
@@ -123,8 +156,8 @@ class CloudLink::Connection : public WssListener {
       absl::Duration wait = kMaxServiceWait;
       if (leaving_ || closing_) wait = absl::Milliseconds(50);
       if (opened_ && !closing_) {
-        wait = std::min(wait, std::max(absl::ZeroDuration(),
-                                       session_->NextTick() - now));
+        wait = std::min(
+            wait, std::max(absl::ZeroDuration(), session_->NextTick() - now));
       }
       wss_->Service(wait);
     }
@@ -133,6 +166,16 @@ class CloudLink::Connection : public WssListener {
       link_->connection_ = nullptr;
     }
     wss_.reset();
+    // Unacknowledged messages go first on the next connection, in the order
+    // they were sent (the map is ordered by session message id).
+    std::deque<publish::Message> carried;
+    for (auto& entry : in_flight_) carried.push_back(std::move(entry.second));
+    in_flight_.clear();
+    for (publish::Message& m : link_->carried_) carried.push_back(std::move(m));
+    link_->carried_.swap(carried);
+    link_->finished_counters_ =
+        Sum(link_->finished_counters_, session_->counters());
+    ReportPublish(/*finished=*/true);
   }
 
   // Thread-safe.
@@ -172,6 +215,166 @@ class CloudLink::Connection : public WssListener {
 
  private:
   absl::Time Now() { return link_->clock_->MonotonicNow(); }
+
+  // Moves publish work into the session while the window and the transport
+  // backlog allow (see cloud_link.h).
+  void PumpPublish(absl::Time now) {
+    publish::Publisher* publisher = link_->publisher_;
+    if (publisher == nullptr || !session_->connected()) return;
+    link_->publish_wake_pending_.store(false);
+    const size_t window =
+        std::max<size_t>(1, session_->server_receive_maximum());
+    std::string out;
+    bool sent = false;
+    while (true) {
+      const size_t busy = session_->in_flight() + session_->queued();
+      if (busy >= window) break;
+      if (wss_->pending_bytes() + out.size() >= kMaxTransportBacklog) break;
+      const size_t room = std::min(window - busy, kPumpBatch);
+      std::vector<publish::Message> batch;
+      if (!link_->carried_.empty()) {
+        while (!link_->carried_.empty() && batch.size() < room) {
+          batch.push_back(std::move(link_->carried_.front()));
+          link_->carried_.pop_front();
+        }
+        link_->publish_resent_ += batch.size();
+      } else {
+        publish::Spool* spool = publisher->spool();
+        if (spool_turn_ && spool != nullptr) {
+          batch = spool->TakeReady(room, kPumpBytes);
+        }
+        if (batch.empty())
+          batch = publisher->queue()->TakeBatch(room, kPumpBytes);
+        if (batch.empty() && !spool_turn_ && spool != nullptr) {
+          batch = spool->TakeReady(room, kPumpBytes);
+        }
+        spool_turn_ = !spool_turn_;
+      }
+      if (batch.empty()) break;
+      for (publish::Message& message : batch) {
+        Send(std::move(message), now, &out);
+      }
+      sent = true;
+    }
+    if (!sent) return;
+    Flush(out);
+    HandleEvents();  // e.g. a message too large for the server
+    // QoS 0 is done once handed to the transport.
+    for (uint64_t id : qos0_written_) {
+      auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) continue;
+      Complete(it->second, absl::OkStatus());
+      in_flight_.erase(it);
+    }
+    qos0_written_.clear();
+    ReportPublish(false);
+  }
+
+  void Send(publish::Message message, absl::Time now, std::string* out) {
+    if (message.deadline <= now) {
+      ++link_->publish_timed_out_;
+      Complete(message, PublishTimeout());
+      return;
+    }
+    auto topic = topics_.find(message.topic);
+    if (topic == topics_.end()) {
+      DropPublish(message,
+                  Error(absl::StatusCode::kInvalidArgument, "TOPIC_UNKNOWN",
+                        absl::StrCat("\"", message.topic,
+                                     "\" is not in the cloud's "
+                                     "topic map")));
+      return;
+    }
+    const uint8_t qos =
+        message.level == publish::DeliveryLevel::kAtMostOnce ? 0 : 1;
+    const uint64_t id =
+        session_->Publish(topic->second, message.payload, qos, now, out);
+    if (qos == 0) qos0_written_.push_back(id);
+    if (message.deadline != absl::InfiniteFuture()) ++deadlines_in_flight_;
+    in_flight_.emplace(id, std::move(message));
+  }
+
+  // Fails a message for good; a spooled one leaves the spool (logged).
+  void DropPublish(publish::Message& message, const absl::Status& why) {
+    ++link_->publish_failed_;
+    if (message.spool_sequence != 0) {
+      LogWarning(absl::StrCat("LINK: dropping spooled message ",
+                              message.spool_sequence, ": ", why.message()));
+      link_->publisher_->spool()->Ack(message.spool_sequence);
+    }
+    Complete(message, why);
+  }
+
+  static absl::Status PublishTimeout() {
+    return Error(absl::StatusCode::kDeadlineExceeded, "PUBLISH_TIMEOUT",
+                 "the message was not acknowledged by the broker before its "
+                 "deadline");
+  }
+
+  void ExpireInFlight(absl::Time now) {
+    deadlines_in_flight_ = 0;
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.deadline == absl::InfiniteFuture()) {
+        ++it;
+      } else if (it->second.deadline <= now) {
+        ++link_->publish_timed_out_;
+        Complete(it->second, PublishTimeout());
+        it = in_flight_.erase(it);
+      } else {
+        ++deadlines_in_flight_;
+        ++it;
+      }
+    }
+  }
+
+  void OnPublishAcked(uint64_t id) {
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) return;
+    publish::Message& message = it->second;
+    link_->latency_.Record(Now() - message.enqueued);
+    if (message.spool_sequence != 0) {
+      link_->publisher_->spool()->Ack(message.spool_sequence);
+    }
+    Complete(message, absl::OkStatus());
+    in_flight_.erase(it);
+  }
+
+  void OnPublishFailed(const SessionEvent& event) {
+    auto it = in_flight_.find(event.message_id);
+    if (it == in_flight_.end()) return;
+    const bool too_large = event.reason_code == mqtt_reason::kPacketTooLarge;
+    DropPublish(it->second, too_large
+                                ? Error(absl::StatusCode::kInvalidArgument,
+                                        "MESSAGE_TOO_LARGE", event.reason)
+                                : Error(absl::StatusCode::kFailedPrecondition,
+                                        "PUBLISH_REFUSED", event.reason));
+    in_flight_.erase(it);
+  }
+
+  void ReportPublish(bool finished) {
+    const SessionCounters counters =
+        finished ? link_->finished_counters_
+                 : Sum(link_->finished_counters_, session_->counters());
+    const uint64_t in_flight = finished ? 0 : session_->in_flight();
+    const uint64_t queued = finished ? 0 : session_->queued();
+    const uint64_t publish_in_flight = finished ? 0 : in_flight_.size();
+    const uint64_t held = link_->carried_.size();
+    CloudLink* link = link_;
+    const absl::Duration p50 = link->latency_.Percentile(0.5);
+    const absl::Duration p99 = link->latency_.Percentile(0.99);
+    link_->Report([&](LinkStatus& s) {
+      s.counters = counters;
+      s.in_flight = in_flight;
+      s.queued = queued;
+      s.publish_in_flight = publish_in_flight;
+      s.publish_held = held;
+      s.publish_timed_out = link->publish_timed_out_;
+      s.publish_failed = link->publish_failed_;
+      s.publish_resent = link->publish_resent_;
+      s.latency_p50 = p50;
+      s.latency_p99 = p99;
+    });
+  }
 
   void Flush(const std::string& out) {
     if (!out.empty() && wss_ && opened_) wss_->Send(out);
@@ -231,10 +434,12 @@ class CloudLink::Connection : public WssListener {
         case SessionEvent::Type::kAcked:
           if (++acks_ == kStableAcks) link_->backoff_.Reset();
           if (event.message_id == goodbye_id_) goodbye_acked_ = true;
+          OnPublishAcked(event.message_id);
           break;
         case SessionEvent::Type::kPublishFailed:
           LogWarning(absl::StrCat("LINK: message ", event.message_id,
                                   " not delivered: ", event.reason));
+          OnPublishFailed(event);
           break;
         case SessionEvent::Type::kSubscribeFailed:
           LogError(absl::StrCat("LINK: ", event.reason));
@@ -244,14 +449,7 @@ class CloudLink::Connection : public WssListener {
           break;
       }
     }
-    const SessionCounters counters = session_->counters();
-    const uint64_t in_flight = session_->in_flight();
-    const uint64_t queued = session_->queued();
-    link_->Report([&](LinkStatus& s) {
-      s.counters = counters;
-      s.in_flight = in_flight;
-      s.queued = queued;
-    });
+    ReportPublish(false);
   }
 
   void HandleInbound(const SessionEvent& event) {
@@ -270,25 +468,26 @@ class CloudLink::Connection : public WssListener {
       LogWarning("LINK: ignoring a DisconnectReq that does not parse");
       return;
     }
-    const std::string detail = absl::StrCat(
-        "error code ", request.error_code(),
-        request.error_description().empty()
-            ? ""
-            : absl::StrCat(": ", request.error_description()));
+    const std::string detail =
+        absl::StrCat("error code ", request.error_code(),
+                     request.error_description().empty()
+                         ? ""
+                         : absl::StrCat(": ", request.error_description()));
     if (request.permaban()) {
       banned_ = true;
-      CloseReasonForLeave(Error(
-          absl::StatusCode::kPermissionDenied, "BANNED",
-          absl::StrCat("the cloud banned this node (", detail,
-                       "); fix the cause, then ReloadClaimingState or "
-                       "Reclaim")));
+      CloseReasonForLeave(
+          Error(absl::StatusCode::kPermissionDenied, "BANNED",
+                absl::StrCat("the cloud banned this node (", detail,
+                             "); fix the cause, then ReloadClaimingState or "
+                             "Reclaim")));
     } else {
       cloud_delay_ = absl::Seconds(
           std::min<uint64_t>(request.reconnect_after_seconds(), 7 * 86400));
-      CloseReasonForLeave(Error(
-          absl::StatusCode::kUnavailable, "CLOUD_DISCONNECT",
-          absl::StrCat("the cloud asked the node to reconnect after ",
-                       request.reconnect_after_seconds(), " s (", detail, ")")));
+      CloseReasonForLeave(
+          Error(absl::StatusCode::kUnavailable, "CLOUD_DISCONNECT",
+                absl::StrCat("the cloud asked the node to reconnect after ",
+                             request.reconnect_after_seconds(), " s (", detail,
+                             ")")));
     }
     LogWarning(absl::StrCat("LINK: ", close_reason_.message()));
     leave_requested_ = true;
@@ -303,6 +502,12 @@ class CloudLink::Connection : public WssListener {
   const int64_t session_id_;
   std::unique_ptr<MqttSession> session_;
   std::unique_ptr<WssConnection> wss_;
+  std::map<std::string, std::string> topics_;  // login's name → topic
+  // Publisher messages handed to the session, by session message id.
+  std::map<uint64_t, publish::Message> in_flight_;
+  std::vector<uint64_t> qos0_written_;
+  size_t deadlines_in_flight_ = 0;
+  bool spool_turn_ = true;
 
   bool opened_ = false;
   bool closed_ = false;
@@ -322,12 +527,33 @@ class CloudLink::Connection : public WssListener {
 };
 
 CloudLink::CloudLink(http::HttpClient* http, Clock* clock,
-                     StatusCallback on_status)
-    : http_(http), clock_(clock), on_status_(std::move(on_status)) {
+                     StatusCallback on_status, publish::Publisher* publisher)
+    : http_(http),
+      clock_(clock),
+      on_status_(std::move(on_status)),
+      publisher_(publisher) {
+  if (publisher_ != nullptr) {
+    publisher_->queue()->SetWakeCallback([this] { WakeForPublish(); });
+    if (publisher_->spool() != nullptr) {
+      publisher_->spool()->SetWakeCallback([this] { WakeForPublish(); });
+    }
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
+void CloudLink::WakeForPublish() {
+  if (publish_wake_pending_.exchange(true)) return;
+  absl::MutexLock lock(&mu_);
+  if (connection_ != nullptr) connection_->Wake();
+}
+
 CloudLink::~CloudLink() {
+  if (publisher_ != nullptr) {
+    publisher_->queue()->SetWakeCallback(nullptr);
+    if (publisher_->spool() != nullptr) {
+      publisher_->spool()->SetWakeCallback(nullptr);
+    }
+  }
   Stop();
   {
     absl::MutexLock lock(&mu_);
@@ -335,6 +561,11 @@ CloudLink::~CloudLink() {
     if (connection_ != nullptr) connection_->Wake();
   }
   thread_.join();
+  const absl::Status why =
+      Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+            "cloudlinkd is stopping before the broker acknowledged the "
+            "message");
+  for (publish::Message& message : carried_) Complete(message, why);
 }
 
 void CloudLink::Start(LinkConfig config) {
@@ -494,9 +725,9 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
 
   RetryAdvice advice;
   absl::StatusOr<LinkEnv> env = api.GetEnv(&advice);
-  absl::StatusOr<LoginCredentials> creds = env.ok()
-                                               ? api.Login(*env, config.private_key_pem, &advice)
-                                               : absl::StatusOr<LoginCredentials>(env.status());
+  absl::StatusOr<LoginCredentials> creds =
+      env.ok() ? api.Login(*env, config.private_key_pem, &advice)
+               : absl::StatusOr<LoginCredentials>(env.status());
   if (!creds.ok()) {
     LogError(absl::StrCat("LINK: ", creds.status().message()));
     Fail(creds.status());
@@ -507,7 +738,8 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
 
   WssTarget target;
   target.url = env->mqtt_endpoint;
-  absl::StatusOr<config::ProxyConfig> wss_proxy = ResolveFor(config, target.url);
+  absl::StatusOr<config::ProxyConfig> wss_proxy =
+      ResolveFor(config, target.url);
   if (!wss_proxy.ok()) {
     Fail(wss_proxy.status());
     return backoff_.Next();

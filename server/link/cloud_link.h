@@ -8,8 +8,26 @@
 // the session); other threads only call the methods below, which hand the
 // link thread a command and wake it. Status changes are reported through a
 // callback that runs on the link thread and must not block or call back in.
+//
+// Publish path (SPEC section 7), when the link has a Publisher: while online
+// the link thread drains the publisher's spool (replay first, alternating
+// with new messages) and memory queue into the session, within the server's
+// Receive Maximum (QoS 1) and a bounded transport backlog (QoS 0); resolves
+// topic names through the login's topic map; completes each message — QoS 0
+// once handed to the transport, QoS 1 on its PUBACK (acking spooled ones in
+// the spool); keeps unacknowledged ones across reconnects and sends them
+// first on the next connection. Nothing fails while offline: messages wait,
+// except that one whose producer set a deadline fails with DEADLINE_EXCEEDED
+// PUBLISH_TIMEOUT once it passes (checked when sent and while in flight).
+// Unknown topic names fail with INVALID_ARGUMENT TOPIC_UNKNOWN, broker
+// refusals with FAILED_PRECONDITION PUBLISH_REFUSED, oversize messages with
+// INVALID_ARGUMENT MESSAGE_TOO_LARGE (spooled ones are then dropped from the
+// spool, logged and counted). On destruction, messages the link still holds
+// complete with UNAVAILABLE SHUTTING_DOWN (spooled ones stay in the spool).
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +41,8 @@
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
 #include "server/link/mqtt_session.h"
+#include "server/publish/latency_histogram.h"
+#include "server/publish/publisher.h"
 
 namespace cloudlink::link {
 
@@ -35,7 +55,7 @@ struct LinkConfig {
   std::string proxy;  // raw setting ("env", "none", http://..., socks5://...)
   bool insecure = false;
   std::string ca_file;
-  config::Environment env;  // for proxy "env"
+  config::Environment env;      // for proxy "env"
   std::string private_key_pem;  // a secret
 };
 
@@ -50,17 +70,28 @@ struct LinkStatus {
   absl::Time last_disconnect = absl::InfinitePast();
   absl::Time next_attempt = absl::InfinitePast();  // wall time; none
   absl::Duration last_backoff = absl::ZeroDuration();
-  SessionCounters counters;
+  SessionCounters counters;  // summed over every connection
   uint64_t in_flight = 0;
   uint64_t queued = 0;
+  // Publish path (with a Publisher).
+  uint64_t publish_in_flight = 0;  // published, awaiting PUBACK
+  uint64_t publish_held = 0;       // unacked, carried to the next connection
+  uint64_t publish_timed_out = 0;  // failed with PUBLISH_TIMEOUT
+  uint64_t publish_failed = 0;     // refused, too large or unknown topic
+  uint64_t publish_resent = 0;     // sent again on a later connection
+  // Enqueue → PUBACK latency over recent QoS 1 messages.
+  absl::Duration latency_p50 = absl::ZeroDuration();
+  absl::Duration latency_p99 = absl::ZeroDuration();
 };
 
 class CloudLink {
  public:
   using StatusCallback = std::function<void(const LinkStatus&)>;
 
-  // `http` and `clock` must outlive the link.
-  CloudLink(http::HttpClient* http, Clock* clock, StatusCallback on_status);
+  // `http`, `clock` and `publisher` (optional: without one the link
+  // publishes only its own messages) must outlive the link.
+  CloudLink(http::HttpClient* http, Clock* clock, StatusCallback on_status,
+            publish::Publisher* publisher = nullptr);
   ~CloudLink();  // Stop()s
   CloudLink(const CloudLink&) = delete;
   CloudLink& operator=(const CloudLink&) = delete;
@@ -96,6 +127,8 @@ class CloudLink {
   bool WaitForCommand(absl::Duration delay);
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
+  // Thread-safe: wakes the link thread for new publish work (coalesced).
+  void WakeForPublish();
 
   http::HttpClient* const http_;
   Clock* const clock_;
@@ -112,6 +145,16 @@ class CloudLink {
 
   // Link thread only.
   Backoff backoff_{BackoffParams{}};
+  publish::Publisher* const publisher_;
+  std::atomic<bool> publish_wake_pending_{false};
+  // Messages taken from the queue / spool that an earlier connection did not
+  // get acknowledged, in send order; the next connection sends them first.
+  std::deque<publish::Message> carried_;
+  publish::LatencyHistogram latency_;
+  SessionCounters finished_counters_;  // of connections that ended
+  uint64_t publish_timed_out_ = 0;
+  uint64_t publish_failed_ = 0;
+  uint64_t publish_resent_ = 0;
   std::thread thread_;
 };
 

@@ -76,7 +76,8 @@ NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
       claim_backoff_(options_.claim_retry) {
   link_ = std::make_unique<link::CloudLink>(
       http, RealClock(),
-      [this](const link::LinkStatus& status) { OnLinkStatus(status); });
+      [this](const link::LinkStatus& status) { OnLinkStatus(status); },
+      options_.publisher);
 }
 
 NodeController::~NodeController() { Stop(); }
@@ -107,9 +108,9 @@ void NodeController::StartLinkLocked() {
   const state::StoredClaim& claim = **stored;
   link::LinkConfig config;
   config.claim_id = claim.claimed_id;
-  config.url = config::CanonicalCloudUrl(
-      claim.cloud_conf.url.empty() ? config::kDefaultCloudUrl
-                                   : claim.cloud_conf.url);
+  config.url = config::CanonicalCloudUrl(claim.cloud_conf.url.empty()
+                                             ? config::kDefaultCloudUrl
+                                             : claim.cloud_conf.url);
   config.machine_guid = GetState().first.machine_guid;
   config.hostname = options_.hostname;
   config.proxy = claim.has_cloud_conf ? claim.cloud_conf.proxy
@@ -119,12 +120,13 @@ void NodeController::StartLinkLocked() {
   config.env = options_.env;
   absl::StatusOr<std::string> key = fs_->ReadFile(state_dir_.PrivateKeyPath());
   if (!key.ok()) {
-    LogError(absl::StrCat("LINK: cannot read the private key: ",
-                          key.status().message(), "; Reclaim to make a new one"));
+    LogError(absl::StrCat(
+        "LINK: cannot read the private key: ", key.status().message(),
+        "; Reclaim to make a new one"));
     absl::MutexLock lock(&mu_);
-    base_.reason = absl::StrCat("KEY_MISSING: cannot read ",
-                                state_dir_.PrivateKeyPath(),
-                                "; Reclaim to make a new key pair");
+    base_.reason =
+        absl::StrCat("KEY_MISSING: cannot read ", state_dir_.PrivateKeyPath(),
+                     "; Reclaim to make a new key pair");
     ComposeLocked();
     return;
   }
@@ -166,11 +168,14 @@ void NodeController::ComposeLocked() {
   next.last_disconnect = l.last_disconnect;
   next.publish.published = l.counters.published;
   next.publish.acked = l.counters.acked;
-  next.publish.resent = l.counters.resent;
-  next.publish.timed_out = l.counters.failed;
+  next.publish.resent = l.counters.resent + l.publish_resent;
+  next.publish.timed_out = l.publish_timed_out;
+  next.publish.failed = l.counters.failed + l.publish_failed;
   next.publish.bytes = l.counters.bytes;
-  next.publish.pending = l.in_flight;
+  next.publish.pending = l.in_flight + l.publish_held;
   next.publish.queued = l.queued;
+  next.publish.latency_p50 = l.latency_p50;
+  next.publish.latency_p99 = l.latency_p99;
 
   const NodeState& cur = state_;
   const bool changed =
@@ -193,8 +198,8 @@ void NodeController::ComposeLocked() {
       cur.publish.pending != next.publish.pending ||
       cur.publish.queued != next.publish.queued;
   if (!changed && version_ > 1) return;
-  next.since = (cur.status != next.status || version_ == 1) ? absl::Now()
-                                                            : cur.since;
+  next.since =
+      (cur.status != next.status || version_ == 1) ? absl::Now() : cur.since;
   state_ = std::move(next);
   ++version_;
 }
@@ -404,8 +409,28 @@ void NodeController::Publish(NodeState next) {
 }
 
 std::pair<NodeState, uint64_t> NodeController::GetState() const {
-  absl::MutexLock lock(&mu_);
-  return {state_, version_};
+  std::pair<NodeState, uint64_t> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = {state_, version_};
+  }
+  if (options_.publisher != nullptr) {
+    PublishStats& p = result.first.publish;
+    const publish::QueueStats queue = options_.publisher->queue()->stats();
+    p.queued += queue.queued;
+    p.queued_bytes = queue.queued_bytes;
+    p.rejected = queue.rejected;
+    p.wait_timed_out = queue.wait_timed_out;
+    if (const publish::Spool* spool = options_.publisher->spool()) {
+      const publish::SpoolStats s = spool->stats();
+      p.spooled = s.spooled;
+      p.spool_bytes = s.bytes;
+      p.rejected += s.rejected;
+      p.wait_timed_out += s.wait_timed_out;
+      p.spool_corrupt = s.corrupt;
+    }
+  }
+  return result;
 }
 
 std::pair<NodeState, uint64_t> NodeController::WaitForStateChange(

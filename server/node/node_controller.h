@@ -26,6 +26,7 @@
 #include "server/http/http_client.h"
 #include "server/link/cloud_link.h"
 #include "server/node/node_state.h"
+#include "server/publish/publisher.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
 
@@ -41,6 +42,9 @@ struct NodeOptions {
   claim::Claimer::Options claimer;
   // Backoff between automatic claim rounds after retryable failures.
   BackoffParams claim_retry = {2, absl::Seconds(10), absl::Minutes(10)};
+  // The publish path the link drains (SPEC section 7); nullptr: none. Must
+  // outlive the controller. GetState reads its queue and spool counters.
+  publish::Publisher* publisher = nullptr;
 };
 
 // Claim values given by an RPC. Empty fields take the defaults of SPEC 3.
@@ -96,7 +100,9 @@ class NodeController {
   // Stops background work (claim retries, the link). Idempotent.
   void Stop();
 
-  // The current state and its version (which grows on every change).
+  // The current state and its version (which grows on every change). The
+  // queue and spool counters are read live (their changes alone do not
+  // bump the version).
   std::pair<NodeState, uint64_t> GetState() const;
 
   // Waits until the state version differs from `seen_version` or until
