@@ -378,6 +378,9 @@ absl::Status DevCloudServer::WriteReadiness() {
   if (spaces.size() > 1) add_space(spaces[1], "_B");
   lines.emplace_back("BROKER_PORT", absl::StrCat(broker_->websocket_port()));
   lines.emplace_back("BROKER_PLAIN_PORT", absl::StrCat(broker_->plain_port()));
+  // For independent test subscribers on the plain listener (every topic).
+  lines.emplace_back("BROKER_ADMIN_USER", broker_->admin_username());
+  lines.emplace_back("BROKER_ADMIN_PASSWORD", broker_->admin_password());
   lines.emplace_back("CLOUD_PID", absl::StrCat(getpid()));
   return WriteEnvFile(dir_ + "/devcloud.env", lines);
 }
