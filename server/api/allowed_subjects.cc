@@ -57,10 +57,20 @@ struct Attribute {
   }
 };
 
+// Strips white space at both ends, except an escaped ("\ ") last one.
+absl::string_view StripUnescaped(absl::string_view text) {
+  text = absl::StripLeadingAsciiWhitespace(text);
+  while (!text.empty() && absl::ascii_isspace(text.back()) &&
+         !(text.size() >= 2 && text[text.size() - 2] == '\\')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeDn(absl::string_view dn) {
-  dn = absl::StripAsciiWhitespace(dn);
+  dn = StripUnescaped(dn);
   const bool slash_form = !dn.empty() && dn.front() == '/';
   if (slash_form) dn.remove_prefix(1);
   std::vector<std::string> attributes;
@@ -113,14 +123,14 @@ absl::StatusOr<AllowedSubjects> AllowedSubjects::Parse(
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
-    line = absl::StripAsciiWhitespace(line);
+    line = StripUnescaped(line);
     if (line.empty() || line.front() == '#') continue;
     const size_t space = line.find_first_of(" \t");
     const absl::string_view role_word = line.substr(0, space);
     const absl::string_view subject =
         space == absl::string_view::npos
             ? absl::string_view()
-            : absl::StripAsciiWhitespace(line.substr(space));
+            : absl::StripLeadingAsciiWhitespace(line.substr(space));
     const std::string where = absl::StrCat(origin, " line ", line_number);
     Entry entry;
     if (role_word == "admin") {

@@ -1,0 +1,84 @@
+#include "tests/server/api/test_pki.h"
+
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::testing {
+namespace {
+
+absl::Status RunOpenssl(std::vector<std::string> args) {
+  SubprocessOptions options;
+  options.argv = {"/usr/bin/openssl"};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  absl::StatusOr<RunResult> run = Run(std::move(options), absl::Seconds(30));
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) {
+    return absl::InternalError(
+        absl::StrCat("openssl ", args[0], " failed: ", run->err));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TestPki> TestPki::Create(const std::string& dir,
+                                        const std::string& name) {
+  TestPki pki;
+  pki.dir_ = dir;
+  pki.name_ = name;
+  pki.ca_.cert = absl::StrCat(dir, "/", name, "-ca.pem");
+  pki.ca_.key = absl::StrCat(dir, "/", name, "-ca.key");
+  absl::Status made =
+      RunOpenssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                  pki.ca_.key, "-out", pki.ca_.cert, "-days", "2", "-subj",
+                  absl::StrCat("/O=cloudlink tests/CN=", name, " CA"),
+                  "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                  "keyUsage=critical,keyCertSign,cRLSign"});
+  if (!made.ok()) return made;
+  return pki;
+}
+
+absl::StatusOr<CertFiles> TestPki::Issue(const std::string& name,
+                                         const std::string& subject,
+                                         const std::string& extensions) const {
+  CertFiles files;
+  const std::string base = absl::StrCat(dir_, "/", name_, "-", name);
+  files.cert = base + ".pem";
+  files.key = base + ".key";
+  const std::string csr = base + ".csr";
+  const std::string ext = base + ".ext";
+  absl::Status status = WriteFile(ext, extensions);
+  if (!status.ok()) return status;
+  status = RunOpenssl({"req", "-new", "-newkey", "ec", "-pkeyopt",
+                       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                       files.key, "-out", csr, "-subj", subject});
+  if (!status.ok()) return status;
+  status = RunOpenssl({"x509", "-req", "-in", csr, "-CA", ca_.cert, "-CAkey",
+                       ca_.key, "-set_serial",
+                       absl::StrCat(std::hash<std::string>()(base) & 0xffffff),
+                       "-days", "2", "-extfile", ext, "-out", files.cert});
+  if (!status.ok()) return status;
+  return files;
+}
+
+absl::StatusOr<CertFiles> TestPki::IssueServer(const std::string& name) const {
+  return Issue(name, "/O=cloudlink tests/CN=cloudlinkd",
+               "basicConstraints=CA:FALSE\n"
+               "keyUsage=critical,digitalSignature\n"
+               "extendedKeyUsage=serverAuth\n"
+               "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+}
+
+absl::StatusOr<CertFiles> TestPki::IssueClient(
+    const std::string& name, const std::string& subject) const {
+  return Issue(name, subject,
+               "basicConstraints=CA:FALSE\n"
+               "keyUsage=critical,digitalSignature\n"
+               "extendedKeyUsage=clientAuth\n");
+}
+
+}  // namespace cloudlink::testing
