@@ -14,8 +14,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/api/allowed_subjects.h"
 #include "server/api/api_server.h"
+#include "server/api/authorizer.h"
 #include "server/api/cloudlink_service.h"
+#include "server/api/remote_listener.h"
+#include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket.h"
 #include "server/common/log.h"
 #include "server/config/environment.h"
@@ -36,6 +40,8 @@ struct Flags {
   std::string log_level = "info";
   std::string queue_bytes = "67108864";   // 64 MiB
   std::string spool_bytes = "268435456";  // 256 MiB
+  std::string admin_group = "cloudlink";
+  cloudlink::api::RemoteListenerFlags remote;
 };
 
 constexpr char kUsage[] =
@@ -54,6 +60,20 @@ constexpr char kUsage[] =
     "                     67108864 = 64 MiB)\n"
     "  --spool-bytes=N    bound of the durable spool cloud.d/spool/ in bytes\n"
     "                     (default 268435456 = 256 MiB)\n"
+    "  --admin-group=NAME group whose members may claim, reclaim, reload and\n"
+    "                     publish (root always may); owns the socket\n"
+    "                     (default cloudlink; if missing: only root)\n"
+    "\n"
+    "Remote API (optional; mutual TLS only, all five flags together):\n"
+    "  --listen=ADDRESS:PORT        also serve the API on this TCP address\n"
+    "  --tls-cert=FILE              server certificate chain (PEM)\n"
+    "  --tls-key=FILE               its private key (PEM)\n"
+    "  --tls-client-ca=FILE         CA certificates client certificates must\n"
+    "                               chain to\n"
+    "  --tls-allowed-subjects=FILE  lines \"admin SUBJECT\" or \"read "
+    "SUBJECT\"\n"
+    "                               (a certificate DN or common name)\n"
+    "\n"
     "  --help             this text\n";
 
 // Parses "--name=value" and "--name value". Returns false (after printing
@@ -68,7 +88,13 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
                {"--cloud-ca", &flags->cloud_ca},
                {"--log-level", &flags->log_level},
                {"--queue-bytes", &flags->queue_bytes},
-               {"--spool-bytes", &flags->spool_bytes}};
+               {"--spool-bytes", &flags->spool_bytes},
+               {"--admin-group", &flags->admin_group},
+               {"--listen", &flags->remote.listen},
+               {"--tls-cert", &flags->remote.tls_cert},
+               {"--tls-key", &flags->remote.tls_key},
+               {"--tls-client-ca", &flags->remote.tls_client_ca},
+               {"--tls-allowed-subjects", &flags->remote.allowed_subjects}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -128,6 +154,17 @@ int main(int argc, char** argv) {
     fprintf(stderr, "cloudlinkd: --spool-bytes must be a positive number\n");
     return 2;
   }
+  if (flags.admin_group.empty()) {
+    fprintf(stderr, "cloudlinkd: --admin-group needs a group name\n");
+    return 2;
+  }
+  absl::Status remote_flags =
+      cloudlink::api::CheckRemoteListenerFlags(flags.remote);
+  if (!remote_flags.ok()) {
+    fprintf(stderr, "cloudlinkd: %s\n",
+            std::string(remote_flags.message()).c_str());
+    return 2;
+  }
 
   // Signals are taken by sigwait() below, not by handlers; block them before
   // any thread starts so every thread inherits the mask.
@@ -176,7 +213,32 @@ int main(int argc, char** argv) {
 
   cloudlink::http::CurlHttpClient http;
   cloudlink::node::NodeController node(options, &fs, &http);
-  cloudlink::api::CloudLinkService service(&node, &publisher);
+  // Who may call what (server/api/authorizer.h). The remote listener's
+  // files are read now, so a bad one stops the start with a clear error.
+  cloudlink::api::ApiServerOptions api_options;
+  api_options.socket_path = flags.socket;
+  cloudlink::api::AllowedSubjects allowed_subjects;
+  if (!flags.remote.listen.empty()) {
+    auto credentials = cloudlink::api::LoadMutualTlsCredentials(flags.remote);
+    absl::StatusOr<cloudlink::api::AllowedSubjects> subjects =
+        credentials.ok() ? cloudlink::api::AllowedSubjects::Load(
+                               flags.remote.allowed_subjects)
+                         : credentials.status();
+    if (!subjects.ok()) {
+      cloudlink::LogError(absl::StrCat("API: ", subjects.status().message()));
+      return 1;
+    }
+    allowed_subjects = *std::move(subjects);
+    api_options.listen_address = flags.remote.listen;
+    api_options.remote_credentials = *std::move(credentials);
+  }
+  const cloudlink::api::UnixPolicy unix_policy =
+      cloudlink::api::UnixPolicy::Resolve(flags.admin_group);
+  api_options.socket_group = unix_policy.socket_gid;
+  cloudlink::api::UnixPeerRegistry unix_peers;
+  const cloudlink::api::Authorizer authorizer(
+      unix_policy, std::move(allowed_subjects), &unix_peers);
+  cloudlink::api::CloudLinkService service(&node, &authorizer, &publisher);
   // The node's state is loaded before the API answers, so no client ever
   // sees a blank state (no machine GUID, "available" for a claimed node).
   // The socket is checked first, so a second daemon on the same socket
@@ -187,7 +249,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   node.Start();
-  auto server = cloudlink::api::ApiServer::Start(flags.socket, &service);
+  auto server =
+      cloudlink::api::ApiServer::Start(api_options, &service, &unix_peers);
   if (!server.ok()) {
     cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
     node.Stop();

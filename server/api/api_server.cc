@@ -2,9 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,41 +15,54 @@
 namespace cloudlink::api {
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
-    const std::string& socket_path, CloudLinkService* service) {
-  absl::Status prepared = PrepareSocketPath(socket_path);
+    const ApiServerOptions& options, CloudLinkService* service,
+    UnixPeerRegistry* peers) {
+  absl::Status prepared = PrepareSocketPath(options.socket_path);
   if (!prepared.ok()) return prepared;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path,
-                           grpc::InsecureServerCredentials());
-  builder.RegisterService(service);
-  // The socket must never exist with a wider mode than 0660, not even
-  // between bind() and the chmod below.
-  mode_t old_umask = umask(0117);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  umask(old_umask);
-  if (server == nullptr) {
-    return Error(absl::StatusCode::kUnavailable, "SOCKET_LISTEN_FAILED",
-                 absl::StrCat("cannot listen on ", socket_path,
-                              "; check the directory's permissions"));
+  int remote_port = 0;
+  const bool remote = !options.listen_address.empty();
+  if (remote) {
+    builder.AddListeningPort(options.listen_address, options.remote_credentials,
+                             &remote_port);
   }
-  absl::Status mode = RestrictSocketMode(socket_path);
-  if (!mode.ok()) {
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || (remote && remote_port == 0)) {
+    if (server != nullptr) server->Shutdown();
+    return Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+                 remote
+                     ? absl::StrCat("cannot listen on ", options.listen_address,
+                                    " (--listen); is the address local "
+                                    "and the port free?")
+                     : "cannot start the gRPC server");
+  }
+  absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
+      UnixSocketListener::Start(options.socket_path, options.socket_group,
+                                peers, server.get());
+  if (!listener.ok()) {
     server->Shutdown();
-    return mode;
+    return listener.status();
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo(absl::StrCat("API: serving on unix:", socket_path));
+  LogInfo(absl::StrCat("API: serving on unix:", options.socket_path));
+  if (remote) {
+    LogInfo(absl::StrCat("API: serving on ", options.listen_address,
+                         " (mutual TLS), port ", remote_port));
+  }
   return std::unique_ptr<ApiServer>(
-      new ApiServer(socket_path, service, std::move(server)));
+      new ApiServer(options.socket_path, service, std::move(server),
+                    *std::move(listener), remote_port));
 }
 
 void ApiServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   service_->Shutdown();
+  listener_->Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server_->Wait();

@@ -26,9 +26,13 @@ constexpr absl::Duration kWatchPoll = absl::Milliseconds(250);
 
 }  // namespace
 
-grpc::Status CloudLinkService::Claim(grpc::ServerContext*,
+grpc::Status CloudLinkService::Claim(grpc::ServerContext* context,
                                      const cloudlink::v1::ClaimRequest* request,
                                      cloudlink::v1::ClaimResponse* response) {
+  if (absl::Status allowed = authorizer_->Authorize(*context, "Claim");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   absl::StatusOr<node::ClaimOutcome> outcome =
       node_->Claim(ClaimArgsOf(*request));
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
@@ -39,8 +43,12 @@ grpc::Status CloudLinkService::Claim(grpc::ServerContext*,
 }
 
 grpc::Status CloudLinkService::Reclaim(
-    grpc::ServerContext*, const cloudlink::v1::ReclaimRequest* request,
+    grpc::ServerContext* context, const cloudlink::v1::ReclaimRequest* request,
     cloudlink::v1::ReclaimResponse* response) {
+  if (absl::Status allowed = authorizer_->Authorize(*context, "Reclaim");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   absl::StatusOr<node::ReclaimOutcome> outcome =
       node_->Reclaim(request->new_identity(), ClaimArgsOf(*request));
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
@@ -51,8 +59,14 @@ grpc::Status CloudLinkService::Reclaim(
 }
 
 grpc::Status CloudLinkService::RegenerateToken(
-    grpc::ServerContext*, const cloudlink::v1::RegenerateTokenRequest* request,
+    grpc::ServerContext* context,
+    const cloudlink::v1::RegenerateTokenRequest* request,
     cloudlink::v1::RegenerateTokenResponse* response) {
+  if (absl::Status allowed =
+          authorizer_->Authorize(*context, "RegenerateToken");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   node::RegenerateArgs args;
   args.space_id = request->space_id();
   args.api_token = request->api_token();
@@ -68,17 +82,26 @@ grpc::Status CloudLinkService::RegenerateToken(
   return grpc::Status::OK;
 }
 
-grpc::Status CloudLinkService::GetState(grpc::ServerContext*,
+grpc::Status CloudLinkService::GetState(grpc::ServerContext* context,
                                         const cloudlink::v1::GetStateRequest*,
                                         cloudlink::v1::State* response) {
+  if (absl::Status allowed = authorizer_->Authorize(*context, "GetState");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   ToProto(node_->GetState().first, response);
   return grpc::Status::OK;
 }
 
 grpc::Status CloudLinkService::ReloadClaimingState(
-    grpc::ServerContext*,
+    grpc::ServerContext* context,
     const cloudlink::v1::ReloadClaimingStateRequest* request,
     cloudlink::v1::State* response) {
+  if (absl::Status allowed =
+          authorizer_->Authorize(*context, "ReloadClaimingState");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   absl::Duration wait = request->wait_seconds() == 0
                             ? kDefaultReloadWait
                             : absl::Seconds(request->wait_seconds());
@@ -90,6 +113,10 @@ grpc::Status CloudLinkService::ReloadClaimingState(
 grpc::Status CloudLinkService::WatchState(
     grpc::ServerContext* context, const cloudlink::v1::WatchStateRequest*,
     grpc::ServerWriter<cloudlink::v1::State>* writer) {
+  if (absl::Status allowed = authorizer_->Authorize(*context, "WatchState");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   auto [state, version] = node_->GetState();
   cloudlink::v1::State message;
   ToProto(state, &message);
@@ -109,6 +136,10 @@ grpc::Status CloudLinkService::Publish(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
                              cloudlink::v1::PublishRequest>* stream) {
+  if (absl::Status allowed = authorizer_->Authorize(*context, "Publish");
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   return ServePublishStream(context, stream, publisher_, shutting_down_);
 }
 

@@ -2,10 +2,13 @@
 
 // The CloudLink gRPC service: validates nothing and decides nothing itself,
 // it translates each RPC into a NodeController call and the result back.
+// Every call first asks the Authorizer whether its caller may make it
+// (authorizer.h) and answers its refusal unchanged.
 
 #include <atomic>
 
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "server/api/authorizer.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publisher.h"
 
@@ -13,11 +16,11 @@ namespace cloudlink::api {
 
 class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
  public:
-  // `node` and `publisher` (may be null: Publish then acks every request
-  // with UNAVAILABLE) must outlive the service.
-  explicit CloudLinkService(node::NodeController* node,
-                            publish::Publisher* publisher = nullptr)
-      : node_(node), publisher_(publisher) {}
+  // `node`, `authorizer` (required) and `publisher` (may be null: Publish
+  // then acks every request with UNAVAILABLE) must outlive the service.
+  CloudLinkService(node::NodeController* node, const Authorizer* authorizer,
+                   publish::Publisher* publisher = nullptr)
+      : node_(node), authorizer_(authorizer), publisher_(publisher) {}
 
   // Ends open WatchState streams (called before the server shuts down).
   void Shutdown() { shutting_down_.store(true); }
@@ -51,6 +54,7 @@ class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
 
  private:
   node::NodeController* const node_;
+  const Authorizer* const authorizer_;
   publish::Publisher* const publisher_;
   std::atomic<bool> shutting_down_{false};
 };
