@@ -19,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/aclk_state.h"
+#include "client/channel_target.h"
 #include "client/descriptor_commands.h"
 #include "client/embedded_descriptor_set.h"
 #include "client/flag_parser.h"
@@ -43,6 +44,11 @@ constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
 
 struct GlobalFlags {
   std::string socket;
+  // --target HOST:PORT and its mutual-TLS files (channel_target.h).
+  std::string target;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   bool json = false;
   bool has_timeout = false;
   absl::Duration timeout = kDefaultTimeout;
@@ -157,6 +163,20 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
     flags->has_timeout = true;
     return true;
   }
+  for (const auto& [flag, value] :
+       {std::pair<absl::string_view, std::string*>{"target", &flags->target},
+        {"tls-cert", &flags->tls_cert},
+        {"tls-key", &flags->tls_key},
+        {"tls-ca", &flags->tls_ca}}) {
+    if (name != flag) continue;
+    absl::Status status = take_value(value);
+    if (!status.ok()) return status;
+    if (value->empty()) {
+      return UsageError("BAD_FLAG_VALUE",
+                        absl::StrCat("--", name, " needs a value"));
+    }
+    return true;
+  }
   absl::Status status;
   if (name == "json") {
     status = take_bool(&flags->json);
@@ -182,7 +202,8 @@ std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
   std::string out =
       "Usage: cloudlinkctl [global flags] COMMAND [flags]\n\n"
       "Controls cloudlinkd, the node's link to its cloud, through its Unix "
-      "socket.\nCommands are the RPCs of cloudlink.v1.CloudLink; flags are "
+      "socket\n(or, with --target, its remote API over mutual TLS).\nCommands "
+      "are the RPCs of cloudlink.v1.CloudLink; flags are "
       "the fields of\ntheir requests (cloudlinkctl COMMAND --help).\n\n"
       "Commands:\n";
   // "  name<pad> summary", the summary wrapped at 80 columns under itself.
@@ -220,10 +241,17 @@ std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
       "field\n                     present; streams print one object per line\n"
       "  --timeout SECONDS  deadline of the call (default 30; streaming "
       "commands:\n                     none unless given; 0: none)\n"
+      "  --target HOST:PORT call cloudlinkd's remote API (cloudlinkd --listen) "
+      "instead\n                     of the socket; needs --tls-cert and "
+      "--tls-key\n"
+      "  --tls-cert FILE    client certificate (PEM) for --target\n"
+      "  --tls-key FILE     its private key (PEM)\n"
+      "  --tls-ca FILE      CA certificates trusted for the daemon's "
+      "certificate\n                     (default: the system's)\n"
       "  --help, -h         this text; COMMAND --help for a command\n"
       "  --version          print the version\n\n"
       "Exit codes: 0 success, 1 the daemon returned an error, 2 usage error,\n"
-      "3 cloudlinkd not reachable at the socket.\n");
+      "3 cloudlinkd not reachable at the socket or target.\n");
   return out;
 }
 
@@ -235,8 +263,9 @@ std::string AclkStateHelp() {
       "Support, Claimed,\nClaimed Id, Online, Used Cloud Protocol, then the "
       "rest of the state.\n`aclk-state json` (or --json) prints the State as "
       "JSON, as get-state --json.\n\n"
-      "Global flags: --socket PATH, --json, --timeout SECONDS "
-      "(see cloudlinkctl --help).\n");
+      "Global flags: --socket PATH, --json, --timeout SECONDS, --target "
+      "HOST:PORT,\n--tls-cert FILE, --tls-key FILE, --tls-ca FILE (see "
+      "cloudlinkctl --help).\n");
 }
 
 // Top-level secret string fields of `message` (see IsSecretField).
@@ -266,8 +295,17 @@ std::string CodeName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
-std::string UnreachableMessage(const std::string& socket,
+std::string UnreachableMessage(const ChannelTarget& target,
                                const grpc::Status& status) {
+  if (target.remote()) {
+    return absl::StrCat(
+        "DAEMON_UNREACHABLE: cannot reach cloudlinkd at ", target.address,
+        " over mutual TLS (gRPC UNAVAILABLE: ", status.error_message(),
+        "). Is it serving there (cloudlinkd --listen)? Does its "
+        "--tls-client-ca trust your --tls-cert, and your --tls-ca its "
+        "certificate?");
+  }
+  const std::string& socket = target.socket;
   struct stat info;
   std::string why;
   if (stat(socket.c_str(), &info) != 0) {
@@ -295,7 +333,7 @@ int ReportUsage(const absl::Status& status, const CliIo& io) {
 // Runs `method` with `request` (or, for client-streaming methods without
 // flags, requests read from standard input) and prints the responses with
 // `print`. Returns the exit code.
-int Execute(const std::string& socket, const GlobalFlags& flags,
+int Execute(const ChannelTarget& target, const GlobalFlags& flags,
             const google::protobuf::MethodDescriptor* method,
             std::unique_ptr<Message> request, bool any_flag,
             std::vector<std::string> secrets,
@@ -305,8 +343,8 @@ int Execute(const std::string& socket, const GlobalFlags& flags,
   if (!flags.has_timeout && method->server_streaming()) {
     timeout = absl::InfiniteDuration();
   }
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
-      absl::StrCat("unix:", socket), grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(target);
+  if (!channel.ok()) return ReportUsage(channel.status(), io);
 
   CollectSecrets(*request, &secrets);
   const bool from_stdin = method->client_streaming() && !any_flag;
@@ -336,7 +374,7 @@ int Execute(const std::string& socket, const GlobalFlags& flags,
   };
   int64_t printed = 0;
   CallResult result = CallMethod(
-      channel, method, source,
+      *channel, method, source,
       [&](const Message& response) { print(response, printed++); }, timeout);
   secrets.insert(secrets.end(), stdin_secrets.begin(), stdin_secrets.end());
 
@@ -357,7 +395,7 @@ int Execute(const std::string& socket, const GlobalFlags& flags,
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       result.responses == 0 && !has_reason) {
     *io.err << "cloudlinkctl: "
-            << Scrub(UnreachableMessage(socket, status), secrets) << "\n";
+            << Scrub(UnreachableMessage(target, status), secrets) << "\n";
     return kExitUnreachable;
   }
   const std::string code = CodeName(status.error_code());
@@ -470,12 +508,21 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
     return kExitUsage;
   }
 
+  ChannelTarget target;
+  target.socket = flags.socket;
+  target.address = flags.target;
+  target.tls_cert = flags.tls_cert;
+  target.tls_key = flags.tls_key;
+  target.tls_ca = flags.tls_ca;
+  if (absl::Status checked = CheckChannelTarget(target); !checked.ok()) {
+    return ReportUsage(checked, io);
+  }
   const bool json = flags.json || aclk_json;
   if (aclk_state) {
     const google::protobuf::MethodDescriptor* get_state =
         service->FindMethodByName("GetState");
     return Execute(
-        flags.socket, flags, get_state,
+        target, flags, get_state,
         std::unique_ptr<Message>(
             factory.GetPrototype(get_state->input_type())->New()),
         false, {},
@@ -494,8 +541,8 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
 
   const bool stream = command->method->server_streaming();
   return Execute(
-      flags.socket, flags, command->method, std::move(request),
-      parser->any_flag(), parser->secret_values(),
+      target, flags, command->method, std::move(request), parser->any_flag(),
+      parser->secret_values(),
       [&](const Message& response, int64_t index) {
         if (json) {
           absl::StatusOr<std::string> text = ToStableJson(response, !stream);

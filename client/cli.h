@@ -5,13 +5,17 @@
 // compatibility command, output and exit codes.
 //
 //   cloudlinkctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND [flags]
+//   cloudlinkctl --target HOST:PORT --tls-cert FILE --tls-key FILE
+//                [--tls-ca FILE] COMMAND [flags]
 //   cloudlinkctl COMMAND --help | cloudlinkctl --help | cloudlinkctl --version
 //   cloudlinkctl aclk-state [json]
 //
 // Global flags may appear before or after the command. The socket is --socket,
 // else $CLOUDLINK_SOCKET, else /run/cloudlink/cloudlink.sock ("unix:" prefix
 // optional). --timeout is the deadline of the call (default 30 s; server-
-// streaming commands have none unless it is given; 0 means none).
+// streaming commands have none unless it is given; 0 means none). --target
+// calls the daemon's remote API over mutual TLS instead (channel_target.h);
+// the --tls-* flags are refused without it.
 
 #include <iosfwd>
 #include <string>
