@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
     conf << "per_listener_settings false\n"
          << "allow_anonymous true\n"
          << "persistence false\n"
+         << "set_tcp_nodelay true\n"
          << "log_dest stderr\n"
          << "log_type error\nlog_type warning\n"
          // As root mosquitto would drop to user "mosquitto", who cannot
