@@ -311,7 +311,23 @@ void Spool::WriterLoop() {
   }
 }
 
+void Spool::RecreateIfRemoved() {
+  if (files_->Exists(options_.dir)) return;
+  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  absl::MutexLock lock(&mu_);
+  LogWarning(absl::StrCat(
+      "SPOOL: ", options_.dir, " was removed (a reclaim?); ", unacked_.size(),
+      " unacknowledged messages of the old claim are dropped",
+      made.ok() ? "" : absl::StrCat("; ", made.message())));
+  segments_.clear();
+  unacked_.clear();
+  ready_.clear();
+  active_ = 0;
+  disk_bytes_ = 0;
+}
+
 void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
+  if (!batch.empty()) RecreateIfRemoved();
   std::string buffer;
   size_t batch_bytes = 0;
   for (const Pending& p : batch) {

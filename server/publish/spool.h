@@ -24,6 +24,10 @@
 // (stats().corrupt), and its segment is truncated there; every intact
 // record before it is kept and replayed.
 //
+// When the directory disappears (a Reclaim removes cloud.d/), the spool
+// notices at its next commit, logs it, forgets the old claim's messages
+// and starts over in a new directory.
+//
 // Bounded by max_bytes (the segment files' total size, default 256 MiB,
 // cloudlinkd --spool-bytes): when full, Append fails with RESOURCE_EXHAUSTED
 // SPOOL_FULL or waits for room, as the producer chooses.
@@ -152,6 +156,8 @@ class Spool {
   // Writer thread: the write-and-sync of one batch.
   void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks);
   void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writer thread: starts over when the directory was removed.
+  void RecreateIfRemoved();
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;

@@ -105,13 +105,17 @@ absl::Status PosixSpoolFileSystem::MakeDir(const std::string& path,
   for (size_t i = 1; i <= path.size(); ++i) {
     if (i < path.size() && path[i] != '/') continue;
     prefix = path.substr(0, i);
-    if (mkdir(prefix.c_str(), i == path.size() ? mode : 0755) != 0 &&
-        errno != EEXIST) {
+    if (mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
       return Errno("cannot create directory", prefix);
     }
   }
   if (chmod(path.c_str(), mode) != 0) return Errno("cannot chmod", path);
   return absl::OkStatus();
+}
+
+bool PosixSpoolFileSystem::Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
 }
 
 absl::StatusOr<std::vector<std::string>> PosixSpoolFileSystem::List(

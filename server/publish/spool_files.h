@@ -39,9 +39,11 @@ class SpoolFile {
 class SpoolFileSystem {
  public:
   virtual ~SpoolFileSystem() = default;
-  // Creates `path` (and missing parents) with `mode`; when it exists, sets
-  // its mode to `mode`.
+  // Creates `path` (and missing parents, all with `mode`); when it exists,
+  // sets its mode to `mode`.
   virtual absl::Status MakeDir(const std::string& path, mode_t mode) = 0;
+  // True when `path` exists.
+  virtual bool Exists(const std::string& path) = 0;
   // Names (not paths) of the regular files in `dir`, sorted.
   virtual absl::StatusOr<std::vector<std::string>> List(
       const std::string& dir) = 0;
@@ -58,6 +60,7 @@ class SpoolFileSystem {
 class PosixSpoolFileSystem : public SpoolFileSystem {
  public:
   absl::Status MakeDir(const std::string& path, mode_t mode) override;
+  bool Exists(const std::string& path) override;
   absl::StatusOr<std::vector<std::string>> List(
       const std::string& dir) override;
   absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,

@@ -365,5 +365,25 @@ TEST_F(SpoolTest, ConcurrentAppendsAllCommitted) {
   }
 }
 
+TEST_F(SpoolTest, RemovedDirectoryStartsOver) {
+  auto spool = OpenSpool(Options());
+  ASSERT_TRUE(spool->Append("t", "old claim", nullptr).ok());
+  spool->Flush();
+  ASSERT_EQ(system(("rm -rf " + tmp_.Join("cloud.d")).c_str()), 0);
+  Outcomes outcomes;
+  ASSERT_TRUE(spool->Append("t", "new claim", outcomes.Add()).ok());
+  spool->Flush();
+  EXPECT_TRUE(outcomes.AllOk());
+  std::vector<Message> ready = spool->TakeReady(10, 1 << 20);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].payload, "new claim");
+  spool.reset();
+  auto reopened = OpenSpool(Options());
+  EXPECT_EQ(reopened->stats().replayed, 1u);
+  struct stat st;
+  ASSERT_EQ(stat(tmp_.Join("cloud.d").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);  // parents too: cloud.d holds keys
+}
+
 }  // namespace
 }  // namespace cloudlink::publish
