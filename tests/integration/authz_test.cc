@@ -1,0 +1,566 @@
+// Authorization end to end (the "Hardening" issue): a real cloudlinkd run as
+// root, real cloudlinkctl calls from other uids over the Unix socket, and
+// over the remote mutual-TLS listener with certificates made here by openssl.
+//
+// Runs as root outside the sandbox (it creates a group and a user with
+// groupadd/useradd, removed at the end, and drops privileges in children).
+
+#include <fcntl.h>
+#include <grp.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/server/api/test_pki.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::integration {
+namespace {
+
+using ::cloudlink::testing::CertFiles;
+using ::cloudlink::testing::RunResult;
+using ::cloudlink::testing::TempDir;
+using ::cloudlink::testing::TestPki;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+constexpr absl::Duration kCtlTimeout = absl::Seconds(30);
+
+// Runs `command` as root; true when it exits 0.
+bool RunQuiet(const std::vector<std::string>& command) {
+  testing::SubprocessOptions options;
+  options.argv = command;
+  absl::StatusOr<RunResult> run =
+      testing::Run(std::move(options), absl::Seconds(30));
+  return run.ok() && run->exit_code == 0;
+}
+
+struct Identity {
+  uid_t uid;
+  gid_t gid;
+  std::vector<gid_t> groups;  // supplementary groups of the process
+};
+
+// Runs `argv` as `who` (setgroups, setgid, setuid in the child, then exec),
+// bounded by `timeout`; the child is killed when it overruns. `pid`, when
+// given, receives the child's pid.
+RunResult RunAs(const Identity& who, const std::vector<std::string>& argv,
+                const std::string& scratch_dir, absl::Duration timeout,
+                pid_t* pid = nullptr) {
+  static int serial = 0;
+  const std::string base = absl::StrCat(scratch_dir, "/run", ++serial);
+  RunResult result;
+  const int out = open((base + ".out").c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int err = open((base + ".err").c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  char path_env[] = "PATH=/usr/bin:/bin";
+  char* env[] = {path_env, nullptr};
+  const pid_t child = fork();
+  if (child == 0) {
+    // Only async-signal-safe calls from here to exec.
+    if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(125);
+    if (setgroups(who.groups.size(), who.groups.data()) != 0 ||
+        setgid(who.gid) != 0 || setuid(who.uid) != 0) {
+      _exit(126);
+    }
+    execve(args[0], args.data(), env);
+    _exit(127);
+  }
+  close(out);
+  close(err);
+  close(null);
+  if (pid != nullptr) *pid = child;
+  if (child < 0) {
+    result.err = "fork failed";
+    return result;
+  }
+  int status = 0;
+  bool reaped = testing::WaitFor(
+      [&] { return waitpid(child, &status, WNOHANG) == child; }, timeout);
+  if (!reaped) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    result.err = "timed out; ";
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = testing::ReadFileOrEmpty(base + ".out");
+  absl::StrAppend(&result.err, testing::ReadFileOrEmpty(base + ".err"));
+  return result;
+}
+
+std::string Describe(const RunResult& run) {
+  return absl::StrCat("exit ", run.exit_code, "\nstdout: ", run.out,
+                      "\nstderr: ", run.err);
+}
+
+// A cloudlinkd as root on its own directory (mode 0755 so that other uids
+// can reach run/, whose mode and group the daemon decides).
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(
+      const std::string& ctl, std::vector<std::string> extra_args) {
+    std::unique_ptr<Daemon> daemon(new Daemon());
+    daemon->ctl_ = ctl;
+    chmod(daemon->dir_.path().c_str(), 0755);
+    daemon->socket_ = daemon->dir_.Join("run/cloudlink.sock");
+    std::error_code ec;
+    std::filesystem::create_directories(daemon->dir_.Join("etc"), ec);
+    std::filesystem::create_directories(daemon->dir_.Join("lib"), ec);
+    testing::SubprocessOptions options;
+    options.argv = {testing::RunfilePath("server/cloudlinkd"),
+                    "--socket=" + daemon->socket_,
+                    "--config-dir=" + daemon->dir_.Join("etc"),
+                    "--lib-dir=" + daemon->dir_.Join("lib")};
+    options.argv.insert(options.argv.end(), extra_args.begin(),
+                        extra_args.end());
+    options.unset_env = {"http_proxy",          "https_proxy",
+                         "HTTP_PROXY",          "HTTPS_PROXY",
+                         "NETDATA_CLAIM_URL",   "NETDATA_CLAIM_TOKEN",
+                         "NETDATA_CLAIM_ROOMS", "CLOUDLINK_SOCKET"};
+    options.stderr_path = daemon->dir_.Join("cloudlinkd.err");
+    absl::StatusOr<std::unique_ptr<testing::Subprocess>> process =
+        testing::Subprocess::Start(std::move(options));
+    if (!process.ok()) return process.status();
+    daemon->process_ = *std::move(process);
+    bool ready = testing::WaitFor(
+        [&] {
+          if (!daemon->process_->Running()) return true;
+          return testing::FileExists(daemon->socket_) &&
+                 daemon->Ctl({"get-state"}).exit_code == 0;
+        },
+        absl::Seconds(20));
+    if (!ready || !daemon->process_->Running()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cloudlinkd did not come up; stderr:\n", daemon->Stderr()));
+    }
+    return daemon;
+  }
+
+  ~Daemon() {
+    if (process_ != nullptr && process_->Running()) {
+      process_->Signal(SIGTERM);
+      (void)process_->Wait(absl::Seconds(10));
+    }
+  }
+
+  // cloudlinkctl as root on the socket.
+  RunResult Ctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {ctl_, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunAs({0, 0, {}}, argv, dir_.path(), kCtlTimeout);
+  }
+  // cloudlinkctl as `who` on the socket.
+  RunResult CtlAs(const Identity& who, const std::vector<std::string>& args,
+                  pid_t* pid = nullptr) {
+    std::vector<std::string> argv = {ctl_, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunAs(who, argv, dir_.path(), kCtlTimeout, pid);
+  }
+
+  const std::string& socket() const { return socket_; }
+  std::string socket_dir() const { return dir_.Join("run"); }
+  std::string Stderr() const {
+    return testing::ReadFileOrEmpty(dir_.Join("cloudlinkd.err"));
+  }
+  bool LogHas(const std::string& text) const {
+    return testing::WaitFor([&] { return absl::StrContains(Stderr(), text); },
+                            absl::Seconds(5));
+  }
+
+ private:
+  Daemon() = default;
+  TempDir dir_;
+  std::string ctl_;
+  std::string socket_;
+  std::unique_ptr<testing::Subprocess> process_;
+};
+
+// Shared by every test: a copy of cloudlinkctl other uids may run (the
+// runfiles live under /root), a test group and a user in it.
+class AuthzTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) return;
+    shared_ = new Shared();
+    chmod(shared_->dir.path().c_str(), 0755);
+    shared_->ctl = shared_->dir.Join("cloudlinkctl");
+    std::error_code ec;
+    std::filesystem::copy_file(testing::RunfilePath("client/cloudlinkctl"),
+                               shared_->ctl, ec);
+    chmod(shared_->ctl.c_str(), 0755);
+    const std::string suffix = absl::StrCat(getpid() % 1000000);
+    shared_->group = "clauthz" + suffix;
+    shared_->user = "clauthzu" + suffix;
+    shared_->group_made = RunQuiet({"/usr/sbin/groupadd", shared_->group});
+    shared_->user_made =
+        shared_->group_made &&
+        RunQuiet({"/usr/sbin/useradd", "-M", "-N", "-g", "nogroup", "-G",
+                  shared_->group, "-s", "/usr/sbin/nologin", shared_->user});
+    if (group* entry = getgrnam(shared_->group.c_str())) {
+      shared_->gid = entry->gr_gid;
+    }
+    if (passwd* entry = getpwnam(shared_->user.c_str())) {
+      shared_->user_uid = entry->pw_uid;
+    }
+  }
+  static void TearDownTestSuite() {
+    if (shared_ == nullptr) return;
+    if (shared_->user_made) RunQuiet({"/usr/sbin/userdel", shared_->user});
+    if (shared_->group_made) RunQuiet({"/usr/sbin/groupdel", shared_->group});
+    delete shared_;
+    shared_ = nullptr;
+  }
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (uids, groups, chown)";
+    ASSERT_TRUE(testing::FileExists(shared_->ctl));
+    ASSERT_TRUE(shared_->user_made) << "groupadd/useradd failed";
+  }
+
+  std::unique_ptr<Daemon> StartDaemon(std::vector<std::string> args) {
+    absl::StatusOr<std::unique_ptr<Daemon>> daemon =
+        Daemon::Start(shared_->ctl, std::move(args));
+    EXPECT_TRUE(daemon.ok()) << daemon.status();
+    return daemon.ok() ? *std::move(daemon) : nullptr;
+  }
+
+  struct Shared {
+    TempDir dir;
+    std::string ctl;
+    std::string group;
+    std::string user;
+    bool group_made = false;
+    bool user_made = false;
+    gid_t gid = 0;
+    uid_t user_uid = 0;
+  };
+  static Shared* shared_;
+};
+
+AuthzTest::Shared* AuthzTest::shared_ = nullptr;
+
+const Identity kNobodyIdentity = {kNobody, kNogroup, {kNogroup}};
+
+TEST_F(AuthzTest, RootMayMakeEveryCallAndMutatingCallsAreLogged) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  RunResult state = daemon->Ctl({"get-state", "--json"});
+  EXPECT_EQ(state.exit_code, 0) << Describe(state);
+  pid_t pid = 0;
+  RunResult reload = daemon->CtlAs(
+      {0, 0, {}}, {"reload-claiming-state", "--wait-seconds", "1"}, &pid);
+  EXPECT_EQ(reload.exit_code, 0) << Describe(reload);
+  EXPECT_TRUE(daemon->LogHas(
+      absl::StrCat("API: ReloadClaimingState by uid 0 pid ", pid)))
+      << daemon->Stderr();
+  // The claim's own error, not an authorization one.
+  RunResult claim = daemon->Ctl({"claim", "--token", "not a token"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, HasSubstr("TOKEN_INVALID_FORMAT"));
+  EXPECT_THAT(claim.err, Not(HasSubstr("CALLER_NOT_AUTHORIZED")));
+  EXPECT_TRUE(daemon->LogHas("API: Claim by uid 0 pid "));
+}
+
+TEST_F(AuthzTest, SocketAndItsDirectoryBelongToTheAdminGroup) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  struct stat st;
+  ASSERT_EQ(stat(daemon->socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, shared_->gid);
+  ASSERT_EQ(stat(daemon->socket_dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_gid, shared_->gid);
+  // Outsiders cannot even connect.
+  RunResult outsider = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(outsider.exit_code, 3) << Describe(outsider);
+}
+
+TEST_F(AuthzTest, AnOutsiderIsRefusedByUidEvenWhenItCanConnect) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // Open the way so that only the per-call check stands between nobody and
+  // the daemon.
+  ASSERT_EQ(chmod(daemon->socket_dir().c_str(), 0755), 0);
+  ASSERT_EQ(chmod(daemon->socket().c_str(), 0666), 0);
+
+  RunResult state = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(state.exit_code, 1) << Describe(state);
+  EXPECT_THAT(state.err,
+              AllOf(HasSubstr("CALLER_NOT_AUTHORIZED: uid 65534 is not root "
+                              "and not in group " +
+                              shared_->group),
+                    HasSubstr("PERMISSION_DENIED")));
+  for (const std::vector<std::string>& call :
+       std::vector<std::vector<std::string>>{
+           {"claim", "--token", "abc"},
+           {"reclaim"},
+           {"reload-claiming-state"},
+           {"regenerate-token", "--space-id", "space-1", "--api-token",
+            "secret-api-token"}}) {
+    RunResult refused = daemon->CtlAs(kNobodyIdentity, call);
+    EXPECT_EQ(refused.exit_code, 1) << call[0] << ": " << Describe(refused);
+    EXPECT_THAT(refused.err,
+                HasSubstr("CALLER_NOT_AUTHORIZED: uid 65534 is not root"))
+        << call[0];
+  }
+  EXPECT_TRUE(daemon->LogHas("API: refused Claim from uid 65534 pid "));
+  // Nothing was changed: the node is still unclaimed and never tried.
+  RunResult after = daemon->Ctl({"get-state", "--json"});
+  ASSERT_EQ(after.exit_code, 0);
+  nlohmann::json json = nlohmann::json::parse(after.out, nullptr, false);
+  EXPECT_EQ(json.value("claimed", true), false) << after.out;
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("API: Claim by")));
+}
+
+TEST_F(AuthzTest, AdminGroupMembersMayMutate) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // A member through its account (useradd -G), with the groups a login
+  // gives it (initgroups): the daemon sees uid and primary gid (nogroup) and
+  // finds the membership in the account. No chmod needed: the socket and
+  // its directory are the group's.
+  const Identity member = {
+      shared_->user_uid, kNogroup, {kNogroup, shared_->gid}};
+  pid_t pid = 0;
+  RunResult reload = daemon->CtlAs(
+      member, {"reload-claiming-state", "--wait-seconds", "1"}, &pid);
+  EXPECT_EQ(reload.exit_code, 0) << Describe(reload);
+  EXPECT_TRUE(daemon->LogHas(absl::StrCat("API: ReloadClaimingState by uid ",
+                                          shared_->user_uid, " pid ", pid)))
+      << daemon->Stderr();
+  RunResult claim = daemon->CtlAs(member, {"claim", "--token", "bad token"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, AllOf(HasSubstr("TOKEN_INVALID_FORMAT"),
+                               Not(HasSubstr("CALLER_NOT_AUTHORIZED"))));
+  EXPECT_EQ(daemon->CtlAs(member, {"get-state"}).exit_code, 0);
+
+  // A member by its process's gid (nobody running with the group's gid).
+  const Identity by_gid = {kNobody, shared_->gid, {shared_->gid}};
+  RunResult reload2 =
+      daemon->CtlAs(by_gid, {"reload-claiming-state", "--wait-seconds", "1"});
+  EXPECT_EQ(reload2.exit_code, 0) << Describe(reload2);
+}
+
+TEST_F(AuthzTest, WithoutTheAdminGroupOnlyRootMutatesAndTheSocketGroupReads) {
+  const std::string missing = "clnogroup" + std::to_string(getpid());
+  auto daemon = StartDaemon({"--admin-group=" + missing});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(daemon->LogHas("API: group " + missing +
+                             " (--admin-group) does not exist"));
+  const std::string log = daemon->Stderr();
+  EXPECT_EQ(log.find("does not exist"), log.rfind("does not exist"))
+      << "logged once";
+  struct stat st;
+  ASSERT_EQ(stat(daemon->socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 0u);  // the daemon's group
+  ASSERT_EQ(chmod(daemon->socket_dir().c_str(), 0755), 0);
+
+  // nobody with gid 0 is in the socket's group: it may read, not mutate.
+  const Identity socket_group = {kNobody, 0, {0}};
+  RunResult state = daemon->CtlAs(socket_group, {"get-state"});
+  EXPECT_EQ(state.exit_code, 0) << Describe(state);
+  RunResult claim = daemon->CtlAs(socket_group, {"claim", "--token", "abc"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, HasSubstr("CALLER_NOT_AUTHORIZED: uid 65534 is not "
+                                   "root, and group " +
+                                   missing + " does not exist"));
+}
+
+// The remote listener: a CA, the server's certificate, clients.
+class RemoteAuthzTest : public AuthzTest {
+ protected:
+  void SetUp() override {
+    AuthzTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    chmod(pki_dir_.path().c_str(), 0755);
+    absl::StatusOr<TestPki> pki = TestPki::Create(pki_dir_.path(), "fleet");
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = std::make_unique<TestPki>(*pki);
+    absl::StatusOr<TestPki> foreign =
+        TestPki::Create(pki_dir_.path(), "foreign");
+    ASSERT_TRUE(foreign.ok()) << foreign.status();
+    auto issue = [](absl::StatusOr<CertFiles> files, CertFiles* into) {
+      ASSERT_TRUE(files.ok()) << files.status();
+      *into = *files;
+    };
+    issue(pki_->IssueServer("server"), &server_);
+    issue(pki_->IssueClient("admin", "/O=cloudlink tests/CN=fleet-admin"),
+          &admin_);
+    issue(pki_->IssueClient("reader", "/O=cloudlink tests/CN=dashboard"),
+          &reader_);
+    issue(pki_->IssueClient("stranger", "/O=cloudlink tests/CN=stranger"),
+          &stranger_);
+    // Same subject as the admin, but from a CA the daemon does not trust.
+    issue(foreign->IssueClient("admin", "/O=cloudlink tests/CN=fleet-admin"),
+          &foreign_);
+    subjects_ = pki_dir_.Join("allowed-subjects");
+    ASSERT_TRUE(testing::WriteFile(subjects_,
+                                   "# who may manage this node remotely\n"
+                                   "admin CN=fleet-admin, O=cloudlink tests\n"
+                                   "read dashboard\n")
+                    .ok());
+  }
+
+  std::vector<std::string> ListenArgs(int port) const {
+    return {absl::StrCat("--listen=127.0.0.1:", port),
+            "--tls-cert=" + server_.cert,
+            "--tls-key=" + server_.key,
+            "--tls-client-ca=" + pki_->ca_cert(),
+            "--tls-allowed-subjects=" + subjects_,
+            "--admin-group=" + shared_->group};
+  }
+
+  // cloudlinkctl --target 127.0.0.1:PORT as root with `client`'s files.
+  RunResult Remote(int port, const CertFiles& client,
+                   const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {
+        shared_->ctl, "--target",  absl::StrCat("127.0.0.1:", port),
+        "--tls-cert", client.cert, "--tls-key",
+        client.key,   "--tls-ca",  pki_->ca_cert()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunAs({0, 0, {}}, argv, pki_dir_.path(), kCtlTimeout);
+  }
+
+  TempDir pki_dir_;
+  std::unique_ptr<TestPki> pki_;
+  CertFiles server_, admin_, reader_, stranger_, foreign_;
+  std::string subjects_;
+};
+
+TEST_F(RemoteAuthzTest, ClientsGetWhatTheirCertificateAllows) {
+  const int port = testing::PickFreePort();
+  auto daemon = StartDaemon(ListenArgs(port));
+  ASSERT_NE(daemon, nullptr);
+
+  // Admin: every call; a claim reaches the claim's own validation.
+  RunResult admin_state = Remote(port, admin_, {"get-state"});
+  EXPECT_EQ(admin_state.exit_code, 0) << Describe(admin_state);
+  RunResult admin_claim = Remote(port, admin_, {"claim", "--token", "x y"});
+  EXPECT_EQ(admin_claim.exit_code, 1) << Describe(admin_claim);
+  EXPECT_THAT(admin_claim.err, AllOf(HasSubstr("TOKEN_INVALID_FORMAT"),
+                                     Not(HasSubstr("PERMISSION_DENIED"))));
+  EXPECT_TRUE(daemon->LogHas(
+      "API: Claim by CN=fleet-admin,O=cloudlink tests (tls ipv4:127.0.0.1:"))
+      << daemon->Stderr();
+
+  // Read-only: GetState yes, Claim no.
+  RunResult reader_state = Remote(port, reader_, {"get-state", "--json"});
+  EXPECT_EQ(reader_state.exit_code, 0) << Describe(reader_state);
+  RunResult reader_claim = Remote(port, reader_, {"claim", "--token", "abc"});
+  EXPECT_EQ(reader_claim.exit_code, 1) << Describe(reader_claim);
+  EXPECT_THAT(reader_claim.err,
+              AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"),
+                    HasSubstr("CN=dashboard,O=cloudlink tests"),
+                    HasSubstr("read-only"), HasSubstr("PERMISSION_DENIED")));
+
+  // Verified but not listed: refused, naming the subject.
+  RunResult stranger = Remote(port, stranger_, {"get-state"});
+  EXPECT_EQ(stranger.exit_code, 1) << Describe(stranger);
+  EXPECT_THAT(stranger.err,
+              AllOf(HasSubstr("\"CN=stranger,O=cloudlink tests\" is not in "
+                              "the allowed subjects"),
+                    HasSubstr("PERMISSION_DENIED")));
+
+  // Another CA, even with the admin's subject: the handshake fails.
+  RunResult foreign = Remote(port, foreign_, {"get-state"});
+  EXPECT_EQ(foreign.exit_code, 3) << Describe(foreign);
+  EXPECT_THAT(foreign.err,
+              AllOf(HasSubstr("DAEMON_UNREACHABLE"), HasSubstr("UNAVAILABLE")));
+
+  // No client certificate at all: the handshake fails.
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = testing::ReadFileOrEmpty(pki_->ca_cert());
+  auto stub = cloudlink::v1::CloudLink::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(no_cert)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  cloudlink::v1::State state;
+  grpc::Status status = stub->GetState(&context, {}, &state);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+}
+
+TEST_F(RemoteAuthzTest, IncompleteOrWrongTlsSettingsStopTheStart) {
+  const int port = testing::PickFreePort();
+  // No key: refused before anything starts, and no port is bound.
+  std::vector<std::string> no_key = ListenArgs(port);
+  no_key.erase(no_key.begin() + 2);
+  absl::StatusOr<std::unique_ptr<Daemon>> missing =
+      Daemon::Start(shared_->ctl, no_key);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("REMOTE_FLAGS_INVALID: --listen needs --tls-key"));
+
+  // A key that is not the certificate's.
+  std::vector<std::string> wrong_key = ListenArgs(port);
+  wrong_key[2] = "--tls-key=" + admin_.key;
+  absl::StatusOr<std::unique_ptr<Daemon>> wrong =
+      Daemon::Start(shared_->ctl, wrong_key);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()),
+              AllOf(HasSubstr("TLS_FILE_INVALID"),
+                    HasSubstr("does not belong to the certificate")));
+  EXPECT_THAT(std::string(wrong.status().message()),
+              Not(HasSubstr("PRIVATE KEY")));
+}
+
+TEST_F(RemoteAuthzTest, OneClientManagesAFleetOfThree) {
+  std::vector<std::unique_ptr<Daemon>> fleet;
+  std::vector<int> ports;
+  for (int i = 0; i < 3; ++i) {
+    ports.push_back(testing::PickFreePort());
+    fleet.push_back(StartDaemon(ListenArgs(ports.back())));
+    ASSERT_NE(fleet.back(), nullptr);
+  }
+  std::set<std::string> guids;
+  for (int port : ports) {
+    RunResult state = Remote(port, admin_, {"get-state", "--json"});
+    ASSERT_EQ(state.exit_code, 0) << port << ": " << Describe(state);
+    nlohmann::json json = nlohmann::json::parse(state.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << state.out;
+    guids.insert(json.value("machine_guid", ""));
+  }
+  EXPECT_EQ(guids.size(), 3u) << "three distinct nodes";
+  for (int port : ports) {
+    RunResult reload =
+        Remote(port, admin_, {"reload-claiming-state", "--wait-seconds", "1"});
+    EXPECT_EQ(reload.exit_code, 0) << port << ": " << Describe(reload);
+  }
+  for (const auto& daemon : fleet) {
+    EXPECT_TRUE(daemon->LogHas("API: ReloadClaimingState by CN=fleet-admin,O="))
+        << daemon->Stderr();
+  }
+}
+
+}  // namespace
+}  // namespace cloudlink::integration
