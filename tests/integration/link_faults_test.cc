@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -87,17 +88,19 @@ class LinkFaultsTest : public LinkTestBase {
     EXPECT_EQ(state.value("reason", "?"), "");
   }
 
-  // Arms a login error carrying retry advice, restarts the daemon (whose
-  // first env call then fails) and checks that it does not try again before
-  // `delay`, then goes online.
-  void ExpectRetryAdviceHonoured(const json& login_error,
+  // Arms a fault carrying retry advice (through `arm`), restarts the daemon
+  // (whose first login attempt then fails) and checks that the state shows
+  // `reason` (a prefix) and the advised wait, that it does not try again
+  // before `delay`, and that it then goes online.
+  void ExpectRetryAdviceHonoured(const std::function<absl::Status()>& arm,
+                                 const std::string& reason,
                                  absl::Duration delay) {
     std::string claimed_id;
     CloudlinkdProcess* daemon = OnlineNode(&claimed_id);
     ASSERT_NE(daemon, nullptr);
     ASSERT_TRUE(daemon->Stop().ok());
     const int env_before = Requests(kEnvPath);
-    ASSERT_TRUE(cloud_->ArmLoginError(login_error).ok());
+    ASSERT_TRUE(arm().ok());
     const absl::Time started = absl::Now();
     ASSERT_TRUE(daemon->Restart(TrustingOptions()).ok());
 
@@ -112,7 +115,8 @@ class LinkFaultsTest : public LinkTestBase {
     ASSERT_NE(StateTime((*failed)["next_attempt"]), absl::InfinitePast())
         << failed->dump(2) << Diagnostics(daemon);
     EXPECT_EQ(failed->value("status", ""), "offline");
-    EXPECT_FALSE(failed->value("reason", "").empty());
+    EXPECT_THAT(failed->value("reason", ""), StartsWith(reason + ":"))
+        << failed->dump(2);
     EXPECT_GE(StateDuration((*failed)["last_backoff"]), delay)
         << failed->dump(2);
     const absl::Time next_attempt = StateTime((*failed)["next_attempt"]);
@@ -262,23 +266,45 @@ TEST_F(LinkFaultsTest, InsecureClaimGoesOnlineWithoutTheCloudCa) {
 // ---- The cloud's retry advice -----------------------------------------------
 
 TEST_F(LinkFaultsTest, ErrorRetryDelaySecondsDelaysTheNextAttempt) {
-  ExpectRetryAdviceHonoured({{"count", 1},
-                             {"status", 503},
-                             {"errorCode", "maintenance"},
-                             {"errorMsgKey", "ErrMaintenance"},
-                             {"errorMessage", "back soon"},
-                             {"errorRetryDelaySeconds", 3}},
-                            absl::Seconds(3));
+  ExpectRetryAdviceHonoured(
+      [&] {
+        return cloud_->ArmLoginError({{"count", 1},
+                                      {"status", 503},
+                                      {"errorCode", "maintenance"},
+                                      {"errorMsgKey", "ErrMaintenance"},
+                                      {"errorMessage", "back soon"},
+                                      {"errorRetryDelaySeconds", 3}});
+      },
+      "ENV_FAILED", absl::Seconds(3));
+}
+
+TEST_F(LinkFaultsTest, ErrorRetryDelaySecondsFromTheLoginStepToo) {
+  // The env call succeeds; the challenge fails with the advice.
+  ExpectRetryAdviceHonoured(
+      [&] {
+        return cloud_->ArmFault({{"pathPrefix", "/api/v1/auth/node/"},
+                                 {"status", 503},
+                                 {"count", 1},
+                                 {"body",
+                                  {{"errorCode", "maintenance"},
+                                   {"errorMsgKey", "ErrMaintenance"},
+                                   {"errorMessage", "back soon"},
+                                   {"errorRetryDelaySeconds", 3}}}});
+      },
+      "LOGIN_FAILED", absl::Seconds(3));
 }
 
 TEST_F(LinkFaultsTest, TooManyRequestsHonoursRetryAfter) {
-  ExpectRetryAdviceHonoured({{"count", 1},
-                             {"status", 429},
-                             {"errorCode", "too-many-requests"},
-                             {"errorMsgKey", "ErrTooManyRequests"},
-                             {"errorMessage", "slow down"},
-                             {"headers", {{"Retry-After", "3"}}}},
-                            absl::Seconds(3));
+  ExpectRetryAdviceHonoured(
+      [&] {
+        return cloud_->ArmLoginError({{"count", 1},
+                                      {"status", 429},
+                                      {"errorCode", "too-many-requests"},
+                                      {"errorMsgKey", "ErrTooManyRequests"},
+                                      {"errorMessage", "slow down"},
+                                      {"headers", {{"Retry-After", "3"}}}});
+      },
+      "ENV_FAILED", absl::Seconds(3));
 }
 
 TEST_F(LinkFaultsTest, NonRetryableLoginErrorBansUntilReload) {
@@ -298,7 +324,9 @@ TEST_F(LinkFaultsTest, NonRetryableLoginErrorBansUntilReload) {
 
   const json banned = WaitForStatus(daemon, "banned", absl::Seconds(15));
   EXPECT_FALSE(banned.value("online", true));
-  EXPECT_FALSE(banned.value("reason", "").empty()) << banned.dump(2);
+  EXPECT_THAT(banned.value("reason", ""), StartsWith("BANNED:"))
+      << banned.dump(2);
+  EXPECT_THAT(banned.value("reason", ""), HasSubstr("ErrNodeBlocked"));
   ExpectStaysBanned(daemon);
   ExpectReloadBringsItBack(daemon);
   EXPECT_TRUE(WaitForListedState(claimed_id, "online"));
