@@ -324,6 +324,7 @@ TEST_F(AuthzTest, AnOutsiderIsRefusedByUidEvenWhenItCanConnect) {
            {"claim", "--token", "abc"},
            {"reclaim"},
            {"reload-claiming-state"},
+           {"publish"},  // no requests (stdin is empty): refused at once
            {"regenerate-token", "--space-id", "space-1", "--api-token",
             "secret-api-token"}}) {
     RunResult refused = daemon->CtlAs(kNobodyIdentity, call);
