@@ -239,12 +239,39 @@ def main():
     w("")
 
     if daemon is not None:
-        w("## 4. cloudlinkd (whole daemon path)")
+        w("## 4. The whole daemon path (`bench/daemon_bench.py`)")
         w("")
-        w("```")
-        w(json.dumps(daemon, indent=2))
-        w("```")
+        w("cloudlinkd (-c opt) claimed against the real dev cloud, fed by "
+          "`cloudlinkctl publish` (Publish RPC over the Unix socket, requests "
+          "as JSON lines on its stdin), topic name `node-instance-info`. The "
+          "broker is the dev cloud's mosquitto (default TLS suites, password "
+          "file, ACL, and the dev cloud's own subscriber), so these figures "
+          "are not comparable with section 2; they show what the daemon "
+          "adds. Wall time from the start of cloudlinkctl to its last ack.")
         w("")
+        if "error" in daemon:
+            w(f"- **error**: {daemon['error']}")
+        w("| level | payload | messages | acks (failed) | msgs/s | MB/s | "
+          "cloudlinkd CPU s/100k | cloudlinkctl CPU s/100k |")
+        w("|---|---|---|---|---|---|---|---|")
+        for t in daemon.get("throughput", []):
+            w(f"| {t['level'].replace('DELIVERY_LEVEL_', '')} | "
+              f"{t['payload']} B | {t['messages']} | {t['acks']} "
+              f"({t['failed']}) | {fmt_rate(t['msgs_per_s'])} | "
+              f"{t['payload_MB_per_s']:.2f} | "
+              f"{t['cloudlinkd_cpu_s_per_100k']:.2f} | "
+              f"{t['cloudlinkctl_cpu_s_per_100k']:.2f} |")
+        w("")
+        if "full_queue" in daemon:
+            fq = daemon["full_queue"]
+            w(f"Full queue: broker stopped, `--queue-bytes="
+              f"{fq['queue_bytes']}`, {fq['requests']} AT_LEAST_ONCE requests "
+              f"of {fq['payload']} B without waiting: {fq['queued']} queued, "
+              f"{fq['queue_full_acks']} answered QUEUE_FULL. cloudlinkd RSS "
+              f"online before: {daemon.get('rss_online_mib', 0):.1f} MiB; "
+              f"peak RSS (VmHWM) after the fill: {fq['peak_rss_mib']:.1f} MiB "
+              f"(current {fq['rss_mib']:.1f} MiB).")
+            w("")
 
     w("## Targets (same machine, same run)")
     w("")

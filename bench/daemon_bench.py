@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""The whole daemon path: cloudlinkd, claimed against the real dev cloud,
+fed through `cloudlinkctl publish` (the Publish RPC over the Unix socket).
+
+  daemon_bench.py --bin BAZEL_BIN --out daemon.json [--queue-mib 64]
+
+1. Throughput: N requests (JSON lines on cloudlinkctl's stdin) for
+   AT_LEAST_ONCE 1 KiB and AT_MOST_ONCE 64 B; wall time from the start of
+   cloudlinkctl to its last ack; CPU of cloudlinkd (/proc/PID/stat) and of
+   cloudlinkctl (which parses the JSON) per 100 000 messages. The broker is
+   the dev cloud's mosquitto (its own certificate and suites, ACLs, and a
+   subscriber of its own), so these numbers are not comparable with
+   e2e_bench's; they show what the daemon adds.
+2. Full queue: the dev cloud's broker is stopped, cloudlinkd gets
+   --queue-bytes=Q of 16 KiB AT_LEAST_ONCE messages (wait_when_full false)
+   and some more, which must come back QUEUE_FULL; then cloudlinkd's peak RSS
+   (VmHWM) is read.
+Writes one JSON object to --out. Starts and stops every process it uses.
+"""
+
+import argparse
+import base64
+import json
+import os
+import resource
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            env[key] = value.strip("'\"")
+    return env
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime is field 14, stime 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stop(process, timeout=10):
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Daemon:
+    def __init__(self, bin_dir, work, queue_bytes):
+        self.bin = bin_dir
+        self.work = work
+        self.queue_bytes = queue_bytes
+        self.cloud = None
+        self.daemon = None
+        self.socket = os.path.join(work, "s.sock")
+
+    def ctl(self, *args, stdin=None, timeout=None, check=True):
+        cmd = [os.path.join(self.bin, "client/cloudlinkctl"), "--socket",
+               self.socket] + list(args)
+        return subprocess.run(cmd, stdin=stdin, capture_output=True, text=True,
+                              timeout=timeout, check=check)
+
+    def start(self):
+        cloud_dir = os.path.join(self.work, "cloud")
+        os.makedirs(cloud_dir)
+        self.cloud = subprocess.Popen(
+            [os.path.join(self.bin, "tools/devcloud/devcloud"), "--dir",
+             cloud_dir, "--host", "127.0.0.1"],
+            stdout=open(os.path.join(self.work, "devcloud.log"), "w"),
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        env_path = os.path.join(cloud_dir, "devcloud.env")
+        wait_for(lambda: os.path.exists(env_path), 30, "the dev cloud")
+        self.env = read_env(env_path)
+        self.daemon = subprocess.Popen(
+            [os.path.join(self.bin, "server/cloudlinkd"), "--socket",
+             self.socket, "--config-dir", os.path.join(self.work, "etc"),
+             "--lib-dir", os.path.join(self.work, "lib"), "--cloud-ca",
+             self.env["CLOUD_CA"], f"--queue-bytes={self.queue_bytes}"],
+            stdout=open(os.path.join(self.work, "cloudlinkd.log"), "w"),
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(self.socket), 10, "cloudlinkd's socket")
+        self.ctl("claim", "--token", self.env["CLAIM_TOKEN"], "--rooms",
+                 self.env["ROOMS"], "--url", self.env["CLOUD_URL"], "--proxy",
+                 "none", timeout=30)
+        wait_for(lambda: self.online(), 30, "the node to come online")
+
+    def state(self):
+        out = self.ctl("--json", "get-state", timeout=10).stdout
+        return json.loads(out)
+
+    def online(self):
+        return bool(self.state().get("online"))
+
+    def dev_post(self, path):
+        context = ssl.create_default_context(cafile=self.env["CLOUD_CA"])
+        request = urllib.request.Request(
+            self.env["CLOUD_URL"] + path, data=b"{}", method="POST",
+            headers={"Authorization": "Bearer " + self.env["ADMIN_API_TOKEN"],
+                     "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=context, timeout=20) as r:
+            r.read()
+
+    def publish(self, lines_path, timeout):
+        """Runs cloudlinkctl publish; returns (seconds, stdout, rc)."""
+        with open(lines_path) as stdin:
+            start = time.monotonic()
+            result = self.ctl("--json", "--timeout", str(timeout), "publish",
+                              stdin=stdin, timeout=timeout + 30, check=False)
+            return time.monotonic() - start, result.stdout, result.returncode
+
+    def stop(self):
+        stop(self.daemon)
+        stop(self.cloud)
+
+
+def write_requests(path, count, size, level, topic):
+    payload = base64.b64encode(b"p" * size).decode()
+    with open(path, "w") as f:
+        for i in range(count):
+            f.write(json.dumps({"id": str(i + 1), "topic": topic,
+                                "payload": payload, "level": level}) + "\n")
+
+
+def count_acks(text):
+    """(acks, failed acks, QUEUE_FULL acks) from cloudlinkctl --json output."""
+    decoder = json.JSONDecoder()
+    acks = failed = full = 0
+    index = 0
+    text = text.strip()
+    while index < len(text):
+        obj, end = decoder.raw_decode(text, index)
+        index = end
+        while index < len(text) and text[index].isspace():
+            index += 1
+        acks += 1
+        if obj.get("code", 0) not in (0, "0"):
+            failed += 1
+        if "QUEUE_FULL" in obj.get("message", ""):
+            full += 1
+    return acks, failed, full
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--queue-mib", type=int, default=64)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        os.environ.pop(name, None)
+
+    work = tempfile.mkdtemp(prefix="cld.", dir="/tmp")
+    queue_bytes = args.queue_mib << 20
+    daemon = Daemon(args.bin, work, queue_bytes)
+    result = {"topic": "node-instance-info", "throughput": []}
+    try:
+        daemon.start()
+        pid = daemon.daemon.pid
+        result["rss_online_mib"] = proc_status_kib(pid, "VmRSS") / 1024
+        for level, size, count in (
+                ("DELIVERY_LEVEL_AT_LEAST_ONCE", 1024, 20000),
+                ("DELIVERY_LEVEL_AT_MOST_ONCE", 64, 50000)):
+            count = max(100, int(count * args.scale))
+            lines = os.path.join(work, "requests.jsonl")
+            write_requests(lines, count, size, level, result["topic"])
+            cpu_before = proc_cpu_seconds(pid)
+            ctl_before = children_cpu()
+            seconds, out, rc = daemon.publish(lines, 300)
+            daemon_cpu = proc_cpu_seconds(pid) - cpu_before
+            ctl_cpu = children_cpu() - ctl_before
+            acks, failed, _ = count_acks(out)
+            result["throughput"].append({
+                "level": level, "payload": size, "messages": count,
+                "acks": acks, "failed": failed, "exit": rc,
+                "msgs_per_s": count / seconds,
+                "payload_MB_per_s": count * size / seconds / 1e6,
+                "cloudlinkd_cpu_s_per_100k": daemon_cpu * 1e5 / count,
+                "cloudlinkctl_cpu_s_per_100k": ctl_cpu * 1e5 / count,
+            })
+
+        # Full queue: nothing drains while the broker is down.
+        daemon.dev_post("/_dev/broker/stop")
+        wait_for(lambda: not daemon.online(), 30, "the node to go offline")
+        size = 16384
+        count = queue_bytes // size + 256
+        lines = os.path.join(work, "fill.jsonl")
+        write_requests(lines, count, size, "DELIVERY_LEVEL_AT_LEAST_ONCE",
+                       result["topic"])
+        rss_before = proc_status_kib(pid, "VmHWM") / 1024
+        # Queued messages are never acknowledged here: the call ends at its
+        # deadline, after every over-the-limit request got QUEUE_FULL.
+        _, out, _ = daemon.publish(lines, 20)
+        _, _, full = count_acks(out)
+        state = daemon.state()
+        result["full_queue"] = {
+            "queue_bytes": queue_bytes,
+            "requests": count,
+            "payload": size,
+            "queue_full_acks": full,
+            "queued": state.get("publish", {}).get("queued"),
+            "peak_rss_before_fill_mib": rss_before,
+            "peak_rss_mib": proc_status_kib(pid, "VmHWM") / 1024,
+            "rss_mib": proc_status_kib(pid, "VmRSS") / 1024,
+        }
+    except Exception as error:  # reported in the results, not hidden
+        result["error"] = f"{type(error).__name__}: {error}"
+        for log in ("cloudlinkd.log", "devcloud.log"):
+            path = os.path.join(work, log)
+            if os.path.exists(path):
+                with open(path) as f:
+                    result.setdefault("log_tail", {})[log] = f.read()[-1500:]
+    finally:
+        daemon.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    return 0 if "error" not in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
