@@ -327,6 +327,7 @@ void Spool::RecreateIfRemoved() {
 }
 
 void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
+  if (batch.empty() && acks.empty()) return;  // a Flush with nothing new
   if (!batch.empty()) RecreateIfRemoved();
   std::string buffer;
   size_t batch_bytes = 0;

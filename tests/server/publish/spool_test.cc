@@ -133,6 +133,17 @@ TEST_F(SpoolTest, RoundTripInOrderAfterFsync) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+TEST_F(SpoolTest, FlushWithNothingWrittenIsQuiet) {
+  ::testing::internal::CaptureStderr();
+  auto spool = OpenSpool(Options());
+  spool->Flush();
+  spool->Flush();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(spool->stats().write_failed, 0u);
+  EXPECT_EQ(spool->stats().segments, 0u);
+}
+
 TEST_F(SpoolTest, GroupCommitOneFsyncForManyAppends) {
   FaultyFiles fs;
   absl::Notification unused;
