@@ -725,6 +725,9 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
 
   RetryAdvice advice;
   absl::StatusOr<LinkEnv> env = api.GetEnv(&advice);
+  // The cloud's backoff applies from the moment it is known, also to a
+  // login that fails after it.
+  if (env.ok()) backoff_.SetParams(env->backoff);
   absl::StatusOr<LoginCredentials> creds =
       env.ok() ? api.Login(*env, config.private_key_pem, &advice)
                : absl::StatusOr<LoginCredentials>(env.status());
@@ -734,7 +737,6 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
     if (advice.banned) return absl::InfiniteDuration();
     return std::max(backoff_.Next(), advice.not_before);
   }
-  backoff_.SetParams(env->backoff);
 
   WssTarget target;
   target.url = env->mqtt_endpoint;

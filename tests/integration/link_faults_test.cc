@@ -307,6 +307,40 @@ TEST_F(LinkFaultsTest, TooManyRequestsHonoursRetryAfter) {
       "ENV_FAILED", absl::Seconds(3));
 }
 
+// A cloud whose backoff floor (3 s) is above the built-in default's (1 s).
+class LinkCloudBackoffTest : public LinkFaultsTest {
+ protected:
+  LinkCloudBackoffTest() { cloud_backoff_ = {2, 3, 6}; }
+};
+
+TEST_F(LinkCloudBackoffTest, LoginFailureBacksOffWithTheEnvValues) {
+  std::string claimed_id;
+  CloudlinkdProcess* daemon = OnlineNode(&claimed_id);
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(daemon->Stop().ok());
+  // The env call of the fresh daemon succeeds and hands out the backoff;
+  // the challenge then fails without any retry advice.
+  ASSERT_TRUE(cloud_
+                  ->ArmFault({{"pathPrefix", "/api/v1/auth/node/"},
+                              {"status", 503},
+                              {"count", 1}})
+                  .ok());
+  ASSERT_TRUE(daemon->Restart(TrustingOptions()).ok());
+
+  absl::StatusOr<json> failed = daemon->WaitForState(
+      [](const json& s) {
+        return StateTime(s["next_attempt"]) != absl::InfinitePast();
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_THAT(failed->value("reason", ""), StartsWith("LOGIN_FAILED:"))
+      << failed->dump(2);
+  const absl::Duration backoff = StateDuration((*failed)["last_backoff"]);
+  EXPECT_GE(backoff, absl::Seconds(3)) << failed->dump(2);
+  EXPECT_LE(backoff, absl::Seconds(6)) << failed->dump(2);
+  WaitForStatus(daemon, "online", absl::Seconds(6) + kOnlineWait);
+}
+
 TEST_F(LinkFaultsTest, NonRetryableLoginErrorBansUntilReload) {
   std::string claimed_id;
   CloudlinkdProcess* daemon = OnlineNode(&claimed_id);

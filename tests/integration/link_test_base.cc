@@ -83,8 +83,7 @@ bool HasAgentConnection(const std::vector<json>& connections, bool reachable,
 
 void LinkTestBase::SetUp() {
   DevCloudOptions options;
-  options.backoff = devcloud::BackoffConfig{kBackoffBase, kBackoffMinSeconds,
-                                            kBackoffMaxSeconds};
+  options.backoff = cloud_backoff_;
   auto cloud = DevCloud::Start(tmp_.Join("cloud"), options);
   ASSERT_TRUE(cloud.ok()) << cloud.status();
   cloud_ = *std::move(cloud);

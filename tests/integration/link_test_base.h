@@ -2,7 +2,8 @@
 
 // Shared fixture of the cloud link integration tests (link_test.cc,
 // link_faults_test.cc): the real dev cloud with small backoff values (base
-// 2, 1 s .. 4 s, so reconnects take seconds), real cloudlinkd daemons and
+// 2, 1 s .. 4 s unless the fixture says otherwise, so reconnects take
+// seconds), real cloudlinkd daemons and
 // real proxies, plus the checks every link test needs: claim and wait until
 // online, read the dev cloud's view of the node (its listing and the
 // UpdateAgentConnection messages its subscriber saw), and parse GetState's
@@ -110,6 +111,10 @@ class LinkTestBase : public ::testing::Test {
   // Shows the daemon's log when a test failed.
   std::string Diagnostics(CloudlinkdProcess* daemon) const;
 
+  // The backoff the dev cloud hands out; a fixture may change it in its
+  // constructor (SetUp writes it before the dev cloud starts).
+  devcloud::BackoffConfig cloud_backoff_{kBackoffBase, kBackoffMinSeconds,
+                                         kBackoffMaxSeconds};
   testing::TempDir tmp_;
   std::unique_ptr<DevCloud> cloud_;
   std::vector<std::unique_ptr<CloudlinkdProcess>> daemons_;
