@@ -83,7 +83,12 @@ absl::Status TransportError(CURLcode code, CURL* curl,
           absl::StrCat("the proxy rejected the credentials (", what, "); ",
                        where, "; check the proxy user and password"));
     }
-    if (code == CURLE_COULDNT_RESOLVE_PROXY ||
+    // Through an HTTP proxy, no 200 to our CONNECT means the tunnel never
+    // came up (refused, unreachable, or an answer that is not HTTP at all),
+    // so whatever curl calls the error, the proxy is at fault.
+    const bool http_tunnel_failed =
+        options.proxy.kind == config::ProxyKind::kHttp && connect_code != 200;
+    if (code == CURLE_COULDNT_RESOLVE_PROXY || http_tunnel_failed ||
         (connect_code != 0 && connect_code != 200) ||
 #if LIBCURL_VERSION_NUM >= 0x074900
         code == CURLE_PROXY ||
