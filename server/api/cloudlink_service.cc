@@ -1,5 +1,7 @@
 #include "server/api/cloudlink_service.h"
 
+#include <tuple>
+
 #include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
 #include "server/api/publish_stream.h"
@@ -23,6 +25,8 @@ constexpr absl::Duration kDefaultReloadWait = absl::Seconds(10);
 constexpr absl::Duration kMaxReloadWait = absl::Seconds(120);
 // How often a WatchState stream checks for cancellation and shutdown.
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(250);
+// The most often a WatchState stream sends a State.
+constexpr absl::Duration kWatchMinInterval = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -121,13 +125,23 @@ grpc::Status CloudLinkService::WatchState(
   cloudlink::v1::State message;
   ToProto(state, &message);
   if (!writer->Write(message)) return grpc::Status::OK;
+  absl::Time last_write = absl::Now();
   while (!context->IsCancelled() && !shutting_down_.load()) {
     auto [next, next_version] =
         node_->WaitForStateChange(version, absl::Now() + kWatchPoll);
     if (next_version == version) continue;
+    // Under publish load the counters change thousands of times a second:
+    // coalesce, so a watcher gets at most one State per kWatchMinInterval,
+    // always the newest.
+    const absl::Duration since_write = absl::Now() - last_write;
+    if (since_write < kWatchMinInterval) {
+      absl::SleepFor(kWatchMinInterval - since_write);
+      std::tie(next, next_version) = node_->GetState();
+    }
     version = next_version;
     ToProto(next, &message);
     if (!writer->Write(message)) break;
+    last_write = absl::Now();
   }
   return grpc::Status::OK;
 }
