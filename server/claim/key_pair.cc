@@ -50,6 +50,14 @@ absl::Status KeyError(absl::string_view what) {
                absl::StrCat(what, " failed in OpenSSL"));
 }
 
+// The key pair could not be stored (disk full, read-only lib directory):
+// retryable, as the operator may free space.
+absl::Status KeyWriteError(const absl::Status& why) {
+  return Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+               absl::StrCat("cannot store the key pair (", why.message(),
+                            "); free space or fix the lib directory"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
@@ -60,7 +68,9 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
       ParsePrivateKey(*priv) != nullptr) {
     return *pub;
   }
-  RETURN_IF_ERROR(dir.EnsureCloudDir());
+  if (absl::Status made = dir.EnsureCloudDir(); !made.ok()) {
+    return KeyWriteError(made);
+  }
 
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
       EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr));
@@ -81,9 +91,12 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
     return KeyError("PEM encoding");
   }
   const std::string public_pem = BioText(pub_bio.get());
-  RETURN_IF_ERROR(
-      fs->WriteFileAtomic(dir.PrivateKeyPath(), BioText(priv_bio.get()), 0600));
-  RETURN_IF_ERROR(fs->WriteFileAtomic(dir.PublicKeyPath(), public_pem, 0644));
+  absl::Status written =
+      fs->WriteFileAtomic(dir.PrivateKeyPath(), BioText(priv_bio.get()), 0600);
+  if (written.ok()) {
+    written = fs->WriteFileAtomic(dir.PublicKeyPath(), public_pem, 0644);
+  }
+  if (!written.ok()) return KeyWriteError(written);
   LogInfo(absl::StrCat("CLAIM: generated a new RSA 2048 key pair in ",
                        dir.CloudDir()));
   return public_pem;

@@ -14,7 +14,9 @@
 namespace cloudlink::claim {
 
 // Returns the public key PEM, generating and storing a new pair first when
-// public.pem or private.pem is missing or does not parse.
+// public.pem or private.pem is missing or does not parse. Errors:
+// KEY_GENERATION_FAILED (OpenSSL), UNAVAILABLE STATE_WRITE_FAILED when the
+// pair cannot be stored (disk full, read-only lib directory).
 absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
                                           state::FileSystem* fs);
 

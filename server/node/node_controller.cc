@@ -386,6 +386,18 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   conf.hostname = options_.hostname;
   absl::Status written = state_dir_.WriteClaim(conf);
   if (!written.ok()) {
+    // cloud.conf is the commit point: when it made it to disk and only
+    // claimed_id failed, the claim stands (claimed_id is repaired on read).
+    absl::StatusOr<std::optional<state::StoredClaim>> committed =
+        state_dir_.ReadClaim();
+    if (committed.ok() && committed->has_value() &&
+        (*committed)->claimed_id == *claimed_id) {
+      LogWarning(absl::StrCat("CLAIM: stored the claim as ", *claimed_id,
+                              " but not all of it: ", written.message()));
+      written = absl::OkStatus();
+    }
+  }
+  if (!written.ok()) {
     LogError(absl::StrCat("CLAIM: claimed as ", *claimed_id,
                           " but could not store it: ", written.message()));
     return fail(

@@ -71,9 +71,17 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
 
 absl::StatusOr<std::string> StateDir::ReplaceMachineGuid() {
   const std::string path = MachineGuidPath();
-  RETURN_IF_ERROR(fs_->MakeDirs(DirName(path), kRegistryDirMode));
   std::string guid = NewUuidV4();
-  RETURN_IF_ERROR(fs_->WriteFileAtomic(path, guid, kMachineGuidMode));
+  absl::Status written = fs_->MakeDirs(DirName(path), kRegistryDirMode);
+  if (written.ok()) {
+    written = fs_->WriteFileAtomic(path, guid, kMachineGuidMode);
+  }
+  if (!written.ok()) {
+    return Error(
+        absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+        absl::StrCat("cannot store the machine GUID (", written.message(),
+                     "); free space or fix the lib directory"));
+  }
   LogInfo(absl::StrCat("STATE: new machine GUID ", guid, " in ", path));
   return guid;
 }
@@ -110,8 +118,14 @@ absl::StatusOr<std::optional<StoredClaim>> StateDir::ReadClaim() {
       // claimed_id leaves an old or missing claimed_id. Repair it.
       LogWarning(absl::StrCat("STATE: repairing ", ClaimedIdPath(),
                               " from cloud.conf"));
-      RETURN_IF_ERROR(fs_->WriteFileAtomic(ClaimedIdPath(), claim.claimed_id,
-                                           kClaimedIdMode));
+      // The claim stands on cloud.conf alone: a repair that fails (disk
+      // full, read-only) is logged and tried again on the next read.
+      absl::Status repaired = fs_->WriteFileAtomic(
+          ClaimedIdPath(), claim.claimed_id, kClaimedIdMode);
+      if (!repaired.ok()) {
+        LogWarning(absl::StrCat("STATE: could not repair ", ClaimedIdPath(),
+                                ": ", repaired.message()));
+      }
     }
     return std::optional<StoredClaim>(std::move(claim));
   }

@@ -9,8 +9,9 @@
 //
 // Every write is atomic (FileSystem::WriteFileAtomic). A claim is committed
 // by one rename, of cloud.conf (which carries claimed_id); claimed_id is
-// written after it and repaired from cloud.conf on read, so a crash at any
-// point leaves the old claim or the new one, never a mix.
+// written after it and repaired from cloud.conf on read (a repair that fails
+// is logged and tried again on the next read), so a crash or a failed write
+// at any point leaves the old claim or the new one, never a mix.
 //
 // Not thread-safe: the node controller serializes all calls.
 
@@ -52,7 +53,8 @@ class StateDir {
   // replaces it.
   absl::StatusOr<std::string> LoadOrCreateMachineGuid();
 
-  // Writes a new random machine GUID, replacing any file. Returns it.
+  // Writes a new random machine GUID, replacing any file. Returns it, or
+  // UNAVAILABLE STATE_WRITE_FAILED when it cannot be stored.
   absl::StatusOr<std::string> ReplaceMachineGuid();
 
   // The committed claim, or nullopt when the node is unclaimed (no cloud.d,
