@@ -104,6 +104,12 @@ bool CloudSubscriber::connected() const {
   return connected_;
 }
 
+bool CloudSubscriber::WaitSubscribed(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return subscribed_cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                                 [&] { return subscribed_; });
+}
+
 void CloudSubscriber::OnConnect(struct mosquitto* mosq, void* self, int rc, int,
                                 const mqtt5__property*) {
   auto* sub = static_cast<CloudSubscriber*>(self);
@@ -125,6 +131,7 @@ void CloudSubscriber::OnDisconnect(struct mosquitto*, void* self, int rc,
   auto* sub = static_cast<CloudSubscriber*>(self);
   std::lock_guard<std::mutex> lock(sub->mu_);
   sub->connected_ = false;
+  sub->subscribed_ = false;  // a clean session: the subscription is gone
   if (rc != 0) LogInfo("subscriber: connection to the broker lost");
 }
 

@@ -50,6 +50,10 @@ class CloudSubscriber {
 
   bool connected() const;
 
+  // Waits up to `timeout` until the subscription is in place (again, after a
+  // broker restart). True when it is.
+  bool WaitSubscribed(absl::Duration timeout);
+
  private:
   CloudSubscriber(NodeRegistry* nodes, MessageLog* log)
       : nodes_(nodes), log_(log) {}

@@ -136,9 +136,17 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   endpoints.mqtt_endpoint = absl::StrCat(
       "wss://localhost:", server->broker_->websocket_port(), "/mqtt");
   Broker* broker = server->broker_.get();
+  CloudSubscriber* subscriber = server->subscriber_.get();
   server->login_ = std::make_unique<LoginApi>(
       server->spaces_.get(), server->nodes_.get(), std::move(endpoints),
-      [broker](absl::string_view user, absl::string_view password) {
+      [broker, subscriber](absl::string_view user, absl::string_view password) {
+        // Like a real cloud, no node is let in while the cloud itself cannot
+        // see it (its subscriber is not listening yet after a broker
+        // restart): the node gets a retryable error instead.
+        if (!subscriber->WaitSubscribed(absl::Seconds(5))) {
+          return Error(absl::StatusCode::kUnavailable, "SUBSCRIBER_NOT_READY",
+                       "the cloud's subscriber is not listening yet");
+        }
         return broker->SetNodePassword(user, password);
       });
   return server;
@@ -353,6 +361,16 @@ void DevCloudServer::InstallDevRoutes() {
               if (!started.ok()) {
                 Send(ErrorAnswer(500, "broker-start-failed",
                                  "ErrBrokerStartFailed", started.message()),
+                     res);
+                return;
+              }
+              // Answer once the cloud's own subscriber listens again, so a
+              // test never races a node's hello against it.
+              if (!subscriber_->WaitSubscribed(absl::Seconds(10))) {
+                Send(ErrorAnswer(500, "subscriber-not-ready",
+                                 "ErrSubscriberNotReady",
+                                 "the broker runs but the cloud's subscriber "
+                                 "did not resubscribe within 10 s"),
                      res);
                 return;
               }

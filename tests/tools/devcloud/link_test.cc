@@ -328,16 +328,36 @@ TEST_F(LinkTest, BrokerStopAndStartKeepPortsAndCredentials) {
     MqttTestClient node(creds.username, creds.password);
     EXPECT_NE(node.Connect(PlainPort(), absl::Seconds(2)), 0);
   }
-  // Logging in while it is down still issues credentials for later.
+  // While the cloud cannot see nodes (its subscriber is down with the
+  // broker), a login gets a retryable 503 instead of credentials.
   NodeKey key2;
   std::string claim_id2 = Claim(key2);
-  Credentials creds2 = Login(claim_id2, key2);
-  ASSERT_EQ(creds2.username, claim_id2);
+  {
+    auto client = cloud_->Client();
+    auto challenge = client->Get(
+        ("/api/v1/auth/node/" + claim_id2 + "/challenge").c_str());
+    ASSERT_TRUE(challenge && challenge->status == 200);
+    std::string encrypted;
+    ASSERT_TRUE(absl::Base64Unescape(
+        json::parse(challenge->body).value("challenge", ""), &encrypted));
+    json body = {{"agent_version", "test"},
+                 {"response", absl::Base64Escape(key2.Decrypt(encrypted))}};
+    auto refused = client->Post(
+        ("/api/v1/auth/node/" + claim_id2 + "/password").c_str(), body.dump(),
+        "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 503) << refused->body;
+    EXPECT_NE(json::parse(refused->body).value("errorNonRetryable", false),
+              true);
+  }
 
+  // broker/start answers once the cloud's subscriber listens again.
   auto start = cloud_->Client()->Post(
       "/_dev/broker/start", cloud_->AdminBearer(), "", "application/json");
   ASSERT_TRUE(start);
   ASSERT_EQ(start->status, 204);
+  Credentials creds2 = Login(claim_id2, key2);
+  ASSERT_EQ(creds2.username, claim_id2);
   MqttTestClient node(creds.username, creds.password);
   EXPECT_EQ(node.Connect(PlainPort()), 0);
   MqttTestClient node2(creds2.username, creds2.password);
