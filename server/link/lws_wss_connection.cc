@@ -1,16 +1,17 @@
 #include "server/link/lws_wss_connection.h"
 
 #include <libwebsockets.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -21,13 +22,18 @@
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/link/socks5_relay.h"
+#include "server/link/websocket_frame.h"
+#include "server/link/ws_send_queue.h"
 
 namespace cloudlink::link {
 namespace {
 
-// Largest WebSocket frame we write; queued bytes beyond it wait for the next
-// WRITEABLE callback.
+// Largest WebSocket frame payload we write; queued bytes beyond it wait for
+// the next WRITEABLE callback.
 constexpr size_t kMaxFrame = 64 * 1024;
+// lws 4.1 hands at most the protocol's tx_packet_size (+ LWS_PRE + 4) to one
+// TLS write and buffers the rest; this lets a whole frame go in one.
+constexpr size_t kMaxFrameOnWire = kMaxFrame + kWsMaxClientHeaderSize;
 // lws 4.1 keeps "user:password" for proxy Basic auth in a 96-byte buffer.
 constexpr size_t kMaxLwsProxyAuth = 95;
 
@@ -46,6 +52,17 @@ void EmitLwsLog(int level, const char* line) {
   } else {
     LogDebug(absl::StrCat("LWS: ", text));
   }
+}
+
+// RFC 6455 section 10.3: a fresh, unpredictable key for every frame.
+WsMaskKey RandomWsMaskKey() {
+  WsMaskKey key;
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+    // OpenSSL's DRBG failing is not something the link can work around.
+    LogError("LINK: RAND_bytes failed; cannot mask WebSocket frames");
+    std::abort();
+  }
+  return key;
 }
 
 void QuietLwsLogging() {
@@ -73,7 +90,10 @@ struct OwnedSul {
 class LwsWssConnection final : public WssConnection {
  public:
   LwsWssConnection(const WssTarget& target, WssUrl url, WssListener* listener)
-      : target_(target), url_(std::move(url)), listener_(listener) {
+      : target_(target),
+        url_(std::move(url)),
+        listener_(listener),
+        out_(&RandomWsMaskKey, kMaxFrame) {
     std::memset(&service_sul_, 0, sizeof(service_sul_));
     std::memset(&timer_sul_, 0, sizeof(timer_sul_));
     std::memset(&budget_sul_, 0, sizeof(budget_sul_));
@@ -82,7 +102,8 @@ class LwsWssConnection final : public WssConnection {
     protocols_[0].name = "mqtt";
     protocols_[0].callback = &LwsWssConnection::Callback;
     protocols_[0].rx_buffer_size = 16 * 1024;
-    frame_.resize(LWS_PRE + kMaxFrame);
+    protocols_[0].tx_packet_size = kMaxFrameOnWire;
+    frame_.reserve(LWS_PRE + kMaxFrameOnWire);
   }
 
   ~LwsWssConnection() override {
@@ -111,11 +132,11 @@ class LwsWssConnection final : public WssConnection {
 
   void Send(absl::string_view bytes) override {
     if (wsi_ == nullptr || !open_ || close_requested_ || bytes.empty()) return;
-    out_.append(bytes.data(), bytes.size());
+    out_.Append(bytes);
     lws_callback_on_writable(wsi_);
   }
 
-  size_t pending_bytes() const override { return out_.size() - out_offset_; }
+  size_t pending_bytes() const override { return out_.pending_bytes(); }
 
   void Close() override {
     if (closed_reported_ || close_requested_) return;
@@ -217,9 +238,8 @@ class LwsWssConnection final : public WssConnection {
   int peer_close_code_ = -1;  // from the server's close frame, if any
   std::string peer_close_reason_;
   std::string tls_verify_error_;  // first OpenSSL verification error seen
-  std::string out_;  // queued bytes; [out_offset_, end) not yet written
-  size_t out_offset_ = 0;
-  std::vector<unsigned char> frame_;  // LWS_PRE headroom + one frame
+  WsSendQueue out_;               // queued data, framed and masked by us
+  std::string frame_;             // LWS_PRE headroom + one finished frame
 };
 
 absl::Status LwsWssConnection::Start() {
@@ -338,25 +358,27 @@ absl::Status LwsWssConnection::Start() {
 
 int LwsWssConnection::OnWriteable() {
   if (wsi_ == nullptr) return 0;
-  const size_t queued = out_.size() - out_offset_;
-  if (queued > 0) {
-    const size_t n = std::min(queued, kMaxFrame);
-    std::memcpy(frame_.data() + LWS_PRE, out_.data() + out_offset_, n);
+  if (out_.pending_bytes() > 0) {
+    // One frame of everything queued (up to the cap), built and masked a
+    // word at a time by WsSendQueue; lws's own client masking runs byte by
+    // byte. LWS_WRITE_RAW (= LWS_WRITE_HTTP) makes lws 4.1's ws role skip
+    // framing and masking and pass the bytes straight to lws_issue_raw()
+    // (rops_write_role_protocol_ws, "goto send_raw"). Control frames stay
+    // lws's: it answers pings and sends the close frame (lws_close_reason)
+    // itself, only between our frames, since it sends them from its own
+    // WRITEABLE handling, which waits for buffered output to drain.
+    frame_.assign(LWS_PRE, '\0');
+    out_.TakeFrame(&frame_);
     // lws 4.1 takes the whole frame: what the socket does not accept now it
     // buffers and sends itself, holding back WRITEABLE until then. So one
     // write per callback, and never a second write before the next one.
-    if (lws_write(wsi_, frame_.data() + LWS_PRE, n, LWS_WRITE_BINARY) < 0) {
+    if (lws_write(wsi_, reinterpret_cast<unsigned char*>(&frame_[LWS_PRE]),
+                  frame_.size() - LWS_PRE, LWS_WRITE_RAW) < 0) {
       return -1;  // CLIENT_CLOSED follows
     }
-    out_offset_ += n;
-    if (out_offset_ == out_.size()) {
-      out_.clear();
-      out_offset_ = 0;
-    } else if (out_offset_ > out_.size() / 2) {
-      out_.erase(0, out_offset_);
-      out_offset_ = 0;
+    if (out_.pending_bytes() > 0 || close_requested_) {
+      lws_callback_on_writable(wsi_);
     }
-    if (!out_.empty() || close_requested_) lws_callback_on_writable(wsi_);
     return 0;
   }
   if (close_requested_) {
