@@ -10,6 +10,7 @@
 #include "server/config/env_proxy.h"
 #include "server/config/proxy.h"
 #include "server/link/cloud_api.h"
+#include "server/link/window_refill.h"
 #include "server/link/wss_connection.h"
 
 namespace cloudlink::link {
@@ -158,6 +159,8 @@ class CloudLink::Connection : public WssListener {
       if (opened_ && !closing_) {
         wait = std::min(
             wait, std::max(absl::ZeroDuration(), session_->NextTick() - now));
+        wait = std::min(
+            wait, std::max(absl::ZeroDuration(), refill_.deadline() - now));
       }
       wss_->Service(wait);
     }
@@ -217,15 +220,24 @@ class CloudLink::Connection : public WssListener {
   absl::Time Now() { return link_->clock_->MonotonicNow(); }
 
   // Moves publish work into the session while the window and the transport
-  // backlog allow (see cloud_link.h).
+  // backlog allow (see cloud_link.h), in batches of at least half a window
+  // (window_refill.h) so that many packets share a frame and a TLS write.
   void PumpPublish(absl::Time now) {
     publish::Publisher* publisher = link_->publisher_;
     if (publisher == nullptr || !session_->connected()) return;
-    link_->publish_wake_pending_.store(false);
     const size_t window =
         std::max<size_t>(1, session_->server_receive_maximum());
+    const bool work_waiting = more_waiting_ || !link_->carried_.empty() ||
+                              link_->publish_wake_pending_.load();
+    if (!refill_.Due(window, session_->in_flight() + session_->queued(),
+                     work_waiting, now)) {
+      return;  // Run() wakes by refill_.deadline()
+    }
+    refill_.Refilled(now);
+    link_->publish_wake_pending_.store(false);
     std::string out;
     bool sent = false;
+    more_waiting_ = true;  // until a source comes back empty
     while (true) {
       const size_t busy = session_->in_flight() + session_->queued();
       if (busy >= window) break;
@@ -250,7 +262,10 @@ class CloudLink::Connection : public WssListener {
         }
         spool_turn_ = !spool_turn_;
       }
-      if (batch.empty()) break;
+      if (batch.empty()) {
+        more_waiting_ = false;
+        break;
+      }
       for (publish::Message& message : batch) {
         Send(std::move(message), now, &out);
       }
@@ -508,6 +523,10 @@ class CloudLink::Connection : public WssListener {
   std::vector<uint64_t> qos0_written_;
   size_t deadlines_in_flight_ = 0;
   bool spool_turn_ = true;
+  WindowRefill refill_;
+  // The last pump stopped before its sources ran dry (the window or the
+  // transport backlog was full).
+  bool more_waiting_ = false;
 
   bool opened_ = false;
   bool closed_ = false;
