@@ -24,7 +24,9 @@ void Run(const uint8_t* data, size_t size) {
   if (!parsed.ok()) {
     FUZZ_CHECK(ReasonOf(parsed.status()) == "CONFIG_INVALID",
                parsed.status().ToString());
-    CheckNoSecretQuoted(text, parsed.status().message());
+    CheckNoSecretQuoted(text, [&](absl::string_view t) {
+      return std::string(config::ParseCloudConf(t, kPath).status().message());
+    });
     return;
   }
   absl::StatusOr<std::string> written =
@@ -32,7 +34,12 @@ void Run(const uint8_t* data, size_t size) {
   if (!written.ok()) {
     FUZZ_CHECK(ReasonOf(written.status()) == "CONFIG_INVALID",
                written.status().ToString());
-    CheckNoSecretQuoted(text, written.status().message());
+    CheckNoSecretQuoted(text, [&](absl::string_view t) {
+      absl::StatusOr<config::CloudConf> conf = config::ParseCloudConf(t, kPath);
+      if (!conf.ok()) return std::string(conf.status().message());
+      return std::string(
+          config::SerializeCloudConf(*conf, kPath).status().message());
+    });
     return;
   }
   absl::StatusOr<config::CloudConf> back =

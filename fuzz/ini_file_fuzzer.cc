@@ -42,7 +42,9 @@ void Run(const uint8_t* data, size_t size) {
   if (!parsed.ok()) {
     FUZZ_CHECK(ReasonOf(parsed.status()) == "CONFIG_INVALID",
                parsed.status().ToString());
-    CheckNoSecretQuoted(text, parsed.status().message());
+    CheckNoSecretQuoted(text, [&](absl::string_view t) {
+      return std::string(config::ParseIni(t, "/f.conf").status().message());
+    });
     return;
   }
   absl::StatusOr<std::string> written =
