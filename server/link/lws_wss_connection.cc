@@ -1,6 +1,8 @@
 #include "server/link/lws_wss_connection.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -544,7 +546,8 @@ absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url) {
     return UrlInvalid("the MQTT endpoint URL must not contain user info");
   }
   absl::string_view port_text;
-  if (absl::StartsWith(authority, "[")) {
+  const bool bracketed = absl::StartsWith(authority, "[");
+  if (bracketed) {
     const size_t close = authority.find(']');
     if (close == absl::string_view::npos) {
       return UrlInvalid("the MQTT endpoint URL has an unclosed '['");
@@ -568,6 +571,24 @@ absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url) {
   }
   if (parsed.host.empty()) {
     return UrlInvalid("the MQTT endpoint URL has no host");
+  }
+  // The host goes to lws (DNS, SNI, certificate check) as a C string: only
+  // a name or IPv4 literal, or an IPv6 literal in brackets, so no stray byte
+  // (NUL, space, '[') makes it connect somewhere other than what we log.
+  if (bracketed) {
+    in6_addr address;
+    if (inet_pton(AF_INET6, parsed.host.c_str(), &address) != 1) {
+      return UrlInvalid(
+          "the MQTT endpoint URL has something other than an IPv6 address "
+          "in brackets");
+    }
+  } else if (!std::all_of(parsed.host.begin(), parsed.host.end(), [](char c) {
+               return absl::ascii_isalnum(c) || c == '-' || c == '.' ||
+                      c == '_';
+             })) {
+    return UrlInvalid(
+        "the MQTT endpoint URL's host has characters a host name cannot "
+        "have");
   }
   if (!port_text.empty()) {
     int port = 0;

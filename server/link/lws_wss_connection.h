@@ -48,7 +48,9 @@ struct WssUrl {
 };
 
 // Parses `url`; INVALID_ARGUMENT URL_INVALID naming the problem for anything
-// else (other schemes, user info, empty host, bad port).
+// else (other schemes, user info, empty host, a host that is neither a name
+// or IPv4 literal (letters, digits, '-', '.', '_') nor an IPv6 literal in
+// brackets, bad port).
 absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url);
 
 // Maps the text lws 4.1 passes with LWS_CALLBACK_CLIENT_CONNECTION_ERROR
