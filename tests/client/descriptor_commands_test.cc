@@ -48,7 +48,7 @@ TEST(DescriptorCommandsTest, OneCommandPerRpcInOrder) {
   for (const CommandSpec& c : commands) names.push_back(c.name);
   EXPECT_THAT(names, ::testing::ElementsAre(
                          "claim", "reclaim", "regenerate-token", "get-state",
-                         "reload-claiming-state", "watch-state"));
+                         "reload-claiming-state", "watch-state", "publish"));
   const CommandSpec* claim = FindCommand(commands, "claim");
   ASSERT_NE(claim, nullptr);
   EXPECT_EQ(claim->method->full_name(), "cloudlink.v1.CloudLink.Claim");
