@@ -283,21 +283,24 @@ def main():
             return "not measured"
         return "reached" if ok else "**missed**"
 
-    r1 = ratio(get("session", 1, 1024, "msgs_per_s"),
+    # QoS 1 targets use the half-window variant: it is the refill policy the
+    # link itself uses (server/link/window_refill.h).
+    r1 = ratio(get("session_halfwin", 1, 1024, "msgs_per_s"),
                get("paho", 1, 1024, "msgs_per_s"))
-    w(f"| QoS 1, 1 KiB: ≥ 2× Paho msgs/s | {fmt(r1)}× | "
-      f"{verdict(None if r1 is None else r1 >= 2)} |")
-    c1 = ratio(get("session", 1, 1024, "cpu_s_per_100k"),
+    w(f"| QoS 1, 1 KiB: ≥ 2× Paho msgs/s (half-window refill, as the link) | "
+      f"{fmt(r1)}× | {verdict(None if r1 is None else r1 >= 2)} |")
+    c1 = ratio(get("session_halfwin", 1, 1024, "cpu_s_per_100k"),
                get("paho", 1, 1024, "cpu_s_per_100k"))
-    w(f"| QoS 1, 1 KiB: ≤ ½ Paho CPU per message | {fmt(c1)}× | "
-      f"{verdict(None if c1 is None else c1 <= 0.5)} |")
+    w(f"| QoS 1, 1 KiB: ≤ ½ Paho CPU per message (half-window refill) | "
+      f"{fmt(c1)}× | {verdict(None if c1 is None else c1 <= 0.5)} |")
     r0 = ratio(get("session", 0, 64, "msgs_per_s"),
                get("paho", 0, 64, "msgs_per_s"))
     w(f"| QoS 0, 64 B: ≥ 3× Paho msgs/s | {fmt(r0)}× | "
       f"{verdict(None if r0 is None else r0 >= 3)} |")
-    bulk = get("session", 1, 16384, "bytes_per_second")
+    bulk = get("session_halfwin", 1, 16384, "bytes_per_second")
     share = ratio(bulk, aes)
-    w(f"| QoS 1, 16 KiB: payload ≥ 25% of single-core AES-128-GCM | "
+    w(f"| QoS 1, 16 KiB: payload ≥ 25% of single-core AES-128-GCM "
+      f"(half-window refill) | "
       f"{fmt((bulk or 0) / 1e6, 1)} MB/s = {fmt((share or 0) * 100, 1)}% of "
       f"{fmt((aes or 0) / 1e6, 0)} MB/s | "
       f"{verdict(None if share is None else share >= 0.25)} |")
