@@ -52,7 +52,11 @@ class Subscriber {
              const std::string& claim_id) {
     mosquitto_lib_init();
     filter_ = absl::StrCat("/agent/", claim_id, "/outbound/#");
-    mosq_ = mosquitto_new(nullptr, true, this);
+    // A persistent session (fixed id, clean_session false): across a broker
+    // restart the broker keeps what it acknowledged to the node for us.
+    client_id_ = absl::StrCat("loss-sub-", claim_id.substr(0, 8), "-",
+                              reinterpret_cast<uintptr_t>(this) % 1000000);
+    mosq_ = mosquitto_new(client_id_.c_str(), false, this);
     if (mosq_ == nullptr) return false;
     mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
     mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
@@ -108,6 +112,7 @@ class Subscriber {
   }
 
  private:
+  std::string client_id_;
   void OnMessage(const mosquitto_message* message) {
     absl::string_view payload(static_cast<const char*>(message->payload),
                               static_cast<size_t>(message->payloadlen));

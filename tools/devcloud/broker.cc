@@ -183,7 +183,12 @@ absl::Status Broker::WriteConfigLocked() {
       "# Written by the dev cloud at each start; edits are lost.\n",
       "per_listener_settings false\n", "allow_anonymous false\n",
       "password_file ", dir, "/mosquitto.passwd\n", "acl_file ", dir,
-      "/mosquitto.acl\n", "persistence false\n", "log_dest stderr\n",
+      "/mosquitto.acl\n",
+      // Persistent sessions survive a broker stop/start (saved on SIGTERM),
+      // so an independent subscriber with a persistent session misses
+      // nothing the broker acknowledged; nodes use clean sessions.
+      "persistence true\n", "persistence_location ", dir, "/\n",
+      "max_queued_messages 0\n", "log_dest stderr\n",
       "log_type error\nlog_type warning\nlog_type notice\n",
       "log_type information\n", "connection_messages true\n",
       // As root, mosquitto would drop to user "mosquitto", who cannot read
