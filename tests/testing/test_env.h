@@ -31,6 +31,9 @@ class TempDir {
 // released). Each call in one process returns a different port.
 int PickFreePort();
 
+// True when something accepts TCP connections on 127.0.0.1:`port` now.
+bool LoopbackPortAcceptsConnections(int port);
+
 // Polls `condition` every few milliseconds until it holds or `timeout`
 // passes. Returns whether it held. For waiting on other processes, whose
 // progress cannot be signalled to the test directly.

@@ -30,18 +30,6 @@ using ::cloudlink::testing::WaitFor;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-bool TcpPortOpen(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool open =
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return open;
-}
-
 // A loopback TCP server that echoes every connection's bytes back, on its own
 // thread, until destroyed.
 class EchoServer {
@@ -139,7 +127,9 @@ class Socks5RelayTest : public ::testing::Test {
     auto started = Subprocess::Start(options);
     ASSERT_TRUE(started.ok()) << started.status();
     microsocks_ = *std::move(started);
-    ASSERT_TRUE(WaitFor([&] { return TcpPortOpen(proxy_port_); }, kWait));
+    ASSERT_TRUE(WaitFor(
+        [&] { return testing::LoopbackPortAcceptsConnections(proxy_port_); },
+        kWait));
   }
 
   Socks5RelayOptions Options(config::ProxyKind kind, int target_port,

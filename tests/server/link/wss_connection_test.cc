@@ -41,18 +41,6 @@ using ::cloudlink::testing::WriteFile;
 
 constexpr absl::Duration kWait = absl::Seconds(15);
 
-bool TcpPortOpen(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool open =
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return open;
-}
-
 void RunOrDie(std::vector<std::string> argv) {
   SubprocessOptions options;
   options.argv = std::move(argv);
@@ -180,7 +168,10 @@ class WssConnectionTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started.status();
     mosquitto_ = started->release();
     ASSERT_TRUE(WaitFor(
-        [] { return TcpPortOpen(port_) && TcpPortOpen(other_name_port_); },
+        [] {
+          return testing::LoopbackPortAcceptsConnections(port_) &&
+                 testing::LoopbackPortAcceptsConnections(other_name_port_);
+        },
         kWait))
         << ::cloudlink::testing::ReadFileOrEmpty(d + "/mosquitto.log");
   }
@@ -257,7 +248,9 @@ class WssConnectionTest : public ::testing::Test {
     auto started = Subprocess::Start(options);
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return nullptr;
-    EXPECT_TRUE(WaitFor([&] { return TcpPortOpen(proxy_port); }, kWait))
+    EXPECT_TRUE(WaitFor(
+        [&] { return testing::LoopbackPortAcceptsConnections(proxy_port); },
+        kWait))
         << ::cloudlink::testing::ReadFileOrEmpty(conf + ".log")
         << ::cloudlink::testing::ReadFileOrEmpty(conf + ".out");
     return *std::move(started);
@@ -275,7 +268,9 @@ class WssConnectionTest : public ::testing::Test {
     auto started = Subprocess::Start(options);
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return nullptr;
-    EXPECT_TRUE(WaitFor([&] { return TcpPortOpen(proxy_port); }, kWait));
+    EXPECT_TRUE(WaitFor(
+        [&] { return testing::LoopbackPortAcceptsConnections(proxy_port); },
+        kWait));
     return *std::move(started);
   }
 
