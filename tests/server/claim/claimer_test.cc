@@ -87,7 +87,9 @@ TEST_F(ClaimerTest, PassesTheTransportOptionsThrough) {
   http_.Respond(204);
   Claimer claimer = MakeClaimer();
   ASSERT_TRUE(claimer.Claim(Params()).ok());
-  const http::TransportOptions& sent = http_.calls()[0].options;
+  const std::vector<ScriptedHttpClient::Call> calls = http_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  const http::TransportOptions& sent = calls[0].options;
   EXPECT_EQ(sent.proxy, Params().transport.proxy);
   EXPECT_TRUE(sent.insecure);
   EXPECT_EQ(sent.ca_file, "/etc/ca.pem");
