@@ -64,12 +64,15 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
                      MQTTAsync_strerror(rc));
   }
   const absl::Time deadline = absl::Now() + timeout;
-  absl::MutexLock lock(&publisher->mu_);
-  while (!publisher->connected_ && publisher->error_.ok()) {
-    if (publisher->changed_.WaitWithDeadline(&publisher->mu_, deadline)) {
-      return Error(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
-                   "Paho got no CONNACK in time");
-    }
+  MutexLock lock(&publisher->mu_);
+  PahoPublisher* p = publisher.get();
+  if (!p->mu_.AwaitWithDeadline(
+          [p]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+            return p->connected_ || !p->error_.ok();
+          },
+          deadline)) {
+    return Error(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
+                 "Paho got no CONNACK in time");
   }
   if (!publisher->error_.ok()) return publisher->error_;
   publisher->window_ = publisher->receive_maximum_;
@@ -80,7 +83,7 @@ PahoPublisher::~PahoPublisher() {
   if (client_ == nullptr) return;
   bool connected = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     connected = connected_ && error_.ok();
   }
   if (connected) {
@@ -91,9 +94,8 @@ PahoPublisher::~PahoPublisher() {
     options.context = this;
     if (MQTTAsync_disconnect(client_, &options) == MQTTASYNC_SUCCESS) {
       const absl::Time deadline = absl::Now() + absl::Seconds(3);
-      absl::MutexLock lock(&mu_);
-      while (!disconnected_ && !changed_.WaitWithDeadline(&mu_, deadline)) {
-      }
+      MutexLock lock(&mu_);
+      mu_.AwaitWithDeadline(&disconnected_, deadline);
     }
   }
   MQTTAsync_destroy(&client_);
@@ -102,12 +104,14 @@ PahoPublisher::~PahoPublisher() {
 absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
                                  absl::Time deadline) {
   {
-    absl::MutexLock lock(&mu_);
-    while (outstanding_ >= limit && error_.ok()) {
-      if (changed_.WaitWithDeadline(&mu_, deadline)) {
-        return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
-                     "the batch was not complete in time");
-      }
+    MutexLock lock(&mu_);
+    if (!mu_.AwaitWithDeadline(
+            [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+              return outstanding_ < limit || !error_.ok();
+            },
+            deadline)) {
+      return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+                   "the batch was not complete in time");
     }
     if (!error_.ok()) return error_;
     ++outstanding_;
@@ -126,7 +130,7 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
         MQTTAsync_sendMessage(client_, topic_.c_str(), &message, &response);
     if (rc == MQTTASYNC_SUCCESS) return absl::OkStatus();
     if (rc != MQTTASYNC_MAX_BUFFERED_MESSAGES || absl::Now() > deadline) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       --outstanding_;
       return PahoError("PUBLISH_FAILED", "MQTTAsync_sendMessage", rc,
                        MQTTAsync_strerror(rc));
@@ -153,14 +157,16 @@ absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
     absl::Status sent = Send("marker", 1, limit, deadline);
     if (!sent.ok()) return sent;
   }
-  absl::MutexLock lock(&mu_);
-  while (outstanding_ > 0 && error_.ok()) {
-    if (changed_.WaitWithDeadline(&mu_, deadline)) {
-      return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
-                   absl::StrCat("batch of ", count, " not complete in ",
-                                absl::FormatDuration(timeout), " (",
-                                outstanding_, " outstanding)"));
-    }
+  MutexLock lock(&mu_);
+  if (!mu_.AwaitWithDeadline(
+          [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return outstanding_ == 0 || !error_.ok();
+          },
+          deadline)) {
+    return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+                 absl::StrCat("batch of ", count, " not complete in ",
+                              absl::FormatDuration(timeout), " (", outstanding_,
+                              " outstanding)"));
   }
   return error_;
 }
@@ -168,7 +174,7 @@ absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
 void PahoPublisher::OnConnected(void* context,
                                 MQTTAsync_successData5* response) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   if (response != nullptr &&
       MQTTProperties_hasProperty(&response->properties,
                                  MQTTPROPERTY_CODE_RECEIVE_MAXIMUM)) {
@@ -177,58 +183,52 @@ void PahoPublisher::OnConnected(void* context,
             &response->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM));
   }
   self->connected_ = true;
-  self->changed_.SignalAll();
 }
 
 void PahoPublisher::OnConnectFailed(void* context,
                                     MQTTAsync_failureData5* response) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   if (self->error_.ok()) {
     self->error_ = PahoError("PAHO_CONNECT_FAILED", "Paho could not connect",
                              response != nullptr ? response->code : 0,
                              response != nullptr ? response->message : nullptr);
   }
-  self->changed_.SignalAll();
 }
 
 void PahoPublisher::OnSent(void* context, MQTTAsync_successData5* response) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   --self->outstanding_;
-  self->changed_.SignalAll();
 }
 
 void PahoPublisher::OnSendFailed(void* context,
                                  MQTTAsync_failureData5* response) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   --self->outstanding_;
   if (self->error_.ok()) {
     self->error_ = PahoError("PUBLISH_FAILED", "a message was not delivered",
                              response != nullptr ? response->code : 0,
                              response != nullptr ? response->message : nullptr);
   }
-  self->changed_.SignalAll();
 }
 
 void PahoPublisher::OnDisconnected(void* context,
                                    MQTTAsync_successData5* response) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   self->disconnected_ = true;
-  self->changed_.SignalAll();
 }
 
 void PahoPublisher::OnConnectionLost(void* context, char* cause) {
   auto* self = static_cast<PahoPublisher*>(context);
-  absl::MutexLock lock(&self->mu_);
+  MutexLock lock(&self->mu_);
   if (self->error_.ok()) {
     self->error_ = Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
                          absl::StrCat("Paho lost the connection: ",
                                       cause != nullptr ? cause : "no cause"));
   }
-  self->changed_.SignalAll();
 }
 
 }  // namespace cloudlink::bench

@@ -16,8 +16,8 @@
 #include "MQTTAsync.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "bench/bench_publisher.h"
+#include "server/common/mutex.h"
 
 namespace cloudlink::bench {
 
@@ -58,8 +58,7 @@ class PahoPublisher final : public BenchPublisher {
   MQTTAsync client_ = nullptr;
   uint16_t window_ = 65535;
 
-  absl::Mutex mu_;
-  absl::CondVar changed_;
+  Mutex mu_;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool disconnected_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status error_ ABSL_GUARDED_BY(mu_);

@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/common/error.h"
+#include "server/common/mutex.h"
 
 namespace cloudlink::client {
 namespace {
@@ -34,7 +34,7 @@ class BlockingStream
   bool Write(grpc::ByteBuffer buffer) {
     write_buffer_ = std::move(buffer);
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       write_done_ = false;
     }
     StartWrite(&write_buffer_);
@@ -43,7 +43,7 @@ class BlockingStream
 
   bool WritesDone() {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       write_done_ = false;
     }
     StartWritesDone();
@@ -52,49 +52,49 @@ class BlockingStream
 
   bool Read(grpc::ByteBuffer* buffer) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       read_done_ = false;
     }
     StartRead(buffer);
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&read_done_));
+    MutexLock lock(&mu_);
+    mu_.Await(&read_done_);
     return read_ok_;
   }
 
   grpc::Status Finish() {
     RemoveHold();
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&done_));
+    MutexLock lock(&mu_);
+    mu_.Await(&done_);
     return status_;
   }
 
   void OnWriteDone(bool ok) override { SetWriteDone(ok); }
   void OnWritesDoneDone(bool ok) override { SetWriteDone(ok); }
   void OnReadDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     read_ok_ = ok;
     read_done_ = true;
   }
   void OnDone(const grpc::Status& status) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     status_ = status;
     done_ = true;
   }
 
  private:
   bool AwaitWrite() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&write_done_));
+    MutexLock lock(&mu_);
+    mu_.Await(&write_done_);
     return write_ok_;
   }
   void SetWriteDone(bool ok) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     write_ok_ = ok;
     write_done_ = true;
   }
 
   grpc::ByteBuffer write_buffer_;
-  absl::Mutex mu_;
+  Mutex mu_;
   bool write_done_ ABSL_GUARDED_BY(mu_) = false;
   bool write_ok_ ABSL_GUARDED_BY(mu_) = false;
   bool read_done_ ABSL_GUARDED_BY(mu_) = false;
@@ -139,7 +139,7 @@ CallResult CallMethod(const std::shared_ptr<grpc::Channel>& channel,
 
   // Requests go out on their own thread so that a blocking request source
   // (standard input) does not hold up responses of a bidirectional stream.
-  absl::Mutex error_mu;
+  Mutex error_mu;
   absl::Status request_error;
   std::thread writer([&] {
     while (true) {
@@ -147,7 +147,7 @@ CallResult CallMethod(const std::shared_ptr<grpc::Channel>& channel,
           next_request();
       if (!request.ok()) {
         {
-          absl::MutexLock lock(&error_mu);
+          MutexLock lock(&error_mu);
           request_error = request.status();
         }
         context.TryCancel();
@@ -180,7 +180,7 @@ CallResult CallMethod(const std::shared_ptr<grpc::Channel>& channel,
   }
   writer.join();
   result.status = stream.Finish();
-  absl::MutexLock lock(&error_mu);
+  MutexLock lock(&error_mu);
   if (!request_error.ok()) result.local_error = request_error;
   return result;
 }

@@ -24,10 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
+#include "server/common/mutex.h"
+#include "server/common/notification.h"
 #include "server/publish/crc32c.h"
 #include "server/publish/spool.h"
 #include "server/publish/spool_files.h"
@@ -42,22 +42,22 @@ using publish::SpoolFileSystem;
 class MemoryFileSystem : public SpoolFileSystem {
  public:
   void Put(const std::string& path, std::string data) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     files_[path] = std::make_shared<std::string>(std::move(data));
   }
 
   absl::Status MakeDir(const std::string& path, mode_t mode) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     dirs_.insert(path);
     return absl::OkStatus();
   }
   bool Exists(const std::string& path) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return dirs_.count(path) > 0 || files_.count(path) > 0;
   }
   absl::StatusOr<std::vector<std::string>> List(
       const std::string& dir) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     std::vector<std::string> names;
     const std::string prefix = dir + "/";
     for (const auto& file : files_) {
@@ -70,14 +70,14 @@ class MemoryFileSystem : public SpoolFileSystem {
   absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,
                                                   bool create) override;
   absl::Status Remove(const std::string& path) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     files_.erase(path);
     return absl::OkStatus();
   }
 
  private:
   friend class MemoryFile;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::set<std::string> dirs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<std::string>> files_
       ABSL_GUARDED_BY(mu_);
@@ -88,13 +88,13 @@ class MemoryFile : public SpoolFile {
   MemoryFile(MemoryFileSystem* fs, std::shared_ptr<std::string> data)
       : fs_(fs), data_(std::move(data)) {}
   absl::Status Append(absl::string_view bytes) override {
-    absl::MutexLock lock(&fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     data_->append(bytes.data(), bytes.size());
     return absl::OkStatus();
   }
   absl::Status Sync() override { return absl::OkStatus(); }
   absl::Status ReadAt(uint64_t offset, size_t size, std::string* out) override {
-    absl::MutexLock lock(&fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     if (offset > data_->size() || size > data_->size() - offset) {
       return absl::OutOfRangeError("read past the end");
     }
@@ -102,12 +102,12 @@ class MemoryFile : public SpoolFile {
     return absl::OkStatus();
   }
   absl::Status Truncate(uint64_t size) override {
-    absl::MutexLock lock(&fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     if (size < data_->size()) data_->resize(size);
     return absl::OkStatus();
   }
   uint64_t size() const override {
-    absl::MutexLock lock(&fs_->mu_);
+    MutexLock lock(&fs_->mu_);
     return data_->size();
   }
 
@@ -118,7 +118,7 @@ class MemoryFile : public SpoolFile {
 
 absl::StatusOr<std::unique_ptr<SpoolFile>> MemoryFileSystem::Open(
     const std::string& path, bool create) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) {
     if (!create) return absl::NotFoundError(path);
@@ -197,7 +197,7 @@ void Run(const uint8_t* data, size_t size) {
   }
   for (const publish::Message& m : replayed) (*spool)->Ack(m.spool_sequence);
 
-  absl::Notification committed;
+  Notification committed;
   absl::Status outcome;
   absl::Status appended =
       (*spool)->Append("node-instance-info", "payload", [&](absl::Status s) {

@@ -6,10 +6,10 @@
 #include <thread>
 #include <utility>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
+#include "server/common/mutex.h"
 
 namespace cloudlink::api {
 namespace {
@@ -19,7 +19,7 @@ constexpr absl::Duration kPoll = absl::Milliseconds(100);
 
 // Acks of one stream: completions add, the writer thread takes.
 struct AckQueue {
-  absl::Mutex mu;
+  Mutex mu;
   std::deque<cloudlink::v1::PublishAck> acks ABSL_GUARDED_BY(mu);
   uint64_t outstanding ABSL_GUARDED_BY(mu) = 0;  // accepted, not yet acked
   bool reading_done ABSL_GUARDED_BY(mu) = false;
@@ -30,7 +30,7 @@ struct AckQueue {
     ack.set_id(id);
     ack.set_code(static_cast<int32_t>(status.code()));
     if (!status.ok()) ack.set_message(std::string(status.message()));
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     if (was_outstanding) --outstanding;
     if (!dead) acks.push_back(std::move(ack));
   }
@@ -72,13 +72,13 @@ grpc::Status ServePublishStream(
       cloudlink::v1::PublishAck ack;
       bool more = false;
       {
-        absl::MutexLock lock(&queue->mu);
+        MutexLock lock(&queue->mu);
         auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue->mu) {
           return !queue->acks.empty() || queue->dead ||
                  (queue->reading_done && queue->outstanding == 0);
         };
         while (!ready()) {
-          queue->mu.AwaitWithTimeout(absl::Condition(&ready), kPoll);
+          queue->mu.AwaitWithTimeout(ready, kPoll);
           if (!ready() && over()) queue->dead = true;
         }
         if (queue->acks.empty()) return;  // dead, or all acked
@@ -89,7 +89,7 @@ grpc::Status ServePublishStream(
       grpc::WriteOptions options;
       if (more) options.set_buffer_hint();
       if (!stream->Write(ack, options)) {
-        absl::MutexLock lock(&queue->mu);
+        MutexLock lock(&queue->mu);
         queue->dead = true;
         queue->acks.clear();
         return;
@@ -118,7 +118,7 @@ grpc::Status ServePublishStream(
       args.delivery_deadline = delivery_deadline;
     }
     {
-      absl::MutexLock lock(&queue->mu);
+      MutexLock lock(&queue->mu);
       ++queue->outstanding;
     }
     absl::Status accepted = publisher->Publish(
@@ -128,13 +128,13 @@ grpc::Status ServePublishStream(
     if (!accepted.ok()) queue->Add(id, accepted, true);
   }
   {
-    absl::MutexLock lock(&queue->mu);
+    MutexLock lock(&queue->mu);
     queue->reading_done = true;
     if (over()) queue->dead = true;
   }
   writer.join();
   {
-    absl::MutexLock lock(&queue->mu);
+    MutexLock lock(&queue->mu);
     queue->dead = true;  // late completions only drop their acks now
   }
   if (shutting_down.load()) {

@@ -30,7 +30,7 @@ absl::Status UnixPeerRegistry::Register(int fd, UnixCredentials credentials) {
         absl::StrCat("descriptor ", fd, " is not an open socket"));
   }
   entry.credentials = std::move(credentials);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     SocketId now;
     if (it->first != fd &&
@@ -51,7 +51,7 @@ absl::StatusOr<UnixCredentials> UnixPeerRegistry::Lookup(
       fd < 0) {
     return absl::NotFoundError("not a Unix socket connection");
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(fd);
   if (it == entries_.end()) {
     return absl::NotFoundError("connection not registered");
@@ -64,7 +64,7 @@ absl::StatusOr<UnixCredentials> UnixPeerRegistry::Lookup(
 }
 
 size_t UnixPeerRegistry::size() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 

@@ -22,8 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "server/api/peer_credentials.h"
+#include "server/common/mutex.h"
 
 namespace cloudlink::api {
 
@@ -61,7 +61,7 @@ class UnixPeerRegistry {
   // The socket `fd` refers to now; false when it is not open.
   static bool CurrentSocket(int fd, SocketId* id);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<int, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 

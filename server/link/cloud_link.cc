@@ -117,7 +117,7 @@ class CloudLink::Connection : public WssListener {
     }
     wss_ = std::move(*wss);
     {
-      absl::MutexLock lock(&link_->mu_);
+      MutexLock lock(&link_->mu_);
       link_->connection_ = this;
     }
     const absl::Time open_deadline = Now() + kConnectBudget;
@@ -125,7 +125,7 @@ class CloudLink::Connection : public WssListener {
       const absl::Time now = Now();
       if (wake_) {
         wake_ = false;
-        absl::MutexLock lock(&link_->mu_);
+        MutexLock lock(&link_->mu_);
         if (link_->has_command_ &&
             (link_->command_.stop || link_->command_.start)) {
           leave_requested_ = true;
@@ -165,7 +165,7 @@ class CloudLink::Connection : public WssListener {
       wss_->Service(wait);
     }
     {
-      absl::MutexLock lock(&link_->mu_);
+      MutexLock lock(&link_->mu_);
       link_->connection_ = nullptr;
     }
     wss_.reset();
@@ -562,7 +562,7 @@ CloudLink::CloudLink(http::HttpClient* http, Clock* clock,
 
 void CloudLink::WakeForPublish() {
   if (publish_wake_pending_.exchange(true)) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (connection_ != nullptr) connection_->Wake();
 }
 
@@ -575,7 +575,7 @@ CloudLink::~CloudLink() {
   }
   Stop();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     shutdown_ = true;
     if (connection_ != nullptr) connection_->Wake();
   }
@@ -588,7 +588,7 @@ CloudLink::~CloudLink() {
 }
 
 void CloudLink::Start(LinkConfig config) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   command_ = Command();
   command_.start = true;
   command_.config = std::move(config);
@@ -598,18 +598,18 @@ void CloudLink::Start(LinkConfig config) {
 }
 
 void CloudLink::Stop() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (stop_done_ && !has_command_) return;
   command_ = Command();
   command_.stop = true;
   has_command_ = true;
   stop_done_ = false;
   if (connection_ != nullptr) connection_->Wake();
-  mu_.AwaitWithTimeout(absl::Condition(&stop_done_), absl::Seconds(5));
+  mu_.AwaitWithTimeout(&stop_done_, absl::Seconds(5));
 }
 
 void CloudLink::Reconnect() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (has_command_) {
     command_.reconnect = true;
   } else {
@@ -621,14 +621,14 @@ void CloudLink::Reconnect() {
 }
 
 LinkStatus CloudLink::status() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return status_;
 }
 
 void CloudLink::Report(const std::function<void(LinkStatus&)>& change) {
   LinkStatus copy;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     change(status_);
     copy = status_;
   }
@@ -646,15 +646,15 @@ void CloudLink::Fail(const absl::Status& why) {
 }
 
 bool CloudLink::WaitForCommand(absl::Duration delay) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return has_command_ || shutdown_;
   };
   if (delay == absl::InfiniteDuration()) {
-    mu_.Await(absl::Condition(&ready));
+    mu_.Await(ready);
     return true;
   }
-  return mu_.AwaitWithTimeout(absl::Condition(&ready), delay);
+  return mu_.AwaitWithTimeout(ready, delay);
 }
 
 void CloudLink::Run() {
@@ -666,7 +666,7 @@ void CloudLink::Run() {
     Command command;
     bool got = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (shutdown_) return;
       if (has_command_) {
         command = std::move(command_);
@@ -686,7 +686,7 @@ void CloudLink::Run() {
           s.reason.clear();
           s.next_attempt = absl::InfinitePast();
         });
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         stop_done_ = true;
         continue;
       }
@@ -777,7 +777,7 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   absl::Status why = connection.close_reason();
   bool command_pending;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     command_pending = has_command_;
   }
   if (why.ok()) {

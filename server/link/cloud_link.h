@@ -34,10 +34,10 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/backoff.h"
 #include "server/common/clock.h"
+#include "server/common/mutex.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
 #include "server/link/mqtt_session.h"
@@ -134,7 +134,7 @@ class CloudLink {
   Clock* const clock_;
   const StatusCallback on_status_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   Command command_ ABSL_GUARDED_BY(mu_);
   bool has_command_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_done_ ABSL_GUARDED_BY(mu_) = true;

@@ -119,12 +119,12 @@ Socks5Relay::~Socks5Relay() {
 }
 
 absl::optional<absl::Status> Socks5Relay::handshake_status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return handshake_status_;
 }
 
 void Socks5Relay::SetHandshakeStatus(absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   handshake_status_ = std::move(status);
 }
 

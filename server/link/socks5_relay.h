@@ -24,14 +24,15 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "server/common/mutex.h"
 #include "server/config/proxy.h"
 
 namespace cloudlink::link {
@@ -83,10 +84,8 @@ class Socks5Relay {
   std::string socket_path_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};  // written by the destructor to stop Run()
-  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for
-  // ThreadSanitizer, which then reports false races through absl::Mutex.
-  mutable std::mutex mu_;
-  absl::optional<absl::Status> handshake_status_;  // guarded by mu_
+  mutable Mutex mu_;
+  absl::optional<absl::Status> handshake_status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -84,7 +84,7 @@ NodeController::~NodeController() { Stop(); }
 
 void NodeController::Start() {
   {
-    absl::MutexLock op(&op_mu_);
+    MutexLock op(&op_mu_);
     LoadLocked();
     if (GetState().first.claimed) StartLinkLocked();
   }
@@ -94,7 +94,7 @@ void NodeController::Start() {
 
 void NodeController::Stop() {
   {
-    absl::MutexLock lock(&worker_mu_);
+    MutexLock lock(&worker_mu_);
     stopping_ = true;
   }
   if (worker_.joinable()) worker_.join();
@@ -123,7 +123,7 @@ void NodeController::StartLinkLocked() {
     LogError(absl::StrCat(
         "LINK: cannot read the private key: ", key.status().message(),
         "; Reclaim to make a new one"));
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     base_.reason =
         absl::StrCat("KEY_MISSING: cannot read ", state_dir_.PrivateKeyPath(),
                      "; Reclaim to make a new key pair");
@@ -135,7 +135,7 @@ void NodeController::StartLinkLocked() {
 }
 
 void NodeController::OnLinkStatus(const link::LinkStatus& status) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   link_status_ = status;
   ComposeLocked();
 }
@@ -205,28 +205,27 @@ void NodeController::ComposeLocked() {
 }
 
 void NodeController::KickWorker() {
-  absl::MutexLock lock(&worker_mu_);
+  MutexLock lock(&worker_mu_);
   worker_kick_ = true;
 }
 
 void NodeController::WorkerLoop() {
   while (true) {
     {
-      absl::MutexLock lock(&worker_mu_);
+      MutexLock lock(&worker_mu_);
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(worker_mu_) {
         return stopping_ || worker_kick_;
       };
-      worker_mu_.AwaitWithDeadline(absl::Condition(&woken),
-                                   next_claim_attempt_);
+      worker_mu_.AwaitWithDeadline(woken, next_claim_attempt_);
       if (stopping_) return;
       if (!worker_kick_ && absl::Now() < next_claim_attempt_) continue;
       worker_kick_ = false;
       next_claim_attempt_ = absl::InfiniteFuture();
     }
 
-    absl::MutexLock op(&op_mu_);
+    MutexLock op(&op_mu_);
     {
-      absl::MutexLock lock(&worker_mu_);
+      MutexLock lock(&worker_mu_);
       if (stopping_) return;
     }
     absl::StatusOr<std::optional<state::StoredClaim>> stored =
@@ -244,7 +243,7 @@ void NodeController::WorkerLoop() {
     if (claimed.ok() || !claim::IsRetryable(claimed.status())) continue;
     const absl::Duration delay = claim_backoff_.Next();
     {
-      absl::MutexLock lock(&worker_mu_);
+      MutexLock lock(&worker_mu_);
       next_claim_attempt_ = absl::Now() + delay;
     }
     LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
@@ -259,7 +258,7 @@ void NodeController::WorkerLoop() {
 void NodeController::LoadLocked() {
   NodeState next;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     next = base_;
   }
   next.hostname = options_.hostname;
@@ -316,7 +315,7 @@ void NodeController::LoadLocked() {
     next.proxy_source = sources.inputs->source;
   }
   {
-    absl::MutexLock lock(&worker_mu_);
+    MutexLock lock(&worker_mu_);
     if (!next.claimed && next_claim_attempt_ != absl::InfiniteFuture()) {
       next.next_attempt = next_claim_attempt_;
     }
@@ -415,7 +414,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
 }
 
 void NodeController::Publish(NodeState next) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   base_ = std::move(next);
   ComposeLocked();
 }
@@ -423,7 +422,7 @@ void NodeController::Publish(NodeState next) {
 std::pair<NodeState, uint64_t> NodeController::GetState() const {
   std::pair<NodeState, uint64_t> result;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     result = {state_, version_};
   }
   if (options_.publisher != nullptr) {
@@ -447,18 +446,18 @@ std::pair<NodeState, uint64_t> NodeController::GetState() const {
 
 std::pair<NodeState, uint64_t> NodeController::WaitForStateChange(
     uint64_t seen_version, absl::Time deadline) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto changed = [this, seen_version]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return version_ != seen_version;
   };
-  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+  mu_.AwaitWithDeadline(changed, deadline);
   return {state_, version_};
 }
 
 absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
   const config::ClaimInputs inputs = InputsFromArgs(args);
   RETURN_IF_ERROR(config::ValidateClaimInputs(inputs));
-  absl::MutexLock op(&op_mu_);
+  MutexLock op(&op_mu_);
   ASSIGN_OR_RETURN(std::optional<state::StoredClaim> stored,
                    state_dir_.ReadClaim());
   if (stored.has_value()) {
@@ -480,7 +479,7 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
 
 absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
                                                        const ClaimArgs& args) {
-  absl::MutexLock op(&op_mu_);
+  MutexLock op(&op_mu_);
   // Decide the inputs before touching anything: bad input loses nothing.
   config::ClaimInputs inputs;
   if (!args.token.empty()) {
@@ -520,7 +519,7 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
 
 absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     const RegenerateArgs& args) {
-  absl::MutexLock op(&op_mu_);
+  MutexLock op(&op_mu_);
   // Defaults: the claim's url and proxy, else claim.conf's / the env's.
   std::string url = args.url;
   std::string proxy = args.proxy;
@@ -594,12 +593,12 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
 NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
   {
-    absl::MutexLock op(&op_mu_);
+    MutexLock op(&op_mu_);
     LogInfo("CLAIM: reloading claiming state");
     claim_error_ = absl::OkStatus();
     claim_backoff_.Reset();
     {
-      absl::MutexLock lock(&worker_mu_);
+      MutexLock lock(&worker_mu_);
       next_claim_attempt_ = absl::InfiniteFuture();
     }
     LoadLocked();

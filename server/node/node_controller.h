@@ -17,10 +17,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/claim/claimer.h"
 #include "server/common/backoff.h"
+#include "server/common/mutex.h"
 #include "server/config/claim_inputs.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
@@ -159,14 +159,14 @@ class NodeController {
   claim::Claimer claimer_;
 
   // Serializes mutating operations (held for their whole duration).
-  absl::Mutex op_mu_;
+  Mutex op_mu_;
   // The last claim failure; shown as the reason while unclaimed, cleared by
   // a successful claim and by ReloadClaimingState.
   absl::Status claim_error_ ABSL_GUARDED_BY(op_mu_);
   Backoff claim_backoff_ ABSL_GUARDED_BY(op_mu_);
 
   // Worker control.
-  absl::Mutex worker_mu_;
+  Mutex worker_mu_;
   bool worker_kick_ ABSL_GUARDED_BY(worker_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(worker_mu_) = false;
   absl::Time next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
@@ -176,7 +176,7 @@ class NodeController {
   // Last member: its thread reports into the members above.
   std::unique_ptr<link::CloudLink> link_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   NodeState base_ ABSL_GUARDED_BY(mu_);  // claim part
   link::LinkStatus link_status_ ABSL_GUARDED_BY(mu_);
   NodeState state_ ABSL_GUARDED_BY(mu_);  // composed

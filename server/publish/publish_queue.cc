@@ -25,7 +25,7 @@ PublishQueue::PublishQueue(QueueOptions options, Clock* clock)
 PublishQueue::~PublishQueue() { Close(); }
 
 void PublishQueue::SetWakeCallback(std::function<void()> wake) {
-  absl::MutexLock lock(&wake_mu_);
+  MutexLock lock(&wake_mu_);
   wake_ = std::move(wake);
 }
 
@@ -34,7 +34,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
                                 const std::function<bool()>& cancelled) {
   const size_t size = message.size();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) return ShuttingDown();
     if (size > options_.max_bytes) {
       ++stats_.rejected;
@@ -64,7 +64,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
                        "the publish queue stayed full until the caller's "
                        "deadline or cancellation");
         }
-        mu_.AwaitWithDeadline(absl::Condition(&has_room),
+        mu_.AwaitWithDeadline(has_room,
                               std::min(wait_deadline, now + kCancelPoll));
       }
       if (closed_) return ShuttingDown();
@@ -74,7 +74,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     messages_.push_back(std::move(message));
     ++stats_.pushed;
   }
-  absl::MutexLock lock(&wake_mu_);
+  MutexLock lock(&wake_mu_);
   if (wake_) wake_();
   return absl::OkStatus();
 }
@@ -82,7 +82,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
 std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
                                              size_t max_bytes) {
   std::vector<Message> batch;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   size_t bytes = 0;
   while (!messages_.empty() && batch.size() < max_messages) {
     const size_t size = messages_.front().size();
@@ -97,7 +97,7 @@ std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
 }
 
 void PublishQueue::PushFront(std::vector<Message> messages) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
     bytes_ += it->size();
     messages_.push_front(std::move(*it));
@@ -108,7 +108,7 @@ void PublishQueue::PushFront(std::vector<Message> messages) {
 void PublishQueue::Close() {
   std::deque<Message> left;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
     left.swap(messages_);
     bytes_ = 0;
@@ -120,7 +120,7 @@ void PublishQueue::Close() {
 }
 
 QueueStats PublishQueue::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   QueueStats stats = stats_;
   stats.queued = messages_.size();
   stats.queued_bytes = bytes_;
@@ -128,7 +128,7 @@ QueueStats PublishQueue::stats() const {
 }
 
 bool PublishQueue::empty() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return messages_.empty();
 }
 

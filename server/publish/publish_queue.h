@@ -22,9 +22,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/mutex.h"
 #include "server/publish/message.h"
 
 namespace cloudlink::publish {
@@ -92,12 +92,12 @@ class PublishQueue {
  private:
   const QueueOptions options_;
   Clock* const clock_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Message> messages_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   QueueStats stats_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex wake_mu_;
+  Mutex wake_mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
 };
 

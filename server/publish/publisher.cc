@@ -34,14 +34,14 @@ absl::Status Publisher::Publish(PublishArgs args, Completion done) {
 }
 
 void Publisher::SetTopicNames(const std::vector<std::string>& names) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   names_known_ = true;
   names_ = std::set<std::string>(names.begin(), names.end());
 }
 
 bool Publisher::TopicKnown(const std::string& name) const {
   if (name.empty()) return false;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return !names_known_ || names_.count(name) > 0;
 }
 

@@ -15,8 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/mutex.h"
 #include "server/publish/message.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/spool.h"
@@ -64,7 +64,7 @@ class Publisher {
  private:
   PublishQueue* const queue_;
   Spool* const spool_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool names_known_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> names_ ABSL_GUARDED_BY(mu_);
 };

@@ -120,7 +120,7 @@ absl::Status Spool::Load() {
   if (!made.ok()) return made;
   absl::StatusOr<std::vector<std::string>> names = files_->List(options_.dir);
   if (!names.ok()) return names.status();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const std::string& name : *names) {
     if (!absl::StartsWith(name, kSegmentPrefix) ||
         !absl::EndsWith(name, kSegmentSuffix)) {
@@ -157,7 +157,7 @@ absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
   std::string data;
   absl::Status read = (*file)->ReadAt(0, (*file)->size(), &data);
   if (!read.ok()) return read;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Segment& segment = segments_[first];
   uint64_t offset = 0;
   uint64_t intact = 0;
@@ -224,14 +224,14 @@ absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
 
 Spool::~Spool() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     closing_ = true;
   }
   if (writer_.joinable()) writer_.join();
 }
 
 void Spool::SetWakeCallback(std::function<void()> wake) {
-  absl::MutexLock lock(&wake_mu_);
+  MutexLock lock(&wake_mu_);
   wake_ = std::move(wake);
 }
 
@@ -241,7 +241,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                            Completion done, bool wait, absl::Time wait_deadline,
                            const std::function<bool()>& cancelled) {
   const size_t size = DataRecordBytes(topic.size(), payload.size());
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (closing_) return ShuttingDown();
   if (size > options_.max_bytes || size > kMaxBodyBytes ||
       topic.size() > 0xFFFF) {
@@ -270,7 +270,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                      "the durable spool stayed full until the caller's "
                      "deadline or cancellation");
       }
-      mu_.AwaitWithDeadline(absl::Condition(&has_room),
+      mu_.AwaitWithDeadline(has_room,
                             std::min(wait_deadline, now + kCancelPoll));
     }
     if (closing_) return ShuttingDown();
@@ -291,12 +291,12 @@ void Spool::WriterLoop() {
     std::vector<uint64_t> acks;
     uint64_t flush_target = 0;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !pending_.empty() || !pending_acks_.empty() ||
                flush_requested_ > flush_done_ || closing_;
       };
-      mu_.Await(absl::Condition(&work));
+      mu_.Await(work);
       if (closing_ && pending_.empty() && pending_acks_.empty()) {
         flush_done_ = flush_requested_;
         return;
@@ -306,7 +306,7 @@ void Spool::WriterLoop() {
       flush_target = flush_requested_;
     }
     Commit(std::move(batch), std::move(acks));
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     flush_done_ = std::max(flush_done_, flush_target);
   }
 }
@@ -314,7 +314,7 @@ void Spool::WriterLoop() {
 void Spool::RecreateIfRemoved() {
   if (files_->Exists(options_.dir)) return;
   absl::Status made = files_->MakeDir(options_.dir, 0700);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   LogWarning(absl::StrCat(
       "SPOOL: ", options_.dir, " was removed (a reclaim?); ", unacked_.size(),
       " unacknowledged messages of the old claim are dropped",
@@ -339,7 +339,7 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
   uint64_t base = 0;
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     // Ack records only matter while their message's segment exists.
     for (uint64_t sequence : acks) {
       EncodeRecord(kTypeAck, sequence, "", "", &buffer);
@@ -405,7 +405,7 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
                           " messages not spooled: ", status.message()));
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pending_bytes_ -= std::min(pending_bytes_, batch_bytes);
     if (status.ok()) {
       disk_bytes_ += buffer.size();
@@ -440,7 +440,7 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
     if (p.done) p.done(outcome);
   }
   if (status.ok() && !batch.empty()) {
-    absl::MutexLock lock(&wake_mu_);
+    MutexLock lock(&wake_mu_);
     if (wake_) wake_();
   }
 }
@@ -462,7 +462,7 @@ void Spool::DeleteAckedSegmentsLocked() {
 
 std::vector<Message> Spool::TakeReady(size_t max_messages, size_t max_bytes) {
   std::vector<Message> out;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   size_t bytes = 0;
   std::string record;
   while (!ready_.empty() && out.size() < max_messages) {
@@ -512,7 +512,7 @@ std::vector<Message> Spool::TakeReady(size_t max_messages, size_t max_bytes) {
 }
 
 void Spool::Ack(uint64_t sequence) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = unacked_.find(sequence);
   if (it == unacked_.end()) return;
   auto segment = segments_.find(it->second.segment);
@@ -525,16 +525,16 @@ void Spool::Ack(uint64_t sequence) {
 }
 
 void Spool::Flush() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const uint64_t target = ++flush_requested_;
   auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return flush_done_ >= target;
   };
-  mu_.Await(absl::Condition(&done));
+  mu_.Await(done);
 }
 
 SpoolStats Spool::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   SpoolStats stats = stats_;
   stats.spooled = unacked_.size() + pending_.size();
   stats.bytes = disk_bytes_;
@@ -543,7 +543,7 @@ SpoolStats Spool::stats() const {
 }
 
 bool Spool::has_ready() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return !ready_.empty();
 }
 

@@ -48,9 +48,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/mutex.h"
 #include "server/publish/message.h"
 #include "server/publish/spool_files.h"
 
@@ -164,7 +164,7 @@ class Spool {
   SpoolFileSystem* const files_;
   Clock* const clock_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(mu_);  // by first seq
   uint64_t active_ ABSL_GUARDED_BY(mu_) = 0;  // key of the active segment
   uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -180,7 +180,7 @@ class Spool {
   uint64_t flush_done_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   SpoolStats stats_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex wake_mu_;
+  Mutex wake_mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);
   std::thread writer_;
 };

@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "cloudlink/v1/cloudlink.pb.h"
@@ -23,6 +22,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/common/mutex.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
 
@@ -68,7 +68,7 @@ class FakeCloudLink final : public cloudlink::v1::CloudLink::Service {
                      const cloudlink::v1::ClaimRequest* request,
                      cloudlink::v1::ClaimResponse* response) override {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       last_claim_ = *request;
     }
     if (request->token() == kBadToken) {
@@ -125,12 +125,12 @@ class FakeCloudLink final : public cloudlink::v1::CloudLink::Service {
   }
 
   cloudlink::v1::ClaimRequest last_claim() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return last_claim_;
   }
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   cloudlink::v1::ClaimRequest last_claim_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -28,13 +28,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/common/mutex.h"
 #include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/integration/fixtures/proxy_process.h"
@@ -798,7 +798,7 @@ TEST_F(FaultsTest, ThousandCallsFromFiftyClientsWhileTheLinkFlaps) {
   constexpr int kCallsPerClient = 20;
   const std::string token = cloud_->Env("CLAIM_TOKEN");
   const std::string url = cloud_->url();
-  absl::Mutex mu;
+  Mutex mu;
   std::map<int, int> codes;  // grpc status code → calls
   std::vector<std::string> unexpected;
   std::atomic<int> finished{0};
@@ -826,7 +826,7 @@ TEST_F(FaultsTest, ThousandCallsFromFiftyClientsWhileTheLinkFlaps) {
           cloudlink::v1::ClaimResponse response;
           status = stub->Claim(&context, request, &response);
           if (status.ok() && !response.already_claimed()) {
-            absl::MutexLock lock(&mu);
+            MutexLock lock(&mu);
             unexpected.push_back("a repeated claim was not already_claimed");
           }
         } else {
@@ -834,7 +834,7 @@ TEST_F(FaultsTest, ThousandCallsFromFiftyClientsWhileTheLinkFlaps) {
           cloudlink::v1::ClaimResponse response;
           status = stub->Claim(&context, request, &response);
         }
-        absl::MutexLock lock(&mu);
+        MutexLock lock(&mu);
         ++codes[status.error_code()];
         const bool proper =
             status.ok() ||

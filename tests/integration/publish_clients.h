@@ -25,9 +25,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "server/common/mutex.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
@@ -85,25 +85,25 @@ class Subscriber {
     return testing::WaitFor([&] { return subscriptions() > n; }, timeout);
   }
   size_t distinct() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return distinct_;
   }
   // MQTT topics the tagged messages arrived on.
   std::set<std::string> topics() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return topics_;
   }
   uint64_t received() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return received_;
   }
   bool Seen(size_t seq) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return seq < seen_.size() && seen_[seq];
   }
   // Sequence numbers in `wanted` not seen yet.
   std::vector<size_t> Missing(const std::vector<size_t>& wanted) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     std::vector<size_t> missing;
     for (size_t seq : wanted) {
       if (seq >= seen_.size() || !seen_[seq]) missing.push_back(seq);
@@ -120,7 +120,7 @@ class Subscriber {
     if (!absl::StartsWith(payload, prefix)) return;
     size_t seq = 0;
     if (!absl::SimpleAtoi(payload.substr(prefix.size()), &seq)) return;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++received_;
     topics_.insert(message->topic);
     if (seq < seen_.size() && !seen_[seq]) {
@@ -133,7 +133,7 @@ class Subscriber {
   std::string filter_;
   mosquitto* mosq_ = nullptr;
   std::atomic<int> subscriptions_{0};
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<bool> seen_ ABSL_GUARDED_BY(mu_);
   size_t distinct_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t received_ ABSL_GUARDED_BY(mu_) = 0;
@@ -155,7 +155,7 @@ class PublishStream {
     reader_ = std::thread([this] {
       cloudlink::v1::PublishAck ack;
       while (stream_->Read(&ack)) {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         if (ack.code() == 0) {
           acked_.push_back(ack.id());
         } else {
@@ -164,7 +164,7 @@ class PublishStream {
           failures_[ack.id()] = absl::StrCat(ack.code(), " ", ack.message());
         }
       }
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       reader_done_ = true;
     });
   }
@@ -190,28 +190,28 @@ class PublishStream {
     return stream_->Finish();
   }
   size_t acked() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return acked_.size();
   }
   // Acks with a non-zero code, by request id: "CODE REASON: sentence".
   std::map<uint64_t, std::string> failures() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return failures_;
   }
   std::vector<size_t> acked_ids() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return std::vector<size_t>(acked_.begin(), acked_.end());
   }
   uint64_t errors() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return errors_;
   }
   std::string first_error() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return first_error_;
   }
   bool reader_done() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return reader_done_;
   }
 
@@ -223,7 +223,7 @@ class PublishStream {
                                            cloudlink::v1::PublishAck>>
       stream_;
   std::thread reader_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<uint64_t> acked_ ABSL_GUARDED_BY(mu_);
   uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, std::string> failures_ ABSL_GUARDED_BY(mu_);

@@ -9,12 +9,12 @@ void ScriptedHttpClient::Respond(int status, std::string body) {
   http::HttpResponse response;
   response.status = status;
   response.body = std::move(body);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   script_.push_back(std::move(response));
 }
 
 void ScriptedHttpClient::Fail(absl::Status status) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   script_.push_back(std::move(status));
 }
 
@@ -24,41 +24,41 @@ void ScriptedHttpClient::RespondTimes(int count, int status, std::string body) {
 
 void ScriptedHttpClient::AnswerAlways(
     std::string url_part, absl::StatusOr<http::HttpResponse> answer) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   standing_.emplace_back(std::move(url_part), std::move(answer));
 }
 
 int ScriptedHttpClient::standing_count() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return standing_count_;
 }
 
 int ScriptedHttpClient::pending() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(script_.size());
 }
 
 std::vector<ScriptedHttpClient::Call> ScriptedHttpClient::calls() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return calls_;
 }
 
 int ScriptedHttpClient::call_count() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(calls_.size());
 }
 
 bool ScriptedHttpClient::WaitForCalls(int count, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return static_cast<int>(calls_.size()) >= count;
   };
-  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  return mu_.AwaitWithTimeout(enough, timeout);
 }
 
 absl::StatusOr<http::HttpResponse> ScriptedHttpClient::Send(
     const http::HttpRequest& request, const http::TransportOptions& options) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const auto& [url_part, answer] : standing_) {
     if (absl::StrContains(request.url, url_part)) {
       ++standing_count_;

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/common/mutex.h"
 #include "server/http/http_client.h"
 
 namespace cloudlink::testing {
@@ -59,7 +59,7 @@ class ScriptedHttpClient : public http::HttpClient {
       const http::TransportOptions& options) override;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<absl::StatusOr<http::HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
   std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, absl::StatusOr<http::HttpResponse>>>

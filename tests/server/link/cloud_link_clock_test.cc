@@ -6,12 +6,12 @@
 
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
+#include "server/common/mutex.h"
 #include "server/link/cloud_link.h"
 
 namespace cloudlink::link {
@@ -22,19 +22,19 @@ namespace {
 class JumpingWallClock : public Clock {
  public:
   absl::Time WallNow() override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     forward_ = !forward_;
     ++wall_reads_;
     return absl::Now() + (forward_ ? absl::Hours(1) : -absl::Hours(1));
   }
   absl::Time MonotonicNow() override { return RealClock()->MonotonicNow(); }
   int wall_reads() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return wall_reads_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool forward_ = false;
   int wall_reads_ = 0;
 };
@@ -45,35 +45,35 @@ class UnreachableCloud : public http::HttpClient {
  public:
   absl::StatusOr<http::HttpResponse> Send(
       const http::HttpRequest&, const http::TransportOptions&) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     times_.push_back(RealClock()->MonotonicNow());
     return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
                  "connection refused (test)");
   }
   std::vector<absl::Time> times() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return times_;
   }
   bool WaitForRequests(size_t count, absl::Duration timeout) const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return times_.size() >= count;
     };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    return mu_.AwaitWithTimeout(enough, timeout);
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<absl::Time> times_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   JumpingWallClock clock;
   UnreachableCloud cloud;
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<LinkStatus> reports;
   CloudLink link(&cloud, &clock, [&](const LinkStatus& status) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     reports.push_back(status);
   });
   LinkConfig config;
@@ -94,7 +94,7 @@ TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   EXPECT_LE(times[2] - times[1], absl::Seconds(2) + tolerance);
   EXPECT_GT(clock.wall_reads(), 0);  // the jumping clock was in use
 
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   bool saw_backoff = false;
   for (const LinkStatus& status : reports) {
     if (status.next_attempt == absl::InfinitePast()) continue;

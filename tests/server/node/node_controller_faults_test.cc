@@ -12,10 +12,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/common/mutex.h"
 #include "server/node/node_controller.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
@@ -44,14 +44,14 @@ class FailingFileSystem : public state::PosixFileSystem {
  public:
   void Arm(std::vector<std::string> suffixes, WriteStep step,
            absl::Status status) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     suffixes_ = std::move(suffixes);
     step_ = step;
     status_ = std::move(status);
   }
   void Heal() { Arm({}, WriteStep::kOpenTemp, absl::OkStatus()); }
   int failures() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return failures_;
   }
 
@@ -68,7 +68,7 @@ class FailingFileSystem : public state::PosixFileSystem {
 
  protected:
   absl::Status BeforeStep(WriteStep step, const std::string& path) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (step != step_ || status_.ok()) return absl::OkStatus();
     for (const std::string& suffix : suffixes_) {
       if (absl::EndsWith(path, suffix)) {
@@ -80,7 +80,7 @@ class FailingFileSystem : public state::PosixFileSystem {
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::string> suffixes_ ABSL_GUARDED_BY(mu_);
   WriteStep step_ ABSL_GUARDED_BY(mu_) = WriteStep::kOpenTemp;
   absl::Status status_ ABSL_GUARDED_BY(mu_);

@@ -3,9 +3,9 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
+#include "server/common/notification.h"
 
 namespace cloudlink::publish {
 namespace {
@@ -98,7 +98,7 @@ TEST(PublishQueueTest, WaitingPushGivesUpWhenCancelled) {
 TEST(PublishQueueTest, WaitingPushProceedsWhenRoomAppears) {
   PublishQueue queue(QueueOptions{10, 100});
   ASSERT_TRUE(queue.Push(Msg(std::string(9, 'x'))).ok());
-  absl::Notification pushed;
+  Notification pushed;
   absl::Status result;
   std::thread producer([&] {
     result = queue.Push(Msg("y"), true, absl::Now() + absl::Seconds(30));

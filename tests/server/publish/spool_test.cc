@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
+#include "server/common/notification.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::publish {
@@ -22,9 +22,9 @@ class FaultyFiles : public PosixSpoolFileSystem {
   std::atomic<int> syncs{0};
   std::atomic<bool> fail_sync{false};
   // When set, the first data fsync blocks until `release` is notified.
-  absl::Notification* block_first_sync = nullptr;
-  absl::Notification sync_entered;
-  absl::Notification release;
+  Notification* block_first_sync = nullptr;
+  Notification sync_entered;
+  Notification release;
 
   absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,
                                                   bool create) override {
@@ -61,20 +61,20 @@ class FaultyFiles : public PosixSpoolFileSystem {
 };
 
 struct Outcomes {
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<absl::Status> all;
   Completion Add() {
     return [this](const absl::Status& s) {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(&mu);
       all.push_back(s);
     };
   }
   size_t size() {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     return all.size();
   }
   bool AllOk() {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     for (const auto& s : all) {
       if (!s.ok()) return false;
     }
@@ -146,7 +146,7 @@ TEST_F(SpoolTest, FlushWithNothingWrittenIsQuiet) {
 
 TEST_F(SpoolTest, GroupCommitOneFsyncForManyAppends) {
   FaultyFiles fs;
-  absl::Notification unused;
+  Notification unused;
   fs.block_first_sync = &unused;
   Outcomes outcomes;
   auto spool = OpenSpool(Options(), &fs);

@@ -1,0 +1,84 @@
+#pragma once
+
+// Mutex: absl::Mutex's contract, built on std::mutex and
+// std::condition_variable so that ThreadSanitizer sees every lock.
+//
+// Debian's Abseil is not compiled with -fsanitize=thread, so absl::Mutex
+// locks and unlocks in code TSan cannot see: every access it guards looks
+// like a data race. This class keeps the parts of absl::Mutex cloudlink uses
+// (exclusive locking, the thread-safety annotations, and conditional
+// critical sections) on primitives TSan intercepts.
+//
+// Conditional critical sections work as in Abseil: Await(cond) returns once
+// cond() holds, re-checking it after every Unlock() by any thread. Code that
+// changes guarded state therefore never signals; unlocking is enough.
+// Conditions run with the mutex held and must only read guarded state.
+//
+// Thread-safe. Not reentrant; there are no reader locks.
+
+#include <condition_variable>
+#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
+
+namespace cloudlink {
+
+class ABSL_LOCKABLE Mutex {
+ public:
+  Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
+  // Releases the mutex and wakes the threads blocked in Await*, which then
+  // re-check their conditions.
+  void Unlock() ABSL_UNLOCK_FUNCTION();
+
+  // Blocks, releasing the mutex while it waits, until cond() is true. Returns
+  // with the mutex held.
+  void Await(absl::FunctionRef<bool()> cond)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
+  // As Await, but gives up at `deadline` (wall time, as absl::Now(); the wait
+  // itself is measured on the monotonic clock) or after `timeout`. Returns
+  // cond() as evaluated last, with the mutex held either way.
+  bool AwaitWithDeadline(absl::FunctionRef<bool()> cond, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
+  bool AwaitWithTimeout(absl::FunctionRef<bool()> cond, absl::Duration timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
+
+  // The same, waiting for a guarded flag to become true.
+  void Await(const bool* flag) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    Await([flag] { return *flag; });
+  }
+  bool AwaitWithTimeout(const bool* flag, absl::Duration timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    return AwaitWithTimeout([flag] { return *flag; }, timeout);
+  }
+  bool AwaitWithDeadline(const bool* flag, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    return AwaitWithDeadline([flag] { return *flag; }, deadline);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable released_;
+  int waiters_ = 0;  // threads inside Await*; guarded by mu_
+};
+
+// Holds a Mutex for its scope, as absl::MutexLock.
+class ABSL_SCOPED_LOCKABLE MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->Lock();
+  }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+
+ private:
+  Mutex* const mu_;
+};
+
+}  // namespace cloudlink

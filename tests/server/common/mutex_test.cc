@@ -1,0 +1,96 @@
+#include "server/common/mutex.h"
+
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/common/notification.h"
+
+namespace cloudlink {
+namespace {
+
+TEST(MutexTest, AwaitReturnsOnceAnotherThreadMakesTheConditionTrue) {
+  Mutex mu;
+  int value = 0;
+  std::thread writer([&] {
+    for (int i = 0; i < 100; ++i) {
+      MutexLock lock(&mu);
+      ++value;  // no signal: unlocking is what wakes the waiter
+    }
+  });
+  {
+    MutexLock lock(&mu);
+    mu.Await([&] { return value == 100; });
+    EXPECT_EQ(value, 100);
+  }
+  writer.join();
+}
+
+TEST(MutexTest, AwaitWithTimeoutGivesUpAndReportsTheCondition) {
+  Mutex mu;
+  bool flag = false;
+  MutexLock lock(&mu);
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(mu.AwaitWithTimeout(&flag, absl::Milliseconds(50)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  flag = true;
+  EXPECT_TRUE(mu.AwaitWithTimeout(&flag, absl::ZeroDuration()));
+}
+
+TEST(MutexTest, AwaitWithDeadlineInThePastChecksOnce) {
+  Mutex mu;
+  MutexLock lock(&mu);
+  EXPECT_FALSE(
+      mu.AwaitWithDeadline([] { return false; }, absl::Now() - absl::Hours(1)));
+  EXPECT_TRUE(mu.AwaitWithDeadline([] { return true; }, absl::InfinitePast()));
+}
+
+TEST(MutexTest, InfiniteDeadlineWaitsUntilTheConditionHolds) {
+  Mutex mu;
+  bool flag = false;
+  std::thread writer([&] {
+    MutexLock lock(&mu);
+    flag = true;
+  });
+  {
+    MutexLock lock(&mu);
+    EXPECT_TRUE(mu.AwaitWithDeadline(&flag, absl::InfiniteFuture()));
+  }
+  writer.join();
+}
+
+TEST(MutexTest, ManyWaitersAllWake) {
+  Mutex mu;
+  int released = 0;
+  bool go = false;
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 8; ++i) {
+    waiters.emplace_back([&] {
+      MutexLock lock(&mu);
+      ASSERT_TRUE(mu.AwaitWithTimeout(&go, absl::Seconds(30)));
+      ++released;
+    });
+  }
+  {
+    MutexLock lock(&mu);
+    go = true;
+  }
+  for (auto& t : waiters) t.join();
+  MutexLock lock(&mu);
+  EXPECT_EQ(released, 8);
+}
+
+TEST(NotificationTest, WaitersSeeNotify) {
+  Notification done;
+  EXPECT_FALSE(done.HasBeenNotified());
+  EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(10)));
+  std::thread notifier([&] { done.Notify(); });
+  done.WaitForNotification();
+  EXPECT_TRUE(done.HasBeenNotified());
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::ZeroDuration()));
+  notifier.join();
+}
+
+}  // namespace
+}  // namespace cloudlink
