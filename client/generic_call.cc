@@ -12,6 +12,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
 #include "server/common/error.h"
+#include "server/common/happens_before.h"
 #include "server/common/mutex.h"
 
 namespace cloudlink::client {
@@ -28,6 +29,7 @@ class BlockingStream
                  const std::string& method) {
     stub->PrepareBidiStreamingCall(context, method, grpc::StubOptions(), this);
     AddHold();
+    HappensBefore(this);
     StartCall();
   }
 
@@ -37,6 +39,7 @@ class BlockingStream
       MutexLock lock(&mu_);
       write_done_ = false;
     }
+    HappensBefore(this);
     StartWrite(&write_buffer_);
     return AwaitWrite();
   }
@@ -46,6 +49,7 @@ class BlockingStream
       MutexLock lock(&mu_);
       write_done_ = false;
     }
+    HappensBefore(this);
     StartWritesDone();
     return AwaitWrite();
   }
@@ -55,6 +59,7 @@ class BlockingStream
       MutexLock lock(&mu_);
       read_done_ = false;
     }
+    HappensBefore(this);
     StartRead(buffer);
     MutexLock lock(&mu_);
     mu_.Await(&read_done_);
@@ -62,20 +67,30 @@ class BlockingStream
   }
 
   grpc::Status Finish() {
+    HappensBefore(this);
     RemoveHold();
     MutexLock lock(&mu_);
     mu_.Await(&done_);
     return status_;
   }
 
-  void OnWriteDone(bool ok) override { SetWriteDone(ok); }
-  void OnWritesDoneDone(bool ok) override { SetWriteDone(ok); }
+  // gRPC runs these on its threads; see happens_before.h.
+  void OnWriteDone(bool ok) override {
+    HappensAfter(this);
+    SetWriteDone(ok);
+  }
+  void OnWritesDoneDone(bool ok) override {
+    HappensAfter(this);
+    SetWriteDone(ok);
+  }
   void OnReadDone(bool ok) override {
+    HappensAfter(this);
     MutexLock lock(&mu_);
     read_ok_ = ok;
     read_done_ = true;
   }
   void OnDone(const grpc::Status& status) override {
+    HappensAfter(this);
     MutexLock lock(&mu_);
     status_ = status;
     done_ = true;

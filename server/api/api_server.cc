@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/malformed_request.h"
 #include "server/api/unix_socket.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
@@ -30,6 +32,11 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
                              &remote_port);
   }
   builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MalformedRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (remote && remote_port == 0)) {
     if (server != nullptr) server->Shutdown();

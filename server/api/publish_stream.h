@@ -15,6 +15,13 @@
 // service shuts down. The stream's deadline, when set, bounds waits for
 // room and is each AT_MOST_ONCE / AT_LEAST_ONCE message's delivery
 // deadline.
+//
+// A request that does not parse (a topic that is not valid UTF-8 from a
+// client whose protobuf sends it anyway, as C++ does after logging) reads,
+// through gRPC's synchronous stream API, exactly like the half-close: the
+// stream ends with OK after the outstanding acks, and that request gets no
+// ack. Clients in languages that check UTF-8 on serialization (Go, Python,
+// Java) refuse to send it in the first place.
 
 #include <grpcpp/grpcpp.h>
 

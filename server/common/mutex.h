@@ -62,6 +62,9 @@ class ABSL_LOCKABLE Mutex {
   }
 
  private:
+  // Registers the calling thread as a waiter, waking the others (see .cc).
+  void StartWaitLocked();
+
   std::mutex mu_;
   std::condition_variable released_;
   int waiters_ = 0;  // threads inside Await*; guarded by mu_

@@ -21,6 +21,10 @@ constexpr size_t kAckBodyBytes = 1 + 8;        // type, sequence
 constexpr size_t kDataFixedBytes = 1 + 8 + 2;  // type, sequence, topic length
 constexpr size_t kMaxBodyBytes = size_t{64} << 20;
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
+// Sequence numbers count up from 1 and never come near this (2^62: a
+// million messages a second for 146,000 years). A larger one on disk is
+// corrupt or hand-made, and would wrap the counter.
+constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 constexpr char kSegmentPrefix[] = "seg-";
 constexpr char kSegmentSuffix[] = ".log";
 
@@ -130,7 +134,16 @@ absl::Status Spool::Load() {
     absl::string_view digits(name);
     digits.remove_prefix(strlen(kSegmentPrefix));
     digits.remove_suffix(strlen(kSegmentSuffix));
-    if (!absl::SimpleAtoi(digits, &first) || first == 0) continue;
+    if (!absl::SimpleAtoi(digits, &first) || first == 0 ||
+        first > kMaxSequence) {
+      LogWarning(absl::StrCat(
+          "SPOOL: ", options_.dir, "/", name,
+          ": not a segment name cloudlinkd writes (seg-<sequence from 1 to ",
+          kMaxSequence,
+          ", 20 digits>.log); ignoring it and leaving it in "
+          "place"));
+      continue;
+    }
     mu_.Unlock();
     absl::Status segment = LoadSegment(first, name);
     mu_.Lock();
@@ -184,6 +197,11 @@ absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
     }
     if (!DecodeBody(body, &record)) {
       problem = "a record does not parse (corrupt)";
+      break;
+    }
+    if (record.sequence > kMaxSequence) {
+      problem = absl::StrCat("a record's sequence number ", record.sequence,
+                             " is out of range (corrupt)");
       break;
     }
     if (record.type == kTypeData) {

@@ -661,29 +661,34 @@ TEST_F(FaultsTest, OversizedAndMalformedClaimFieldsAreRefusedCleanly) {
     EXPECT_EQ(re_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(re_status.error_message(), StartsWith("TOKEN_INVALID_FORMAT"));
   }
-  // Invalid UTF-8 in string fields: the server's protobuf refuses to parse
-  // the request (proto3 strings must be UTF-8), so gRPC answers INTERNAL
-  // (with an empty message: gRPC's own deserialization error, before our
-  // code runs) and nothing is done; or we refuse the value ourselves.
+  // Invalid UTF-8 in string fields: protobuf refuses to parse the request
+  // (proto3 strings must be UTF-8) before our handler runs; the API answers
+  // INVALID_ARGUMENT REQUEST_MALFORMED instead of gRPC's bare INTERNAL, and
+  // nothing is done.
+  const std::string bad = "ab\xff\xfe\xc3(";
   for (const std::string field : {"token", "url", "proxy", "room"}) {
     SCOPED_TRACE(field);
     cloudlink::v1::ClaimRequest request = valid_claim();
-    const std::string bad = "ab\xff\xfe\xc3(";
     if (field == "token") request.set_token(bad);
     if (field == "url") request.set_url(cloud_->url() + bad);
     if (field == "proxy") request.set_proxy(bad);
     if (field == "room") request.add_rooms(bad);
     const grpc::Status status = claim(request);
-    EXPECT_THAT(status.error_code(), AnyOf(grpc::StatusCode::INVALID_ARGUMENT,
-                                           grpc::StatusCode::INTERNAL))
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
-    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      EXPECT_TRUE(absl::StrContains(status.error_message(), "_INVALID"))
-          << status.error_message();
-    }
-    std::cout << "invalid UTF-8 in " << field << ": code "
-              << status.error_code() << " \"" << status.error_message()
-              << "\"\n";
+    EXPECT_THAT(status.error_message(),
+                StartsWith("REQUEST_MALFORMED: the "
+                           "/cloudlink.v1.CloudLink/Claim request did not "
+                           "parse"));
+  }
+  {
+    cloudlink::v1::ReclaimRequest re;
+    re.set_token(cloud_->Env("CLAIM_TOKEN"));
+    re.add_rooms(bad);
+    const grpc::Status status = reclaim(re);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), StartsWith("REQUEST_MALFORMED"));
   }
   // 10,000 rooms.
   {
@@ -780,6 +785,16 @@ INSTANTIATE_TEST_SUITE_P(Umasks, FileModesTest, ::testing::Values(0000, 0077),
 
 // ---- Many clients while the link flaps
 // ---------------------------------------
+
+// The bound on the daemon's RSS growth over those calls. Sanitizer builds
+// grow with every allocation, leak or not: ASan parks freed memory in its
+// quarantine (256 MiB by default) and TSan keeps shadow memory and access
+// history per allocation. There the bound only catches gross leaks.
+#if defined(__SANITIZE_ADDRESS__) || defined(CLOUDLINK_TSAN)
+constexpr int64_t kRssGrowthBoundKib = 512 * 1024;
+#else
+constexpr int64_t kRssGrowthBoundKib = 50 * 1024;
+#endif
 
 // 50 clients (each its own gRPC channel on the Unix socket) make 1,000 calls
 // while the broker goes away and comes back three times: every call is
@@ -878,7 +893,7 @@ TEST_F(FaultsTest, ThousandCallsFromFiftyClientsWhileTheLinkFlaps) {
             << " KiB); 1000 calls took " << absl::FormatDuration(took) << "\n";
   RecordProperty("rss_before_kib", std::to_string(rss_before));
   RecordProperty("rss_after_kib", std::to_string(rss_after));
-  EXPECT_LT(rss_after - rss_before, 50 * 1024);
+  EXPECT_LT(rss_after - rss_before, kRssGrowthBoundKib);
   const json state = WaitForStatus(daemon, "online", kOnlineWait);
   EXPECT_EQ(state.value("claimed_id", ""), claimed_id);
 }

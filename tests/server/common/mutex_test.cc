@@ -60,6 +60,56 @@ TEST(MutexTest, InfiniteDeadlineWaitsUntilTheConditionHolds) {
   writer.join();
 }
 
+// The hand-off a spool flush makes: a thread changes guarded state and then
+// waits itself, without unlocking in between. Entering the wait must wake
+// the thread already waiting for that state, which then answers.
+TEST(MutexTest, EnteringAWaitWakesThoseAlreadyWaiting) {
+  Mutex mu;
+  int requested = 0;
+  int done = 0;
+  std::thread worker([&] {
+    MutexLock lock(&mu);
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout([&] { return requested > 0; }, absl::Seconds(30)));
+    done = requested;
+  });
+  // Let the worker reach its wait first (either order must work).
+  {
+    MutexLock lock(&mu);
+    mu.AwaitWithTimeout([] { return false; }, absl::Milliseconds(20));
+  }
+  {
+    MutexLock lock(&mu);
+    ++requested;
+    EXPECT_TRUE(
+        mu.AwaitWithTimeout([&] { return done == 1; }, absl::Seconds(30)));
+  }
+  worker.join();
+}
+
+// A waiter may destroy the Mutex as soon as its wait returns (a call object
+// deleted once its last callback ran). Unlock() must not touch the Mutex
+// after the waiter can run; ASan and TSan builds catch it if it does.
+TEST(MutexTest, AWaiterMayDestroyTheMutexAtOnce) {
+  struct Call {
+    Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+  };
+  for (int i = 0; i < 200; ++i) {
+    auto* call = new Call;
+    std::thread callback([call] {
+      MutexLock lock(&call->mu);
+      call->done = true;
+    });
+    {
+      MutexLock lock(&call->mu);
+      call->mu.Await(&call->done);
+    }
+    delete call;
+    callback.join();
+  }
+}
+
 TEST(MutexTest, ManyWaitersAllWake) {
   Mutex mu;
   int released = 0;

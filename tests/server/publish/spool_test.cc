@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/common/error.h"
 #include "server/common/notification.h"
+#include "server/publish/crc32c.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::publish {
@@ -351,6 +352,55 @@ TEST_F(SpoolCorruptionTest, CutHeaderIsDetected) {
   f.write("\x05\x00\x00", 3);  // three bytes of a header that never finished
   f.close();
   ExpectReplayed("header is cut short", 5);
+}
+
+// A record whose CRC holds but whose sequence number could never have been
+// written (it would wrap the counter) is treated as corruption.
+TEST_F(SpoolCorruptionTest, OutOfRangeSequenceIsCorrupt) {
+  const std::string path = WriteFive();
+  std::string body;
+  body.push_back(2);                                   // an ack record
+  for (int i = 0; i < 8; ++i) body.push_back('\xff');  // sequence 2^64-1
+  std::string record;
+  for (uint32_t v : {static_cast<uint32_t>(body.size()), Crc32c(body)}) {
+    for (int i = 0; i < 4; ++i)
+      record.push_back(static_cast<char>(v >> (8 * i)));
+  }
+  record += body;
+  std::ofstream f(path, std::ios::app | std::ios::binary);
+  f.write(record.data(), record.size());
+  f.close();
+  ExpectReplayed("sequence number 18446744073709551615 is out of range", 5);
+}
+
+// A segment file named for a sequence near 2^64 would make the next message's
+// sequence wrap; it is ignored with a warning, left in place, and the spool
+// goes on numbering from its real segments.
+TEST_F(SpoolCorruptionTest, SegmentNamedPastTheSequenceRangeIsIgnored) {
+  const std::string path = WriteFive();
+  const std::string bogus = Options().dir + "/seg-18446744073709551615.log";
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ofstream out(bogus, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ::testing::internal::CaptureStderr();
+  auto spool = OpenSpool(Options());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(spool, nullptr);
+  EXPECT_NE(err.find("seg-18446744073709551615.log: not a segment name"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(spool->stats().replayed, 5u);
+  ASSERT_TRUE(spool->Append("topic", "message-6", nullptr).ok());
+  spool->Flush();
+  std::vector<Message> ready = spool->TakeReady(100, 1 << 20);
+  ASSERT_EQ(ready.size(), 6u);
+  for (size_t i = 0; i < ready.size(); ++i) {
+    EXPECT_EQ(ready[i].spool_sequence, i + 1);
+  }
+  struct stat st;
+  EXPECT_EQ(stat(bogus.c_str(), &st), 0) << "the odd file was removed";
 }
 
 TEST_F(SpoolTest, ConcurrentAppendsAllCommitted) {
