@@ -84,6 +84,7 @@ bool HasAgentConnection(const std::vector<json>& connections, bool reachable,
 void LinkTestBase::SetUp() {
   DevCloudOptions options;
   options.backoff = cloud_backoff_;
+  options.broker_max_keepalive_seconds = broker_max_keepalive_seconds_;
   auto cloud = DevCloud::Start(tmp_.Join("cloud"), options);
   ASSERT_TRUE(cloud.ok()) << cloud.status();
   cloud_ = *std::move(cloud);

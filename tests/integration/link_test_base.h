@@ -115,6 +115,8 @@ class LinkTestBase : public ::testing::Test {
   // constructor (SetUp writes it before the dev cloud starts).
   devcloud::BackoffConfig cloud_backoff_{kBackoffBase, kBackoffMinSeconds,
                                          kBackoffMaxSeconds};
+  // The broker's max_keepalive (0: mosquitto's default); set likewise.
+  int broker_max_keepalive_seconds_ = 0;
   testing::TempDir tmp_;
   std::unique_ptr<DevCloud> cloud_;
   std::vector<std::unique_ptr<CloudlinkdProcess>> daemons_;

@@ -188,7 +188,11 @@ absl::Status Broker::WriteConfigLocked() {
       // so an independent subscriber with a persistent session misses
       // nothing the broker acknowledged; nodes use clean sessions.
       "persistence true\n", "persistence_location ", dir, "/\n",
-      "max_queued_messages 0\n", "log_dest stderr\n",
+      "max_queued_messages 0\n",
+      options_.max_keepalive_seconds > 0
+          ? absl::StrCat("max_keepalive ", options_.max_keepalive_seconds, "\n")
+          : "",
+      "log_dest stderr\n",
       "log_type error\nlog_type warning\nlog_type notice\n",
       "log_type information\n", "connection_messages true\n",
       // As root, mosquitto would drop to user "mosquitto", who cannot read

@@ -31,6 +31,7 @@ struct BrokerOptions {
   std::string cert_file;  // PEM server certificate for the TLS listener
   std::string key_file;
   std::string mosquitto_path = "/usr/sbin/mosquitto";
+  int max_keepalive_seconds = 0;  // 0: mosquitto's default
 };
 
 // mosquitto's password-file hash of `password`: "$7$101$salt$hash"

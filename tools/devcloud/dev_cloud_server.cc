@@ -123,6 +123,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   broker_options.cert_file = server->certs_.server_cert;
   broker_options.key_file = server->certs_.server_key;
   broker_options.mosquitto_path = options.mosquitto_path;
+  broker_options.max_keepalive_seconds = options.broker_max_keepalive_seconds;
   ASSIGN_OR_RETURN(server->broker_, Broker::Start(std::move(broker_options)));
   ASSIGN_OR_RETURN(
       server->subscriber_,
@@ -354,28 +355,27 @@ void DevCloudServer::InstallDevRoutes() {
               absl::Status stopped = broker_->Pause();
               res.status = stopped.ok() ? 204 : 500;
             });
-  http.Post("/_dev/broker/start",
-            [this](const httplib::Request& req, httplib::Response& res) {
-              if (!AuthorizeDev(req, res)) return;
-              absl::Status started = broker_->Resume();
-              if (!started.ok()) {
-                Send(ErrorAnswer(500, "broker-start-failed",
-                                 "ErrBrokerStartFailed", started.message()),
-                     res);
-                return;
-              }
-              // Answer once the cloud's own subscriber listens again, so a
-              // test never races a node's hello against it.
-              if (!subscriber_->WaitSubscribed(absl::Seconds(10))) {
-                Send(ErrorAnswer(500, "subscriber-not-ready",
-                                 "ErrSubscriberNotReady",
-                                 "the broker runs but the cloud's subscriber "
-                                 "did not resubscribe within 10 s"),
-                     res);
-                return;
-              }
-              res.status = 204;
-            });
+  http.Post("/_dev/broker/start", [this](const httplib::Request& req,
+                                         httplib::Response& res) {
+    if (!AuthorizeDev(req, res)) return;
+    absl::Status started = broker_->Resume();
+    if (!started.ok()) {
+      Send(ErrorAnswer(500, "broker-start-failed", "ErrBrokerStartFailed",
+                       started.message()),
+           res);
+      return;
+    }
+    // Answer once the cloud's own subscriber listens again, so a
+    // test never races a node's hello against it.
+    if (!subscriber_->WaitSubscribed(absl::Seconds(10))) {
+      Send(ErrorAnswer(500, "subscriber-not-ready", "ErrSubscriberNotReady",
+                       "the broker runs but the cloud's subscriber "
+                       "did not resubscribe within 10 s"),
+           res);
+      return;
+    }
+    res.status = 204;
+  });
 }
 
 absl::Status DevCloudServer::WriteReadiness() {

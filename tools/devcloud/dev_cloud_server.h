@@ -48,6 +48,10 @@ struct DevCloudOptions {
   std::string host = "127.0.0.1";  // listen address
   int port = 0;                    // 0: any free port
   std::string mosquitto_path = "/usr/sbin/mosquitto";
+  // mosquitto's max_keepalive: MQTT 5 clients asking for a longer keepalive
+  // are told this one (Server Keep Alive), 10 to 65535 (mosquitto refuses
+  // less). 0: mosquitto's default (65535).
+  int broker_max_keepalive_seconds = 0;
 };
 
 class DevCloudServer {

@@ -2,7 +2,7 @@
 // integration tests.
 //
 //   devcloud --dir DIR [--port PORT] [--host 127.0.0.1] [--log-level info]
-//            [--mosquitto /usr/sbin/mosquitto]
+//            [--mosquitto /usr/sbin/mosquitto] [--broker-max-keepalive SECONDS]
 //
 // Serves HTTPS on HOST:PORT (PORT 0 or absent: a free port) and runs its own
 // mosquitto, writes DIR/devcloud.env when ready, and stops (with mosquitto)
@@ -25,7 +25,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: devcloud --dir DIR [--port PORT] [--host 127.0.0.1] "
-    "[--log-level debug|info|warning|error] [--mosquitto PATH]\n";
+    "[--log-level debug|info|warning|error] [--mosquitto PATH] "
+    "[--broker-max-keepalive SECONDS]\n";
 
 struct Flags {
   cloudlink::devcloud::DevCloudOptions options;
@@ -53,6 +54,12 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     } else if (arg == "--port") {
       if (!absl::SimpleAtoi(value, &flags->options.port) ||
           flags->options.port < 0 || flags->options.port > 65535) {
+        return false;
+      }
+    } else if (arg == "--broker-max-keepalive") {
+      int& seconds = flags->options.broker_max_keepalive_seconds;
+      if (!absl::SimpleAtoi(value, &seconds) || seconds < 10 ||
+          seconds > 65535) {
         return false;
       }
     } else if (arg == "--mosquitto") {
