@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -82,8 +84,17 @@ RunResult RunAs(const Identity& who, const std::vector<std::string>& argv,
   for (const std::string& arg : argv)
     args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  char path_env[] = "PATH=/usr/bin:/bin";
-  char* env[] = {path_env, nullptr};
+  // A bare environment, but sanitizer builds keep their options (TSan's
+  // suppressions for the system libraries, see tools/sanitizers/).
+  std::vector<std::string> env_strings = {"PATH=/usr/bin:/bin"};
+  for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (const char* value = getenv(name)) {
+      env_strings.push_back(absl::StrCat(name, "=", value));
+    }
+  }
+  std::vector<char*> env;
+  for (std::string& entry : env_strings) env.push_back(entry.data());
+  env.push_back(nullptr);
   const pid_t child = fork();
   if (child == 0) {
     // Only async-signal-safe calls from here to exec.
@@ -92,7 +103,7 @@ RunResult RunAs(const Identity& who, const std::vector<std::string>& argv,
         setgid(who.gid) != 0 || setuid(who.uid) != 0) {
       _exit(126);
     }
-    execve(args[0], args.data(), env);
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
   close(out);
