@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
+#include "server/config/authority.h"
 #include "server/config/proxy.h"
 
 namespace cloudlink::config {
@@ -18,16 +19,6 @@ absl::Status Invalid(absl::string_view reason, absl::string_view sentence) {
 
 absl::Status UrlInvalid(absl::string_view sentence) {
   return Invalid("URL_INVALID", sentence);
-}
-
-bool IsHostNameChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-         c == '.' || c == '_';
-}
-
-bool IsIpv6Char(char c) {
-  return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' ||
-         c == '.';
 }
 
 bool IsRoomChar(char c) {
@@ -102,60 +93,30 @@ absl::Status ValidateClaimUrl(absl::string_view url) {
         "the cloud URL must not contain a user name or password; remove "
         "the part before '@'");
   }
-  absl::string_view host = authority;
-  absl::string_view port_text;
-  bool has_port = false;
-  if (absl::StartsWith(authority, "[")) {
-    size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return UrlInvalid("the IPv6 address in the cloud URL has no ']'");
-    }
-    host = authority.substr(1, close - 1);
-    absl::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') {
-      return UrlInvalid("unexpected text after the cloud URL's IPv6 address");
-    }
-    has_port = !after.empty();
-    if (has_port) port_text = after.substr(1);
-    bool ok = host.find(':') != absl::string_view::npos;
-    for (char c : host) ok = ok && IsIpv6Char(c);
-    if (!ok) return UrlInvalid("the cloud URL's IPv6 address is malformed");
-  } else {
-    size_t colon = authority.find(':');
-    if (colon != absl::string_view::npos &&
-        authority.find(':', colon + 1) != absl::string_view::npos) {
-      return UrlInvalid(
-          "an IPv6 address in the cloud URL must be in brackets, like "
-          "https://[2001:db8::1]");
-    }
-    if (colon != absl::string_view::npos) {
-      host = authority.substr(0, colon);
-      port_text = authority.substr(colon + 1);
-      has_port = true;
-    }
-    if (host.empty()) {
+  Authority parsed;
+  switch (ParseAuthority(authority, &parsed)) {
+    case AuthorityProblem::kNone:
+      break;
+    case AuthorityProblem::kEmptyHost:
       return UrlInvalid(
           "the cloud URL has no host; write it like "
           "https://app.netdata.cloud");
-    }
-    for (char c : host) {
-      if (!IsHostNameChar(c)) {
-        return UrlInvalid(
-            "the cloud URL's host has characters other than letters, "
-            "digits, '-', '.' and '_' (IPv6 addresses go in brackets)");
-      }
-    }
-  }
-  if (has_port) {
-    int port = 0;
-    bool digits = !port_text.empty() && port_text.size() <= 5;
-    for (char c : port_text) {
-      digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-    }
-    if (!digits || !absl::SimpleAtoi(port_text, &port) || port < 1 ||
-        port > 65535) {
+    case AuthorityProblem::kUnclosedBracket:
+      return UrlInvalid("the IPv6 address in the cloud URL has no ']'");
+    case AuthorityProblem::kTextAfterBracket:
+      return UrlInvalid("unexpected text after the cloud URL's IPv6 address");
+    case AuthorityProblem::kBadIpv6:
+      return UrlInvalid("the cloud URL's IPv6 address is malformed");
+    case AuthorityProblem::kUnbracketedIpv6:
+      return UrlInvalid(
+          "an IPv6 address in the cloud URL must be in brackets, like "
+          "https://[2001:db8::1]");
+    case AuthorityProblem::kBadHostCharacter:
+      return UrlInvalid(
+          "the cloud URL's host has characters other than letters, "
+          "digits, '-', '.' and '_' (IPv6 addresses go in brackets)");
+    case AuthorityProblem::kBadPort:
       return UrlInvalid("the cloud URL's port is not a number from 1 to 65535");
-    }
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
+#include "server/config/authority.h"
 
 namespace cloudlink::config {
 namespace {
@@ -61,87 +62,48 @@ bool PercentDecode(absl::string_view text, std::string* out) {
   return true;
 }
 
-bool IsHostNameChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-         c == '.' || c == '_';
-}
-
-bool IsIpv6Char(char c) {
-  return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' ||
-         c == '.';
-}
-
 // Parses "host[:port]" or "[v6]:port" into `config`. Messages may quote host
 // and port: they are not secrets.
 absl::Status ParseHostPort(absl::string_view hostport, int default_port,
                            ProxyConfig* config) {
-  absl::string_view host;
-  absl::string_view port_text;
-  bool has_port = false;
-  if (absl::StartsWith(hostport, "[")) {
-    size_t close = hostport.find(']');
-    if (close == absl::string_view::npos) {
+  Authority authority;
+  switch (ParseAuthority(hostport, &authority)) {
+    case AuthorityProblem::kNone:
+      break;
+    case AuthorityProblem::kEmptyHost:
+      return ProxyInvalid(
+          "the proxy host is empty; write it as http://proxy.example:3128");
+    case AuthorityProblem::kUnclosedBracket:
       return ProxyInvalid(
           "the IPv6 address of the proxy has no closing ']'; write it as "
           "http://[::1]:3128");
-    }
-    host = hostport.substr(1, close - 1);
-    absl::string_view rest = hostport.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        return ProxyInvalid(
-            "unexpected text after the proxy's IPv6 address; write it as "
-            "http://[::1]:3128");
-      }
-      has_port = true;
-      port_text = rest.substr(1);
-    }
-    bool ok = !host.empty() && host.find(':') != absl::string_view::npos;
-    for (char c : host) ok = ok && IsIpv6Char(c);
-    if (!ok) {
-      return ProxyInvalid(absl::StrCat("'[", absl::CHexEscape(host),
-                                       "]' is not an IPv6 address"));
-    }
-  } else {
-    size_t colon = hostport.find(':');
-    if (colon != absl::string_view::npos &&
-        hostport.find(':', colon + 1) != absl::string_view::npos) {
+    case AuthorityProblem::kTextAfterBracket:
+      return ProxyInvalid(
+          "unexpected text after the proxy's IPv6 address; write it as "
+          "http://[::1]:3128");
+    case AuthorityProblem::kBadIpv6:
+      return ProxyInvalid(absl::StrCat("'",
+                                       absl::CHexEscape(hostport.substr(0, 64)),
+                                       "' is not an IPv6 address in brackets"));
+    case AuthorityProblem::kUnbracketedIpv6:
       return ProxyInvalid(
           "an IPv6 proxy address must be in brackets, like "
           "http://[::1]:3128");
-    }
-    host = hostport.substr(0, colon);
-    if (colon != absl::string_view::npos) {
-      has_port = true;
-      port_text = hostport.substr(colon + 1);
-    }
-    if (host.empty()) {
-      return ProxyInvalid(
-          "the proxy host is empty; write it as http://proxy.example:3128");
-    }
-    for (char c : host) {
-      if (!IsHostNameChar(c)) {
-        return ProxyInvalid(absl::StrCat(
-            "the proxy host '", absl::CHexEscape(host.substr(0, 64)),
-            "' has characters other than letters, digits, '-', '.' and '_'"));
-      }
-    }
-  }
-  int port = default_port;
-  if (has_port) {
-    bool digits = !port_text.empty() && port_text.size() <= 5;
-    for (char c : port_text) {
-      digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-    }
-    if (!digits || !absl::SimpleAtoi(port_text, &port) || port < 1 ||
-        port > 65535) {
+    case AuthorityProblem::kBadHostCharacter:
       return ProxyInvalid(absl::StrCat(
-          "the proxy port '", absl::CHexEscape(port_text.substr(0, 16)),
+          "the proxy host '",
+          absl::CHexEscape(
+              hostport.substr(0, hostport.find(':')).substr(0, 64)),
+          "' has characters other than letters, digits, '-', '.' and '_'"));
+    case AuthorityProblem::kBadPort:
+      return ProxyInvalid(absl::StrCat(
+          "the proxy port '",
+          absl::CHexEscape(
+              hostport.substr(hostport.rfind(':') + 1).substr(0, 16)),
           "' is not a number from 1 to 65535"));
-    }
   }
-  config->host = std::string(host);
-  config->port = port;
+  config->host = std::move(authority.host);
+  config->port = authority.port.value_or(default_port);
   return absl::OkStatus();
 }
 

@@ -1,8 +1,6 @@
 #include "server/link/lws_wss_connection.h"
 
-#include <arpa/inet.h>
 #include <libwebsockets.h>
-#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -23,6 +21,7 @@
 #include "absl/types/optional.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/config/authority.h"
 #include "server/link/socks5_relay.h"
 #include "server/link/websocket_frame.h"
 #include "server/link/ws_send_queue.h"
@@ -545,61 +544,18 @@ absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url) {
   if (authority.find('@') != absl::string_view::npos) {
     return UrlInvalid("the MQTT endpoint URL must not contain user info");
   }
-  absl::string_view port_text;
-  const bool bracketed = absl::StartsWith(authority, "[");
-  if (bracketed) {
-    const size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return UrlInvalid("the MQTT endpoint URL has an unclosed '['");
-    }
-    parsed.host = std::string(authority.substr(1, close - 1));
-    absl::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return UrlInvalid("the MQTT endpoint URL has text after ']'");
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) return UrlInvalid("empty port in the URL");
-    }
-  } else {
-    const size_t colon = authority.find(':');
-    parsed.host = std::string(authority.substr(0, colon));
-    if (colon != absl::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) return UrlInvalid("empty port in the URL");
-    }
+  // The host goes to lws (DNS, SNI, certificate check) as a C string; the
+  // authority rules keep out every byte (NUL, space, '[') that would make it
+  // connect somewhere other than what we log.
+  config::Authority host_port;
+  const config::AuthorityProblem problem =
+      config::ParseAuthority(authority, &host_port);
+  if (problem != config::AuthorityProblem::kNone) {
+    return UrlInvalid(absl::StrCat("the MQTT endpoint URL is malformed: ",
+                                   config::ProblemHint(problem)));
   }
-  if (parsed.host.empty()) {
-    return UrlInvalid("the MQTT endpoint URL has no host");
-  }
-  // The host goes to lws (DNS, SNI, certificate check) as a C string: only
-  // a name or IPv4 literal, or an IPv6 literal in brackets, so no stray byte
-  // (NUL, space, '[') makes it connect somewhere other than what we log.
-  if (bracketed) {
-    in6_addr address;
-    if (inet_pton(AF_INET6, parsed.host.c_str(), &address) != 1) {
-      return UrlInvalid(
-          "the MQTT endpoint URL has something other than an IPv6 address "
-          "in brackets");
-    }
-  } else if (!std::all_of(parsed.host.begin(), parsed.host.end(), [](char c) {
-               return absl::ascii_isalnum(c) || c == '-' || c == '.' ||
-                      c == '_';
-             })) {
-    return UrlInvalid(
-        "the MQTT endpoint URL's host has characters a host name cannot "
-        "have");
-  }
-  if (!port_text.empty()) {
-    int port = 0;
-    if (!absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535 ||
-        !std::all_of(port_text.begin(), port_text.end(),
-                     [](char c) { return absl::ascii_isdigit(c); })) {
-      return UrlInvalid(absl::StrCat("bad port \"", port_text,
-                                     "\" in the MQTT endpoint URL"));
-    }
-    parsed.port = port;
-  }
+  parsed.host = std::move(host_port.host);
+  parsed.port = host_port.port.value_or(parsed.port);
   return parsed;
 }
 
