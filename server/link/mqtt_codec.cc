@@ -1391,22 +1391,12 @@ MqttDecoder::MqttDecoder(uint32_t max_packet_size)
 
 void MqttDecoder::Feed(absl::string_view bytes) {
   if (!error_.ok()) return;
-  if (read_pos_ == buffer_.size()) {
-    buffer_.clear();
-    read_pos_ = 0;
-  } else if (read_pos_ > 0 && read_pos_ >= buffer_.size() / 2) {
-    // Drop consumed bytes once they are at least half the buffer, so the
-    // buffer stays within twice the pending input without quadratic copying.
-    buffer_.erase(0, read_pos_);
-    read_pos_ = 0;
-  }
-  buffer_.append(bytes.data(), bytes.size());
+  buffer_.Append(bytes);
 }
 
 absl::StatusOr<absl::optional<MqttPacket>> MqttDecoder::Next() {
   if (!error_.ok()) return error_;
-  const absl::string_view pending =
-      absl::string_view(buffer_).substr(read_pos_);
+  const absl::string_view pending = buffer_.pending();
   if (pending.empty()) return absl::optional<MqttPacket>();
 
   const uint8_t first_byte = static_cast<uint8_t>(pending[0]);
@@ -1452,11 +1442,7 @@ absl::StatusOr<absl::optional<MqttPacket>> MqttDecoder::Next() {
     error_ = packet.status();
     return error_;
   }
-  read_pos_ += static_cast<size_t>(total);
-  if (read_pos_ == buffer_.size()) {
-    buffer_.clear();
-    read_pos_ = 0;
-  }
+  buffer_.Consume(static_cast<size_t>(total));
   return absl::optional<MqttPacket>(std::move(packet).value());
 }
 

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "server/link/mqtt_packet.h"
+#include "server/link/stream_buffer.h"
 
 namespace cloudlink::link {
 
@@ -126,14 +127,13 @@ class MqttDecoder {
   absl::StatusOr<absl::optional<MqttPacket>> Next();
 
   // Bytes fed but not yet returned as packets.
-  size_t buffered_bytes() const { return buffer_.size() - read_pos_; }
+  size_t buffered_bytes() const { return buffer_.size(); }
 
   uint32_t max_packet_size() const { return max_packet_size_; }
 
  private:
   uint32_t max_packet_size_;
-  std::string buffer_;
-  size_t read_pos_ = 0;
+  StreamBuffer buffer_;
   absl::Status error_;
 };
 

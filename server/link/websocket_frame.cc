@@ -162,14 +162,7 @@ WsFrameDecoder::WsFrameDecoder(size_t max_message_size)
 
 void WsFrameDecoder::Feed(absl::string_view bytes) {
   if (!error_.ok()) return;
-  if (read_pos_ == buffer_.size()) {
-    buffer_.clear();
-    read_pos_ = 0;
-  } else if (read_pos_ > 0 && read_pos_ >= buffer_.size() / 2) {
-    buffer_.erase(0, read_pos_);
-    read_pos_ = 0;
-  }
-  buffer_.append(bytes.data(), bytes.size());
+  buffer_.Append(bytes);
 }
 
 absl::Status WsFrameDecoder::Fail(absl::Status error) {
@@ -181,8 +174,7 @@ absl::Status WsFrameDecoder::Fail(absl::Status error) {
 absl::StatusOr<absl::optional<WsMessage>> WsFrameDecoder::Next() {
   if (!error_.ok()) return error_;
   while (true) {
-    const absl::string_view pending =
-        absl::string_view(buffer_).substr(read_pos_);
+    const absl::string_view pending = buffer_.pending();
     if (pending.size() < 2) return absl::optional<WsMessage>();
     const auto b0 = static_cast<uint8_t>(pending[0]);
     const auto b1 = static_cast<uint8_t>(pending[1]);
@@ -250,7 +242,7 @@ absl::StatusOr<absl::optional<WsMessage>> WsFrameDecoder::Next() {
     }
     const absl::string_view payload =
         pending.substr(header_size, static_cast<size_t>(length));
-    read_pos_ += header_size + static_cast<size_t>(length);
+    buffer_.Consume(header_size + static_cast<size_t>(length));
 
     if (IsControl(opcode)) {
       WsMessage control;

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
+#include "server/link/stream_buffer.h"
 
 namespace cloudlink::link {
 
@@ -153,14 +154,13 @@ class WsFrameDecoder {
 
   // Bytes fed but not yet consumed as frames (a partial message's completed
   // fragments are not counted).
-  size_t buffered_bytes() const { return buffer_.size() - read_pos_; }
+  size_t buffered_bytes() const { return buffer_.size(); }
 
  private:
   absl::Status Fail(absl::Status error);
 
   size_t max_message_size_;
-  std::string buffer_;
-  size_t read_pos_ = 0;
+  StreamBuffer buffer_;
   // A fragmented data message in progress.
   bool in_message_ = false;
   WsOpcode message_opcode_ = WsOpcode::kBinary;

@@ -37,7 +37,8 @@ struct WssTarget {
   std::string ca_file;        // extra trusted CAs (PEM); "" → system store
   absl::Duration tcp_timeout = absl::Seconds(10);
   absl::Duration proxy_timeout = absl::Seconds(10);
-  absl::Duration connect_budget = absl::Seconds(120);  // open must happen by then
+  absl::Duration connect_budget =
+      absl::Seconds(120);  // open must happen by then
 };
 
 class WssListener {
