@@ -178,28 +178,9 @@ void NodeController::ComposeLocked() {
   next.publish.latency_p99 = l.latency_p99;
 
   const NodeState& cur = state_;
-  const bool changed =
-      cur.claimed != next.claimed || cur.claimed_id != next.claimed_id ||
-      cur.machine_guid != next.machine_guid || cur.node_id != next.node_id ||
-      cur.url != next.url || cur.rooms != next.rooms ||
-      cur.proxy != next.proxy || cur.proxy_source != next.proxy_source ||
-      cur.insecure != next.insecure || cur.status != next.status ||
-      cur.reason != next.reason || cur.online != next.online ||
-      cur.mqtt_version != next.mqtt_version ||
-      cur.reconnect_count != next.reconnect_count ||
-      cur.last_connect != next.last_connect ||
-      cur.last_disconnect != next.last_disconnect ||
-      cur.next_attempt != next.next_attempt ||
-      cur.last_backoff != next.last_backoff ||
-      cur.claim_source != next.claim_source ||
-      cur.config_error != next.config_error || cur.hostname != next.hostname ||
-      cur.publish.published != next.publish.published ||
-      cur.publish.acked != next.publish.acked ||
-      cur.publish.pending != next.publish.pending ||
-      cur.publish.queued != next.publish.queued;
-  if (!changed && version_ > 1) return;
-  next.since =
-      (cur.status != next.status || version_ == 1) ? absl::Now() : cur.since;
+  next.since = cur.since;  // derived below; not a change by itself
+  if (next == cur && version_ > 1) return;
+  if (cur.status != next.status || version_ == 1) next.since = absl::Now();
   state_ = std::move(next);
   ++version_;
 }

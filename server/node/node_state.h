@@ -37,6 +37,12 @@ struct PublishStats {
   absl::Duration latency_p99 = absl::ZeroDuration();
 };
 
+// Every field equal.
+bool operator==(const PublishStats& a, const PublishStats& b);
+inline bool operator!=(const PublishStats& a, const PublishStats& b) {
+  return !(a == b);
+}
+
 struct NodeState {
   bool claimed = false;
   std::string claimed_id;
@@ -63,5 +69,11 @@ struct NodeState {
   std::string config_error;
   std::string hostname;
 };
+
+// Every field equal (`since` included).
+bool operator==(const NodeState& a, const NodeState& b);
+inline bool operator!=(const NodeState& a, const NodeState& b) {
+  return !(a == b);
+}
 
 }  // namespace cloudlink::node
