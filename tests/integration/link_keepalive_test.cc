@@ -97,9 +97,23 @@ class LinkKeepaliveTest : public LinkTestBase {
            std::string::npos;
   }
 
-  // Whether `link` comes online within the usual wait.
-  static bool WaitOnline(const link::CloudLink& link) {
-    return testing::WaitFor([&] { return link.status().online; }, kOnlineWait);
+  // Claims (ClaimedIdentity) and runs that identity's link in this process
+  // on `clock_` until it is online; nullptr with a test failure otherwise.
+  link::CloudLink* StartOnlineLink() {
+    config_ = ClaimedIdentity();
+    if (config_.claim_id.empty()) return nullptr;
+    link_ = std::make_unique<link::CloudLink>(&http_, &clock_,
+                                              [](const link::LinkStatus&) {});
+    link_->Start(config_);
+    const bool online =
+        testing::WaitFor([&] { return link_->status().online; }, kOnlineWait);
+    EXPECT_TRUE(online) << link_->status().reason;
+    return online ? link_.get() : nullptr;
+  }
+  void TearDown() override {
+    if (link_ != nullptr) link_->Stop();
+    link_.reset();
+    LinkTestBase::TearDown();
   }
 
   // Whether, within `period`, the session is lost (offline, or a second
@@ -113,6 +127,11 @@ class LinkKeepaliveTest : public LinkTestBase {
         },
         period);
   }
+
+  SteppingClock clock_;
+  http::CurlHttpClient http_;
+  link::LinkConfig config_;
+  std::unique_ptr<link::CloudLink> link_;
 };
 
 // The wall clock steps an hour forward and then two hours back while the
@@ -120,28 +139,22 @@ class LinkKeepaliveTest : public LinkTestBase {
 // pinging and mosquitto never drops it (each period is longer than the
 // broker's 1.5 x Server Keep Alive, 15 s).
 TEST_F(LinkKeepaliveTest, WallClockStepsLeaveTheKeepaliveAlone) {
-  link::LinkConfig config = ClaimedIdentity();
-  ASSERT_FALSE(config.claim_id.empty());
-  SteppingClock clock;
-  http::CurlHttpClient http;
-  link::CloudLink link(&http, &clock, [](const link::LinkStatus&) {});
-  link.Start(config);
-  ASSERT_TRUE(WaitOnline(link)) << link.status().reason;
+  link::CloudLink* link = StartOnlineLink();
+  ASSERT_NE(link, nullptr);
 
   // Longer than the broker's 1.5 x Server Keep Alive.
   const absl::Duration period =
       absl::Seconds(kServerKeepAliveSeconds * 3 / 2 + 2);
-  clock.StepWall(absl::Hours(1));
-  EXPECT_FALSE(SessionLostWithin(link, period)) << "wall clock +1 h";
-  clock.StepWall(-absl::Hours(2));
-  EXPECT_FALSE(SessionLostWithin(link, period)) << "wall clock -1 h";
+  clock_.StepWall(absl::Hours(1));
+  EXPECT_FALSE(SessionLostWithin(*link, period)) << "wall clock +1 h";
+  clock_.StepWall(-absl::Hours(2));
+  EXPECT_FALSE(SessionLostWithin(*link, period)) << "wall clock -1 h";
 
-  const link::LinkStatus status = link.status();
+  const link::LinkStatus status = link->status();
   EXPECT_TRUE(status.online) << status.reason;
   EXPECT_EQ(status.connections, 1u);
-  EXPECT_FALSE(BrokerDropped(config.claim_id))
+  EXPECT_FALSE(BrokerDropped(config_.claim_id))
       << "mosquitto dropped the node for silence";
-  link.Stop();
 }
 
 // The control that shows the test above can fail: were keepalive measured
@@ -149,20 +162,14 @@ TEST_F(LinkKeepaliveTest, WallClockStepsLeaveTheKeepaliveAlone) {
 // mosquitto would drop the session within 1.5 x 10 s (the node then
 // reconnects). CLOCK_MONOTONIC never steps back; the wall clock does.
 TEST_F(LinkKeepaliveTest, AClockSteppingBackStopsThePingsAndTheBrokerNotices) {
-  link::LinkConfig config = ClaimedIdentity();
-  ASSERT_FALSE(config.claim_id.empty());
-  SteppingClock clock;
-  http::CurlHttpClient http;
-  link::CloudLink link(&http, &clock, [](const link::LinkStatus&) {});
-  link.Start(config);
-  ASSERT_TRUE(WaitOnline(link)) << link.status().reason;
+  link::CloudLink* link = StartOnlineLink();
+  ASSERT_NE(link, nullptr);
 
-  clock.StepMonotonic(-absl::Hours(1));
-  EXPECT_TRUE(SessionLostWithin(link, absl::Seconds(30)))
+  clock_.StepMonotonic(-absl::Hours(1));
+  EXPECT_TRUE(SessionLostWithin(*link, absl::Seconds(30)))
       << "mosquitto kept a silent session: is max_keepalive in effect?";
-  EXPECT_TRUE(testing::WaitFor([&] { return BrokerDropped(config.claim_id); },
+  EXPECT_TRUE(testing::WaitFor([&] { return BrokerDropped(config_.claim_id); },
                                absl::Seconds(5)));
-  link.Stop();
 }
 
 }  // namespace
