@@ -42,8 +42,10 @@ class Subscriber {
       : tag_(std::move(tag)), seen_(expected, false) {}
   ~Subscriber() {
     if (mosq_ != nullptr) {
+      // After mosquitto_disconnect the loop thread ends by itself; forcing
+      // it (pthread_cancel) could leave libmosquitto's mutexes locked.
       mosquitto_disconnect(mosq_);
-      mosquitto_loop_stop(mosq_, true);
+      mosquitto_loop_stop(mosq_, /*force=*/false);
       mosquitto_destroy(mosq_);
     }
   }

@@ -137,7 +137,9 @@ MqttTestClient::MqttTestClient(const std::string& username,
 
 MqttTestClient::~MqttTestClient() {
   mosquitto_disconnect(mosq_);
-  if (loop_started_) mosquitto_loop_stop(mosq_, /*force=*/true);
+  // The loop thread ends after the disconnect; cancelling it could leave
+  // libmosquitto's mutexes locked.
+  if (loop_started_) mosquitto_loop_stop(mosq_, /*force=*/false);
   mosquitto_destroy(mosq_);
   mosquitto_lib_cleanup();
 }
