@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -125,6 +124,8 @@ RunResult RunAs(const Identity& who, const std::vector<std::string>& argv,
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = testing::ReadFileOrEmpty(base + ".out");
   absl::StrAppend(&result.err, testing::ReadFileOrEmpty(base + ".err"));
+  const std::string report = testing::SanitizerReport(result.err);
+  EXPECT_TRUE(report.empty()) << argv[0] << ": " << report;
   return result;
 }
 

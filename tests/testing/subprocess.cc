@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -56,15 +58,20 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   if (pipe2(in_pipe, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
   }
-  std::string out_path = options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
-  std::string err_path = options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
-  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string out_path =
+      options.stdout_path.empty() ? "/dev/null" : options.stdout_path;
+  std::string err_path =
+      options.stderr_path.empty() ? "/dev/null" : options.stderr_path;
+  int out_fd =
+      open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd =
+      open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out_fd < 0 || err_fd < 0) {
     return absl::InternalError(absl::StrCat("open output: ", strerror(errno)));
   }
   pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid < 0)
+    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   if (pid == 0) {
     setpgid(0, 0);
     dup2(in_pipe[0], 0);
@@ -80,7 +87,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   if (!options.stdin_text.empty()) {
     // Best effort: a child that does not read its stdin must not block us.
     fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
-    ssize_t n = write(in_pipe[1], options.stdin_text.data(), options.stdin_text.size());
+    ssize_t n =
+        write(in_pipe[1], options.stdin_text.data(), options.stdin_text.size());
     (void)n;
   }
   close(in_pipe[1]);
@@ -96,6 +104,22 @@ Subprocess::~Subprocess() {
   } else {
     kill(-pid_, SIGKILL);  // leftovers of the group, if any
   }
+  const std::string report = SanitizerReport(Stderr());
+  if (!report.empty()) {
+    ADD_FAILURE() << "sanitizer report from " << options_.argv[0] << ":\n"
+                  << report;
+  }
+}
+
+std::string SanitizerReport(const std::string& output) {
+  size_t start = std::string::npos;
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+        "ERROR: LeakSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"}) {
+    start = std::min(start, output.find(marker));
+  }
+  if (start == std::string::npos) return "";
+  return output.substr(start, 4096);
 }
 
 void Subprocess::Signal(int sig) {
@@ -144,6 +168,7 @@ absl::StatusOr<RunResult> Run(SubprocessOptions options,
   RunResult result;
   result.out = (*proc)->Stdout();
   result.err = (*proc)->Stderr();
+  proc->reset();  // reaps, and reports sanitizer findings, while err exists
   unlink(options.stdout_path.c_str());
   unlink(options.stderr_path.c_str());
   rmdir(d.c_str());
