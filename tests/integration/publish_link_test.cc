@@ -33,6 +33,23 @@ class PublishLinkTest : public PublishTestBase {
   }
 };
 
+// Acks that are ready together (refusals come at once) are all written: a
+// burst of requests for an unknown topic gets one refusal each, and the
+// stream ends. (Batching sync-API writes with the buffer hint hung here: a
+// hinted write does not complete until a later write flushes it.)
+TEST_F(PublishLinkTest, ABurstOfImmediateAcksIsWrittenInFull) {
+  PublishStream stream(daemon_->socket_path(), "burst");
+  constexpr uint64_t kRequests = 500;
+  for (uint64_t i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(stream.Send(i, cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE,
+                            "no-such-topic"));
+  }
+  grpc::Status finished = stream.Finish();
+  EXPECT_TRUE(finished.ok()) << finished.error_message();
+  EXPECT_EQ(stream.failures().size(), kRequests);
+  EXPECT_TRUE(stream.acked_ids().empty());
+}
+
 TEST_F(PublishLinkTest, EveryLevelIsAckedAndArrivesOnTheLoginsTopic) {
   auto subscriber = StartSubscriber("levels", 10);
   ASSERT_NE(subscriber, nullptr);
