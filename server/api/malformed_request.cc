@@ -41,10 +41,9 @@ class Factory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // Unary calls only. On Publish, a bidi stream whose reads and writes run
-    // on two threads, gRPC 1.51's sync server with an interceptor sometimes
-    // never completed a Write (found under ASan: about 1 run in 5 of
-    // publish_link_test hung; none in 10 without the interceptor).
+    // Unary calls only: on streams a failed parse does not reach a status
+    // (see the header), and the Publish stream would pay for the
+    // interceptor on every message.
     if (info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY) {
       return nullptr;
     }

@@ -16,9 +16,7 @@
 // Other statuses pass unchanged. Only unary calls are intercepted: on a
 // stream, gRPC reports a message that does not parse to the handler as the
 // end of the stream (see publish_stream.h), and a WatchState request that
-// does not parse keeps gRPC's INTERNAL. (An interceptor on the Publish
-// stream also made gRPC 1.51's sync server hang a Write now and then; see
-// the .cc.)
+// does not parse keeps gRPC's INTERNAL.
 
 #include <grpcpp/support/server_interceptor.h>
 

@@ -6,8 +6,9 @@
 //
 // Threads: the handler thread reads and publishes (a full queue with
 // wait_when_full blocks it, which is the stream's backpressure); a writer
-// thread writes acks, one write at a time (gRPC's rule), batching them with
-// the buffer hint when several are ready. Completions that arrive after the
+// thread writes acks, one write at a time (gRPC's rule), each flushed (a
+// buffer hint could leave a blocking Write waiting for a flush that never
+// comes). Completions that arrive after the
 // stream ended (cancelled, deadline) are dropped harmlessly.
 //
 // Ends when the client half-closes, after every outstanding ack was
