@@ -104,6 +104,29 @@ std::string MqttConnectBytes() {
   return out;
 }
 
+// Waits for `connection` to open, sends CONNECT and a QoS 0 SUBSCRIBE to
+// `topic`, and services it until the SUBACK (true) or a close (false).
+bool ConnectAndSubscribe(WssConnection& connection, RecordingListener& listener,
+                         const std::string& topic) {
+  if (!ServiceUntil(connection, [&] { return listener.opens > 0; })) {
+    return false;
+  }
+  std::string out = MqttConnectBytes();
+  MqttSubscribe subscribe;
+  subscribe.packet_id = 1;
+  subscribe.subscriptions.push_back({topic, 0});
+  if (!EncodeSubscribe(subscribe, &out).ok()) return false;
+  connection.Send(out);
+  bool subacked = false;
+  ServiceUntil(connection, [&] {
+    for (const MqttPacket& p : listener.packets) {
+      if (absl::holds_alternative<MqttSuback>(p)) subacked = true;
+    }
+    return subacked || listener.closes > 0;
+  });
+  return subacked;
+}
+
 class WssConnectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -431,19 +454,7 @@ TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
   RecordingListener listener;
   auto connection = WssConnection::Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
-  std::string out = MqttConnectBytes();
-  MqttSubscribe subscribe;
-  subscribe.packet_id = 1;
-  subscribe.subscriptions.push_back({"wss-test/echo", 0});
-  ASSERT_TRUE(EncodeSubscribe(subscribe, &out).ok());
-  (*connection)->Send(out);
-  ASSERT_TRUE(ServiceUntil(**connection, [&] {
-    for (const MqttPacket& p : listener.packets) {
-      if (absl::holds_alternative<MqttSuback>(p)) return true;
-    }
-    return listener.closes > 0;
-  }));
+  ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/echo"));
   // Messages larger than one frame, queued at once: they go out coalesced
   // and split at the frame cap. The broker acknowledges each QoS 1 message
   // only if it decoded the whole packet. (mosquitto returns large messages
@@ -502,19 +513,7 @@ TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
   RecordingListener listener;
   auto connection = WssConnection::Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
-  std::string out = MqttConnectBytes();
-  MqttSubscribe subscribe;
-  subscribe.packet_id = 1;
-  subscribe.subscriptions.push_back({"wss-test/sizes", 0});
-  ASSERT_TRUE(EncodeSubscribe(subscribe, &out).ok());
-  (*connection)->Send(out);
-  ASSERT_TRUE(ServiceUntil(**connection, [&] {
-    for (const MqttPacket& p : listener.packets) {
-      if (absl::holds_alternative<MqttSuback>(p)) return true;
-    }
-    return listener.closes > 0;
-  }));
+  ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/sizes"));
   std::vector<std::string> sent;
   for (size_t size :
        {0,   1,   2,    3,    5,    7,     8,     9,     63,    64,
