@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "server/link/mqtt_codec.h"
-#include "server/link/mqtt_session.h"
-#include "server/link/websocket_frame.h"
+#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_session.h"
+#include "server/websocket/websocket_frame.h"
 
 namespace cloudlink::link {
 namespace {
@@ -32,8 +32,9 @@ constexpr char kTopic[] =
 // mosquitto's default Receive Maximum (max_inflight_messages 20).
 constexpr int kWindow = 20;
 
-MqttPublishView MakePublish(absl::string_view payload, uint16_t packet_id) {
-  MqttPublishView publish;
+mqtt::MqttPublishView MakePublish(absl::string_view payload,
+                                  uint16_t packet_id) {
+  mqtt::MqttPublishView publish;
   publish.qos = 1;
   publish.topic = kTopic;
   publish.packet_id = packet_id;
@@ -56,7 +57,7 @@ void BM_EncodePublish(benchmark::State& state) {
   uint16_t packet_id = 1;
   for (auto _ : state) {
     out.clear();
-    if (!EncodePublish(MakePublish(payload, packet_id), &out).ok()) {
+    if (!mqtt::EncodePublish(MakePublish(payload, packet_id), &out).ok()) {
       state.SkipWithError("EncodePublish failed");
       break;
     }
@@ -70,14 +71,16 @@ void BM_EncodePublish(benchmark::State& state) {
 // bytes handed to TLS.
 void BM_EncodePublishInFrame(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
-  WsFrameEncoder frames([] { return WsMaskKey{0x12, 0x34, 0x56, 0x78}; });
+  websocket::WsFrameEncoder frames([] {
+    return websocket::WsMaskKey{0x12, 0x34, 0x56, 0x78};
+  });
   std::string mqtt;
   std::string wire;
   uint16_t packet_id = 1;
   for (auto _ : state) {
     mqtt.clear();
     wire.clear();
-    if (!EncodePublish(MakePublish(payload, packet_id), &mqtt).ok()) {
+    if (!mqtt::EncodePublish(MakePublish(payload, packet_id), &mqtt).ok()) {
       state.SkipWithError("EncodePublish failed");
       break;
     }
@@ -92,7 +95,9 @@ void BM_EncodePublishInFrame(benchmark::State& state) {
 // coalescing SPEC section 7 asks of the link.
 void BM_EncodeWindowInOneFrame(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
-  WsFrameEncoder frames([] { return WsMaskKey{0x12, 0x34, 0x56, 0x78}; });
+  websocket::WsFrameEncoder frames([] {
+    return websocket::WsMaskKey{0x12, 0x34, 0x56, 0x78};
+  });
   std::string mqtt;
   std::string wire;
   uint16_t packet_id = 1;
@@ -100,7 +105,7 @@ void BM_EncodeWindowInOneFrame(benchmark::State& state) {
     mqtt.clear();
     wire.clear();
     for (int i = 0; i < kWindow; ++i) {
-      if (!EncodePublish(MakePublish(payload, packet_id), &mqtt).ok()) {
+      if (!mqtt::EncodePublish(MakePublish(payload, packet_id), &mqtt).ok()) {
         state.SkipWithError("EncodePublish failed");
         return;
       }
@@ -115,9 +120,9 @@ void BM_EncodeWindowInOneFrame(benchmark::State& state) {
 // Masking alone, in place.
 void BM_ApplyWsMask(benchmark::State& state) {
   std::string data(static_cast<size_t>(state.range(0)), 'm');
-  const WsMaskKey key = {0x12, 0x34, 0x56, 0x78};
+  const websocket::WsMaskKey key = {0x12, 0x34, 0x56, 0x78};
   for (auto _ : state) {
-    ApplyWsMask(data.data(), data.size(), key);
+    websocket::ApplyWsMask(data.data(), data.size(), key);
     benchmark::ClobberMemory();
   }
   SetMessageCounters(state, static_cast<int64_t>(state.iterations()));
@@ -125,17 +130,17 @@ void BM_ApplyWsMask(benchmark::State& state) {
 
 // A session that has seen a CONNACK with Receive Maximum kWindow and a topic
 // alias maximum, and no subscription.
-std::unique_ptr<MqttSession> ConnectedSession(absl::Time now) {
-  SessionConfig config;
+std::unique_ptr<mqtt::MqttSession> ConnectedSession(absl::Time now) {
+  mqtt::SessionConfig config;
   config.client_id = "bench";
-  auto session = std::make_unique<MqttSession>(config);
+  auto session = std::make_unique<mqtt::MqttSession>(config);
   std::string out;
   session->Begin(now, &out);
-  MqttConnack connack;
+  mqtt::MqttConnack connack;
   connack.properties.receive_maximum = kWindow;
   connack.properties.topic_alias_maximum = 10;
   std::string bytes;
-  if (!EncodeConnack(connack, &bytes).ok() ||
+  if (!mqtt::EncodeConnack(connack, &bytes).ok() ||
       !session->OnBytes(bytes, now, &out).ok() || !session->connected()) {
     return nullptr;
   }
@@ -149,9 +154,9 @@ std::string AllPubacks(size_t* bytes_per_ack) {
   std::string acks;
   uint16_t id = 1;
   for (int i = 0; i < 65535 + kWindow; ++i) {
-    MqttPuback ack;
+    mqtt::MqttPuback ack;
     ack.packet_id = id;
-    (void)EncodePuback(ack, &acks);
+    (void)mqtt::EncodePuback(ack, &acks);
     id = NextId(id);
   }
   *bytes_per_ack = acks.size() / (65535 + kWindow);
@@ -165,7 +170,7 @@ void BM_SessionQos1Window(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
   const std::string topic = kTopic;
   const absl::Time now = absl::UnixEpoch();
-  std::unique_ptr<MqttSession> session = ConnectedSession(now);
+  std::unique_ptr<mqtt::MqttSession> session = ConnectedSession(now);
   if (session == nullptr) {
     state.SkipWithError("the session did not connect");
     return;
@@ -189,7 +194,7 @@ void BM_SessionQos1Window(benchmark::State& state) {
       break;
     }
     next_ack = (next_ack + kWindow) % 65535;
-    std::vector<SessionEvent> events = session->TakeEvents();
+    std::vector<mqtt::SessionEvent> events = session->TakeEvents();
     if (events.size() != static_cast<size_t>(kWindow)) {
       state.SkipWithError("not every message was acknowledged");
       break;
@@ -203,7 +208,7 @@ void BM_SessionQos0(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
   const std::string topic = kTopic;
   const absl::Time now = absl::UnixEpoch();
-  std::unique_ptr<MqttSession> session = ConnectedSession(now);
+  std::unique_ptr<mqtt::MqttSession> session = ConnectedSession(now);
   if (session == nullptr) {
     state.SkipWithError("the session did not connect");
     return;

@@ -6,7 +6,7 @@
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
-#include "server/link/lws_wss_connection.h"
+#include "server/transport/lws_wss_connection.h"
 
 namespace cloudlink::bench {
 namespace {
@@ -19,24 +19,24 @@ absl::Time Now() { return RealClock()->MonotonicNow(); }
 }  // namespace
 
 SessionPublisher::SessionPublisher(std::string topic, RefillPolicy refill,
-                                   link::SessionConfig config)
+                                   mqtt::SessionConfig config)
     : topic_(std::move(topic)), refill_(refill), session_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<SessionPublisher>> SessionPublisher::Connect(
     const std::string& url, const std::string& ca_file,
     const std::string& client_id, const std::string& topic, RefillPolicy refill,
     absl::Duration timeout) {
-  link::SessionConfig config;
+  mqtt::SessionConfig config;
   config.client_id = client_id;
   std::unique_ptr<SessionPublisher> publisher(
       new SessionPublisher(topic, refill, std::move(config)));
-  link::WssTarget target;
+  transport::WssTarget target;
   target.url = url;
   target.proxy.kind = config::ProxyKind::kDirect;
   target.ca_file = ca_file;
   target.connect_budget = timeout;
   ASSIGN_OR_RETURN(publisher->wss_,
-                   link::WssConnection::Connect(target, publisher.get()));
+                   transport::WssConnection::Connect(target, publisher.get()));
   const absl::Time deadline = Now() + timeout;
   while (!publisher->session_.connected()) {
     if (!publisher->error_.ok()) return publisher->error_;
@@ -150,20 +150,20 @@ void SessionPublisher::Flush(std::string& out) {
 }
 
 void SessionPublisher::TakeEvents() {
-  for (const link::SessionEvent& event : session_.TakeEvents()) {
+  for (const mqtt::SessionEvent& event : session_.TakeEvents()) {
     switch (event.type) {
-      case link::SessionEvent::Type::kAcked:
+      case mqtt::SessionEvent::Type::kAcked:
         ++acked_;
         break;
-      case link::SessionEvent::Type::kPublishFailed:
-      case link::SessionEvent::Type::kSubscribeFailed:
+      case mqtt::SessionEvent::Type::kPublishFailed:
+      case mqtt::SessionEvent::Type::kSubscribeFailed:
         if (error_.ok()) {
           error_ = Error(absl::StatusCode::kInternal, "PUBLISH_FAILED",
                          event.reason);
         }
         break;
-      case link::SessionEvent::Type::kConnected:
-      case link::SessionEvent::Type::kMessage:
+      case mqtt::SessionEvent::Type::kConnected:
+      case mqtt::SessionEvent::Type::kMessage:
         break;
     }
   }

@@ -14,8 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "bench/bench_publisher.h"
-#include "server/link/mqtt_session.h"
-#include "server/link/wss_connection.h"
+#include "server/mqtt/mqtt_session.h"
+#include "server/transport/wss_connection.h"
 
 namespace cloudlink::bench {
 
@@ -31,7 +31,7 @@ enum class RefillPolicy {
 };
 
 class SessionPublisher final : public BenchPublisher,
-                               private link::WssListener {
+                               private transport::WssListener {
  public:
   // Opens the WebSocket to `url` (verifying with `ca_file`, no proxy), sends
   // CONNECT (client id `client_id`) and returns once the CONNACK is in
@@ -50,7 +50,7 @@ class SessionPublisher final : public BenchPublisher,
 
  private:
   SessionPublisher(std::string topic, RefillPolicy refill,
-                   link::SessionConfig config);
+                   mqtt::SessionConfig config);
 
   // WssListener.
   void OnOpen() override;
@@ -68,8 +68,8 @@ class SessionPublisher final : public BenchPublisher,
 
   const std::string topic_;
   const RefillPolicy refill_;
-  link::MqttSession session_;
-  std::unique_ptr<link::WssConnection> wss_;
+  mqtt::MqttSession session_;
+  std::unique_ptr<transport::WssConnection> wss_;
   bool opened_ = false;
   bool closed_ = false;
   absl::Status error_;  // first failure of the connection or a message

@@ -27,9 +27,9 @@
 #include "absl/strings/match.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
+#include "server/cloud/cloud_api.h"
 #include "server/common/error.h"
 #include "server/http/http_client.h"
-#include "server/link/cloud_api.h"
 
 namespace cloudlink::fuzz {
 namespace {
@@ -121,7 +121,7 @@ bool IsUpperSnake(absl::string_view reason) {
   return true;
 }
 
-void CheckError(const absl::Status& status, const link::RetryAdvice& advice) {
+void CheckError(const absl::Status& status, const cloud::RetryAdvice& advice) {
   FUZZ_CHECK(IsUpperSnake(ReasonOf(status)),
              "error without a reason: " + status.ToString());
   FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable ||
@@ -135,8 +135,8 @@ void CheckError(const absl::Status& status, const link::RetryAdvice& advice) {
       "banned advice and status disagree: " + status.ToString());
 }
 
-link::LinkEnv ValidEnv() {
-  link::LinkEnv env;
+cloud::LinkEnv ValidEnv() {
+  cloud::LinkEnv env;
   env.encoding = "proto";
   env.auth_endpoint = "https://cloud.example:8443/api/v1/auth";
   env.mqtt_endpoint = "wss://mqtt.example/mqtt";
@@ -163,11 +163,11 @@ void Run(const uint8_t* data, size_t size) {
     http.Add(challenge);
   }
   http.Add(answer);
-  link::CloudApi api(&http, http::TransportOptions(), kBaseUrl, kClaimId,
-                     "v1.0.0");
-  link::RetryAdvice advice;
+  cloud::CloudApi api(&http, http::TransportOptions(), kBaseUrl, kClaimId,
+                      "v1.0.0");
+  cloud::RetryAdvice advice;
   if (step == 0) {
-    absl::StatusOr<link::LinkEnv> env = api.GetEnv(&advice);
+    absl::StatusOr<cloud::LinkEnv> env = api.GetEnv(&advice);
     if (!env.ok()) {
       CheckError(env.status(), advice);
       return;
@@ -177,7 +177,7 @@ void Run(const uint8_t* data, size_t size) {
     FUZZ_CHECK(absl::StartsWith(env->mqtt_endpoint, "wss://"), "mqtt");
     return;
   }
-  absl::StatusOr<link::LoginCredentials> creds =
+  absl::StatusOr<cloud::LoginCredentials> creds =
       api.Login(ValidEnv(), key.private_pem, &advice);
   if (!creds.ok()) {
     CheckError(creds.status(), advice);

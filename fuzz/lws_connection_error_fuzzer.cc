@@ -1,4 +1,4 @@
-// StatusFromLwsConnectionError (server/link/lws_wss_connection.h) over the
+// StatusFromLwsConnectionError (server/transport/lws_wss_connection.h) over the
 // text libwebsockets passes with a connection error (it may quote what the
 // peer or proxy sent).
 //
@@ -15,7 +15,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "server/common/error.h"
-#include "server/link/lws_wss_connection.h"
+#include "server/transport/lws_wss_connection.h"
 
 namespace cloudlink::fuzz {
 namespace {
@@ -25,7 +25,7 @@ void Run(const uint8_t* data, size_t size) {
   const bool via_http_proxy = (in.Byte() & 1) != 0;
   const std::string text = in.Rest();
   const absl::Status status =
-      link::StatusFromLwsConnectionError(text, via_http_proxy);
+      transport::StatusFromLwsConnectionError(text, via_http_proxy);
   static const std::set<std::string> kReasons = {
       "CONNECT_FAILED", "TLS_VERIFY_FAILED", "TLS_FAILED",
       "PROXY_AUTH",     "PROXY_FAILED",      "WS_UPGRADE_FAILED"};

@@ -1,4 +1,4 @@
-// MqttDecoder (server/link/mqtt_codec.h) over bytes from the broker.
+// MqttDecoder (server/mqtt/mqtt_codec.h) over bytes from the broker.
 //
 // Input: byte 0 picks the Maximum Packet Size, byte 1 the chunk size for the
 // second pass; the rest is the byte stream. Checks: the stream decodes to
@@ -15,13 +15,13 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
-#include "server/link/mqtt_codec.h"
+#include "server/mqtt/mqtt_codec.h"
 
 namespace cloudlink::fuzz {
 namespace {
 
-using link::MqttDecoder;
-using link::MqttPacket;
+using mqtt::MqttDecoder;
+using mqtt::MqttPacket;
 
 struct Decoded {
   std::vector<MqttPacket> packets;
@@ -79,7 +79,7 @@ void Run(const uint8_t* data, size_t size) {
 
   for (const MqttPacket& packet : whole.packets) {
     std::string encoded;
-    if (!link::EncodePacket(packet, &encoded).ok()) continue;
+    if (!mqtt::EncodePacket(packet, &encoded).ok()) continue;
     MqttDecoder again(0);
     again.Feed(encoded);
     absl::StatusOr<absl::optional<MqttPacket>> back = again.Next();

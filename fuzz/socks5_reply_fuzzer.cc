@@ -1,4 +1,4 @@
-// The SOCKS5 reply parsers (server/link/socks5_handshake.h) over bytes from
+// The SOCKS5 reply parsers (server/socks5/socks5_handshake.h) over bytes from
 // the proxy.
 //
 // Input: byte 0 picks the parser and whether credentials were offered; the
@@ -15,12 +15,10 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "server/common/error.h"
-#include "server/link/socks5_handshake.h"
+#include "server/socks5/socks5_handshake.h"
 
 namespace cloudlink::fuzz {
 namespace {
-
-namespace socks5 = link::socks5;
 
 absl::StatusOr<size_t> Parse(int parser, bool offered, absl::string_view bytes,
                              uint8_t* method) {

@@ -1,4 +1,5 @@
-// WsFrameDecoder (server/link/websocket_frame.h) over bytes from the server.
+// WsFrameDecoder (server/websocket/websocket_frame.h) over bytes from the
+// server.
 //
 // Input: byte 0 picks the maximum message size, byte 1 the chunk size for
 // the second pass; the rest is the byte stream. Checks: the same messages
@@ -15,15 +16,15 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
-#include "server/link/utf8.h"
-#include "server/link/websocket_frame.h"
+#include "server/common/utf8.h"
+#include "server/websocket/websocket_frame.h"
 
 namespace cloudlink::fuzz {
 namespace {
 
-using link::WsFrameDecoder;
-using link::WsMessage;
-using link::WsOpcode;
+using websocket::WsFrameDecoder;
+using websocket::WsMessage;
+using websocket::WsOpcode;
 
 struct Decoded {
   std::vector<WsMessage> messages;
@@ -83,14 +84,15 @@ void Run(const uint8_t* data, size_t size) {
     if (m.opcode == WsOpcode::kText || m.opcode == WsOpcode::kBinary) {
       FUZZ_CHECK(m.payload.size() <= max_size, "message over the maximum");
     } else {
-      FUZZ_CHECK(m.payload.size() <= link::kWsMaxControlPayload,
+      FUZZ_CHECK(m.payload.size() <= websocket::kWsMaxControlPayload,
                  "control payload over 125 bytes");
     }
     if (m.opcode == WsOpcode::kText) {
-      FUZZ_CHECK(link::IsValidUtf8(m.payload), "text message not UTF-8");
+      FUZZ_CHECK(IsValidUtf8(m.payload), "text message not UTF-8");
     }
     if (m.opcode == WsOpcode::kClose && m.close_code.has_value()) {
-      FUZZ_CHECK(link::IsValidWsCloseCode(*m.close_code), "bad close code");
+      FUZZ_CHECK(websocket::IsValidWsCloseCode(*m.close_code),
+                 "bad close code");
     }
   }
 }

@@ -1,4 +1,4 @@
-// ParseWssUrl (server/link/lws_wss_connection.h) over the MQTT endpoint
+// ParseWssUrl (server/transport/lws_wss_connection.h) over the MQTT endpoint
 // from the cloud's env answer.
 //
 // Input: the URL. Checks: errors are INVALID_ARGUMENT URL_INVALID; a parsed
@@ -14,14 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
 #include "server/common/error.h"
-#include "server/link/lws_wss_connection.h"
+#include "server/transport/lws_wss_connection.h"
 
 namespace cloudlink::fuzz {
 namespace {
 
 void Run(const uint8_t* data, size_t size) {
   const std::string url(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<link::WssUrl> parsed = link::ParseWssUrl(url);
+  absl::StatusOr<transport::WssUrl> parsed = transport::ParseWssUrl(url);
   if (!parsed.ok()) {
     FUZZ_CHECK(parsed.status().code() == absl::StatusCode::kInvalidArgument &&
                    ReasonOf(parsed.status()) == "URL_INVALID",
@@ -36,7 +36,7 @@ void Run(const uint8_t* data, size_t size) {
   const std::string rebuilt =
       absl::StrCat("wss://", v6 ? "[" : "", parsed->host, v6 ? "]" : "", ":",
                    parsed->port, parsed->path);
-  absl::StatusOr<link::WssUrl> back = link::ParseWssUrl(rebuilt);
+  absl::StatusOr<transport::WssUrl> back = transport::ParseWssUrl(rebuilt);
   FUZZ_CHECK(back.ok(), "rebuilt URL does not parse: " + rebuilt + " " +
                             back.status().ToString());
   FUZZ_CHECK(back->host == parsed->host && back->port == parsed->port &&

@@ -4,14 +4,14 @@
 #include "absl/strings/str_cat.h"
 #include "aclk/v1/agent_connection.pb.h"
 #include "aclk/v1/disconnect.pb.h"
+#include "server/cloud/cloud_api.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/version.h"
 #include "server/config/env_proxy.h"
 #include "server/config/proxy.h"
-#include "server/link/cloud_api.h"
 #include "server/link/window_refill.h"
-#include "server/link/wss_connection.h"
+#include "server/transport/wss_connection.h"
 
 namespace cloudlink::link {
 namespace {
@@ -36,8 +36,9 @@ void Complete(publish::Message& message, const absl::Status& outcome) {
   done(outcome);
 }
 
-SessionCounters Sum(const SessionCounters& a, const SessionCounters& b) {
-  SessionCounters sum;
+mqtt::SessionCounters Sum(const mqtt::SessionCounters& a,
+                          const mqtt::SessionCounters& b) {
+  mqtt::SessionCounters sum;
   sum.published = a.published + b.published;
   sum.acked = a.acked + b.acked;
   sum.resent = a.resent + b.resent;
@@ -78,17 +79,17 @@ absl::StatusOr<config::ProxyConfig> ResolveFor(const LinkConfig& config,
 }  // namespace
 
 // One WSS connection and its MQTT session, run on the link thread.
-class CloudLink::Connection : public WssListener {
+class CloudLink::Connection : public transport::WssListener {
  public:
   Connection(CloudLink* link, const LinkConfig& config,
-             const LoginCredentials& creds, int64_t session_id)
+             const cloud::LoginCredentials& creds, int64_t session_id)
       : link_(link),
         config_(config),
         agent_topic_(creds.topics.at("agent-connection")),
         session_id_(session_id) {
     auto inbox = creds.topics.find("inbox-cmd");
     if (inbox != creds.topics.end()) inbox_topic_ = inbox->second;
-    SessionConfig sc;
+    mqtt::SessionConfig sc;
     sc.client_id = creds.client_id;
     sc.username = creds.username;
     sc.password = creds.password;
@@ -97,7 +98,7 @@ class CloudLink::Connection : public WssListener {
         config.claim_id, false, session_id,
         aclk::v1::CONNECTION_UPDATE_SOURCE_LWT, link->clock_->WallNow());
     if (!inbox_topic_.empty()) sc.subscribe_filter = inbox_topic_ + "/#";
-    session_ = std::make_unique<MqttSession>(std::move(sc));
+    session_ = std::make_unique<mqtt::MqttSession>(std::move(sc));
     topics_ = creds.topics;
     if (link_->publisher_ != nullptr) {
       std::vector<std::string> names;
@@ -108,9 +109,9 @@ class CloudLink::Connection : public WssListener {
 
   // Runs the connection until it closes. Returns the delay the cloud asked
   // for (DisconnectReq), zero otherwise.
-  void Run(const WssTarget& target) {
-    absl::StatusOr<std::unique_ptr<WssConnection>> wss =
-        WssConnection::Connect(target, this);
+  void Run(const transport::WssTarget& target) {
+    absl::StatusOr<std::unique_ptr<transport::WssConnection>> wss =
+        transport::WssConnection::Connect(target, this);
     if (!wss.ok()) {
       close_reason_ = wss.status();
       return;
@@ -354,10 +355,11 @@ class CloudLink::Connection : public WssListener {
     in_flight_.erase(it);
   }
 
-  void OnPublishFailed(const SessionEvent& event) {
+  void OnPublishFailed(const mqtt::SessionEvent& event) {
     auto it = in_flight_.find(event.message_id);
     if (it == in_flight_.end()) return;
-    const bool too_large = event.reason_code == mqtt_reason::kPacketTooLarge;
+    const bool too_large =
+        event.reason_code == mqtt::mqtt_reason::kPacketTooLarge;
     DropPublish(it->second, too_large
                                 ? Error(absl::StatusCode::kInvalidArgument,
                                         "MESSAGE_TOO_LARGE", event.reason)
@@ -367,7 +369,7 @@ class CloudLink::Connection : public WssListener {
   }
 
   void ReportPublish(bool finished) {
-    const SessionCounters counters =
+    const mqtt::SessionCounters counters =
         finished ? link_->finished_counters_
                  : Sum(link_->finished_counters_, session_->counters());
     const uint64_t in_flight = finished ? 0 : session_->in_flight();
@@ -420,9 +422,9 @@ class CloudLink::Connection : public WssListener {
   }
 
   void HandleEvents() {
-    for (SessionEvent& event : session_->TakeEvents()) {
+    for (mqtt::SessionEvent& event : session_->TakeEvents()) {
       switch (event.type) {
-        case SessionEvent::Type::kConnected: {
+        case mqtt::SessionEvent::Type::kConnected: {
           reached_online_ = true;
           std::string out;
           session_->Publish(
@@ -446,20 +448,20 @@ class CloudLink::Connection : public WssListener {
           });
           break;
         }
-        case SessionEvent::Type::kAcked:
+        case mqtt::SessionEvent::Type::kAcked:
           if (++acks_ == kStableAcks) link_->backoff_.Reset();
           if (event.message_id == goodbye_id_) goodbye_acked_ = true;
           OnPublishAcked(event.message_id);
           break;
-        case SessionEvent::Type::kPublishFailed:
+        case mqtt::SessionEvent::Type::kPublishFailed:
           LogWarning(absl::StrCat("LINK: message ", event.message_id,
                                   " not delivered: ", event.reason));
           OnPublishFailed(event);
           break;
-        case SessionEvent::Type::kSubscribeFailed:
+        case mqtt::SessionEvent::Type::kSubscribeFailed:
           LogError(absl::StrCat("LINK: ", event.reason));
           break;
-        case SessionEvent::Type::kMessage:
+        case mqtt::SessionEvent::Type::kMessage:
           HandleInbound(event);
           break;
       }
@@ -467,7 +469,7 @@ class CloudLink::Connection : public WssListener {
     ReportPublish(false);
   }
 
-  void HandleInbound(const SessionEvent& event) {
+  void HandleInbound(const mqtt::SessionEvent& event) {
     if (inbox_topic_.empty() || !absl::StartsWith(event.topic, inbox_topic_)) {
       LogDebug(absl::StrCat("LINK: message on unexpected topic ", event.topic));
       return;
@@ -515,8 +517,8 @@ class CloudLink::Connection : public WssListener {
   const std::string agent_topic_;
   std::string inbox_topic_;
   const int64_t session_id_;
-  std::unique_ptr<MqttSession> session_;
-  std::unique_ptr<WssConnection> wss_;
+  std::unique_ptr<mqtt::MqttSession> session_;
+  std::unique_ptr<transport::WssConnection> wss_;
   std::map<std::string, std::string> topics_;  // login's name → topic
   // Publisher messages handed to the session, by session message id.
   std::map<uint64_t, publish::Message> in_flight_;
@@ -740,16 +742,17 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   transport.proxy = *proxy;
   transport.insecure = config.insecure;
   transport.ca_file = config.ca_file;
-  CloudApi api(http_, transport, config.url, config.claim_id, kAgentVersion);
+  cloud::CloudApi api(http_, transport, config.url, config.claim_id,
+                      kAgentVersion);
 
-  RetryAdvice advice;
-  absl::StatusOr<LinkEnv> env = api.GetEnv(&advice);
+  cloud::RetryAdvice advice;
+  absl::StatusOr<cloud::LinkEnv> env = api.GetEnv(&advice);
   // The cloud's backoff applies from the moment it is known, also to a
   // login that fails after it.
   if (env.ok()) backoff_.SetParams(env->backoff);
-  absl::StatusOr<LoginCredentials> creds =
+  absl::StatusOr<cloud::LoginCredentials> creds =
       env.ok() ? api.Login(*env, config.private_key_pem, &advice)
-               : absl::StatusOr<LoginCredentials>(env.status());
+               : absl::StatusOr<cloud::LoginCredentials>(env.status());
   if (!creds.ok()) {
     LogError(absl::StrCat("LINK: ", creds.status().message()));
     Fail(creds.status());
@@ -757,7 +760,7 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
     return std::max(backoff_.Next(), advice.not_before);
   }
 
-  WssTarget target;
+  transport::WssTarget target;
   target.url = env->mqtt_endpoint;
   absl::StatusOr<config::ProxyConfig> wss_proxy =
       ResolveFor(config, target.url);

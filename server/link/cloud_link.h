@@ -40,7 +40,7 @@
 #include "server/common/mutex.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
-#include "server/link/mqtt_session.h"
+#include "server/mqtt/mqtt_session.h"
 #include "server/publish/latency_histogram.h"
 #include "server/publish/publisher.h"
 
@@ -70,7 +70,7 @@ struct LinkStatus {
   absl::Time last_disconnect = absl::InfinitePast();
   absl::Time next_attempt = absl::InfinitePast();  // wall time; none
   absl::Duration last_backoff = absl::ZeroDuration();
-  SessionCounters counters;  // summed over every connection
+  mqtt::SessionCounters counters;  // summed over every connection
   uint64_t in_flight = 0;
   uint64_t queued = 0;
   // Publish path (with a Publisher).
@@ -151,7 +151,7 @@ class CloudLink {
   // get acknowledged, in send order; the next connection sends them first.
   std::deque<publish::Message> carried_;
   publish::LatencyHistogram latency_;
-  SessionCounters finished_counters_;  // of connections that ended
+  mqtt::SessionCounters finished_counters_;  // of connections that ended
   uint64_t publish_timed_out_ = 0;
   uint64_t publish_failed_ = 0;
   uint64_t publish_resent_ = 0;

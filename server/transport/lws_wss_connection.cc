@@ -1,0 +1,626 @@
+#include "server/transport/lws_wss_connection.h"
+
+#include <libwebsockets.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/types/optional.h"
+#include "server/common/error.h"
+#include "server/common/log.h"
+#include "server/config/authority.h"
+#include "server/socks5/socks5_relay.h"
+#include "server/websocket/websocket_frame.h"
+#include "server/websocket/ws_send_queue.h"
+
+namespace cloudlink::transport {
+namespace {
+
+// Largest WebSocket frame payload we write; queued bytes beyond it wait for
+// the next WRITEABLE callback.
+constexpr size_t kMaxFrame = 64 * 1024;
+// lws 4.1 hands at most the protocol's tx_packet_size (+ LWS_PRE + 4) to one
+// TLS write and buffers the rest; this lets a whole frame go in one.
+constexpr size_t kMaxFrameOnWire =
+    kMaxFrame + websocket::kWsMaxClientHeaderSize;
+// lws 4.1 keeps "user:password" for proxy Basic auth in a 96-byte buffer.
+constexpr size_t kMaxLwsProxyAuth = 95;
+
+absl::Status UrlInvalid(absl::string_view sentence) {
+  return Error(absl::StatusCode::kInvalidArgument, "URL_INVALID", sentence);
+}
+
+absl::Status Unavailable(absl::string_view reason, absl::string_view sentence) {
+  return Error(absl::StatusCode::kUnavailable, reason, sentence);
+}
+
+void EmitLwsLog(int level, const char* line) {
+  absl::string_view text = absl::StripTrailingAsciiWhitespace(line);
+  if (level & LLL_ERR) {
+    LogWarning(absl::StrCat("LWS: ", text));
+  } else {
+    LogDebug(absl::StrCat("LWS: ", text));
+  }
+}
+
+// RFC 6455 section 10.3: a fresh, unpredictable key for every frame.
+websocket::WsMaskKey RandomWsMaskKey() {
+  websocket::WsMaskKey key;
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+    // OpenSSL's DRBG failing is not something the link can work around.
+    LogError("LINK: RAND_bytes failed; cannot mask WebSocket frames");
+    std::abort();
+  }
+  return key;
+}
+
+void QuietLwsLogging() {
+  static std::once_flag once;
+  std::call_once(once, [] { lws_set_log_level(LLL_ERR, EmitLwsLog); });
+}
+
+unsigned int WholeSecondsAtLeastOne(absl::Duration d) {
+  const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
+  return static_cast<unsigned int>(std::max<int64_t>(1, seconds));
+}
+
+lws_usec_t Micros(absl::Duration d) {
+  return static_cast<lws_usec_t>(
+      std::max<int64_t>(1, absl::ToInt64Microseconds(d)));
+}
+
+// A sul that knows its owner (the sul must be the first member).
+template <typename Owner>
+struct OwnedSul {
+  lws_sorted_usec_list_t sul;
+  Owner* owner;
+};
+
+class LwsWssConnection final : public WssConnection {
+ public:
+  LwsWssConnection(const WssTarget& target, WssUrl url, WssListener* listener)
+      : target_(target),
+        url_(std::move(url)),
+        listener_(listener),
+        out_(&RandomWsMaskKey, kMaxFrame) {
+    std::memset(&service_sul_, 0, sizeof(service_sul_));
+    std::memset(&timer_sul_, 0, sizeof(timer_sul_));
+    std::memset(&budget_sul_, 0, sizeof(budget_sul_));
+    service_sul_.owner = timer_sul_.owner = budget_sul_.owner = this;
+    std::memset(protocols_, 0, sizeof(protocols_));
+    protocols_[0].name = "mqtt";
+    protocols_[0].callback = &LwsWssConnection::Callback;
+    protocols_[0].rx_buffer_size = 16 * 1024;
+    protocols_[0].tx_packet_size = kMaxFrameOnWire;
+    frame_.reserve(LWS_PRE + kMaxFrameOnWire);
+  }
+
+  ~LwsWssConnection() override {
+    destroying_ = true;  // lws calls back while tearing down; stay silent
+    if (context_ != nullptr) lws_context_destroy(context_);
+    relay_.reset();
+  }
+
+  absl::Status Start();
+
+  void Service(absl::Duration max_wait) override {
+    if (pending_close_.has_value()) {
+      const absl::Status why = *std::move(pending_close_);
+      pending_close_.reset();
+      if (!destroying_) listener_->OnClosed(why);
+      return;
+    }
+    // lws_service() ignores its timeout in 4.1; a sul bounds the poll wait.
+    service_timed_out_ = false;
+    lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
+                     Micros(max_wait));
+    lws_service(context_, 0);
+    lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
+                     LWS_SET_TIMER_USEC_CANCEL);
+  }
+
+  void Send(absl::string_view bytes) override {
+    if (wsi_ == nullptr || !open_ || close_requested_ || bytes.empty()) return;
+    out_.Append(bytes);
+    lws_callback_on_writable(wsi_);
+  }
+
+  size_t pending_bytes() const override { return out_.pending_bytes(); }
+
+  void Close() override {
+    if (closed_reported_ || close_requested_) return;
+    close_requested_ = true;
+    if (wsi_ != nullptr && open_) {
+      lws_callback_on_writable(wsi_);
+      return;
+    }
+    // Not open (yet): abandon the attempt; OnClosed(OK) comes from the next
+    // Service(), as every listener call does.
+    if (wsi_ != nullptr) {
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    closed_reported_ = true;
+    pending_close_ = absl::OkStatus();
+  }
+
+  void SetTimer(absl::Duration delay) override {
+    lws_sul_schedule(context_, 0, &timer_sul_.sul, &OnTimerSul, Micros(delay));
+  }
+
+  void Wake() override {
+    wake_requested_.store(true, std::memory_order_release);
+    lws_cancel_service(context_);
+  }
+
+ private:
+  static int Callback(lws* wsi, lws_callback_reasons reason, void* user,
+                      void* in, size_t len);
+  static void OnServiceSul(lws_sorted_usec_list_t* sul) {
+    reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)
+        ->owner->service_timed_out_ = true;
+  }
+  static void OnTimerSul(lws_sorted_usec_list_t* sul) {
+    LwsWssConnection* self =
+        reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner;
+    if (!self->destroying_) self->listener_->OnTimer();
+  }
+  static void OnBudgetSul(lws_sorted_usec_list_t* sul) {
+    reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner->OnBudget();
+  }
+
+  void OnBudget() {
+    if (open_ || closed_reported_) return;
+    if (wsi_ != nullptr) {
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    ReportClosed(Unavailable(
+        "CONNECT_TIMEOUT",
+        absl::StrCat("the WebSocket to ", url_.host, ":", url_.port,
+                     " was not open within ",
+                     absl::FormatDuration(target_.connect_budget))));
+  }
+
+  int OnWriteable();
+  void OnConnectionError(absl::string_view lws_text);
+  void OnClientClosed();
+
+  // Calls OnClosed once; inside Start() it is held for the first Service().
+  void ReportClosed(absl::Status why) {
+    if (closed_reported_ || destroying_) return;
+    closed_reported_ = true;
+    if (starting_) {
+      pending_close_ = std::move(why);
+      return;
+    }
+    listener_->OnClosed(why);
+  }
+
+  // What the relay learned beats lws's view of the same failure.
+  absl::optional<absl::Status> RelayFailure() const {
+    if (relay_ == nullptr) return absl::nullopt;
+    auto status = relay_->handshake_status();
+    if (status.has_value() && !status->ok()) return status;
+    return absl::nullopt;
+  }
+
+  const WssTarget target_;
+  const WssUrl url_;
+  WssListener* const listener_;
+  std::string host_header_;
+  std::string relay_address_;
+  std::string proxy_setting_;
+  lws_protocols protocols_[2];
+  lws_context* context_ = nullptr;
+  lws* wsi_ = nullptr;
+  std::unique_ptr<socks5::Socks5Relay> relay_;
+  OwnedSul<LwsWssConnection> service_sul_;
+  OwnedSul<LwsWssConnection> timer_sul_;
+  OwnedSul<LwsWssConnection> budget_sul_;
+  std::atomic<bool> wake_requested_{false};
+  bool service_timed_out_ = false;
+  bool starting_ = false;
+  bool open_ = false;
+  bool close_requested_ = false;
+  bool closed_reported_ = false;
+  bool destroying_ = false;
+  absl::optional<absl::Status> pending_close_;
+  int peer_close_code_ = -1;  // from the server's close frame, if any
+  std::string peer_close_reason_;
+  std::string tls_verify_error_;  // first OpenSSL verification error seen
+  websocket::WsSendQueue out_;    // queued data, framed and masked by us
+  std::string frame_;             // LWS_PRE headroom + one finished frame
+};
+
+absl::Status LwsWssConnection::Start() {
+  QuietLwsLogging();
+  const config::ProxyConfig& proxy = target_.proxy;
+  switch (proxy.kind) {
+    case config::ProxyKind::kEnv:
+      return UrlInvalid(
+          "the proxy setting \"env\" must be resolved before connecting");
+    case config::ProxyKind::kHttp: {
+      if (proxy.host.find(':') != std::string::npos) {
+        return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+                     "an HTTP proxy at an IPv6 address is not supported for "
+                     "the cloud connection; use a host name");
+      }
+      std::string auth;
+      if (!proxy.username.empty() || !proxy.password.empty()) {
+        auth = absl::StrCat(proxy.username, ":", proxy.password);
+        if (auth.size() > kMaxLwsProxyAuth) {
+          return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+                       "the HTTP proxy user name and password are too long "
+                       "for the cloud connection (at most 95 bytes together)");
+        }
+        auth += "@";
+      }
+      proxy_setting_ = absl::StrCat(auth, proxy.host, ":", proxy.port);
+      break;
+    }
+    case config::ProxyKind::kSocks5:
+    case config::ProxyKind::kSocks5h: {
+      socks5::Socks5RelayOptions options;
+      options.proxy = proxy;
+      options.target_host = url_.host;
+      options.target_port = url_.port;
+      options.connect_timeout = target_.tcp_timeout;
+      options.handshake_timeout = target_.proxy_timeout;
+      auto relay = socks5::Socks5Relay::Start(std::move(options));
+      if (!relay.ok()) return relay.status();
+      relay_ = *std::move(relay);
+      relay_address_ = "+" + relay_->socket_path();
+      // Explicitly no HTTP proxy (see below).
+      proxy_setting_ = ":0";
+      break;
+    }
+    case config::ProxyKind::kDirect:
+      // A non-NULL address stops lws 4.1 from reading http_proxy from the
+      // environment; port 0 means "no proxy" to it.
+      proxy_setting_ = ":0";
+      break;
+  }
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof(info));
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = protocols_;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.user = this;
+  info.gid = -1;
+  info.uid = -1;
+  info.fd_limit_per_thread = 16;
+  info.connect_timeout_secs = WholeSecondsAtLeastOne(target_.tcp_timeout);
+  info.timeout_secs = WholeSecondsAtLeastOne(target_.proxy_timeout);
+  info.http_proxy_address = proxy_setting_.c_str();
+  if (!target_.ca_file.empty()) {
+    info.client_ssl_ca_filepath = target_.ca_file.c_str();
+  }
+  context_ = lws_create_context(&info);
+  // lws copied what it needs; the credentials need not stay around.
+  std::fill(proxy_setting_.begin(), proxy_setting_.end(), '\0');
+  if (context_ == nullptr) {
+    return Error(absl::StatusCode::kInternal, "TRANSPORT_FAILED",
+                 "cannot create the libwebsockets context (is the CA file "
+                 "readable PEM?)");
+  }
+
+  // Host header, SNI and verification name: lws cuts at the first ':' for
+  // SNI/verification, so "host:port" is safe for names and IPv4.
+  const bool ipv6_host = url_.host.find(':') != std::string::npos;
+  host_header_ = (url_.port == 443 || ipv6_host)
+                     ? url_.host
+                     : absl::StrCat(url_.host, ":", url_.port);
+
+  lws_client_connect_info connect;
+  std::memset(&connect, 0, sizeof(connect));
+  connect.context = context_;
+  connect.address =
+      relay_ != nullptr ? relay_address_.c_str() : url_.host.c_str();
+  connect.port = url_.port;
+  connect.ssl_connection = LCCSCF_USE_SSL;
+  if (target_.insecure) {
+    connect.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                              LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                              LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+  }
+  connect.path = url_.path.c_str();
+  connect.host = host_header_.c_str();
+  connect.origin = host_header_.c_str();
+  connect.protocol = "mqtt";
+  connect.pwsi = &wsi_;
+
+  lws_sul_schedule(context_, 0, &budget_sul_.sul, &OnBudgetSul,
+                   Micros(target_.connect_budget));
+  starting_ = true;
+  lws* wsi = lws_client_connect_via_info(&connect);
+  starting_ = false;
+  if (wsi == nullptr) {
+    // lws 4.1 can fail here without CLIENT_CONNECTION_ERROR (DNS, or the
+    // relay's socket already gone after a failed SOCKS5 handshake).
+    wsi_ = nullptr;
+    starting_ = true;
+    OnConnectionError("");
+    starting_ = false;
+  }
+  return absl::OkStatus();
+}
+
+int LwsWssConnection::OnWriteable() {
+  if (wsi_ == nullptr) return 0;
+  if (out_.pending_bytes() > 0) {
+    // One frame of everything queued (up to the cap), built and masked a
+    // word at a time by WsSendQueue; lws's own client masking runs byte by
+    // byte. LWS_WRITE_RAW (= LWS_WRITE_HTTP) makes lws 4.1's ws role skip
+    // framing and masking and pass the bytes straight to lws_issue_raw()
+    // (rops_write_role_protocol_ws, "goto send_raw"). Control frames stay
+    // lws's: it answers pings and sends the close frame (lws_close_reason)
+    // itself, only between our frames, since it sends them from its own
+    // WRITEABLE handling, which waits for buffered output to drain.
+    frame_.assign(LWS_PRE, '\0');
+    out_.TakeFrame(&frame_);
+    // lws 4.1 takes the whole frame: what the socket does not accept now it
+    // buffers and sends itself, holding back WRITEABLE until then. So one
+    // write per callback, and never a second write before the next one.
+    if (lws_write(wsi_, reinterpret_cast<unsigned char*>(&frame_[LWS_PRE]),
+                  frame_.size() - LWS_PRE, LWS_WRITE_RAW) < 0) {
+      return -1;  // CLIENT_CLOSED follows
+    }
+    if (out_.pending_bytes() > 0 || close_requested_) {
+      lws_callback_on_writable(wsi_);
+    }
+    return 0;
+  }
+  if (close_requested_) {
+    lws_close_reason(wsi_, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    return -1;  // lws sends the close frame, then CLIENT_CLOSED follows
+  }
+  return 0;
+}
+
+void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
+  wsi_ = nullptr;
+  if (closed_reported_) return;
+  if (auto relay_failure = RelayFailure(); relay_failure.has_value()) {
+    ReportClosed(*relay_failure);
+    return;
+  }
+  if (!tls_verify_error_.empty()) {
+    // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
+    ReportClosed(
+        Unavailable("TLS_VERIFY_FAILED",
+                    absl::StrCat("TLS certificate verification failed for ",
+                                 url_.host, " (", tls_verify_error_, ")")));
+    return;
+  }
+  // lws 4.1 says only "Unable to connect" for refused, unreachable and
+  // timed-out connects alike; the errno is gone by the time we hear of it.
+  const std::string text(lws_text);
+  absl::Status status = StatusFromLwsConnectionError(
+      text, target_.proxy.kind == config::ProxyKind::kHttp);
+  if (relay_ != nullptr && ReasonOf(status) == "CONNECT_FAILED") {
+    status = Unavailable("PROXY_FAILED",
+                         absl::StrCat("proxy negotiation failed: the SOCKS5 "
+                                      "relay closed (",
+                                      lws_text, ")"));
+  }
+  ReportClosed(status);
+}
+
+void LwsWssConnection::OnClientClosed() {
+  wsi_ = nullptr;
+  const bool was_open = open_;
+  open_ = false;
+  if (closed_reported_) return;
+  if (close_requested_) {
+    ReportClosed(absl::OkStatus());
+    return;
+  }
+  if (!was_open) {
+    OnConnectionError("closed before the WebSocket was open");
+    return;
+  }
+  std::string detail = "the connection was closed or reset";
+  if (peer_close_code_ >= 0) {
+    detail = absl::StrCat(
+        "the server closed the WebSocket (close code ", peer_close_code_,
+        peer_close_reason_.empty() ? "" : ": ", peer_close_reason_, ")");
+  }
+  ReportClosed(Unavailable("CONNECTION_LOST", detail));
+}
+
+int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
+                               void* user, void* in, size_t len) {
+  auto* self =
+      static_cast<LwsWssConnection*>(lws_context_user(lws_get_context(wsi)));
+  if (self == nullptr || self->destroying_) return 0;
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+      self->OnConnectionError(
+          in != nullptr
+              ? absl::string_view(static_cast<const char*>(in),
+                                  strnlen(static_cast<const char*>(in), 256))
+              : absl::string_view());
+      return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      self->wsi_ = wsi;
+      self->open_ = true;
+      lws_sul_schedule(self->context_, 0, &self->budget_sul_.sul, &OnBudgetSul,
+                       LWS_SET_TIMER_USEC_CANCEL);
+      if (self->close_requested_ || self->closed_reported_) return -1;
+      self->listener_->OnOpen();
+      if (self->wsi_ != nullptr &&
+          (self->pending_bytes() > 0 || self->close_requested_)) {
+        lws_callback_on_writable(self->wsi_);
+      }
+      return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+      if (!self->closed_reported_ && len > 0) {
+        self->listener_->OnData(
+            absl::string_view(static_cast<const char*>(in), len));
+      }
+      return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+      return self->OnWriteable();
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      if (in != nullptr && len >= 2) {
+        const auto* bytes = static_cast<const unsigned char*>(in);
+        self->peer_close_code_ = (bytes[0] << 8) | bytes[1];
+        self->peer_close_reason_.assign(
+            reinterpret_cast<const char*>(bytes) + 2,
+            std::min<size_t>(len - 2, 123));
+      } else {
+        self->peer_close_code_ = 1005;  // no status code present
+      }
+      return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+      self->OnClientClosed();
+      return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+      // user: X509_STORE_CTX*, len: OpenSSL's preverify_ok. Only noted; lws
+      // decides (and honours the insecure flags).
+      if (len == 0 && user != nullptr) {
+        const int error =
+            X509_STORE_CTX_get_error(static_cast<X509_STORE_CTX*>(user));
+        if (error != X509_V_OK && self->tls_verify_error_.empty()) {
+          self->tls_verify_error_ = X509_verify_cert_error_string(error);
+        }
+      }
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      // Safety net: lws 4.1 drops some failed attempts without any other
+      // callback.
+      if (wsi == self->wsi_) {
+        if (self->open_) {
+          self->OnClientClosed();
+        } else {
+          self->OnConnectionError("");
+        }
+      }
+      return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      if (self->wake_requested_.exchange(false, std::memory_order_acq_rel)) {
+        self->listener_->OnWake();
+      }
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url) {
+  absl::string_view rest = url;
+  constexpr absl::string_view kScheme = "wss://";
+  if (rest.size() < kScheme.size() ||
+      !absl::EqualsIgnoreCase(rest.substr(0, kScheme.size()), kScheme)) {
+    return UrlInvalid("the MQTT endpoint must be a wss:// URL");
+  }
+  rest.remove_prefix(kScheme.size());
+  WssUrl parsed;
+  const size_t path_start = rest.find_first_of("/?#");
+  absl::string_view authority = rest.substr(0, path_start);
+  parsed.path = path_start == absl::string_view::npos
+                    ? "/"
+                    : std::string(rest.substr(path_start));
+  const size_t fragment = parsed.path.find('#');
+  if (fragment != std::string::npos) parsed.path.erase(fragment);
+  if (!parsed.path.empty() && parsed.path[0] == '?') {
+    parsed.path.insert(0, "/");
+  }
+  if (parsed.path.empty()) parsed.path = "/";
+  if (authority.find('@') != absl::string_view::npos) {
+    return UrlInvalid("the MQTT endpoint URL must not contain user info");
+  }
+  // The host goes to lws (DNS, SNI, certificate check) as a C string; the
+  // authority rules keep out every byte (NUL, space, '[') that would make it
+  // connect somewhere other than what we log.
+  config::Authority host_port;
+  const config::AuthorityProblem problem =
+      config::ParseAuthority(authority, &host_port);
+  if (problem != config::AuthorityProblem::kNone) {
+    return UrlInvalid(absl::StrCat("the MQTT endpoint URL is malformed: ",
+                                   config::ProblemHint(problem)));
+  }
+  parsed.host = std::move(host_port.host);
+  parsed.port = host_port.port.value_or(parsed.port);
+  return parsed;
+}
+
+absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
+                                          bool via_http_proxy) {
+  const std::string detail =
+      absl::StrCat(" (", lws_text.empty() ? "no detail" : lws_text, ")");
+  const std::string lower = absl::AsciiStrToLower(lws_text);
+  auto has = [&](absl::string_view needle) {
+    return absl::StrContains(lower, needle);
+  };
+  if (has("proxy not h1")) {
+    return Unavailable(
+        "PROXY_AUTH",
+        absl::StrCat("the HTTP proxy refused the CONNECT request, usually "
+                     "407 Proxy Authentication Required: check the proxy "
+                     "user and password",
+                     detail));
+  }
+  if (has("proxy")) {
+    return Unavailable("PROXY_FAILED",
+                       absl::StrCat("proxy negotiation failed", detail));
+  }
+  if (has("certificate verify") || has("x509") || has("cert") ||
+      has("self signed") || has("self-signed") || has("hostname mismatch") ||
+      has("verify")) {
+    return Unavailable(
+        "TLS_VERIFY_FAILED",
+        absl::StrCat("TLS certificate verification failed", detail));
+  }
+  if (has("tls") || has("ssl") || has("alert") || has("handshake failure")) {
+    return Unavailable("TLS_FAILED",
+                       absl::StrCat("the TLS handshake failed", detail));
+  }
+  if (has("hs:") || has("upgrade") || has("101") || has("sec-websocket") ||
+      has("subprotocol") || has("accept") || has("bad response")) {
+    return Unavailable(
+        "WS_UPGRADE_FAILED",
+        absl::StrCat("the server refused the WebSocket upgrade", detail));
+  }
+  std::string what = "connection failed";
+  if (has("refused")) {
+    what = "connection refused";
+  } else if (has("timed out") || has("timeout")) {
+    what = "connection timed out";
+  } else if (has("dns") || has("getaddrinfo") || has("resolve") ||
+             has("lookup")) {
+    what = "the host name could not be resolved";
+  } else if (has("unreachable")) {
+    what = "network unreachable";
+  }
+  if (via_http_proxy) what += " (to the HTTP proxy)";
+  return Unavailable("CONNECT_FAILED", absl::StrCat(what, detail));
+}
+
+absl::StatusOr<std::unique_ptr<WssConnection>> WssConnection::Connect(
+    const WssTarget& target, WssListener* listener) {
+  auto url = ParseWssUrl(target.url);
+  if (!url.ok()) return url.status();
+  auto connection =
+      std::make_unique<LwsWssConnection>(target, *std::move(url), listener);
+  absl::Status started = connection->Start();
+  if (!started.ok()) return started;
+  return std::unique_ptr<WssConnection>(std::move(connection));
+}
+
+}  // namespace cloudlink::transport
