@@ -35,8 +35,8 @@ absl::StatusOr<std::unique_ptr<SessionPublisher>> SessionPublisher::Connect(
   target.proxy.kind = config::ProxyKind::kDirect;
   target.ca_file = ca_file;
   target.connect_budget = timeout;
-  ASSIGN_OR_RETURN(publisher->wss_,
-                   transport::WssConnection::Connect(target, publisher.get()));
+  ASSIGN_OR_RETURN(publisher->wss_, transport::LwsWssConnector().Connect(
+                                        target, publisher.get()));
   const absl::Time deadline = Now() + timeout;
   while (!publisher->session_.connected()) {
     if (!publisher->error_.ok()) return publisher->error_;

@@ -29,6 +29,7 @@
 #include "server/publish/publisher.h"
 #include "server/publish/spool.h"
 #include "server/state/file_system.h"
+#include "server/transport/lws_wss_connection.h"
 
 namespace {
 
@@ -212,7 +213,8 @@ int main(int argc, char** argv) {
   options.publisher = &publisher;
 
   cloudlink::http::CurlHttpClient http;
-  cloudlink::node::NodeController node(options, &fs, &http);
+  cloudlink::transport::LwsWssConnector wss;
+  cloudlink::node::NodeController node(options, &fs, &http, &wss);
   // Who may call what (server/api/authorizer.h). The remote listener's
   // files are read now, so a bad one stops the start with a clear error.
   cloudlink::api::ApiServerOptions api_options;

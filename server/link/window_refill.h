@@ -41,6 +41,12 @@ class WindowRefill {
     deadline_ = absl::InfiniteFuture();
   }
 
+  // Forgets the last refill (a new connection starts with an empty window).
+  void Reset() {
+    last_refill_ = absl::InfinitePast();
+    deadline_ = absl::InfiniteFuture();
+  }
+
   // When a deferred refill falls due; InfiniteFuture when none is deferred.
   // The owner's loop must not sleep past it.
   absl::Time deadline() const { return deadline_; }

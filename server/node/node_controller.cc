@@ -67,7 +67,8 @@ absl::StatusOr<http::TransportOptions> TransportFor(
 }  // namespace
 
 NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
-                               http::HttpClient* http)
+                               http::HttpClient* http,
+                               transport::WssConnector* wss)
     : options_(std::move(options)),
       fs_(fs),
       http_(http),
@@ -75,12 +76,17 @@ NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
       claimer_(http, options_.claimer),
       claim_backoff_(options_.claim_retry) {
   link_ = std::make_unique<link::CloudLink>(
-      http, RealClock(),
+      http, wss, RealClock(),
       [this](const link::LinkStatus& status) { OnLinkStatus(status); },
       options_.publisher);
 }
 
-NodeController::~NodeController() { Stop(); }
+NodeController::~NodeController() {
+  Stop();
+  // Joins the link thread while everything it reports into is alive (it may
+  // still be in an HTTPS call that Stop() did not wait for).
+  link_.reset();
+}
 
 void NodeController::Start() {
   {

@@ -29,6 +29,7 @@
 #include "server/publish/publisher.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
+#include "server/transport/wss_connection.h"
 
 namespace cloudlink::node {
 
@@ -82,9 +83,9 @@ struct RegenerateOutcome {
 
 class NodeController {
  public:
-  // `fs` and `http` must outlive the controller.
+  // `fs`, `http` and `wss` must outlive the controller.
   NodeController(NodeOptions options, state::FileSystem* fs,
-                 http::HttpClient* http);
+                 http::HttpClient* http, transport::WssConnector* wss);
   ~NodeController();
   NodeController(const NodeController&) = delete;
   NodeController& operator=(const NodeController&) = delete;
@@ -173,14 +174,15 @@ class NodeController {
       absl::InfiniteFuture();
   std::thread worker_;
 
-  // Last member: its thread reports into the members above.
-  std::unique_ptr<link::CloudLink> link_;
-
   mutable Mutex mu_;
   NodeState base_ ABSL_GUARDED_BY(mu_);  // claim part
   link::LinkStatus link_status_ ABSL_GUARDED_BY(mu_);
   NodeState state_ ABSL_GUARDED_BY(mu_);  // composed
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Last member, so it is destroyed first: its thread reports into every
+  // member above until the link's destructor has joined it.
+  std::unique_ptr<link::CloudLink> link_;
 };
 
 }  // namespace cloudlink::node

@@ -97,9 +97,8 @@ class LwsWssConnection final : public WssConnection {
         listener_(listener),
         out_(&RandomWsMaskKey, kMaxFrame) {
     std::memset(&service_sul_, 0, sizeof(service_sul_));
-    std::memset(&timer_sul_, 0, sizeof(timer_sul_));
     std::memset(&budget_sul_, 0, sizeof(budget_sul_));
-    service_sul_.owner = timer_sul_.owner = budget_sul_.owner = this;
+    service_sul_.owner = budget_sul_.owner = this;
     std::memset(protocols_, 0, sizeof(protocols_));
     protocols_[0].name = "mqtt";
     protocols_[0].callback = &LwsWssConnection::Callback;
@@ -156,10 +155,6 @@ class LwsWssConnection final : public WssConnection {
     pending_close_ = absl::OkStatus();
   }
 
-  void SetTimer(absl::Duration delay) override {
-    lws_sul_schedule(context_, 0, &timer_sul_.sul, &OnTimerSul, Micros(delay));
-  }
-
   void Wake() override {
     wake_requested_.store(true, std::memory_order_release);
     lws_cancel_service(context_);
@@ -171,11 +166,6 @@ class LwsWssConnection final : public WssConnection {
   static void OnServiceSul(lws_sorted_usec_list_t* sul) {
     reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)
         ->owner->service_timed_out_ = true;
-  }
-  static void OnTimerSul(lws_sorted_usec_list_t* sul) {
-    LwsWssConnection* self =
-        reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner;
-    if (!self->destroying_) self->listener_->OnTimer();
   }
   static void OnBudgetSul(lws_sorted_usec_list_t* sul) {
     reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner->OnBudget();
@@ -227,7 +217,6 @@ class LwsWssConnection final : public WssConnection {
   lws* wsi_ = nullptr;
   std::unique_ptr<socks5::Socks5Relay> relay_;
   OwnedSul<LwsWssConnection> service_sul_;
-  OwnedSul<LwsWssConnection> timer_sul_;
   OwnedSul<LwsWssConnection> budget_sul_;
   std::atomic<bool> wake_requested_{false};
   bool service_timed_out_ = false;
@@ -612,7 +601,7 @@ absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
   return Unavailable("CONNECT_FAILED", absl::StrCat(what, detail));
 }
 
-absl::StatusOr<std::unique_ptr<WssConnection>> WssConnection::Connect(
+absl::StatusOr<std::unique_ptr<WssConnection>> LwsWssConnector::Connect(
     const WssTarget& target, WssListener* listener) {
   auto url = ParseWssUrl(target.url);
   if (!url.ok()) return url.status();

@@ -1,8 +1,6 @@
 #pragma once
 
-// WssConnection on libwebsockets 4.1 (the implementation of
-// WssConnection::Connect lives in lws_wss_connection.cc; depend on
-// //server/transport:lws_wss_connection to link it).
+// WssConnector and WssConnection on libwebsockets 4.1.
 //
 // How each WssTarget setting reaches lws:
 // - One lws context (with its default vhost) per connection: proxy and CA
@@ -30,6 +28,7 @@
 // (only errors) to cloudlink's log as warnings, prefixed "LWS: ". lws error
 // lines name hosts and states, never credentials.
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -45,6 +44,14 @@ struct WssUrl {
   std::string host;  // without brackets
   int port = 443;
   std::string path;  // starts with '/'
+};
+
+// Connects with libwebsockets; stateless, so one instance serves the whole
+// process.
+class LwsWssConnector final : public WssConnector {
+ public:
+  absl::StatusOr<std::unique_ptr<WssConnection>> Connect(
+      const WssTarget& target, WssListener* listener) override;
 };
 
 // Parses `url`; INVALID_ARGUMENT URL_INVALID naming the problem for anything

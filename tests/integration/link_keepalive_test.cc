@@ -20,6 +20,7 @@
 #include "server/common/mutex.h"
 #include "server/http/http_client.h"
 #include "server/link/cloud_link.h"
+#include "server/transport/lws_wss_connection.h"
 #include "tests/integration/link_test_base.h"
 
 namespace cloudlink::integration {
@@ -102,7 +103,7 @@ class LinkKeepaliveTest : public LinkTestBase {
   link::CloudLink* StartOnlineLink() {
     config_ = ClaimedIdentity();
     if (config_.claim_id.empty()) return nullptr;
-    link_ = std::make_unique<link::CloudLink>(&http_, &clock_,
+    link_ = std::make_unique<link::CloudLink>(&http_, &wss_, &clock_,
                                               [](const link::LinkStatus&) {});
     link_->Start(config_);
     const bool online =
@@ -130,6 +131,7 @@ class LinkKeepaliveTest : public LinkTestBase {
 
   SteppingClock clock_;
   http::CurlHttpClient http_;
+  transport::LwsWssConnector wss_;
   link::LinkConfig config_;
   std::unique_ptr<link::CloudLink> link_;
 };

@@ -13,6 +13,7 @@
 #include "server/common/error.h"
 #include "server/common/mutex.h"
 #include "server/link/cloud_link.h"
+#include "tests/server/link/fake_wss_connector.h"
 
 namespace cloudlink::link {
 namespace {
@@ -72,7 +73,9 @@ TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   UnreachableCloud cloud;
   Mutex mu;
   std::vector<LinkStatus> reports;
-  CloudLink link(&cloud, &clock, [&](const LinkStatus& status) {
+  testing::FakeClock unused_clock;
+  testing::FakeWssConnector never_reached(&unused_clock);
+  CloudLink link(&cloud, &never_reached, &clock, [&](const LinkStatus& status) {
     MutexLock lock(&mu);
     reports.push_back(status);
   });

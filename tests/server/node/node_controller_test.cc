@@ -20,6 +20,7 @@
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
 #include "tests/server/claim/scripted_http_client.h"
+#include "tests/server/link/fake_wss_connector.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::node {
@@ -64,7 +65,7 @@ class NodeControllerTest : public ::testing::Test {
 
   NodeController& Node() {
     if (!node_) {
-      node_ = std::make_unique<NodeController>(options_, &fs_, &http_);
+      node_ = std::make_unique<NodeController>(options_, &fs_, &http_, &wss_);
     }
     return *node_;
   }
@@ -111,6 +112,10 @@ class NodeControllerTest : public ::testing::Test {
   TempDir tmp_;
   state::PosixFileSystem fs_;
   ScriptedHttpClient http_;
+  // The link never gets past env/login here (the HTTP script does not
+  // serve them): connections are refused.
+  testing::FakeClock wss_clock_;
+  testing::FakeWssConnector wss_{&wss_clock_};
   NodeOptions options_;
   std::unique_ptr<NodeController> node_;
 };

@@ -65,7 +65,6 @@ class RecordingListener : public WssListener {
     ++closes;
     closed_with = why;
   }
-  void OnTimer() override { ++timers; }
   void OnWake() override { ++wakes; }
 
   bool GotConnack() const {
@@ -77,7 +76,6 @@ class RecordingListener : public WssListener {
 
   int opens = 0;
   int closes = 0;
-  int timers = 0;
   int wakes = 0;
   absl::Status closed_with;
   mqtt::MqttDecoder decoder{0};
@@ -219,7 +217,7 @@ class WssConnectionTest : public ::testing::Test {
   // Connects, expects OnOpen, sends CONNECT and expects a CONNACK.
   void ExpectMqttRoundTrip(const WssTarget& target) {
     RecordingListener listener;
-    auto connection = WssConnection::Connect(target, &listener);
+    auto connection = LwsWssConnector().Connect(target, &listener);
     ASSERT_TRUE(connection.ok()) << connection.status();
     ASSERT_TRUE(ServiceUntil(**connection, [&] {
       return listener.opens > 0 || listener.closes > 0;
@@ -242,7 +240,7 @@ class WssConnectionTest : public ::testing::Test {
   absl::Status ExpectFailure(const WssTarget& target,
                              const std::string& reason) {
     RecordingListener listener;
-    auto connection = WssConnection::Connect(target, &listener);
+    auto connection = LwsWssConnector().Connect(target, &listener);
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (!connection.ok()) return connection.status();
     EXPECT_TRUE(
@@ -351,7 +349,7 @@ TEST_F(WssConnectionTest, BadUrlIsRefusedAtConnect) {
   RecordingListener listener;
   WssTarget target = Target();
   target.url = "https://localhost/mqtt";
-  auto connection = WssConnection::Connect(target, &listener);
+  auto connection = LwsWssConnector().Connect(target, &listener);
   EXPECT_EQ(ReasonOf(connection.status()), "URL_INVALID");
 }
 
@@ -452,7 +450,7 @@ TEST_F(WssConnectionTest, Socks5RefusedTargetIsProxyFailed) {
 
 TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/echo"));
   // Messages larger than one frame, queued at once: they go out coalesced
@@ -511,7 +509,7 @@ TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
 // the MQTT stream.
 TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/sizes"));
   std::vector<std::string> sent;
@@ -553,7 +551,7 @@ TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
 
 TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   // Not MQTT: the broker drops the connection.
@@ -569,24 +567,9 @@ TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
   EXPECT_EQ(listener.closes, 1);
 }
 
-TEST_F(WssConnectionTest, TimerFires) {
-  RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
-  ASSERT_TRUE(connection.ok());
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
-  const absl::Time start = absl::Now();
-  (*connection)->SetTimer(absl::Milliseconds(200));
-  (*connection)->SetTimer(absl::Milliseconds(100));  // replaces the first
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.timers > 0; }));
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(95));
-  // Replaced, not added: no second call.
-  (*connection)->Service(absl::Milliseconds(300));
-  EXPECT_EQ(listener.timers, 1);
-}
-
 TEST_F(WssConnectionTest, ServiceReturnsAfterMaxWaitWhenIdle) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   const absl::Time start = absl::Now();
@@ -597,7 +580,7 @@ TEST_F(WssConnectionTest, ServiceReturnsAfterMaxWaitWhenIdle) {
 
 TEST_F(WssConnectionTest, WakeFromAnotherThreadRunsOnWake) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   WssConnection* raw = connection->get();
@@ -639,7 +622,7 @@ TEST_F(WssConnectionTest, ConnectBudgetExpiresAsConnectTimeout) {
 
 TEST_F(WssConnectionTest, CloseBeforeOpenReportsOk) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   (*connection)->Close();
   EXPECT_EQ(listener.closes, 0);  // only from inside Service()
