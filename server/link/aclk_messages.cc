@@ -5,6 +5,7 @@
 #include "aclk/v1/disconnect.pb.h"
 #include "aclk/v1/node_instance.pb.h"
 #include "server/common/error.h"
+#include "server/common/uuid.h"
 
 namespace cloudlink::link {
 namespace {
@@ -89,8 +90,9 @@ absl::StatusOr<std::string> ParseCreateNodeInstanceResult(
                              static_cast<int>(payload.size()))) {
     return Invalid("a CreateNodeInstanceResult from the cloud does not parse");
   }
-  if (result.node_id().empty()) {
-    return Invalid("a CreateNodeInstanceResult from the cloud has no node id");
+  if (!IsValidNodeId(result.node_id())) {
+    return Invalid(
+        "a CreateNodeInstanceResult from the cloud has no valid node id");
   }
   if (!result.machine_guid().empty() && result.machine_guid() != machine_guid) {
     return Invalid(absl::StrCat(

@@ -174,7 +174,10 @@ void CloudLink::Run() {
         config = std::move(command.config);
         have_config = true;
         backoff_.Reset();
-        Report([&](LinkStatus& s) { s.node_id = config.node_id; });
+        Report([&](LinkStatus& s) {
+          s.claim_id = config.claim_id;
+          s.node_id = config.node_id;
+        });
       }
       banned = false;
       wait = absl::ZeroDuration();

@@ -61,6 +61,7 @@ struct LinkStatus {
   bool banned = false;
   std::string reason;  // why offline / banned; "" when online
   uint32_t mqtt_version = 0;
+  std::string claim_id;      // of the config being run
   std::string node_id;       // the cloud's id for this node, once known
   uint64_t connections = 0;  // sessions that reached online
   absl::Time last_connect = absl::InfinitePast();

@@ -119,6 +119,7 @@ void NodeController::StartLinkLocked() {
                                              : claim.cloud_conf.url);
   config.machine_guid = GetState().first.machine_guid;
   config.hostname = options_.hostname;
+  config.node_id = GetState().first.node_id;
   config.proxy = claim.has_cloud_conf ? claim.cloud_conf.proxy
                                       : std::string(config::kDefaultProxy);
   config.insecure = claim.cloud_conf.insecure;
@@ -141,14 +142,49 @@ void NodeController::StartLinkLocked() {
 }
 
 void NodeController::OnLinkStatus(const link::LinkStatus& status) {
-  MutexLock lock(&mu_);
-  link_status_ = status;
-  ComposeLocked();
+  bool new_node_id = false;
+  {
+    MutexLock lock(&mu_);
+    new_node_id =
+        !status.node_id.empty() && status.node_id != link_status_.node_id &&
+        status.claim_id == base_.claimed_id && status.node_id != base_.node_id;
+    link_status_ = status;
+    ComposeLocked();
+  }
+  if (new_node_id) {
+    // Stored by the worker: this is the link thread, which must not wait
+    // for op_mu_ (a Reclaim holding it waits for the link).
+    MutexLock lock(&worker_mu_);
+    pending_node_id_ = PendingNodeId{status.claim_id, status.node_id};
+    worker_kick_ = true;
+  }
+}
+
+void NodeController::StoreNodeIdLocked(const PendingNodeId& pending) {
+  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+      state_dir_.ReadClaim();
+  if (!stored.ok() || !stored->has_value() ||
+      (*stored)->claimed_id != pending.claim_id) {
+    return;  // reclaimed meanwhile: the node id belonged to the old claim
+  }
+  absl::Status written = state_dir_.WriteNodeId(pending.node_id);
+  if (!written.ok()) {
+    LogWarning(absl::StrCat("STATE: cannot store the node id ", pending.node_id,
+                            ": ", written.message(),
+                            "; it is asked for again on the next connection"));
+    return;
+  }
+  LogInfo(absl::StrCat("STATE: node id ", pending.node_id, " stored in ",
+                       state_dir_.NodeIdPath()));
+  LoadLocked();
 }
 
 void NodeController::ComposeLocked() {
   NodeState next = base_;
   const link::LinkStatus& l = link_status_;
+  if (next.claimed && !l.node_id.empty() && l.claim_id == next.claimed_id) {
+    next.node_id = l.node_id;
+  }
   if (next.claimed && l.active) {
     next.online = l.online;
     next.mqtt_version = l.mqtt_version;
@@ -211,10 +247,13 @@ void NodeController::WorkerLoop() {
     }
 
     MutexLock op(&op_mu_);
+    absl::optional<PendingNodeId> node_id;
     {
       MutexLock lock(&worker_mu_);
       if (stopping_) return;
+      node_id.swap(pending_node_id_);
     }
+    if (node_id) StoreNodeIdLocked(*node_id);
     absl::StatusOr<std::optional<state::StoredClaim>> stored =
         state_dir_.ReadClaim();
     if (!stored.ok() || stored->has_value()) continue;  // claimed, or broken
@@ -251,6 +290,7 @@ void NodeController::LoadLocked() {
   next.hostname = options_.hostname;
   next.claimed = false;
   next.claimed_id.clear();
+  next.node_id.clear();
   next.rooms.clear();
   next.url.clear();
   next.proxy.clear();
@@ -286,6 +326,12 @@ void NodeController::LoadLocked() {
     const state::StoredClaim& claim = **stored;
     next.claimed = true;
     next.claimed_id = claim.claimed_id;
+    absl::StatusOr<std::string> node_id = state_dir_.ReadNodeId();
+    if (node_id.ok()) {
+      next.node_id = *node_id;
+    } else {
+      LogWarning(absl::StrCat("STATE: ", node_id.status().message()));
+    }
     next.url = claim.cloud_conf.url;
     next.rooms = claim.cloud_conf.rooms;
     next.insecure = claim.cloud_conf.insecure;

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "server/claim/claimer.h"
 #include "server/common/backoff.h"
 #include "server/common/mutex.h"
@@ -133,14 +134,24 @@ class NodeController {
   NodeState ReloadClaimingState(absl::Duration wait);
 
  private:
+  // A node id the link learned, for the worker to store in cloud.d when
+  // `claim_id` is still the stored claim.
+  struct PendingNodeId {
+    std::string claim_id;
+    std::string node_id;
+  };
+
   // Re-reads identity, stored claim and claim inputs into the state.
   void LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Claims with `inputs` (validated) and commits the result; records a
   // failure in the state.
   absl::StatusOr<std::string> ClaimLocked(const config::ClaimInputs& inputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
-  // The worker: automatic claims and their retries.
+  // The worker: automatic claims and their retries, and storing the node id.
   void WorkerLoop();
+  // Stores a node id the link learned.
+  void StoreNodeIdLocked(const PendingNodeId& pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Asks the worker to look at the state again now.
   void KickWorker();
   // Replaces the claim part of the state with `next`, bumping the version
@@ -172,6 +183,7 @@ class NodeController {
   bool stopping_ ABSL_GUARDED_BY(worker_mu_) = false;
   absl::Time next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
       absl::InfiniteFuture();
+  absl::optional<PendingNodeId> pending_node_id_ ABSL_GUARDED_BY(worker_mu_);
   std::thread worker_;
 
   mutable Mutex mu_;

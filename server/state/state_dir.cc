@@ -15,6 +15,7 @@ constexpr mode_t kRegistryDirMode = 0755;
 constexpr mode_t kMachineGuidMode = 0644;
 constexpr mode_t kClaimedIdMode = 0644;
 constexpr mode_t kCloudConfMode = 0600;
+constexpr mode_t kNodeIdMode = 0644;
 
 absl::Status StateInvalid(const std::string& path, absl::string_view problem) {
   return Error(
@@ -43,6 +44,28 @@ std::string StateDir::PrivateKeyPath() const {
 }
 std::string StateDir::PublicKeyPath() const {
   return CloudDir() + "/public.pem";
+}
+std::string StateDir::NodeIdPath() const { return CloudDir() + "/node_id"; }
+
+absl::StatusOr<std::string> StateDir::ReadNodeId() {
+  absl::StatusOr<std::string> text = fs_->ReadFile(NodeIdPath());
+  if (absl::IsNotFound(text.status())) return std::string();
+  if (!text.ok()) return StateInvalid(NodeIdPath(), text.status().message());
+  const std::string node_id(absl::StripAsciiWhitespace(*text));
+  if (!IsValidNodeId(node_id))
+    return StateInvalid(NodeIdPath(), "not a node id");
+  return node_id;
+}
+
+absl::Status StateDir::WriteNodeId(absl::string_view node_id) {
+  if (!IsValidNodeId(node_id)) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, "STATE_INVALID",
+        absl::StrCat("refusing to store \"", node_id, "\" as the node id"));
+  }
+  RETURN_IF_ERROR(EnsureCloudDir());
+  return fs_->WriteFileAtomic(NodeIdPath(), absl::StrCat(node_id, "\n"),
+                              kNodeIdMode);
 }
 
 absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
