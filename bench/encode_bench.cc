@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_encoder.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/websocket/websocket_frame.h"
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
+#include "server/mqtt/mqtt_encoder.h"
 
 namespace cloudlink::mqtt {
 namespace {

@@ -30,7 +30,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_packet.h"
 
 namespace cloudlink::mqtt {
 
