@@ -196,8 +196,9 @@ class CloudLink::Connection : public transport::WssListener {
   void OnOpen() override {
     opened_ = true;
     std::string out;
-    session_->Begin(Now(), &out);
+    absl::Status begun = session_->Begin(Now(), &out);
     Flush(out);
+    if (!begun.ok()) CloseWith(begun);
   }
 
   void OnData(absl::string_view bytes) override {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
+#include "server/common/status_macros.h"
 #include "server/mqtt/mqtt_encoder.h"
 
 namespace cloudlink::mqtt {
@@ -22,13 +23,41 @@ SessionEvent MakeEvent(SessionEvent::Type type, uint64_t message_id = 0,
   return event;
 }
 
+// LOGIN_INVALID naming the first CONNECT field of `config` that MQTT cannot
+// carry. Only the field's name goes into the message: the password is a
+// secret, and the others come from the cloud.
+absl::Status CheckConnectFields(const SessionConfig& config) {
+  const struct {
+    const char* name;
+    const std::string& value;
+  } kFields[] = {
+      {"client id", config.client_id},       {"username", config.username},
+      {"password", config.password},         {"will topic", config.will_topic},
+      {"will payload", config.will_payload},
+  };
+  for (const auto& field : kFields) {
+    if (field.value.size() > kMqttMaxFieldLength) {
+      return Error(absl::StatusCode::kInvalidArgument, "LOGIN_INVALID",
+                   absl::StrCat("the MQTT ", field.name, " is longer than the ",
+                                kMqttMaxFieldLength, " bytes MQTT can carry"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 MqttSession::MqttSession(SessionConfig config)
     : config_(std::move(config)), ping_after_idle_(config_.ping_after_idle) {}
 
-void MqttSession::Begin(absl::Time now, std::string* out) {
+absl::Status MqttSession::Begin(absl::Time now, std::string* out) {
   connected_ = false;
+  absl::Status fields = CheckConnectFields(config_);
+  if (!fields.ok()) {
+    awaiting_connack_ = false;
+    decoder_.reset();
+    return fields;
+  }
   awaiting_connack_ = true;
   ping_sent_ = absl::InfiniteFuture();
   pending_subscribe_id_ = 0;
@@ -69,9 +98,10 @@ void MqttSession::Begin(absl::Time now, std::string* out) {
   }
   connect.properties.maximum_packet_size = config_.max_packet_size;
   connect.properties.topic_alias_maximum = config_.topic_alias_maximum;
-  absl::Status encoded = EncodeConnect(connect, out);
-  (void)encoded;  // only fails for values we never set (e.g. oversize ids)
+  // CheckConnectFields ruled out the one way this fails.
+  RETURN_IF_ERROR(EncodeConnect(connect, out));
   last_send_ = now;
+  return absl::OkStatus();
 }
 
 uint16_t MqttSession::NextPacketId() {

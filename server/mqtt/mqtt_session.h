@@ -1,8 +1,8 @@
 #pragma once
 
-// The MQTT 5 client session of the link (SPEC section 4 steps 5–9), as pure
-// logic: no sockets, threads or clock reads. The owner feeds it received
-// bytes and the (monotonic) time, and sends whatever it appends to `out`.
+// The MQTT 5 client session of the link, as pure logic: no sockets, threads or
+// clock reads. The owner feeds it received bytes and the (monotonic) time, and
+// sends whatever it appends to `out`.
 //
 //   Begin()      → CONNECT (clean start, keepalive, credentials, will QoS 1,
 //                  Topic Alias Maximum)
@@ -82,7 +82,14 @@ class MqttSession {
 
   // Starts a connection: writes CONNECT. Messages not yet acknowledged stay
   // and go out after the CONNACK (QoS 1 ones already sent, with DUP).
-  void Begin(absl::Time now, std::string* out);
+  //
+  // INVALID_ARGUMENT with reason LOGIN_INVALID when the client id, username,
+  // password, will topic or will payload is longer than the
+  // kMqttMaxFieldLength bytes MQTT can carry; the message names the field,
+  // never its value. Then nothing is written, the session is not connected
+  // (OnBytes fails until a Begin succeeds) and every message stays for a
+  // later connection.
+  absl::Status Begin(absl::Time now, std::string* out);
 
   // Handles received bytes. Errors end the connection (the owner closes the
   // transport): MQTT_MALFORMED / MQTT_PROTOCOL_ERROR / MQTT_PACKET_TOO_LARGE

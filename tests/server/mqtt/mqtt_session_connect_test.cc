@@ -59,6 +59,70 @@ TEST(MqttSessionTest, NoWillWithoutWillTopic) {
   EXPECT_FALSE(absl::get<MqttConnect>(written[0]).will.has_value());
 }
 
+TEST(MqttSessionTest, LoginFieldsUpToTheMqttLimitAreWritten) {
+  SessionConfig config = TestConfig();
+  config.client_id = std::string(kMqttMaxFieldLength, 'c');
+  config.username = std::string(kMqttMaxFieldLength, 'u');
+  config.password = std::string(kMqttMaxFieldLength, 'p');
+  config.will_topic = std::string(kMqttMaxFieldLength, 't');
+  config.will_payload = std::string(kMqttMaxFieldLength, 'w');
+  Broker broker(config);
+  broker.Begin();
+  std::vector<MqttPacket> written = broker.Written();
+  ASSERT_EQ(written.size(), 1u);
+  const auto& connect = absl::get<MqttConnect>(written[0]);
+  EXPECT_EQ(connect.client_id, config.client_id);
+  EXPECT_EQ(connect.password, absl::optional<std::string>(config.password));
+  ASSERT_TRUE(connect.will.has_value());
+  EXPECT_EQ(connect.will->payload, config.will_payload);
+}
+
+TEST(MqttSessionTest, LoginFieldOverTheMqttLimitFailsBeginAndWritesNothing) {
+  const std::string too_long(kMqttMaxFieldLength + 1, 'x');
+  const struct {
+    const char* name;
+    std::string SessionConfig::*field;
+  } kFields[] = {
+      {"client id", &SessionConfig::client_id},
+      {"username", &SessionConfig::username},
+      {"password", &SessionConfig::password},
+      {"will topic", &SessionConfig::will_topic},
+      {"will payload", &SessionConfig::will_payload},
+  };
+  for (const auto& f : kFields) {
+    SCOPED_TRACE(f.name);
+    SessionConfig config = TestConfig();
+    config.*f.field = too_long;
+    Broker broker(config);
+    std::string out;
+    absl::Status status = broker.session().Begin(broker.now(), &out);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(ReasonOf(status), "LOGIN_INVALID") << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), f.name)) << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "xxxx")) << status;
+    EXPECT_TRUE(out.empty());
+    EXPECT_FALSE(broker.session().connected());
+    // Nothing answers a connection that never sent CONNECT.
+    std::string connack;
+    ASSERT_TRUE(EncodeConnack(Connack(), &connack).ok());
+    EXPECT_FALSE(broker.session().OnBytes(connack, broker.now(), &out).ok());
+    EXPECT_TRUE(out.empty());
+    EXPECT_FALSE(broker.session().connected());
+  }
+}
+
+TEST(MqttSessionTest, FailedBeginKeepsQueuedMessages) {
+  SessionConfig config = TestConfig();
+  config.password = std::string(kMqttMaxFieldLength + 1, 'p');
+  Broker broker(config);
+  broker.Publish("t", "waiting", 1);
+  std::string out;
+  EXPECT_FALSE(broker.session().Begin(broker.now(), &out).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(broker.session().queued(), 1u);
+  EXPECT_EQ(broker.session().in_flight(), 0u);
+}
+
 TEST(MqttSessionTest, ConnackSuccessSubscribesAndReportsConnected) {
   Broker broker;
   std::vector<MqttPacket> after = broker.Connect();

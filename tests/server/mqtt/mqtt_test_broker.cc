@@ -36,7 +36,10 @@ MqttPuback Puback(uint16_t packet_id, uint8_t reason) {
 Broker::Broker(SessionConfig config, size_t chunk)
     : session_(std::move(config)), chunk_(chunk) {}
 
-void Broker::Begin() { session_.Begin(now_, &out_); }
+void Broker::Begin() {
+  absl::Status status = session_.Begin(now_, &out_);
+  EXPECT_TRUE(status.ok()) << status;
+}
 
 std::vector<MqttPacket> Broker::Written() {
   std::vector<MqttPacket> packets;

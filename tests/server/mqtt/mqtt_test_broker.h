@@ -37,7 +37,7 @@ class Broker {
   void Advance(absl::Duration d) { now_ += d; }
   void set_chunk(size_t chunk) { chunk_ = chunk; }
 
-  // MqttSession::Begin at now().
+  // MqttSession::Begin at now(); a test failure if it fails.
   void Begin();
 
   // Every packet the session wrote since the last call.
