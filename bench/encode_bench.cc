@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_encoder.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/websocket/websocket_frame.h"
 
@@ -135,7 +135,7 @@ std::unique_ptr<mqtt::MqttSession> ConnectedSession(absl::Time now) {
   config.client_id = "bench";
   auto session = std::make_unique<mqtt::MqttSession>(config);
   std::string out;
-  session->Begin(now, &out);
+  if (!session->Begin(now, &out).ok()) return nullptr;
   mqtt::MqttConnack connack;
   connack.properties.receive_maximum = kWindow;
   connack.properties.topic_alias_maximum = 10;

@@ -127,8 +127,9 @@ absl::Status SessionPublisher::PublishBatch(int count,
 void SessionPublisher::OnOpen() {
   opened_ = true;
   std::string out;
-  session_.Begin(Now(), &out);
+  absl::Status begun = session_.Begin(Now(), &out);
   Flush(out);
+  if (!begun.ok() && error_.ok()) error_ = begun;
 }
 
 void SessionPublisher::OnData(absl::string_view bytes) {

@@ -124,7 +124,11 @@ void Connection::Wake() {
 void Connection::OnOpen() {
   opened_ = true;
   std::string out;
-  session_.Begin(Now(), &out);
+  absl::Status begun = session_.Begin(Now(), &out);
+  if (!begun.ok()) {
+    CloseWith(begun);  // e.g. LOGIN_INVALID: the cloud's login is unusable
+    return;
+  }
   Flush(out);
 }
 

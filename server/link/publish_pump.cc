@@ -76,7 +76,7 @@ std::vector<publish::Message> PublishPump::TakeBatch(size_t room) {
 bool PublishPump::Pump(mqtt::MqttSession& session, size_t transport_backlog,
                        absl::Time now, std::string* out) {
   if (!session.connected()) return false;
-  const size_t window = std::max<size_t>(1, session.server_receive_maximum());
+  const size_t window = std::max<size_t>(1, session.send_window());
   const bool work_waiting = more_waiting_ || !carried_.empty() ||
                             work_noted_.load(std::memory_order_acquire);
   if (!refill_.Due(window, session.in_flight() + session.queued(), work_waiting,

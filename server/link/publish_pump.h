@@ -5,8 +5,9 @@
 // each one.
 //
 // Order: messages carried over from an earlier connection first, then the
-// durable spool and the memory queue taking turns. Limits: the server's
-// Receive Maximum bounds QoS 1, and `max_transport_backlog` bytes not yet
+// durable spool and the memory queue taking turns. Limits: the session's
+// send window (the server's Receive Maximum, less a packet id a SUBSCRIBE
+// holds) bounds QoS 1, and `max_transport_backlog` bytes not yet
 // handed to TLS bound QoS 0, which the window does not. Refills come in
 // batches of at least half a window (window_refill.h), so that many packets
 // share one WebSocket frame and one TLS write.

@@ -43,7 +43,8 @@
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_encoder.h"
 #include "server/mqtt/mqtt_packet.h"
 #include "server/transport/wss_connection.h"
 
