@@ -20,7 +20,7 @@ constexpr absl::Duration kConnectBudget = absl::Seconds(120);
 constexpr absl::Duration kGoodbyeWait = absl::Seconds(2);
 constexpr absl::Duration kCloseWait = absl::Seconds(2);
 constexpr absl::Duration kMaxServiceWait = absl::Seconds(1);
-// PUBACKs on one connection after which it counts as stable (SPEC 4).
+// PUBACKs on one connection after which it counts as stable.
 constexpr int kStableAcks = 3;
 // Publish pump: messages taken per batch, bytes per batch, and the
 // transport backlog above which no more messages are handed to it (this

@@ -1,6 +1,6 @@
 #pragma once
 
-// The cloud link of a claimed node (SPEC section 4): env → login → WSS →
+// The cloud link of a claimed node (docs/protocol.md): env → login → WSS →
 // MQTT 5 session, reconnecting with jittered backoff, honouring the cloud's
 // retry advice, bans and DisconnectReq, and leaving gracefully.
 //
@@ -9,7 +9,7 @@
 // link thread a command and wake it. Status changes are reported through a
 // callback that runs on the link thread and must not block or call back in.
 //
-// Publish path (SPEC section 7), when the link has a Publisher: while online
+// Publish path, when the link has a Publisher: while online
 // the link thread drains the publisher's spool (replay first, alternating
 // with new messages) and memory queue into the session, within the server's
 // Receive Maximum (QoS 1) and a bounded transport backlog (QoS 0); resolves

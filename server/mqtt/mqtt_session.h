@@ -1,6 +1,6 @@
 #pragma once
 
-// The MQTT 5 client session of the link (SPEC section 4 steps 5–9), as pure
+// The MQTT 5 client session of the link (docs/protocol.md), as pure
 // logic: no sockets, threads or clock reads. The owner feeds it received
 // bytes and the (monotonic) time, and sends whatever it appends to `out`.
 //
