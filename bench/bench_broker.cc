@@ -92,7 +92,7 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
          << "log_dest stderr\n"
          << "log_type error\nlog_type warning\n"
          // As root mosquitto would drop to user "mosquitto", who cannot
-         // read the key (SPEC section 8).
+         // read the key.
          << (geteuid() == 0 ? "user root\n" : "") << "\n"
          << "listener " << broker->plain_port_ << " 127.0.0.1\n"
          << "protocol mqtt\n\n"

@@ -92,7 +92,7 @@ void BM_EncodePublishInFrame(benchmark::State& state) {
 }
 
 // A window of PUBLISHes appended to one buffer and sent as one frame: the
-// coalescing SPEC section 7 asks of the link.
+// coalescing the link does (server/link/window_refill.h).
 void BM_EncodeWindowInOneFrame(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
   websocket::WsFrameEncoder frames([] {

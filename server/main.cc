@@ -1,5 +1,5 @@
 // cloudlinkd: runs the cloud link of this node and serves the CloudLink API
-// on a Unix socket. Flags: see Usage() below and README.md.
+// on a Unix socket. Flags: see kUsage below and docs/operating.md.
 
 #include <signal.h>
 #include <unistd.h>
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   options.lib_dir = flags.lib_dir;
   options.cloud_ca = flags.cloud_ca;
   options.env = cloudlink::config::ProcessEnvironment();
-  // Proxy decisions are ours alone (SPEC section 3): no library may read
+  // Proxy decisions are ours alone: no library may read
   // these behind our back (libwebsockets reads http_proxy when no proxy is
   // set). The values stay available to the "env" proxy setting in options.env.
   for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY",
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ",
                                   flags.config_dir, ", lib ", flags.lib_dir));
-  // The publish path (SPEC section 7). Without a usable spool the daemon
+  // The publish path. Without a usable spool the daemon
   // still runs; DURABLE publishes are then refused (SPOOL_UNAVAILABLE).
   cloudlink::publish::QueueOptions queue_options;
   queue_options.max_bytes = queue_bytes;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The HTTPS half of connecting (SPEC section 4, steps 1–4): the link's
+// The HTTPS half of connecting (docs/protocol.md, "Connecting"): the link's
 // environment, then the challenge/response login that yields the MQTT
 // credentials. Uses the same HttpClient, proxy and TLS decisions as claiming.
 //

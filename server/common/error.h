@@ -1,7 +1,7 @@
 #pragma once
 
 // Errors a user can see: a canonical code plus a message that starts with an
-// UPPER_SNAKE reason, then a sentence for a person (SPEC section 5):
+// UPPER_SNAKE reason, then a sentence for a person (docs/operating.md):
 //
 //   PERMISSION_DENIED "TOKEN_INVALID: the cloud rejected the claim token ..."
 //

@@ -1,6 +1,6 @@
 #pragma once
 
-// Secrets never reach logs, errors, GetState or CLI output (SPEC section 3).
+// Secrets never reach logs, errors, GetState or CLI output.
 // These helpers make the one allowed form of each.
 
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The cloud link of a claimed node: env → login → WSS →
+// The cloud link of a claimed node (docs/protocol.md): env → login → WSS →
 // MQTT 5 session, reconnecting with jittered backoff, honouring the cloud's
 // retry advice, bans and DisconnectReq, and leaving gracefully.
 //

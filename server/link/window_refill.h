@@ -1,7 +1,7 @@
 #pragma once
 
 // When the link's publish pump tops up the MQTT session's QoS 1 window
-// (SPEC section 7: many MQTT packets per WebSocket frame and TLS write).
+// (many MQTT packets per WebSocket frame and TLS write).
 //
 // Refilling on every PUBACK sends each new message alone: mosquitto acks one
 // message per frame, so the window frees one slot per loop pass and every

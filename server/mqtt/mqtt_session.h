@@ -1,8 +1,8 @@
 #pragma once
 
-// The MQTT 5 client session of the link, as pure logic: no sockets, threads or
-// clock reads. The owner feeds it received bytes and the (monotonic) time, and
-// sends whatever it appends to `out`.
+// The MQTT 5 client session of the link (docs/protocol.md), as pure
+// logic: no sockets, threads or clock reads. The owner feeds it received
+// bytes and the (monotonic) time, and sends whatever it appends to `out`.
 //
 //   Begin()      → CONNECT (clean start, keepalive, credentials, will QoS 1,
 //                  Topic Alias Maximum)

@@ -44,12 +44,13 @@ struct NodeOptions {
   claim::Claimer::Options claimer;
   // Backoff between automatic claim rounds after retryable failures.
   BackoffParams claim_retry = {2, absl::Seconds(10), absl::Minutes(10)};
-  // The publish path the link drains (SPEC section 7); nullptr: none. Must
+  // The publish path the link drains; nullptr: none. Must
   // outlive the controller. GetState reads its queue and spool counters.
   publish::Publisher* publisher = nullptr;
 };
 
-// Claim values given by an RPC. Empty fields take the defaults of SPEC 3.
+// Claim values given by an RPC. Empty fields take the claim defaults
+// (config/claim_inputs.h).
 struct ClaimArgs {
   std::string token;
   std::vector<std::string> rooms;

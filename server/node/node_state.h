@@ -11,7 +11,7 @@
 
 namespace cloudlink::node {
 
-// Values of NodeState::status (SPEC section 5).
+// Values of NodeState::status.
 inline constexpr char kStatusAvailable[] = "available";  // not claimed
 inline constexpr char kStatusOffline[] = "offline";  // claimed, not connected
 inline constexpr char kStatusOnline[] = "online";

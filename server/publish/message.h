@@ -1,6 +1,6 @@
 #pragma once
 
-// A message on its way from a producer to the broker (SPEC section 7): what
+// A message on its way from a producer to the broker: what
 // the memory queue holds and the link publishes. A plain value, moved, not
 // copied (it owns its completion).
 

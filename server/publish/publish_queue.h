@@ -1,6 +1,6 @@
 #pragma once
 
-// The bounded memory queue of the publish path (SPEC section 7): producers
+// The bounded memory queue of the publish path: producers
 // (API streams, the benchmarks) Push from any thread; the link thread drains
 // it with TakeBatch while it is online and its MQTT window has room.
 //

@@ -1,6 +1,6 @@
 #pragma once
 
-// The producers' entry to the publish path (SPEC section 7): routes a
+// The producers' entry to the publish path: routes a
 // message by its delivery level to the memory queue (AT_MOST_ONCE,
 // AT_LEAST_ONCE) or the durable spool (DURABLE), and refuses topic names the
 // login did not announce. The API's Publish stream and the benchmarks use

@@ -1,6 +1,6 @@
 #pragma once
 
-// The durable publish spool (SPEC sections 2 and 7): DURABLE messages are
+// The durable publish spool: DURABLE messages are
 // written to `cloud.d/spool/` (mode 0700) and fsynced before their producer
 // is acked; the link replays them from here, across restarts, until the
 // broker acknowledges each one.

@@ -1,8 +1,7 @@
 #pragma once
 
 // An in-process relay that puts a SOCKS5 proxy under libwebsockets, which in
-// 4.1 has SOCKS5 compiled out and cannot adopt a connected client socket
-// (SPEC section 8):
+// 4.1 has SOCKS5 compiled out and cannot adopt a connected client socket:
 //
 //   lws ──Unix socket──► relay ──TCP──► SOCKS5 proxy ──► target host:port
 //

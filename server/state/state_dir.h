@@ -1,6 +1,6 @@
 #pragma once
 
-// The node's state directory (SPEC section 2), under --lib-dir:
+// The node's state directory, under --lib-dir:
 //
 //   registry/netdata.public.unique.id   machine GUID            0644
 //   cloud.d/private.pem, public.pem     RSA key pair            0600 / 0644

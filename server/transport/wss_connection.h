@@ -1,7 +1,7 @@
 #pragma once
 
 // One WebSocket-over-TLS connection to the cloud's MQTT endpoint, on
-// libwebsockets 4.1 with OpenSSL (SPEC section 4 step 5, SPEC section 8):
+// libwebsockets 4.1 with OpenSSL (docs/protocol.md):
 //
 //   TCP (10 s) → proxy (10 s) → TLS (SNI = endpoint host, verification) →
 //   GET <endpoint path> Upgrade: websocket, Sec-WebSocket-Protocol: mqtt

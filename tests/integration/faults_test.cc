@@ -1,4 +1,4 @@
-// Fault injection end to end (issue "Hardening", part D): the real dev cloud,
+// Fault injection end to end: the real dev cloud,
 // cloudlinkd and cloudlinkctl, tinyproxy, and tiny TCP servers of the test
 // that misbehave on purpose. The cloud erroring (500/503 on the claim, 429
 // with Retry-After on env), hanging past the 10 s request timeout, closing or

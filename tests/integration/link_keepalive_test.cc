@@ -1,5 +1,5 @@
-// MQTT keepalive against the real broker while the clocks move (issue
-// "Hardening", fault injection: clock jumps). The dev cloud's mosquitto runs
+// MQTT keepalive against the real broker while the clocks move (fault
+// injection: clock jumps). The dev cloud's mosquitto runs
 // with max_keepalive 10, so it tells the node a Server Keep Alive of 10 s
 // and drops a session that stays silent for 15 s; the node must ping every
 // 7.5 s.

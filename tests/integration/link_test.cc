@@ -1,4 +1,4 @@
-// The cloud link end to end (SPEC section 4), happy paths: the real dev cloud
+// The cloud link end to end, happy paths: the real dev cloud
 // (its mosquitto behind WSS), the real cloudlinkd and cloudlinkctl, and real
 // proxies. A claimed node goes online directly and through every kind of
 // proxy (the proxy's log proves the MQTT tunnel went through it), the cloud

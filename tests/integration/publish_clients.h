@@ -1,6 +1,6 @@
 #pragma once
 
-// Test clients of the publish path (SPEC section 7), shared by the publish
+// Test clients of the publish path, shared by the publish
 // integration tests:
 //   Subscriber     an independent libmosquitto subscriber on the dev
 //                  cloud's plain broker listener (as the broker admin),

@@ -196,7 +196,7 @@ absl::Status Broker::WriteConfigLocked() {
       "log_type error\nlog_type warning\nlog_type notice\n",
       "log_type information\n", "connection_messages true\n",
       // As root, mosquitto would drop to user "mosquitto", who cannot read
-      // the key (SPEC section 8).
+      // the key.
       geteuid() == 0 ? "user root\n" : "", "\n", "listener ", plain_port_,
       " 127.0.0.1\n", "protocol mqtt\n", "\n", "listener ", websocket_port_,
       " 127.0.0.1\n", "protocol websockets\n",

@@ -1,4 +1,4 @@
-// devcloud: the development cloud (SPEC section 6) for the demo and the
+// devcloud: the development cloud for the demo and the
 // integration tests.
 //
 //   devcloud --dir DIR [--port PORT] [--host 127.0.0.1] [--log-level info]

@@ -1,4 +1,4 @@
-// CloudLink under wall-clock jumps (issue "Hardening", part D): through the
+// CloudLink under wall-clock jumps: through the
 // clock seam, wall time jumps an hour forward and back on every reading
 // while monotonic time runs normally. The reconnect backoff is measured on
 // the monotonic clock, so its spacing must not change; the wall clock only

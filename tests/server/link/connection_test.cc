@@ -319,6 +319,24 @@ TEST_F(ConnectionTest, NotOpenWithinTheBudgetIsConnectTimeout) {
   EXPECT_LT(clock_.MonotonicNow() - start, absl::Seconds(125));
 }
 
+// A login field the CONNECT cannot carry fails the connection at once,
+// instead of waiting out the connect budget with nothing sent.
+TEST_F(ConnectionTest, OversizedLoginFieldIsLoginInvalidAtOnce) {
+  ScriptedConnection& c = connector_.Script();
+  c.Open();
+  ConnectionParams params = Params();
+  params.credentials.password = std::string(70000, 'p');
+  Connection connection(&host_, &clock_, nullptr, params);
+  const absl::Time start = clock_.MonotonicNow();
+  connection.Run(&connector_);
+  EXPECT_TRUE(c.link_closed());
+  EXPECT_TRUE(c.written().empty());
+  EXPECT_EQ(ReasonOf(connection.close_reason()), "LOGIN_INVALID");
+  EXPECT_THAT(std::string(connection.close_reason().message()),
+              ::testing::Not(::testing::HasSubstr("ppppppp")));
+  EXPECT_LT(clock_.MonotonicNow() - start, absl::Seconds(5));
+}
+
 TEST_F(ConnectionTest, SetUpErrorOfTheConnectorIsTheCloseReason) {
   // No script: the fake connector refuses.
   Connection connection(&host_, &clock_, nullptr, Params());

@@ -1,5 +1,5 @@
-// The node controller when the disk fails under it (issue "Hardening", part
-// D): a FileSystem whose atomic writes fail with ENOSPC or EROFS at a chosen
+// The node controller when the disk fails under it: a FileSystem whose
+// atomic writes fail with ENOSPC or EROFS at a chosen
 // step, standing in for a full or read-only lib directory. Every failure is a
 // clear STATE_WRITE_FAILED (or CLAIM_CONF_WRITE_FAILED), the old state stays
 // intact, GetState keeps answering, and claiming works once the disk heals.
