@@ -330,10 +330,10 @@ void NodeController::LoadLocked() {
 
 absl::StatusOr<std::string> NodeController::ClaimLocked(
     const config::ClaimInputs& inputs) {
-  auto fail = [this](absl::Status status) {
-    claim_error_ = status;
+  auto fail = [this](absl::Status s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_) {
+    claim_error_ = s;
     LoadLocked();
-    return status;
+    return s;
   };
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (!guid.ok()) return fail(guid.status());
