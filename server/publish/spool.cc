@@ -304,6 +304,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
 }
 
 void Spool::WriterLoop() {
+  ThreadRoleScope writer(&writer_role_);
   while (true) {
     std::vector<Pending> batch;
     std::vector<uint64_t> acks;

@@ -51,6 +51,7 @@
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
+#include "server/common/thread_role.h"
 #include "server/publish/message.h"
 #include "server/publish/spool_files.h"
 
@@ -153,16 +154,22 @@ class Spool {
   absl::Status LoadSegment(uint64_t first, const std::string& name);
   std::string SegmentPath(uint64_t first) const;
   void WriterLoop();
-  // Writer thread: the write-and-sync of one batch.
-  void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks);
+  // The write-and-sync of one batch.
+  void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Writer thread: starts over when the directory was removed.
-  void RecreateIfRemoved();
+  // Starts over when the directory was removed.
+  void RecreateIfRemoved() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
   SpoolFileSystem* const files_;
   Clock* const clock_;
+
+  // The writer thread's: it alone writes, syncs and truncates segment files,
+  // outside mu_ (which only guards the bookkeeping), so commits must never
+  // run anywhere else.
+  ThreadRole writer_role_{"spool writer"};
 
   mutable Mutex mu_;
   std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(mu_);  // by first seq
