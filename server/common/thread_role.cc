@@ -20,8 +20,8 @@ std::string Describe(std::thread::id id) {
 void Fail(const char* role, const char* what, std::thread::id holder) {
 #ifndef NDEBUG
   std::fprintf(stderr,
-               "FATAL: thread role \"%s\": %s %s, but it is held by %s\n",
-               role, Describe(std::this_thread::get_id()).c_str(), what,
+               "FATAL: thread role \"%s\": %s %s, but it is held by %s\n", role,
+               Describe(std::this_thread::get_id()).c_str(), what,
                Describe(holder).c_str());
   std::abort();
 #else
