@@ -218,7 +218,8 @@ class CloudLink::Connection : public transport::WssListener {
   void OnWake() override { wake_ = true; }
 
  private:
-  absl::Time Now() { return link_->clock_->MonotonicNow(); }
+  // Monotonic, kept as absl::Time here and in the MQTT session.
+  absl::Time Now() { return link_->clock_->MonotonicNow().ToAbslTime(); }
 
   // Moves publish work into the session while the window and the transport
   // backlog allow (see cloud_link.h), in batches of at least half a window
@@ -287,7 +288,7 @@ class CloudLink::Connection : public transport::WssListener {
   }
 
   void Send(publish::Message message, absl::Time now, std::string* out) {
-    if (message.deadline <= now) {
+    if (message.deadline.ToAbslTime() <= now) {
       ++link_->publish_timed_out_;
       Complete(message, PublishTimeout());
       return;
@@ -306,7 +307,9 @@ class CloudLink::Connection : public transport::WssListener {
     const uint64_t id =
         session_->Publish(topic->second, message.payload, qos, now, out);
     if (qos == 0) qos0_written_.push_back(id);
-    if (message.deadline != absl::InfiniteFuture()) ++deadlines_in_flight_;
+    if (message.deadline != MonotonicTime::InfiniteFuture()) {
+      ++deadlines_in_flight_;
+    }
     in_flight_.emplace(id, std::move(message));
   }
 
@@ -330,9 +333,9 @@ class CloudLink::Connection : public transport::WssListener {
   void ExpireInFlight(absl::Time now) {
     deadlines_in_flight_ = 0;
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-      if (it->second.deadline == absl::InfiniteFuture()) {
+      if (it->second.deadline == MonotonicTime::InfiniteFuture()) {
         ++it;
-      } else if (it->second.deadline <= now) {
+      } else if (it->second.deadline.ToAbslTime() <= now) {
         ++link_->publish_timed_out_;
         Complete(it->second, PublishTimeout());
         it = in_flight_.erase(it);
@@ -347,7 +350,7 @@ class CloudLink::Connection : public transport::WssListener {
     auto it = in_flight_.find(id);
     if (it == in_flight_.end()) return;
     publish::Message& message = it->second;
-    link_->latency_.Record(Now() - message.enqueued);
+    link_->latency_.Record(Now() - message.enqueued.ToAbslTime());
     if (message.spool_sequence != 0) {
       link_->publisher_->spool()->Ack(message.spool_sequence);
     }

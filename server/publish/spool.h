@@ -82,7 +82,8 @@ class Spool {
   // Creates the directory (0700), scans the segments (see above) and starts
   // the writer thread. Errors: UNAVAILABLE SPOOL_OPEN_FAILED (the directory
   // or a segment cannot be created, listed, read or truncated). `files` and
-  // `clock` must outlive the spool.
+  // `clock` (it stamps Message::enqueued and measures Append's waits) must
+  // outlive the spool.
   static absl::StatusOr<std::unique_ptr<Spool>> Open(
       SpoolOptions options, SpoolFileSystem* files = DefaultSpoolFileSystem(),
       Clock* clock = RealClock());
@@ -104,12 +105,15 @@ class Spool {
   //                                       max_bytes;
   //   RESOURCE_EXHAUSTED SPOOL_FULL       full and !wait;
   //   DEADLINE_EXCEEDED SPOOL_WAIT_TIMEOUT  waited until `wait_deadline`
-  //                                       (wall time) or `cancelled()`;
+  //                                       (on the spool's clock) or
+  //                                       `cancelled()` (both polled every
+  //                                       50 ms);
   //   UNAVAILABLE SHUTTING_DOWN           the spool is closing.
-  absl::Status Append(std::string topic, std::string payload, Completion done,
-                      bool wait = false,
-                      absl::Time wait_deadline = absl::InfiniteFuture(),
-                      const std::function<bool()>& cancelled = nullptr);
+  absl::Status Append(
+      std::string topic, std::string payload, Completion done,
+      bool wait = false,
+      MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture(),
+      const std::function<bool()>& cancelled = nullptr);
 
   // Committed messages not handed out yet (oldest first; at open, every
   // unacknowledged one), up to `max_messages` and about `max_bytes` (at
