@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
     return PahoError("PAHO_CONNECT_FAILED", "MQTTAsync_connect", rc,
                      MQTTAsync_strerror(rc));
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   MutexLock lock(&publisher->mu_);
   PahoPublisher* p = publisher.get();
   if (!p->mu_.AwaitWithDeadline(
@@ -93,7 +93,8 @@ PahoPublisher::~PahoPublisher() {
     options.onSuccess5 = &PahoPublisher::OnDisconnected;
     options.context = this;
     if (MQTTAsync_disconnect(client_, &options) == MQTTASYNC_SUCCESS) {
-      const absl::Time deadline = absl::Now() + absl::Seconds(3);
+      const MonotonicTime deadline =
+          RealClock()->MonotonicNow() + absl::Seconds(3);
       MutexLock lock(&mu_);
       mu_.AwaitWithDeadline(&disconnected_, deadline);
     }
@@ -102,7 +103,7 @@ PahoPublisher::~PahoPublisher() {
 }
 
 absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
-                                 absl::Time deadline) {
+                                 MonotonicTime deadline) {
   {
     MutexLock lock(&mu_);
     if (!mu_.AwaitWithDeadline(
@@ -129,7 +130,8 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
     const int rc =
         MQTTAsync_sendMessage(client_, topic_.c_str(), &message, &response);
     if (rc == MQTTASYNC_SUCCESS) return absl::OkStatus();
-    if (rc != MQTTASYNC_MAX_BUFFERED_MESSAGES || absl::Now() > deadline) {
+    if (rc != MQTTASYNC_MAX_BUFFERED_MESSAGES ||
+        RealClock()->MonotonicNow() > deadline) {
       MutexLock lock(&mu_);
       --outstanding_;
       return PahoError("PUBLISH_FAILED", "MQTTAsync_sendMessage", rc,
@@ -141,7 +143,7 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
 
 absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
                                          int qos, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   // QoS 1: the Receive Maximum; QoS 0: about kQos0BacklogBytes of payload
   // not yet written, the same backlog the session path allows itself.
   const int limit =

@@ -14,7 +14,8 @@ namespace {
 constexpr absl::Duration kServiceWait = absl::Milliseconds(100);
 constexpr absl::Duration kCloseWait = absl::Seconds(2);
 
-absl::Time Now() { return RealClock()->MonotonicNow(); }
+// Monotonic, as absl::Time: the MQTT session keeps time that way.
+absl::Time Now() { return RealClock()->MonotonicNow().ToAbslTime(); }
 
 }  // namespace
 

@@ -68,7 +68,7 @@ void Connection::Run(transport::WssConnector* connector) {
   if (host_->Attach(this)) leave_requested_ = true;
   open_deadline_ = Now() + params_.connect_budget;
   while (!closed_) {
-    const absl::Time now = Now();
+    const MonotonicTime now = Now();
     if (closing_ && now >= close_deadline_) break;  // the peer never closed
     wss_->Service(Step(now));
   }
@@ -80,7 +80,7 @@ void Connection::Run(transport::WssConnector* connector) {
   }
 }
 
-absl::Duration Connection::Step(absl::Time now) {
+absl::Duration Connection::Step(MonotonicTime now) {
   if (wake_) {
     wake_ = false;
     if (host_->LeaveRequested()) leave_requested_ = true;
@@ -93,7 +93,7 @@ absl::Duration Connection::Step(absl::Time now) {
   }
   if (opened_ && !closing_) {
     std::string out;
-    absl::Status tick = session_.OnTick(now, &out);
+    absl::Status tick = session_.OnTick(now.ToAbslTime(), &out);
     Flush(out);
     if (!tick.ok()) CloseWith(tick);
   }
@@ -111,7 +111,7 @@ absl::Duration Connection::Step(absl::Time now) {
   if (leaving_ || closing_) wait = std::min(wait, kShutdownPoll);
   if (!opened_) wait = std::min(wait, open_deadline_ - now);
   if (opened_ && !closing_) {
-    wait = std::min(wait, session_.NextTick() - now);
+    wait = std::min(wait, session_.NextTick() - now.ToAbslTime());
     if (pump_ != nullptr) wait = std::min(wait, pump_->next_refill() - now);
   }
   return std::max(absl::ZeroDuration(), wait);
@@ -124,7 +124,7 @@ void Connection::Wake() {
 void Connection::OnOpen() {
   opened_ = true;
   std::string out;
-  absl::Status begun = session_.Begin(Now(), &out);
+  absl::Status begun = session_.Begin(Now().ToAbslTime(), &out);
   if (!begun.ok()) {
     CloseWith(begun);  // e.g. LOGIN_INVALID: the cloud's login is unusable
     return;
@@ -134,7 +134,7 @@ void Connection::OnOpen() {
 
 void Connection::OnData(absl::string_view bytes) {
   std::string out;
-  absl::Status status = session_.OnBytes(bytes, Now(), &out);
+  absl::Status status = session_.OnBytes(bytes, Now().ToAbslTime(), &out);
   Flush(out);
   HandleEvents();
   if (!status.ok()) CloseWith(status);
@@ -148,7 +148,7 @@ void Connection::OnClosed(const absl::Status& why) {
   if (close_reason_.ok() && !why.ok() && !leaving_) close_reason_ = why;
 }
 
-void Connection::PumpPublish(absl::Time now) {
+void Connection::PumpPublish(MonotonicTime now) {
   if (pump_ == nullptr) return;
   std::string out;
   if (!pump_->Pump(session_, wss_->pending_bytes(), now, &out)) return;
@@ -170,7 +170,7 @@ void Connection::CloseWith(const absl::Status& why) {
   wss_->Close();
 }
 
-void Connection::BeginLeave(absl::Time now) {
+void Connection::BeginLeave(MonotonicTime now) {
   leaving_ = true;
   leave_deadline_ = now + params_.goodbye_wait;
   if (!session_.connected()) return;
@@ -180,7 +180,7 @@ void Connection::BeginLeave(absl::Time now) {
       AgentConnectionPayload(params_.claim_id, /*reachable=*/false,
                              params_.session_id, /*as_will=*/false,
                              clock_->WallNow()),
-      1, now, &out);
+      1, now.ToAbslTime(), &out);
   Flush(out);
   LogInfo(absl::StrCat("LINK: leaving; announced reachable=false for ",
                        params_.claim_id));
@@ -199,7 +199,7 @@ void Connection::PublishOwn(const std::string& topic_name,
     return;
   }
   std::string out;
-  session_.Publish(topic, std::move(payload), 1, Now(), &out);
+  session_.Publish(topic, std::move(payload), 1, Now().ToAbslTime(), &out);
   Flush(out);
 }
 

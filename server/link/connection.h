@@ -117,13 +117,13 @@ class Connection final : public transport::WssListener {
   void OnWake() override { wake_ = true; }
 
  private:
-  absl::Time Now() { return clock_->MonotonicNow(); }
+  MonotonicTime Now() { return clock_->MonotonicNow(); }
   // One pass of the loop's work; returns how long Service() may wait.
-  absl::Duration Step(absl::Time now);
+  absl::Duration Step(MonotonicTime now);
   void Flush(const std::string& out);
   void CloseWith(const absl::Status& why);
-  void BeginLeave(absl::Time now);
-  void PumpPublish(absl::Time now);
+  void BeginLeave(MonotonicTime now);
+  void PumpPublish(MonotonicTime now);
   void HandleEvents();
   void OnConnected();
   void PublishOwn(const std::string& topic_name, std::string payload);
@@ -152,9 +152,9 @@ class Connection final : public transport::WssListener {
   bool banned_ = false;
   uint64_t goodbye_id_ = 0;
   int acks_ = 0;
-  absl::Time open_deadline_ = absl::InfiniteFuture();
-  absl::Time leave_deadline_ = absl::InfiniteFuture();
-  absl::Time close_deadline_ = absl::InfiniteFuture();
+  MonotonicTime open_deadline_ = MonotonicTime::InfiniteFuture();
+  MonotonicTime leave_deadline_ = MonotonicTime::InfiniteFuture();
+  MonotonicTime close_deadline_ = MonotonicTime::InfiniteFuture();
   absl::Duration cloud_delay_ = absl::ZeroDuration();
   absl::Status close_reason_;
 };

@@ -74,16 +74,17 @@ std::vector<publish::Message> PublishPump::TakeBatch(size_t room) {
 }
 
 bool PublishPump::Pump(mqtt::MqttSession& session, size_t transport_backlog,
-                       absl::Time now, std::string* out) {
+                       MonotonicTime now, std::string* out) {
   if (!session.connected()) return false;
   const size_t window = std::max<size_t>(1, session.send_window());
   const bool work_waiting = more_waiting_ || !carried_.empty() ||
                             work_noted_.load(std::memory_order_acquire);
+  // WindowRefill keeps monotonic time in absl::Time, as the session does.
   if (!refill_.Due(window, session.in_flight() + session.queued(), work_waiting,
-                   now)) {
+                   now.ToAbslTime())) {
     return false;  // the owner wakes by next_refill()
   }
-  refill_.Refilled(now);
+  refill_.Refilled(now.ToAbslTime());
   work_noted_.store(false, std::memory_order_release);
   const size_t out_before = out->size();
   bool sent = false;
@@ -110,7 +111,7 @@ bool PublishPump::Pump(mqtt::MqttSession& session, size_t transport_backlog,
 }
 
 void PublishPump::Send(publish::Message message, mqtt::MqttSession& session,
-                       absl::Time now, std::string* out) {
+                       MonotonicTime now, std::string* out) {
   if (message.deadline <= now) {
     ++timed_out_;
     Complete(message, PublishTimeout());
@@ -125,10 +126,12 @@ void PublishPump::Send(publish::Message message, mqtt::MqttSession& session,
   }
   const uint8_t qos =
       message.level == publish::DeliveryLevel::kAtMostOnce ? 0 : 1;
-  const uint64_t id =
-      session.Publish(topic->second, message.payload, qos, now, out);
+  const uint64_t id = session.Publish(topic->second, message.payload, qos,
+                                      now.ToAbslTime(), out);
   if (qos == 0) qos0_written_.push_back(id);
-  if (message.deadline != absl::InfiniteFuture()) ++deadlines_in_flight_;
+  if (message.deadline != MonotonicTime::InfiniteFuture()) {
+    ++deadlines_in_flight_;
+  }
   in_flight_.emplace(id, std::move(message));
 }
 
@@ -152,7 +155,7 @@ void PublishPump::Drop(publish::Message& message, const absl::Status& why) {
   Complete(message, why);
 }
 
-void PublishPump::OnAcked(uint64_t message_id, absl::Time now) {
+void PublishPump::OnAcked(uint64_t message_id, MonotonicTime now) {
   auto it = in_flight_.find(message_id);
   if (it == in_flight_.end()) return;
   publish::Message& message = it->second;
@@ -176,11 +179,11 @@ void PublishPump::OnPublishFailed(const mqtt::SessionEvent& event) {
   in_flight_.erase(it);
 }
 
-void PublishPump::ExpireDeadlines(absl::Time now) {
+void PublishPump::ExpireDeadlines(MonotonicTime now) {
   if (deadlines_in_flight_ == 0) return;
   deadlines_in_flight_ = 0;
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-    if (it->second.deadline == absl::InfiniteFuture()) {
+    if (it->second.deadline == MonotonicTime::InfiniteFuture()) {
       ++it;
     } else if (it->second.deadline <= now) {
       ++timed_out_;

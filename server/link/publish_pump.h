@@ -41,6 +41,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 #include "server/link/window_refill.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/publish/latency_histogram.h"
@@ -90,30 +91,32 @@ class PublishPump {
   // the owner then writes `*out`, handles the session's events, and calls
   // CompleteHandedOver().
   bool Pump(mqtt::MqttSession& session, size_t transport_backlog,
-            absl::Time now, std::string* out);
+            MonotonicTime now, std::string* out);
 
   // The QoS 0 messages of the last Pump() were handed to the transport.
   void CompleteHandedOver();
 
   // Session events about our messages.
-  void OnAcked(uint64_t message_id, absl::Time now);
+  void OnAcked(uint64_t message_id, MonotonicTime now);
   void OnPublishFailed(const mqtt::SessionEvent& event);
 
   // Fails in-flight messages whose deadline passed. Cheap when none has one.
-  void ExpireDeadlines(absl::Time now);
+  void ExpireDeadlines(MonotonicTime now);
 
   // The connection ended: in-flight messages are carried to the next one.
   void EndConnection();
 
   // When a deferred refill falls due (InfiniteFuture when none is); the
   // owner's loop must not sleep past it.
-  absl::Time next_refill() const { return refill_.deadline(); }
+  MonotonicTime next_refill() const {
+    return MonotonicTime::FromAbslTime(refill_.deadline());
+  }
 
   PumpStatus status() const;
 
  private:
   void Send(publish::Message message, mqtt::MqttSession& session,
-            absl::Time now, std::string* out);
+            MonotonicTime now, std::string* out);
   // Fails a message for good; a spooled one leaves the spool (logged).
   void Drop(publish::Message& message, const absl::Status& why);
   std::vector<publish::Message> TakeBatch(size_t room);

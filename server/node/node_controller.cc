@@ -1,7 +1,6 @@
 #include "server/node/node_controller.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "server/claim/key_pair.h"
 #include "server/claim/token_regenerator.h"
 #include "server/common/clock.h"
@@ -70,13 +69,14 @@ NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
                                http::HttpClient* http,
                                transport::WssConnector* wss)
     : options_(std::move(options)),
+      clock_(options_.clock),
       fs_(fs),
       http_(http),
       state_dir_(options_.lib_dir, fs),
       claimer_(http, options_.claimer),
       claim_backoff_(options_.claim_retry) {
   link_ = std::make_unique<link::CloudLink>(
-      http, wss, RealClock(),
+      http, wss, clock_,
       [this](const link::LinkStatus& status) { OnLinkStatus(status); },
       options_.publisher);
 }
@@ -222,7 +222,9 @@ void NodeController::ComposeLocked() {
   const NodeState& cur = state_;
   next.since = cur.since;  // derived below; not a change by itself
   if (next == cur && version_ > 1) return;
-  if (cur.status != next.status || version_ == 1) next.since = absl::Now();
+  if (cur.status != next.status || version_ == 1) {
+    next.since = clock_->WallNow();
+  }
   state_ = std::move(next);
   ++version_;
 }
@@ -239,11 +241,16 @@ void NodeController::WorkerLoop() {
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(worker_mu_) {
         return stopping_ || worker_kick_;
       };
-      worker_mu_.AwaitWithDeadline(woken, next_claim_attempt_);
+      // On the monotonic clock: a wall-clock step neither delays nor
+      // hastens the next attempt.
+      worker_mu_.AwaitWithTimeout(woken,
+                                  next_claim_attempt_ - clock_->MonotonicNow());
       if (stopping_) return;
-      if (!worker_kick_ && absl::Now() < next_claim_attempt_) continue;
+      if (!worker_kick_ && clock_->MonotonicNow() < next_claim_attempt_) {
+        continue;
+      }
       worker_kick_ = false;
-      next_claim_attempt_ = absl::InfiniteFuture();
+      next_claim_attempt_ = MonotonicTime::InfiniteFuture();
     }
 
     MutexLock op(&op_mu_);
@@ -270,12 +277,12 @@ void NodeController::WorkerLoop() {
     const absl::Duration delay = claim_backoff_.Next();
     {
       MutexLock lock(&worker_mu_);
-      next_claim_attempt_ = absl::Now() + delay;
+      next_claim_attempt_ = clock_->MonotonicNow() + delay;
     }
     LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
                          absl::FormatDuration(delay)));
     NodeState next = GetState().first;
-    next.next_attempt = absl::Now() + delay;
+    next.next_attempt = clock_->WallNow() + delay;  // for people
     next.last_backoff = delay;
     Publish(std::move(next));
   }
@@ -349,8 +356,11 @@ void NodeController::LoadLocked() {
   }
   {
     MutexLock lock(&worker_mu_);
-    if (!next.claimed && next_claim_attempt_ != absl::InfiniteFuture()) {
-      next.next_attempt = next_claim_attempt_;
+    if (!next.claimed &&
+        next_claim_attempt_ != MonotonicTime::InfiniteFuture()) {
+      // Shown in wall time: when it is due by the wall clock as it reads now.
+      next.next_attempt =
+          clock_->WallNow() + (next_claim_attempt_ - clock_->MonotonicNow());
     }
   }
 
@@ -382,10 +392,10 @@ void NodeController::LoadLocked() {
 
 absl::StatusOr<std::string> NodeController::ClaimLocked(
     const config::ClaimInputs& inputs) {
-  auto fail = [this](absl::Status status) {
-    claim_error_ = status;
+  auto fail = [this](absl::Status s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_) {
+    claim_error_ = s;
     LoadLocked();
-    return status;
+    return s;
   };
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (!guid.ok()) return fail(guid.status());
@@ -478,12 +488,12 @@ std::pair<NodeState, uint64_t> NodeController::GetState() const {
 }
 
 std::pair<NodeState, uint64_t> NodeController::WaitForStateChange(
-    uint64_t seen_version, absl::Time deadline) const {
+    uint64_t seen_version, absl::Duration timeout) const {
   MutexLock lock(&mu_);
   auto changed = [this, seen_version]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return version_ != seen_version;
   };
-  mu_.AwaitWithDeadline(changed, deadline);
+  mu_.AwaitWithTimeout(changed, timeout);
   return {state_, version_};
 }
 
@@ -624,7 +634,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
 }
 
 NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
-  const absl::Time deadline = absl::Now() + wait;
+  const MonotonicTime deadline = clock_->MonotonicNow() + wait;
   {
     MutexLock op(&op_mu_);
     LogInfo("CLAIM: reloading claiming state");
@@ -632,7 +642,7 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
     claim_backoff_.Reset();
     {
       MutexLock lock(&worker_mu_);
-      next_claim_attempt_ = absl::InfiniteFuture();
+      next_claim_attempt_ = MonotonicTime::InfiniteFuture();
     }
     LoadLocked();
     if (GetState().first.claimed) StartLinkLocked();
@@ -649,8 +659,9 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
         state.online || state.status == kStatusBanned ||
         (!state.claimed && (state.claim_source.empty() ||
                             state.reason.rfind("CLAIM_PENDING", 0) != 0));
-    if (settled || absl::Now() >= deadline) return state;
-    current = WaitForStateChange(current.second, deadline);
+    const absl::Duration left = deadline - clock_->MonotonicNow();
+    if (settled || left <= absl::ZeroDuration()) return state;
+    current = WaitForStateChange(current.second, left);
   }
 }
 

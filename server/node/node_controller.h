@@ -21,6 +21,7 @@
 #include "absl/types/optional.h"
 #include "server/claim/claimer.h"
 #include "server/common/backoff.h"
+#include "server/common/clock.h"
 #include "server/common/mutex.h"
 #include "server/config/claim_inputs.h"
 #include "server/config/environment.h"
@@ -44,6 +45,10 @@ struct NodeOptions {
   claim::Claimer::Options claimer;
   // Backoff between automatic claim rounds after retryable failures.
   BackoffParams claim_retry = {2, absl::Seconds(10), absl::Minutes(10)};
+  // The controller's and its cloud link's time: wall time for the state's
+  // timestamps, monotonic time for the claim retry schedule and every wait.
+  // Must outlive the controller.
+  Clock* clock = RealClock();
   // The publish path the link drains; nullptr: none. Must
   // outlive the controller. GetState reads its queue and spool counters.
   publish::Publisher* publisher = nullptr;
@@ -108,10 +113,11 @@ class NodeController {
   // bump the version).
   std::pair<NodeState, uint64_t> GetState() const;
 
-  // Waits until the state version differs from `seen_version` or until
-  // `deadline`, then returns the current state and version.
-  std::pair<NodeState, uint64_t> WaitForStateChange(uint64_t seen_version,
-                                                    absl::Time deadline) const;
+  // Waits until the state version differs from `seen_version` or for
+  // `timeout` (measured on the monotonic clock), then returns the current
+  // state and version.
+  std::pair<NodeState, uint64_t> WaitForStateChange(
+      uint64_t seen_version, absl::Duration timeout) const;
 
   // Claims with `args` (see the Claim RPC): INVALID_ARGUMENT naming the
   // field for bad input; OK with already_claimed when claimed with the same
@@ -166,6 +172,7 @@ class NodeController {
   void ComposeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const NodeOptions options_;
+  Clock* const clock_;
   state::FileSystem* const fs_;
   http::HttpClient* const http_;
   state::StateDir state_dir_;
@@ -182,8 +189,10 @@ class NodeController {
   Mutex worker_mu_;
   bool worker_kick_ ABSL_GUARDED_BY(worker_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(worker_mu_) = false;
-  absl::Time next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
-      absl::InfiniteFuture();
+  // When the worker claims again, on clock_'s monotonic time; InfiniteFuture:
+  // not scheduled.
+  MonotonicTime next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
+      MonotonicTime::InfiniteFuture();
   absl::optional<PendingNodeId> pending_node_id_ ABSL_GUARDED_BY(worker_mu_);
   std::thread worker_;
 

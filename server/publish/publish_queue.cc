@@ -9,7 +9,8 @@
 namespace cloudlink::publish {
 namespace {
 
-// How often a waiting Push re-checks its cancellation.
+// How often a waiting Push re-checks its cancellation and its deadline (on
+// the queue's clock, which a test may move).
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 absl::Status ShuttingDown() {
@@ -30,7 +31,7 @@ void PublishQueue::SetWakeCallback(std::function<void()> wake) {
 }
 
 absl::Status PublishQueue::Push(Message message, bool wait,
-                                absl::Time wait_deadline,
+                                MonotonicTime wait_deadline,
                                 const std::function<bool()>& cancelled) {
   const size_t size = message.size();
   {
@@ -56,7 +57,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
                                   " bytes); retry later or wait when full"));
       }
       while (!has_room()) {
-        const absl::Time now = absl::Now();
+        const MonotonicTime now = clock_->MonotonicNow();
         if (now >= wait_deadline || (cancelled && cancelled())) {
           ++stats_.wait_timed_out;
           return Error(absl::StatusCode::kDeadlineExceeded,
@@ -64,8 +65,8 @@ absl::Status PublishQueue::Push(Message message, bool wait,
                        "the publish queue stayed full until the caller's "
                        "deadline or cancellation");
         }
-        mu_.AwaitWithDeadline(has_room,
-                              std::min(wait_deadline, now + kCancelPoll));
+        mu_.AwaitWithTimeout(has_room,
+                             std::min(wait_deadline - now, kCancelPoll));
       }
       if (closed_) return ShuttingDown();
     }

@@ -256,7 +256,8 @@ void Spool::SetWakeCallback(std::function<void()> wake) {
 size_t Spool::UsedBytesLocked() const { return disk_bytes_ + pending_bytes_; }
 
 absl::Status Spool::Append(std::string topic, std::string payload,
-                           Completion done, bool wait, absl::Time wait_deadline,
+                           Completion done, bool wait,
+                           MonotonicTime wait_deadline,
                            const std::function<bool()>& cancelled) {
   const size_t size = DataRecordBytes(topic.size(), payload.size());
   MutexLock lock(&mu_);
@@ -281,15 +282,15 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                                 " bytes); retry later or wait when full"));
     }
     while (!has_room()) {
-      const absl::Time now = absl::Now();
+      const MonotonicTime now = clock_->MonotonicNow();
       if (now >= wait_deadline || (cancelled && cancelled())) {
         ++stats_.wait_timed_out;
         return Error(absl::StatusCode::kDeadlineExceeded, "SPOOL_WAIT_TIMEOUT",
                      "the durable spool stayed full until the caller's "
                      "deadline or cancellation");
       }
-      mu_.AwaitWithDeadline(has_room,
-                            std::min(wait_deadline, now + kCancelPoll));
+      mu_.AwaitWithTimeout(has_room,
+                           std::min(wait_deadline - now, kCancelPoll));
     }
     if (closing_) return ShuttingDown();
   }
@@ -304,6 +305,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
 }
 
 void Spool::WriterLoop() {
+  ThreadRoleScope writer(&writer_role_);
   while (true) {
     std::vector<Pending> batch;
     std::vector<uint64_t> acks;

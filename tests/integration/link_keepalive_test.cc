@@ -38,7 +38,7 @@ class SteppingClock : public Clock {
     MutexLock lock(&mu_);
     return absl::Now() + wall_offset_;
   }
-  absl::Time MonotonicNow() override {
+  MonotonicTime MonotonicNow() override {
     MutexLock lock(&mu_);
     return RealClock()->MonotonicNow() + monotonic_offset_;
   }

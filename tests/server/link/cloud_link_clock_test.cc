@@ -28,7 +28,7 @@ class JumpingWallClock : public Clock {
     ++wall_reads_;
     return absl::Now() + (forward_ ? absl::Hours(1) : -absl::Hours(1));
   }
-  absl::Time MonotonicNow() override { return RealClock()->MonotonicNow(); }
+  MonotonicTime MonotonicNow() override { return RealClock()->MonotonicNow(); }
   int wall_reads() const {
     MutexLock lock(&mu_);
     return wall_reads_;
@@ -51,7 +51,7 @@ class UnreachableCloud : public http::HttpClient {
     return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
                  "connection refused (test)");
   }
-  std::vector<absl::Time> times() const {
+  std::vector<MonotonicTime> times() const {
     MutexLock lock(&mu_);
     return times_;
   }
@@ -65,7 +65,7 @@ class UnreachableCloud : public http::HttpClient {
 
  private:
   mutable Mutex mu_;
-  std::vector<absl::Time> times_ ABSL_GUARDED_BY(mu_);
+  std::vector<MonotonicTime> times_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
@@ -88,7 +88,7 @@ TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   // Default backoff (base 2, 1 s .. 1024 s, full jitter): the first retry
   // waits exactly 1 s, the second 1..2 s.
   ASSERT_TRUE(cloud.WaitForRequests(3, absl::Seconds(10)));
-  const std::vector<absl::Time> times = cloud.times();
+  const std::vector<MonotonicTime> times = cloud.times();
   link.Stop();
   const absl::Duration tolerance = absl::Milliseconds(300);
   EXPECT_GE(times[1] - times[0], absl::Seconds(1) - absl::Milliseconds(5));

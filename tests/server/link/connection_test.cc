@@ -228,7 +228,7 @@ TEST_F(ConnectionTest, ConnackCutIntoSingleBytesStillGoesOnline) {
 TEST_F(ConnectionTest, CommandPostedBeforeAttachClosesBeforeAnyPacket) {
   ScriptedConnection& c = connector_.Script();  // never opens
   host_.leave = true;
-  const absl::Time start = clock_.MonotonicNow();
+  const MonotonicTime start = clock_.MonotonicNow();
   Connection connection(&host_, &clock_, nullptr, Params());
   connection.Run(&connector_);
   EXPECT_TRUE(c.link_closed());
@@ -281,7 +281,7 @@ TEST_F(ConnectionTest, GoodbyeWithoutPubackStillDisconnectsWithinTheWait) {
   params.stable_acks = 2;
   host_.on_stable = [&] { host_.AskToLeave(); };
   Connection connection(&host_, &clock_, nullptr, params);
-  const absl::Time start = clock_.MonotonicNow();
+  const MonotonicTime start = clock_.MonotonicNow();
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());
   EXPECT_TRUE(connection.close_reason().ok());
@@ -297,7 +297,7 @@ TEST_F(ConnectionTest, PingsWhenIdleAndTimesOutWithoutPingresp) {
       .Read(PingrespBytes())
       .Expect(Type::kPingreq);  // and no PINGRESP this time
   Connection connection(&host_, &clock_, nullptr, Params());
-  const absl::Time start = clock_.MonotonicNow();
+  const MonotonicTime start = clock_.MonotonicNow();
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());
   EXPECT_EQ(ReasonOf(connection.close_reason()), "KEEPALIVE_TIMEOUT");
@@ -311,7 +311,7 @@ TEST_F(ConnectionTest, NotOpenWithinTheBudgetIsConnectTimeout) {
   ConnectionParams params = Params();
   params.connect_budget = absl::Seconds(120);
   Connection connection(&host_, &clock_, nullptr, params);
-  const absl::Time start = clock_.MonotonicNow();
+  const MonotonicTime start = clock_.MonotonicNow();
   connection.Run(&connector_);
   EXPECT_TRUE(c.link_closed());
   EXPECT_EQ(ReasonOf(connection.close_reason()), "CONNECT_TIMEOUT");
@@ -327,7 +327,7 @@ TEST_F(ConnectionTest, OversizedLoginFieldIsLoginInvalidAtOnce) {
   ConnectionParams params = Params();
   params.credentials.password = std::string(70000, 'p');
   Connection connection(&host_, &clock_, nullptr, params);
-  const absl::Time start = clock_.MonotonicNow();
+  const MonotonicTime start = clock_.MonotonicNow();
   connection.Run(&connector_);
   EXPECT_TRUE(c.link_closed());
   EXPECT_TRUE(c.written().empty());

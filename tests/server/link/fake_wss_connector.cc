@@ -8,22 +8,6 @@
 
 namespace cloudlink::testing {
 
-absl::Time FakeClock::WallNow() {
-  MutexLock lock(&mu_);
-  return wall_;
-}
-
-absl::Time FakeClock::MonotonicNow() {
-  MutexLock lock(&mu_);
-  return mono_;
-}
-
-void FakeClock::Advance(absl::Duration d) {
-  MutexLock lock(&mu_);
-  wall_ += d;
-  mono_ += d;
-}
-
 ScriptedConnection& ScriptedConnection::Open() {
   Step step;
   step.kind = Step::Kind::kOpen;

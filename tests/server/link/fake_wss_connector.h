@@ -47,21 +47,9 @@
 #include "server/mqtt/mqtt_encoder.h"
 #include "server/mqtt/mqtt_packet.h"
 #include "server/transport/wss_connection.h"
+#include "tests/testing/test_clock.h"
 
 namespace cloudlink::testing {
-
-// Wall and monotonic time that move only when told. Thread-safe.
-class FakeClock : public Clock {
- public:
-  absl::Time WallNow() override;
-  absl::Time MonotonicNow() override;
-  void Advance(absl::Duration d);
-
- private:
-  mutable Mutex mu_;
-  absl::Time wall_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
-  absl::Time mono_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1000);
-};
 
 using PacketCheck = std::function<bool(const mqtt::MqttPacket&)>;
 

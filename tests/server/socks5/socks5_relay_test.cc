@@ -16,8 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/common/error.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::socks5 {
@@ -269,6 +271,36 @@ TEST_F(Socks5RelayTest, SilentProxyTimesOutAsProxyFailed) {
   const absl::Status status = WaitForHandshake(**relay);
   EXPECT_EQ(ReasonOf(status), "PROXY_FAILED") << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "in time")) << status;
+  close(silent);
+}
+
+// The timeouts are measured on the monotonic clock: with a wall clock that
+// goes back an hour at every reading, a silent proxy still times out after
+// handshake_timeout, not an hour (or many) later.
+TEST_F(Socks5RelayTest, HandshakeTimeoutIsNotStretchedByWallClockSteps) {
+  const int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  socklen_t length = sizeof(address);
+  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
+  ASSERT_EQ(listen(silent, 4), 0);
+  proxy_port_ = ntohs(address.sin_port);
+  ::cloudlink::testing::SteppingClock clock(-absl::Hours(1));
+  Socks5RelayOptions options = Options(config::ProxyKind::kSocks5h, 443);
+  options.handshake_timeout = absl::Milliseconds(300);
+  options.clock = &clock;
+  const MonotonicTime start = RealClock()->MonotonicNow();
+  auto relay = Socks5Relay::Start(options);
+  ASSERT_TRUE(relay.ok());
+  const absl::Status status = WaitForHandshake(**relay);
+  const absl::Duration took = RealClock()->MonotonicNow() - start;
+  EXPECT_EQ(ReasonOf(status), "PROXY_FAILED") << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "in time")) << status;
+  EXPECT_GE(took, absl::Milliseconds(300));
+  EXPECT_LT(took, absl::Seconds(5));
   close(silent);
 }
 
