@@ -101,10 +101,11 @@ grpc::Status ServePublishStream(
   while (!over() && stream->Read(&request)) {
     const uint64_t id = request.id();
     if (publisher == nullptr) {
-      queue->Add(id,
-                 Error(absl::StatusCode::kUnavailable, "PUBLISH_UNAVAILABLE",
-                       "this daemon has no publish path"),
-                 false);
+      queue->Add(
+          id,
+          Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
+                "this daemon has no publish path"),
+          false);
       continue;
     }
     publish::PublishArgs args;

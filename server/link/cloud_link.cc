@@ -133,7 +133,7 @@ class CloudLink::Connection : public transport::WssListener {
         }
       }
       if (!opened_ && now >= open_deadline) {
-        CloseWith(Error(absl::StatusCode::kUnavailable, "CONNECT_TIMEOUT",
+        CloseWith(Error(absl::StatusCode::kUnavailable, reason::kConnectTimeout,
                         absl::StrCat("the connection was not up within ",
                                      absl::FormatDuration(kConnectBudget))));
       }
@@ -294,11 +294,11 @@ class CloudLink::Connection : public transport::WssListener {
     }
     auto topic = topics_.find(message.topic);
     if (topic == topics_.end()) {
-      DropPublish(message,
-                  Error(absl::StatusCode::kInvalidArgument, "TOPIC_UNKNOWN",
-                        absl::StrCat("\"", message.topic,
-                                     "\" is not in the cloud's "
-                                     "topic map")));
+      DropPublish(message, Error(absl::StatusCode::kInvalidArgument,
+                                 reason::kTopicUnknown,
+                                 absl::StrCat("\"", message.topic,
+                                              "\" is not in the cloud's "
+                                              "topic map")));
       return;
     }
     const uint8_t qos =
@@ -322,7 +322,7 @@ class CloudLink::Connection : public transport::WssListener {
   }
 
   static absl::Status PublishTimeout() {
-    return Error(absl::StatusCode::kDeadlineExceeded, "PUBLISH_TIMEOUT",
+    return Error(absl::StatusCode::kDeadlineExceeded, reason::kPublishTimeout,
                  "the message was not acknowledged by the broker before its "
                  "deadline");
   }
@@ -362,9 +362,9 @@ class CloudLink::Connection : public transport::WssListener {
         event.reason_code == mqtt::mqtt_reason::kPacketTooLarge;
     DropPublish(it->second, too_large
                                 ? Error(absl::StatusCode::kInvalidArgument,
-                                        "MESSAGE_TOO_LARGE", event.reason)
+                                        reason::kMessageTooLarge, event.reason)
                                 : Error(absl::StatusCode::kFailedPrecondition,
-                                        "PUBLISH_REFUSED", event.reason));
+                                        reason::kPublishRefused, event.reason));
     in_flight_.erase(it);
   }
 
@@ -441,6 +441,7 @@ class CloudLink::Connection : public transport::WssListener {
           link_->Report([&](LinkStatus& s) {
             s.online = true;
             s.reason.clear();
+            s.reason_name.clear();
             s.mqtt_version = 5;
             ++s.connections;
             s.last_connect = wall;
@@ -493,7 +494,7 @@ class CloudLink::Connection : public transport::WssListener {
     if (request.permaban()) {
       banned_ = true;
       CloseReasonForLeave(
-          Error(absl::StatusCode::kPermissionDenied, "BANNED",
+          Error(absl::StatusCode::kPermissionDenied, reason::kBanned,
                 absl::StrCat("the cloud banned this node (", detail,
                              "); fix the cause, then ReloadClaimingState or "
                              "Reclaim")));
@@ -501,7 +502,7 @@ class CloudLink::Connection : public transport::WssListener {
       cloud_delay_ = absl::Seconds(
           std::min<uint64_t>(request.reconnect_after_seconds(), 7 * 86400));
       CloseReasonForLeave(
-          Error(absl::StatusCode::kUnavailable, "CLOUD_DISCONNECT",
+          Error(absl::StatusCode::kUnavailable, reason::kCloudDisconnect,
                 absl::StrCat("the cloud asked the node to reconnect after ",
                              request.reconnect_after_seconds(), " s (", detail,
                              ")")));
@@ -583,7 +584,7 @@ CloudLink::~CloudLink() {
   }
   thread_.join();
   const absl::Status why =
-      Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+      Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
             "cloudlinkd is stopping before the broker acknowledged the "
             "message");
   for (publish::Message& message : carried_) Complete(message, why);
@@ -644,6 +645,7 @@ void CloudLink::Fail(const absl::Status& why) {
     s.online = false;
     s.mqtt_version = 0;
     s.reason = std::string(why.message());
+    s.reason_name = ReasonOf(why);
   });
 }
 
@@ -686,6 +688,7 @@ void CloudLink::Run() {
           s.mqtt_version = 0;
           s.banned = false;
           s.reason.clear();
+          s.reason_name.clear();
           s.next_attempt = absl::InfinitePast();
         });
         MutexLock lock(&mu_);
@@ -784,10 +787,10 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
     command_pending = has_command_;
   }
   if (why.ok()) {
-    why = Error(absl::StatusCode::kUnavailable, "DISCONNECTED",
+    why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
   }
-  if (command_pending && ReasonOf(why) == "DISCONNECTED") {
+  if (command_pending && HasReason(why, reason::kDisconnected)) {
     LogInfo("LINK: disconnected as asked");
   } else {
     LogWarning(absl::StrCat("LINK: offline: ", why.message()));

@@ -63,7 +63,8 @@ struct LinkStatus {
   bool active = false;  // Start()ed and not Stop()ped
   bool online = false;
   bool banned = false;
-  std::string reason;  // why offline / banned; "" when online
+  std::string reason;       // why offline / banned; "" when online
+  std::string reason_name;  // ReasonOf the error behind `reason`
   uint32_t mqtt_version = 0;
   uint64_t connections = 0;  // sessions that reached online
   absl::Time last_connect = absl::InfinitePast();
