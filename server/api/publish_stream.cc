@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "server/api/grpc_status.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/mutex.h"
@@ -139,8 +140,8 @@ grpc::Status ServePublishStream(
     queue->dead = true;  // late completions only drop their acks now
   }
   if (shutting_down.load()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "SHUTTING_DOWN: cloudlinkd is stopping");
+    return ToGrpcStatus(Error(absl::StatusCode::kUnavailable,
+                              reason::kShuttingDown, "cloudlinkd is stopping"));
   }
   return grpc::Status::OK;
 }
