@@ -22,7 +22,8 @@ namespace cloudlink::bench {
 namespace {
 
 absl::Status StartFailed(absl::string_view sentence) {
-  return Error(absl::StatusCode::kUnavailable, "BROKER_START_FAILED", sentence);
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerStartFailed,
+               sentence);
 }
 
 absl::StatusOr<int> PickFreePort() {
@@ -106,7 +107,7 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
       conf << "ciphers_tls1.3 " << options.tls13_ciphersuites << "\n";
     }
     if (!conf.good()) {
-      return Error(absl::StatusCode::kInternal, "WRITE_FAILED",
+      return Error(absl::StatusCode::kInternal, reason::kWriteFailed,
                    absl::StrCat("cannot write ", conf_path));
     }
   }

@@ -42,11 +42,11 @@ absl::StatusOr<std::unique_ptr<SessionPublisher>> SessionPublisher::Connect(
   while (!publisher->session_.connected()) {
     if (!publisher->error_.ok()) return publisher->error_;
     if (publisher->closed_) {
-      return Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      return Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                    "the connection closed before CONNACK");
     }
     if (Now() > deadline) {
-      return Error(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
+      return Error(absl::StatusCode::kDeadlineExceeded, reason::kConnectTimeout,
                    "no CONNACK in time");
     }
     publisher->wss_->Service(kServiceWait);
@@ -81,7 +81,7 @@ absl::Status SessionPublisher::PublishBatch(int count,
   while (true) {
     if (!error_.ok()) return error_;
     if (closed_) {
-      return Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      return Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                    "the connection closed during the batch");
     }
     const absl::Time now = Now();
@@ -115,7 +115,7 @@ absl::Status SessionPublisher::PublishBatch(int count,
     if (acked_ >= target) return absl::OkStatus();
     if (now > deadline) {
       return Error(
-          absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+          absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
           absl::StrCat("batch of ", count, " not complete in ",
                        absl::FormatDuration(timeout), " (", sent, " written, ",
                        target - acked_, " acknowledgements missing)"));
@@ -160,7 +160,7 @@ void SessionPublisher::TakeEvents() {
       case mqtt::SessionEvent::Type::kPublishFailed:
       case mqtt::SessionEvent::Type::kSubscribeFailed:
         if (error_.ok()) {
-          error_ = Error(absl::StatusCode::kInternal, "PUBLISH_FAILED",
+          error_ = Error(absl::StatusCode::kInternal, reason::kPublishFailed,
                          event.reason);
         }
         break;

@@ -32,6 +32,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/api/grpc_status.h"
 #include "server/common/error.h"
 
 namespace cloudlink::client {
@@ -72,7 +73,7 @@ std::unique_ptr<ProtoComments> LoadComments() {
   return std::move(*ProtoComments::FromDescriptorSet(""));  // no comments
 }
 
-absl::Status UsageError(absl::string_view reason, absl::string_view sentence) {
+absl::Status UsageError(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
 }
 
@@ -88,7 +89,7 @@ absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view text) {
     return duration == absl::ZeroDuration() ? absl::InfiniteDuration()
                                             : duration;
   }
-  return UsageError("BAD_FLAG_VALUE",
+  return UsageError(reason::kBadFlagValue,
                     absl::StrCat("--timeout: \"", text,
                                  "\" is not a number of seconds (0: none)"));
 }
@@ -118,7 +119,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       return absl::OkStatus();
     }
     if (*index + 1 >= args.size()) {
-      return UsageError("MISSING_FLAG_VALUE",
+      return UsageError(reason::kMissingFlagValue,
                         absl::StrCat("--", name, " needs a value"));
     }
     *value = args[*index + 1];
@@ -132,7 +133,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       return absl::OkStatus();
     }
     if (!ParseBoolValue(inline_value, value)) {
-      return UsageError("BAD_FLAG_VALUE",
+      return UsageError(reason::kBadFlagValue,
                         absl::StrCat("--", name, ": \"", inline_value,
                                      "\" is not true or false"));
     }
@@ -148,7 +149,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       absl::ConsumePrefix(&path, "unix:");
     }
     if (path.empty()) {
-      return UsageError("BAD_FLAG_VALUE", "--socket needs a path");
+      return UsageError(reason::kBadFlagValue, "--socket needs a path");
     }
     flags->socket = std::string(path);
     return true;
@@ -172,7 +173,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
     absl::Status status = take_value(value);
     if (!status.ok()) return status;
     if (value->empty()) {
-      return UsageError("BAD_FLAG_VALUE",
+      return UsageError(reason::kBadFlagValue,
                         absl::StrCat("--", name, " needs a value"));
     }
     return true;
@@ -298,12 +299,14 @@ std::string CodeName(grpc::StatusCode code) {
 std::string UnreachableMessage(const ChannelTarget& target,
                                const grpc::Status& status) {
   if (target.remote()) {
-    return absl::StrCat(
-        "DAEMON_UNREACHABLE: cannot reach cloudlinkd at ", target.address,
-        " over mutual TLS (gRPC UNAVAILABLE: ", status.error_message(),
-        "). Is it serving there (cloudlinkd --listen)? Does its "
-        "--tls-client-ca trust your --tls-cert, and your --tls-ca its "
-        "certificate?");
+    return ErrorText(
+        reason::kDaemonUnreachable,
+        absl::StrCat(
+            "cannot reach cloudlinkd at ", target.address,
+            " over mutual TLS (gRPC UNAVAILABLE: ", status.error_message(),
+            "). Is it serving there (cloudlinkd --listen)? Does its "
+            "--tls-client-ca trust your --tls-cert, and your "
+            "--tls-ca its certificate?"));
   }
   const std::string& socket = target.socket;
   struct stat info;
@@ -317,11 +320,12 @@ std::string UnreachableMessage(const ChannelTarget& target,
   } else {
     why = "nothing accepted the connection";
   }
-  return absl::StrCat(
-      "DAEMON_UNREACHABLE: cannot reach cloudlinkd at ", socket, ": ", why,
-      " (gRPC UNAVAILABLE: ", status.error_message(),
-      "). Is cloudlinkd running? Set --socket or CLOUDLINK_SOCKET to its "
-      "socket.");
+  return ErrorText(
+      reason::kDaemonUnreachable,
+      absl::StrCat("cannot reach cloudlinkd at ", socket, ": ", why,
+                   " (gRPC UNAVAILABLE: ", status.error_message(),
+                   "). Is cloudlinkd running? Set --socket or "
+                   "CLOUDLINK_SOCKET to its socket."));
 }
 
 int ReportUsage(const absl::Status& status, const CliIo& io) {
@@ -363,7 +367,7 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
           google::protobuf::util::JsonStringToMessage(line, next.get());
       if (!status.ok()) {
         return UsageError(
-            "BAD_REQUEST_LINE",
+            reason::kBadRequestLine,
             absl::StrCat("standard input line ", line_number, " is not a ",
                          method->input_type()->full_name(), " in JSON"));
       }
@@ -379,7 +383,7 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
   secrets.insert(secrets.end(), stdin_secrets.begin(), stdin_secrets.end());
 
   if (!result.local_error.ok()) {
-    if (ReasonOf(result.local_error) == "BAD_REQUEST_LINE") {
+    if (HasReason(result.local_error, reason::kBadRequestLine)) {
       return ReportUsage(result.local_error, io);
     }
     *io.err << "cloudlinkctl: "
@@ -390,8 +394,9 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
   const grpc::Status& status = result.status;
   if (status.ok()) return kExitOk;
   const std::string message = status.error_message();
-  const bool has_reason =
-      !ReasonOf(absl::Status(absl::StatusCode::kUnknown, message)).empty();
+  // The daemon's errors carry their reason as an ErrorInfo detail; gRPC's own
+  // (no daemon at the socket, deadline passed) carry none.
+  const bool has_reason = !ReasonOf(api::FromGrpcStatus(status)).empty();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       result.responses == 0 && !has_reason) {
     *io.err << "cloudlinkctl: "
@@ -445,7 +450,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       absl::string_view name = absl::string_view(word).substr(2);
       name = name.substr(0, name.find('='));
       return ReportUsage(
-          UsageError("UNKNOWN_FLAG",
+          UsageError(reason::kUnknownFlag,
                      absl::StrCat("--", name, " is not a flag",
                                   aclk_state ? " of aclk-state" : "")),
           io);
@@ -464,7 +469,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       command = FindCommand(commands, word);
       if (command == nullptr) {
         return ReportUsage(
-            UsageError("UNKNOWN_COMMAND",
+            UsageError(reason::kUnknownCommand,
                        absl::StrCat("\"", word, "\" is not a command")),
             io);
       }
@@ -482,7 +487,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
     }
     return ReportUsage(
         UsageError(
-            "UNEXPECTED_ARGUMENT",
+            reason::kUnexpectedArgument,
             absl::StrCat("aclk-state takes only \"json\"; \"",
                          word.size() <= 24 ? word : "...", "\" is not it")),
         io);

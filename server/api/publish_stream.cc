@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "server/api/grpc_status.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/mutex.h"
@@ -101,10 +102,11 @@ grpc::Status ServePublishStream(
   while (!over() && stream->Read(&request)) {
     const uint64_t id = request.id();
     if (publisher == nullptr) {
-      queue->Add(id,
-                 Error(absl::StatusCode::kUnavailable, "PUBLISH_UNAVAILABLE",
-                       "this daemon has no publish path"),
-                 false);
+      queue->Add(
+          id,
+          Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
+                "this daemon has no publish path"),
+          false);
       continue;
     }
     publish::PublishArgs args;
@@ -138,8 +140,8 @@ grpc::Status ServePublishStream(
     queue->dead = true;  // late completions only drop their acks now
   }
   if (shutting_down.load()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "SHUTTING_DOWN: cloudlinkd is stopping");
+    return ToGrpcStatus(Error(absl::StatusCode::kUnavailable,
+                              reason::kShuttingDown, "cloudlinkd is stopping"));
   }
   return grpc::Status::OK;
 }

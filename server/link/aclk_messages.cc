@@ -17,7 +17,7 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
 }
 
 absl::Status Invalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "CLOUD_MESSAGE_INVALID",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kCloudMessageInvalid,
                sentence);
 }
 

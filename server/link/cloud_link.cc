@@ -122,6 +122,7 @@ void CloudLink::Fail(const absl::Status& why) {
     s.online = false;
     s.mqtt_version = 0;
     s.reason = std::string(why.message());
+    s.reason_name = ReasonOf(why);
   });
 }
 
@@ -164,6 +165,7 @@ void CloudLink::Run() {
           s.mqtt_version = 0;
           s.banned = false;
           s.reason.clear();
+          s.reason_name.clear();
           s.next_attempt = absl::InfinitePast();
         });
         MutexLock lock(&mu_);
@@ -281,7 +283,7 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   absl::Status why = connection.close_reason();
   const bool command_pending = CommandPending();
   if (why.ok()) {
-    why = Error(absl::StatusCode::kUnavailable, "DISCONNECTED",
+    why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
     if (command_pending) {
       LogInfo("LINK: disconnected as asked");
@@ -318,6 +320,7 @@ void CloudLink::OnOnline() {
   Report([&](LinkStatus& s) {
     s.online = true;
     s.reason.clear();
+    s.reason_name.clear();
     s.mqtt_version = 5;
     ++s.connections;
     s.last_connect = wall;

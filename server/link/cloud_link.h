@@ -59,7 +59,8 @@ struct LinkStatus {
   bool active = false;  // Start()ed and not Stop()ped
   bool online = false;
   bool banned = false;
-  std::string reason;  // why offline / banned; "" when online
+  std::string reason;       // why offline / banned; "" when online
+  std::string reason_name;  // ReasonOf the error behind `reason`
   uint32_t mqtt_version = 0;
   std::string claim_id;      // of the config being run
   std::string node_id;       // the cloud's id for this node, once known

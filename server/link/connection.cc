@@ -87,7 +87,7 @@ absl::Duration Connection::Step(MonotonicTime now) {
   }
   if (!opened_ && now >= open_deadline_) {
     CloseWith(
-        Error(absl::StatusCode::kUnavailable, "CONNECT_TIMEOUT",
+        Error(absl::StatusCode::kUnavailable, reason::kConnectTimeout,
               absl::StrCat("the connection was not up within ",
                            absl::FormatDuration(params_.connect_budget))));
   }
@@ -277,7 +277,7 @@ void Connection::HandleDisconnectReq(const std::string& payload) {
   if (request->permaban) {
     banned_ = true;
     close_reason_ =
-        Error(absl::StatusCode::kPermissionDenied, "BANNED",
+        Error(absl::StatusCode::kPermissionDenied, reason::kBanned,
               absl::StrCat("the cloud banned this node (", request->detail,
                            "); fix the cause, then ReloadClaimingState or "
                            "Reclaim"));
@@ -285,7 +285,7 @@ void Connection::HandleDisconnectReq(const std::string& payload) {
     cloud_delay_ = absl::Seconds(
         std::min<uint64_t>(request->reconnect_after_seconds, 7 * 86400));
     close_reason_ =
-        Error(absl::StatusCode::kUnavailable, "CLOUD_DISCONNECT",
+        Error(absl::StatusCode::kUnavailable, reason::kCloudDisconnect,
               absl::StrCat("the cloud asked the node to reconnect after ",
                            request->reconnect_after_seconds, " s (",
                            request->detail, ")"));

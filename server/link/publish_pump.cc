@@ -19,7 +19,7 @@ void Complete(publish::Message& message, const absl::Status& outcome) {
 }
 
 absl::Status PublishTimeout() {
-  return Error(absl::StatusCode::kDeadlineExceeded, "PUBLISH_TIMEOUT",
+  return Error(absl::StatusCode::kDeadlineExceeded, reason::kPublishTimeout,
                "the message was not acknowledged by the broker before its "
                "deadline");
 }
@@ -31,7 +31,7 @@ PublishPump::PublishPump(publish::Publisher* publisher, Limits limits)
 
 PublishPump::~PublishPump() {
   const absl::Status why =
-      Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+      Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
             "cloudlinkd is stopping before the broker acknowledged the "
             "message");
   EndConnection();
@@ -119,9 +119,10 @@ void PublishPump::Send(publish::Message message, mqtt::MqttSession& session,
   }
   auto topic = topics_.find(message.topic);
   if (topic == topics_.end()) {
-    Drop(message, Error(absl::StatusCode::kInvalidArgument, "TOPIC_UNKNOWN",
-                        absl::StrCat("\"", message.topic,
-                                     "\" is not in the cloud's topic map")));
+    Drop(message,
+         Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
+               absl::StrCat("\"", message.topic,
+                            "\" is not in the cloud's topic map")));
     return;
   }
   const uint8_t qos =
@@ -173,9 +174,9 @@ void PublishPump::OnPublishFailed(const mqtt::SessionEvent& event) {
   const bool too_large =
       event.reason_code == mqtt::mqtt_reason::kPacketTooLarge;
   Drop(it->second, too_large ? Error(absl::StatusCode::kInvalidArgument,
-                                     "MESSAGE_TOO_LARGE", event.reason)
+                                     reason::kMessageTooLarge, event.reason)
                              : Error(absl::StatusCode::kFailedPrecondition,
-                                     "PUBLISH_REFUSED", event.reason));
+                                     reason::kPublishRefused, event.reason));
   in_flight_.erase(it);
 }
 

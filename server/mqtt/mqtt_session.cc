@@ -40,7 +40,7 @@ absl::Status CheckConnectFields(const SessionConfig& config) {
   };
   for (const auto& field : kFields) {
     if (field.value.size() > kMqttMaxFieldLength) {
-      return Error(absl::StatusCode::kInvalidArgument, "LOGIN_INVALID",
+      return Error(absl::StatusCode::kInvalidArgument, reason::kLoginInvalid,
                    absl::StrCat("the MQTT ", field.name, " is longer than the ",
                                 kMqttMaxFieldLength, " bytes MQTT can carry"));
     }
@@ -155,9 +155,10 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
     events_.push_back(MakeEvent(
         SessionEvent::Type::kPublishFailed, message.id,
         mqtt_reason::kPacketTooLarge,
-        absl::StrCat(
-            "MQTT_PACKET_TOO_LARGE: the message needs ", size.ok() ? *size : 0,
-            " bytes; the server accepts at most ", server_max_packet_size_)));
+        ErrorText(reason::kMqttPacketTooLarge,
+                  absl::StrCat("the message needs ", size.ok() ? *size : 0,
+                               " bytes; the server accepts at most ",
+                               server_max_packet_size_))));
     return;
   }
   absl::Status encoded = EncodePublish(view, out);
@@ -208,7 +209,7 @@ uint64_t MqttSession::Publish(std::string topic, std::string payload,
 void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
                                 std::string* out, absl::Status* error) {
   if (!awaiting_connack_) {
-    *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+    *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a second CONNACK");
     return;
   }
@@ -226,7 +227,8 @@ void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
         connack.reason_code == mqtt_reason::kNotAuthorized ||
         connack.reason_code == mqtt_reason::kBadAuthenticationMethod;
     *error = Error(absl::StatusCode::kUnavailable,
-                   auth ? "MQTT_AUTH_FAILED" : "MQTT_CONNECT_REFUSED", detail);
+                   auth ? reason::kMqttAuthFailed : reason::kMqttConnectRefused,
+                   detail);
     return;
   }
   const MqttConnackProperties& p = connack.properties;
@@ -263,7 +265,7 @@ void MqttSession::HandlePublish(MqttPublish& publish, absl::Time now,
                                 std::string* out, absl::Status* error) {
   if (publish.topic_alias) {
     if (*publish.topic_alias > config_.topic_alias_maximum) {
-      *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                      "the server used a topic alias above our maximum");
       return;
     }
@@ -272,15 +274,16 @@ void MqttSession::HandlePublish(MqttPublish& publish, absl::Time now,
     } else {
       auto it = inbound_aliases_.find(*publish.topic_alias);
       if (it == inbound_aliases_.end()) {
-        *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
-                       "the server used an unknown topic alias");
+        *error =
+            Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
+                  "the server used an unknown topic alias");
         return;
       }
       publish.topic = it->second;
     }
   }
   if (publish.qos == 2) {
-    *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+    *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent QoS 2 on a QoS 1 subscription");
     return;
   }
@@ -324,14 +327,13 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
   while (true) {
     absl::StatusOr<absl::optional<MqttPacket>> next = decoder_->Next();
     if (!next.ok()) {
-      return absl::Status(absl::StatusCode::kUnavailable,
-                          next.status().message());
+      return WithCode(next.status(), absl::StatusCode::kUnavailable);
     }
     if (!next->has_value()) break;
     MqttPacket& packet = **next;
     absl::Status error;
     if (awaiting_connack_ && !absl::holds_alternative<MqttConnack>(packet)) {
-      return Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a packet before CONNACK");
     }
     if (auto* connack = absl::get_if<MqttConnack>(&packet)) {
@@ -360,7 +362,7 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
       ping_sent_ = absl::InfiniteFuture();
     } else if (auto* disconnect = absl::get_if<MqttDisconnect>(&packet)) {
       connected_ = false;
-      return Error(absl::StatusCode::kUnavailable, "SERVER_DISCONNECT",
+      return Error(absl::StatusCode::kUnavailable, reason::kServerDisconnect,
                    absl::StrCat("the broker closed the session (reason ",
                                 ReasonHex(disconnect->reason_code),
                                 disconnect->reason_string
@@ -368,7 +370,7 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
                                     : "",
                                 ")"));
     } else {
-      return Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a packet a client never receives");
     }
     if (!error.ok()) {
@@ -393,7 +395,7 @@ absl::Status MqttSession::OnTick(absl::Time now, std::string* out) {
     if (now - ping_sent_ >= config_.pingresp_timeout) {
       connected_ = false;
       return Error(
-          absl::StatusCode::kUnavailable, "KEEPALIVE_TIMEOUT",
+          absl::StatusCode::kUnavailable, reason::kKeepaliveTimeout,
           absl::StrCat("no PINGRESP within ",
                        absl::FormatDuration(config_.pingresp_timeout)));
     }

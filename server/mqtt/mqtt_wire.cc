@@ -8,16 +8,17 @@
 namespace cloudlink::mqtt::internal {
 
 absl::Status Malformed(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "MQTT_MALFORMED", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kMqttMalformed,
+               sentence);
 }
 
 absl::Status ProtocolError(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "MQTT_PROTOCOL_ERROR",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kMqttProtocolError,
                sentence);
 }
 
 absl::Status TooLarge(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "MQTT_PACKET_TOO_LARGE",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kMqttPacketTooLarge,
                sentence);
 }
 

@@ -31,6 +31,25 @@ std::string ConfigErrorText(const config::ClaimSourcesResult& sources) {
   return text;
 }
 
+// The reason behind ConfigErrorText (the first problem's), "" when none.
+std::string ConfigErrorReason(const config::ClaimSourcesResult& sources) {
+  return ReasonOf(sources.claim_conf_error.ok() ? sources.env_error
+                                                : sources.claim_conf_error);
+}
+
+// Sets the state's reason text and name to `why`'s.
+void SetReason(NodeState* state, const absl::Status& why) {
+  state->reason = std::string(why.message());
+  state->reason_name = ReasonOf(why);
+}
+
+// Sets the state's reason to "REASON: sentence".
+void SetReason(NodeState* state, const Reason& reason,
+               absl::string_view sentence) {
+  state->reason = ErrorText(reason, sentence);
+  state->reason_name = std::string(reason.name);
+}
+
 std::string RedactedProxy(absl::string_view raw) {
   absl::StatusOr<config::ProxyConfig> proxy = config::ParseProxy(raw);
   if (!proxy.ok()) return RedactUrlCredentials(raw);
@@ -131,9 +150,9 @@ void NodeController::StartLinkLocked() {
         "LINK: cannot read the private key: ", key.status().message(),
         "; Reclaim to make a new one"));
     MutexLock lock(&mu_);
-    base_.reason =
-        absl::StrCat("KEY_MISSING: cannot read ", state_dir_.PrivateKeyPath(),
-                     "; Reclaim to make a new key pair");
+    SetReason(&base_, reason::kKeyMissing,
+              absl::StrCat("cannot read ", state_dir_.PrivateKeyPath(),
+                           "; Reclaim to make a new key pair"));
     ComposeLocked();
     return;
   }
@@ -197,10 +216,12 @@ void NodeController::ComposeLocked() {
     }
     if (l.online) {
       next.reason.clear();
+      next.reason_name.clear();
     } else if (!l.reason.empty()) {
       next.reason = l.reason;
+      next.reason_name = l.reason_name;
     } else {
-      next.reason = "CONNECTING: connecting to the cloud";
+      SetReason(&next, reason::kConnecting, "connecting to the cloud");
     }
     next.next_attempt = l.next_attempt;
     next.last_backoff = l.last_backoff;
@@ -304,14 +325,15 @@ void NodeController::LoadLocked() {
   next.proxy_source.clear();
   next.insecure = false;
   next.next_attempt = absl::InfinitePast();
-  std::string reason;
+  next.reason.clear();
+  next.reason_name.clear();
 
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (guid.ok()) {
     next.machine_guid = *guid;
   } else {
     next.machine_guid.clear();
-    reason = std::string(guid.status().message());
+    SetReason(&next, guid.status());
     LogError(absl::StrCat("STATE: ", guid.status().message()));
   }
 
@@ -328,7 +350,7 @@ void NodeController::LoadLocked() {
       state_dir_.ReadClaim();
   if (!stored.ok()) {
     LogError(absl::StrCat("STATE: ", stored.status().message()));
-    if (reason.empty()) reason = std::string(stored.status().message());
+    if (next.reason.empty()) SetReason(&next, stored.status());
   } else if (stored->has_value()) {
     const state::StoredClaim& claim = **stored;
     next.claimed = true;
@@ -366,27 +388,29 @@ void NodeController::LoadLocked() {
 
   if (next.claimed) {
     next.status = kStatusOffline;
-    if (reason.empty()) {
-      reason = "NOT_CONNECTED: claimed; the cloud link is not connected yet";
+    if (next.reason.empty()) {
+      SetReason(&next, reason::kNotConnected,
+                "claimed; the cloud link is not connected yet");
     }
   } else {
     next.status = kStatusAvailable;
-    if (reason.empty()) {
+    if (next.reason.empty()) {
       if (!claim_error_.ok()) {
-        reason = std::string(claim_error_.message());
+        SetReason(&next, claim_error_);
       } else if (!next.config_error.empty()) {
-        reason = next.config_error;
+        next.reason = next.config_error;
+        next.reason_name = ConfigErrorReason(sources);
       } else if (sources.inputs) {
-        reason = absl::StrCat("CLAIM_PENDING: claiming with the token from ",
-                              sources.inputs->source);
+        SetReason(&next, reason::kClaimPending,
+                  absl::StrCat("claiming with the token from ",
+                               sources.inputs->source));
       } else {
-        reason =
-            "NOT_CLAIMED: the node is not claimed; create claim.conf, set "
-            "NETDATA_CLAIM_TOKEN, or call Claim";
+        SetReason(&next, reason::kNotClaimed,
+                  "the node is not claimed; create claim.conf, set "
+                  "NETDATA_CLAIM_TOKEN, or call Claim");
       }
     }
   }
-  next.reason = reason;
   Publish(std::move(next));
 }
 
@@ -443,7 +467,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
     LogError(absl::StrCat("CLAIM: claimed as ", *claimed_id,
                           " but could not store it: ", written.message()));
     return fail(
-        Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+        Error(absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
               absl::StrCat("the cloud accepted the claim but it could "
                            "not be stored (",
                            written.message(),
@@ -511,7 +535,7 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
       return ClaimOutcome{stored->claimed_id, /*already_claimed=*/true};
     }
     return Error(
-        absl::StatusCode::kFailedPrecondition, "CLAIMED_ELSEWHERE",
+        absl::StatusCode::kFailedPrecondition, reason::kClaimedElsewhere,
         absl::StrCat("the node is already claimed as ", stored->claimed_id,
                      " with another token or url; use Reclaim to "
                      "move it"));
@@ -533,7 +557,8 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
         config::ResolveClaimInputs(options_.config_dir, options_.env);
     if (!sources.inputs) {
       std::string why = ConfigErrorText(sources);
-      return Error(absl::StatusCode::kFailedPrecondition, "NO_CLAIM_INPUTS",
+      return Error(absl::StatusCode::kFailedPrecondition,
+                   reason::kNoClaimInputs,
                    absl::StrCat("Reclaim without a token needs claim.conf or "
                                 "NETDATA_CLAIM_TOKEN",
                                 why.empty() ? "" : absl::StrCat(" (", why, ")"),
@@ -601,7 +626,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     absl::StatusOr<std::string> text = fs_->ReadFile(path);
     if (!text.ok() && !absl::IsNotFound(text.status())) {
       return Error(
-          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
           absl::StrCat("the new token was issued (the old one no "
                        "longer works) but ",
                        path, " cannot be read (", text.status().message(),
@@ -619,7 +644,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
       LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
                             written.message()));
       return Error(
-          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
           absl::StrCat("the new token was issued (the old one no "
                        "longer works) but ",
                        path, " could not be updated (", written.message(),
@@ -658,7 +683,7 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
     const bool settled =
         state.online || state.status == kStatusBanned ||
         (!state.claimed && (state.claim_source.empty() ||
-                            state.reason.rfind("CLAIM_PENDING", 0) != 0));
+                            state.reason_name != reason::kClaimPending.name));
     const absl::Duration left = deadline - clock_->MonotonicNow();
     if (settled || left <= absl::ZeroDuration()) return state;
     current = WaitForStateChange(current.second, left);

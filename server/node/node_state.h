@@ -56,6 +56,9 @@ struct NodeState {
   bool insecure = false;
   std::string status = kStatusAvailable;
   std::string reason;
+  // The registered reason (server/common/reasons.h) `reason` reports, for
+  // decisions; "" when `reason` is empty or came without one.
+  std::string reason_name;
   absl::Time since = absl::UnixEpoch();
   bool online = false;
   uint32_t mqtt_version = 0;

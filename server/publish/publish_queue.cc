@@ -14,7 +14,7 @@ namespace {
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 absl::Status ShuttingDown() {
-  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+  return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                "cloudlinkd is stopping; the message was not sent");
 }
 
@@ -39,7 +39,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     if (closed_) return ShuttingDown();
     if (size > options_.max_bytes) {
       ++stats_.rejected;
-      return Error(absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+      return Error(absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
                    absl::StrCat("the message has ", size,
                                 " bytes; the publish queue holds at most ",
                                 options_.max_bytes));
@@ -51,7 +51,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     if (!has_room()) {
       if (!wait) {
         ++stats_.rejected;
-        return Error(absl::StatusCode::kResourceExhausted, "QUEUE_FULL",
+        return Error(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
                      absl::StrCat("the publish queue is full (",
                                   messages_.size(), " messages, ", bytes_,
                                   " bytes); retry later or wait when full"));
@@ -61,7 +61,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
         if (now >= wait_deadline || (cancelled && cancelled())) {
           ++stats_.wait_timed_out;
           return Error(absl::StatusCode::kDeadlineExceeded,
-                       "QUEUE_WAIT_TIMEOUT",
+                       reason::kQueueWaitTimeout,
                        "the publish queue stayed full until the caller's "
                        "deadline or cancellation");
         }

@@ -93,12 +93,12 @@ bool DecodeBody(absl::string_view body, Decoded* out) {
 }
 
 absl::Status OpenFailed(const absl::Status& why) {
-  return Error(absl::StatusCode::kUnavailable, "SPOOL_OPEN_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kSpoolOpenFailed,
                absl::StrCat("cannot open the publish spool: ", why.message()));
 }
 
 absl::Status ShuttingDown() {
-  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+  return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                "cloudlinkd is stopping; the message was not spooled");
 }
 
@@ -265,7 +265,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
   if (size > options_.max_bytes || size > kMaxBodyBytes ||
       topic.size() > 0xFFFF) {
     ++stats_.rejected;
-    return Error(absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
                  absl::StrCat("the message needs ", size,
                               " bytes in the spool, which holds at most ",
                               std::min(options_.max_bytes, kMaxBodyBytes)));
@@ -276,7 +276,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
   if (!has_room()) {
     if (!wait) {
       ++stats_.rejected;
-      return Error(absl::StatusCode::kResourceExhausted, "SPOOL_FULL",
+      return Error(absl::StatusCode::kResourceExhausted, reason::kSpoolFull,
                    absl::StrCat("the durable spool is full (",
                                 UsedBytesLocked(), " of ", options_.max_bytes,
                                 " bytes); retry later or wait when full"));
@@ -285,7 +285,8 @@ absl::Status Spool::Append(std::string topic, std::string payload,
       const MonotonicTime now = clock_->MonotonicNow();
       if (now >= wait_deadline || (cancelled && cancelled())) {
         ++stats_.wait_timed_out;
-        return Error(absl::StatusCode::kDeadlineExceeded, "SPOOL_WAIT_TIMEOUT",
+        return Error(absl::StatusCode::kDeadlineExceeded,
+                     reason::kSpoolWaitTimeout,
                      "the durable spool stayed full until the caller's "
                      "deadline or cancellation");
       }
@@ -451,11 +452,12 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
     DeleteAckedSegmentsLocked();
   }
   const absl::Status outcome =
-      status.ok() ? absl::OkStatus()
-                  : Error(absl::StatusCode::kUnavailable, "SPOOL_WRITE_FAILED",
-                          absl::StrCat("the message could not be written to "
-                                       "the spool: ",
-                                       status.message()));
+      status.ok()
+          ? absl::OkStatus()
+          : Error(absl::StatusCode::kUnavailable, reason::kSpoolWriteFailed,
+                  absl::StrCat("the message could not be written to "
+                               "the spool: ",
+                               status.message()));
   for (Pending& p : batch) {
     if (p.done) p.done(outcome);
   }

@@ -39,7 +39,7 @@ absl::Status Stopped() { return absl::CancelledError("the relay was stopped"); }
 
 absl::Status HandshakeTimeout(const config::ProxyConfig& proxy) {
   return Error(
-      absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      absl::StatusCode::kUnavailable, reason::kProxyFailed,
       absl::StrCat("proxy negotiation failed: the SOCKS5 proxy ", proxy.host,
                    ":", proxy.port, " did not complete the handshake in time"));
 }
@@ -53,17 +53,17 @@ absl::StatusOr<std::unique_ptr<Socks5Relay>> Socks5Relay::Start(
     Socks5RelayOptions options) {
   if (options.proxy.kind != config::ProxyKind::kSocks5 &&
       options.proxy.kind != config::ProxyKind::kSocks5h) {
-    return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
                  "the relay needs a socks5:// or socks5h:// proxy");
   }
   if (options.target_host.empty() || options.target_port < 1 ||
       options.target_port > 65535) {
-    return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
                  "the relay needs a target host and a port in 1..65535");
   }
   std::unique_ptr<Socks5Relay> relay(new Socks5Relay(std::move(options)));
   auto fail = [](absl::string_view what) {
-    return Error(absl::StatusCode::kInternal, "RELAY_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kRelayFailed,
                  absl::StrCat("cannot set up the SOCKS5 relay: ", what, ": ",
                               strerror(errno)));
   };
@@ -182,7 +182,7 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(MonotonicTime deadline) {
   const int rc =
       getaddrinfo(proxy.host.c_str(), port.c_str(), &hints, &results);
   if (rc != 0) {
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  absl::StrCat("cannot resolve the SOCKS5 proxy ", proxy_name,
                               ": ", gai_strerror(rc)));
   }
@@ -224,7 +224,7 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(MonotonicTime deadline) {
     CloseFd(&fd);
   }
   freeaddrinfo(results);
-  return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                absl::StrCat("cannot connect to the SOCKS5 proxy ", proxy_name,
                             ": ", last_error));
 }
@@ -255,7 +255,7 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
         if (!waited.ok()) return waited;
         continue;
       }
-      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                    absl::StrCat("proxy negotiation failed: sending to the "
                                 "SOCKS5 proxy: ",
                                 strerror(errno)));
@@ -282,7 +282,7 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
         continue;
       }
       if (n == 0) {
-        return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+        return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                      "proxy negotiation failed: the SOCKS5 proxy closed the "
                      "connection during the handshake");
       }
@@ -293,7 +293,7 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
         if (!waited.ok()) return waited;
         continue;
       }
-      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                    absl::StrCat("proxy negotiation failed: reading from the "
                                 "SOCKS5 proxy: ",
                                 strerror(errno)));

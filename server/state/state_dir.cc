@@ -19,7 +19,7 @@ constexpr mode_t kNodeIdMode = 0644;
 
 absl::Status StateInvalid(const std::string& path, absl::string_view problem) {
   return Error(
-      absl::StatusCode::kFailedPrecondition, "STATE_INVALID",
+      absl::StatusCode::kFailedPrecondition, reason::kStateInvalid,
       absl::StrCat(path, ": ", problem,
                    "; run Reclaim to start over, or restore the file"));
 }
@@ -60,7 +60,7 @@ absl::StatusOr<std::string> StateDir::ReadNodeId() {
 absl::Status StateDir::WriteNodeId(absl::string_view node_id) {
   if (!IsValidNodeId(node_id)) {
     return Error(
-        absl::StatusCode::kInvalidArgument, "STATE_INVALID",
+        absl::StatusCode::kInvalidArgument, reason::kStateInvalid,
         absl::StrCat("refusing to store \"", node_id, "\" as the node id"));
   }
   RETURN_IF_ERROR(EnsureCloudDir());
@@ -76,7 +76,8 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
     return ReplaceMachineGuid();
   }
   if (!content.ok()) {
-    return Error(absl::StatusCode::kFailedPrecondition, "MACHINE_GUID_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kMachineGuidInvalid,
                  absl::StrCat("cannot read the machine GUID (",
                               content.status().message(),
                               "); fix its permissions, or run Reclaim with "
@@ -84,7 +85,8 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
   }
   std::string guid(absl::StripAsciiWhitespace(*content));
   if (!IsUuid(guid)) {
-    return Error(absl::StatusCode::kFailedPrecondition, "MACHINE_GUID_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kMachineGuidInvalid,
                  absl::StrCat(path,
                               " does not hold a UUID; restore it, or run "
                               "Reclaim with new_identity to make a new one"));
@@ -101,7 +103,7 @@ absl::StatusOr<std::string> StateDir::ReplaceMachineGuid() {
   }
   if (!written.ok()) {
     return Error(
-        absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+        absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
         absl::StrCat("cannot store the machine GUID (", written.message(),
                      "); free space or fix the lib directory"));
   }

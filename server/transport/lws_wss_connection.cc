@@ -40,10 +40,11 @@ constexpr size_t kMaxFrameOnWire =
 constexpr size_t kMaxLwsProxyAuth = 95;
 
 absl::Status UrlInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "URL_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kUrlInvalid,
+               sentence);
 }
 
-absl::Status Unavailable(absl::string_view reason, absl::string_view sentence) {
+absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
 }
 
@@ -177,7 +178,7 @@ class LwsWssConnection final : public WssConnection {
       lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     ReportClosed(Unavailable(
-        "CONNECT_TIMEOUT",
+        reason::kConnectTimeout,
         absl::StrCat("the WebSocket to ", url_.host, ":", url_.port,
                      " was not open within ",
                      absl::FormatDuration(target_.connect_budget))));
@@ -242,7 +243,8 @@ absl::Status LwsWssConnection::Start() {
           "the proxy setting \"env\" must be resolved before connecting");
     case config::ProxyKind::kHttp: {
       if (proxy.host.find(':') != std::string::npos) {
-        return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+        return Error(absl::StatusCode::kInvalidArgument,
+                     reason::kProxyUnsupported,
                      "an HTTP proxy at an IPv6 address is not supported for "
                      "the cloud connection; use a host name");
       }
@@ -250,7 +252,8 @@ absl::Status LwsWssConnection::Start() {
       if (!proxy.username.empty() || !proxy.password.empty()) {
         auth = absl::StrCat(proxy.username, ":", proxy.password);
         if (auth.size() > kMaxLwsProxyAuth) {
-          return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+          return Error(absl::StatusCode::kInvalidArgument,
+                       reason::kProxyUnsupported,
                        "the HTTP proxy user name and password are too long "
                        "for the cloud connection (at most 95 bytes together)");
         }
@@ -301,7 +304,7 @@ absl::Status LwsWssConnection::Start() {
   // lws copied what it needs; the credentials need not stay around.
   std::fill(proxy_setting_.begin(), proxy_setting_.end(), '\0');
   if (context_ == nullptr) {
-    return Error(absl::StatusCode::kInternal, "TRANSPORT_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kTransportFailed,
                  "cannot create the libwebsockets context (is the CA file "
                  "readable PEM?)");
   }
@@ -389,7 +392,7 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   if (!tls_verify_error_.empty()) {
     // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
     ReportClosed(
-        Unavailable("TLS_VERIFY_FAILED",
+        Unavailable(reason::kTlsVerifyFailed,
                     absl::StrCat("TLS certificate verification failed for ",
                                  url_.host, " (", tls_verify_error_, ")")));
     return;
@@ -399,8 +402,8 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
       text, target_.proxy.kind == config::ProxyKind::kHttp);
-  if (relay_ != nullptr && ReasonOf(status) == "CONNECT_FAILED") {
-    status = Unavailable("PROXY_FAILED",
+  if (relay_ != nullptr && HasReason(status, reason::kConnectFailed)) {
+    status = Unavailable(reason::kProxyFailed,
                          absl::StrCat("proxy negotiation failed: the SOCKS5 "
                                       "relay closed (",
                                       lws_text, ")"));
@@ -427,7 +430,7 @@ void LwsWssConnection::OnClientClosed() {
         "the server closed the WebSocket (close code ", peer_close_code_,
         peer_close_reason_.empty() ? "" : ": ", peer_close_reason_, ")");
   }
-  ReportClosed(Unavailable("CONNECTION_LOST", detail));
+  ReportClosed(Unavailable(reason::kConnectionLost, detail));
 }
 
 int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
@@ -559,31 +562,31 @@ absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
   };
   if (has("proxy not h1")) {
     return Unavailable(
-        "PROXY_AUTH",
+        reason::kProxyAuth,
         absl::StrCat("the HTTP proxy refused the CONNECT request, usually "
                      "407 Proxy Authentication Required: check the proxy "
                      "user and password",
                      detail));
   }
   if (has("proxy")) {
-    return Unavailable("PROXY_FAILED",
+    return Unavailable(reason::kProxyFailed,
                        absl::StrCat("proxy negotiation failed", detail));
   }
   if (has("certificate verify") || has("x509") || has("cert") ||
       has("self signed") || has("self-signed") || has("hostname mismatch") ||
       has("verify")) {
     return Unavailable(
-        "TLS_VERIFY_FAILED",
+        reason::kTlsVerifyFailed,
         absl::StrCat("TLS certificate verification failed", detail));
   }
   if (has("tls") || has("ssl") || has("alert") || has("handshake failure")) {
-    return Unavailable("TLS_FAILED",
+    return Unavailable(reason::kTlsFailed,
                        absl::StrCat("the TLS handshake failed", detail));
   }
   if (has("hs:") || has("upgrade") || has("101") || has("sec-websocket") ||
       has("subprotocol") || has("accept") || has("bad response")) {
     return Unavailable(
-        "WS_UPGRADE_FAILED",
+        reason::kWsUpgradeFailed,
         absl::StrCat("the server refused the WebSocket upgrade", detail));
   }
   std::string what = "connection failed";
@@ -598,7 +601,7 @@ absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
     what = "network unreachable";
   }
   if (via_http_proxy) what += " (to the HTTP proxy)";
-  return Unavailable("CONNECT_FAILED", absl::StrCat(what, detail));
+  return Unavailable(reason::kConnectFailed, absl::StrCat(what, detail));
 }
 
 absl::StatusOr<std::unique_ptr<WssConnection>> LwsWssConnector::Connect(

@@ -12,7 +12,7 @@ namespace cloudlink::websocket {
 namespace {
 
 absl::Status ProtocolError(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "WS_PROTOCOL_ERROR",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kWsProtocolError,
                sentence);
 }
 
@@ -231,7 +231,7 @@ absl::StatusOr<absl::optional<WsMessage>> WsFrameDecoder::Next() {
       const uint64_t so_far = in_message_ ? message_.size() : 0;
       if (length > max_message_size_ || so_far + length > max_message_size_) {
         return Fail(Error(absl::StatusCode::kInvalidArgument,
-                          "WS_MESSAGE_TOO_LARGE",
+                          reason::kWsMessageTooLarge,
                           absl::StrCat("message of at least ", so_far + length,
                                        " bytes exceeds the maximum of ",
                                        max_message_size_, " bytes")));

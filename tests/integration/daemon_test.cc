@@ -15,14 +15,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"  // protobuf SerializationTraits
@@ -416,6 +420,73 @@ TEST_F(DaemonTest, HealthAnswersServing) {
   absl::StatusOr<probes::HealthCheckResponse> unknown =
       CheckHealth(Channel(), "no.such.Service");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+}
+
+// The google.rpc.ErrorInfo in `status`'s details (grpc-status-details-bin),
+// after checking the google.rpc.Status around it repeats code and message.
+absl::StatusOr<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return absl::NotFoundError("no google.rpc.Status in the details");
+  }
+  EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(details.message(), status.error_message());
+  if (details.details_size() != 1 ||
+      !details.details(0).Is<google::rpc::ErrorInfo>()) {
+    return absl::NotFoundError("not exactly one ErrorInfo");
+  }
+  google::rpc::ErrorInfo info;
+  if (!details.details(0).UnpackTo(&info)) {
+    return absl::DataLossError("the ErrorInfo does not parse");
+  }
+  return info;
+}
+
+TEST_F(DaemonTest, ErrorsCarryTheirReasonAsErrorInfo) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  std::unique_ptr<cloudlink::v1::CloudLink::Stub> stub =
+      cloudlink::v1::CloudLink::NewStub(Channel());
+  auto claim = [&](const cloudlink::v1::ClaimRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    cloudlink::v1::ClaimResponse response;
+    return stub->Claim(&context, request, &response);
+  };
+
+  // A handler's error: the reason that starts the message, as ErrorInfo.
+  cloudlink::v1::ClaimRequest empty_token;
+  const grpc::Status refused = claim(empty_token);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), StartsWith("TOKEN_INVALID_FORMAT: "));
+  absl::StatusOr<google::rpc::ErrorInfo> info = ErrorInfoOf(refused);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->reason(), "TOKEN_INVALID_FORMAT");
+  EXPECT_EQ(info->domain(), "cloudlink.v1");
+  EXPECT_TRUE(info->metadata().empty());
+
+  // A request that does not parse (invalid UTF-8 in a string field) is
+  // answered by the interceptor, with details as well.
+  cloudlink::v1::ClaimRequest malformed;
+  malformed.set_token("ab\xff\xfe");
+  const grpc::Status not_parsed = claim(malformed);
+  EXPECT_EQ(not_parsed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(not_parsed.error_message(), StartsWith("REQUEST_MALFORMED: "));
+  info = ErrorInfoOf(not_parsed);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->reason(), "REQUEST_MALFORMED");
+  EXPECT_EQ(info->domain(), "cloudlink.v1");
+
+  // gRPC's own errors have no reason of ours and no details.
+  grpc::ClientContext expired;
+  expired.set_deadline(std::chrono::system_clock::now());
+  cloudlink::v1::GetStateRequest get_state;
+  cloudlink::v1::State state;
+  const grpc::Status late = stub->GetState(&expired, get_state, &state);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_FALSE(ErrorInfoOf(late).ok());
 }
 
 TEST_F(DaemonTest, MalformedClaimConfKeepsServingAndNamesFileAndLine) {

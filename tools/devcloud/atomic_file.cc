@@ -15,7 +15,7 @@ namespace cloudlink::devcloud {
 namespace {
 
 absl::Status WriteFailed(const std::string& path, absl::string_view what) {
-  return Error(absl::StatusCode::kInternal, "WRITE_FAILED",
+  return Error(absl::StatusCode::kInternal, reason::kWriteFailed,
                absl::StrCat("cannot write ", path, " (", what, ": ",
                             strerror(errno), ")"));
 }
@@ -70,10 +70,10 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      return Error(absl::StatusCode::kNotFound, "NOT_FOUND",
+      return Error(absl::StatusCode::kNotFound, reason::kNotFound,
                    absl::StrCat(path, " does not exist"));
     }
-    return Error(absl::StatusCode::kInternal, "READ_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kReadFailed,
                  absl::StrCat("cannot read ", path, ": ", strerror(errno)));
   }
   std::string out;
@@ -84,7 +84,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
     if (n < 0) {
       int err = errno;
       close(fd);
-      return Error(absl::StatusCode::kInternal, "READ_FAILED",
+      return Error(absl::StatusCode::kInternal, reason::kReadFailed,
                    absl::StrCat("cannot read ", path, ": ", strerror(err)));
     }
     if (n == 0) break;

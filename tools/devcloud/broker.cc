@@ -32,7 +32,7 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(5);
 constexpr absl::Duration kReloadTimeout = absl::Seconds(5);
 
 absl::Status StartFailed(absl::string_view why) {
-  return Error(absl::StatusCode::kUnavailable, "BROKER_START_FAILED", why);
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerStartFailed, why);
 }
 
 // A TCP port on 127.0.0.1 that was free a moment ago (mosquitto cannot
@@ -334,7 +334,7 @@ absl::Status Broker::SetNodePassword(absl::string_view username,
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return Error(absl::StatusCode::kUnavailable, "BROKER_RELOAD_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerReloadFailed,
                "mosquitto did not accept the new credentials within 5 s");
 }
 

@@ -26,7 +26,7 @@ constexpr int kKeepaliveSeconds = 30;
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
 absl::Status SubscriberFailed(absl::string_view why) {
-  return Error(absl::StatusCode::kUnavailable, "SUBSCRIBER_FAILED", why);
+  return Error(absl::StatusCode::kUnavailable, reason::kSubscriberFailed, why);
 }
 
 // `message` as JSON with proto field names and default values shown.
@@ -257,7 +257,7 @@ absl::Status CloudSubscriber::PublishCommand(absl::string_view claim_id,
                                 payload.data(), 1, false, props);
   mosquitto_property_free_all(&props);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return Error(absl::StatusCode::kUnavailable, "BROKER_UNAVAILABLE",
+    return Error(absl::StatusCode::kUnavailable, reason::kBrokerUnavailable,
                  absl::StrCat("cannot publish: ", mosquitto_strerror(rc)));
   }
   return absl::OkStatus();

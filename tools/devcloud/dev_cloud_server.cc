@@ -46,16 +46,16 @@ bool IsLoopback(const std::string& address) {
 // `dir` created (0700) when missing, as an absolute path.
 absl::StatusOr<std::string> PrepareDir(const std::string& dir) {
   if (dir.empty()) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  "--dir is required");
   }
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
   }
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot resolve ", dir, ": ", strerror(errno)));
   }
   return std::string(resolved);
@@ -67,12 +67,12 @@ absl::StatusOr<int> LockDir(const std::string& dir) {
   std::string path = dir + "/devcloud.lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot open ", path, ": ", strerror(errno)));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
-    return Error(absl::StatusCode::kFailedPrecondition, "DIR_IN_USE",
+    return Error(absl::StatusCode::kFailedPrecondition, reason::kDirInUse,
                  absl::StrCat("another dev cloud is running in ", dir));
   }
   return fd;
@@ -99,7 +99,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   server->http_ = std::make_unique<httplib::SSLServer>(
       server->certs_.server_cert.c_str(), server->certs_.server_key.c_str());
   if (!server->http_->is_valid()) {
-    return Error(absl::StatusCode::kInternal, "TLS_SETUP_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kTlsSetupFailed,
                  "cannot load the server certificate and key");
   }
   server->http_->new_task_queue = [] {
@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   }
   if (server->port_ <= 0) {
     return Error(
-        absl::StatusCode::kUnavailable, "BIND_FAILED",
+        absl::StatusCode::kUnavailable, reason::kBindFailed,
         absl::StrCat("cannot listen on ", options.host, ":", options.port));
   }
 
@@ -145,7 +145,8 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
         // see it (its subscriber is not listening yet after a broker
         // restart): the node gets a retryable error instead.
         if (!subscriber->WaitSubscribed(absl::Seconds(5))) {
-          return Error(absl::StatusCode::kUnavailable, "SUBSCRIBER_NOT_READY",
+          return Error(absl::StatusCode::kUnavailable,
+                       reason::kSubscriberNotReady,
                        "the cloud's subscriber is not listening yet");
         }
         return broker->SetNodePassword(user, password);
@@ -412,7 +413,7 @@ absl::Status DevCloudServer::Serve() {
   subscriber_.reset();
   broker_.reset();
   if (!ok && !stop_requested_) {
-    return Error(absl::StatusCode::kInternal, "SERVE_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kServeFailed,
                  "the HTTPS server stopped unexpectedly");
   }
   LogInfo("dev cloud stopped");

@@ -35,7 +35,7 @@ absl::StatusOr<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(
   json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("nodes") ||
       !doc["nodes"].is_array()) {
-    return Error(absl::StatusCode::kInvalidArgument, "CONFIG_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kConfigInvalid,
                  absl::StrCat(path, " is not a node list"));
   }
   for (const json& n : doc["nodes"]) {
@@ -94,7 +94,7 @@ absl::Status NodeRegistry::Add(Node node) {
   std::vector<Node> updated;
   for (const Node& existing : nodes_) {
     if (existing.claim_id == node.claim_id) {
-      return Error(absl::StatusCode::kAlreadyExists, "ALREADY_CLAIMED",
+      return Error(absl::StatusCode::kAlreadyExists, reason::kAlreadyClaimed,
                    "this claim id is already claimed");
     }
     if (existing.machine_guid != node.machine_guid) updated.push_back(existing);

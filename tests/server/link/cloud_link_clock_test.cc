@@ -48,7 +48,7 @@ class UnreachableCloud : public http::HttpClient {
       const http::HttpRequest&, const http::TransportOptions&) override {
     MutexLock lock(&mu_);
     times_.push_back(RealClock()->MonotonicNow());
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  "connection refused (test)");
   }
   std::vector<MonotonicTime> times() const {

@@ -214,7 +214,7 @@ TEST_F(ConnectionTest, ConnackCutIntoSingleBytesStillGoesOnline) {
       .Expect(Type::kSubscribe)
       .Expect(Type::kPublish)
       .Expect(Type::kPublish)
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                    "closed by the test"));
   Connection connection(&host_, &clock_, nullptr, Params());
   connection.Run(&connector_);
@@ -374,7 +374,8 @@ TEST_F(ConnectionTest, AsksForItsNodeIdAndAnnouncesTheNodeInstance) {
                        update.claim_id() == kClaimId && update.liveness() &&
                        update.queryable() && update.session_id() == 1700000000;
               })
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   Connection connection(&host_, &clock_, nullptr, Params());
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());
@@ -384,7 +385,8 @@ TEST_F(ConnectionTest, AsksForItsNodeIdAndAnnouncesTheNodeInstance) {
 TEST_F(ConnectionTest, KnownNodeIdGoesStraightToTheInstanceConnection) {
   ScriptedConnection& c = connector_.Script();
   ScriptOnline(c, "node-known")
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   ConnectionParams params = Params();
   params.node_id = "node-known";
   Connection connection(&host_, &clock_, nullptr, params);
@@ -401,7 +403,8 @@ TEST_F(ConnectionTest, NodeInstanceResultForAnotherMachineIsIgnored) {
   ScriptOnline(c)
       .Read(PublishBytes(absl::StrCat(kInboxTopic, "/CreateNodeInstanceResult"),
                          result.SerializeAsString()))
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   Connection connection(&host_, &clock_, nullptr, Params());
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());  // and no packet after it
@@ -435,7 +438,8 @@ TEST_F(ConnectionTest, PublishesAndCarriesUnackedMessagesToTheNextConnection) {
       .Expect(Type::kPublish, data("m2"))
       .Read(PubackBytes(4))
       .Read(PubackBytes(5))
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   {
     Connection connection(&host_, &clock_, &pump, Params());
     connection.Run(&connector_);
@@ -451,7 +455,8 @@ TEST_F(ConnectionTest, PublishesAndCarriesUnackedMessagesToTheNextConnection) {
   ScriptOnline(second)
       .Expect(Type::kPublish, data("m2"))
       .Read(PubackBytes(4))
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   {
     Connection connection(&host_, &clock_, &pump, Params());
     connection.Run(&connector_);
@@ -480,7 +485,8 @@ TEST_F(ConnectionTest, UnknownTopicAndRefusedMessagesFailWithTheirReasons) {
   ScriptOnline(c)
       .Expect(Type::kPublish)
       .Read(PubackBytes(4, mqtt::mqtt_reason::kNotAuthorized))
-      .Close(Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "test"));
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
   Connection connection(&host_, &clock_, &pump, Params());
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());

@@ -188,7 +188,7 @@ FakeWssConnector::Connect(const transport::WssTarget& target,
   ++connect_calls_;
   targets_.push_back(target);
   if (next_ >= scripts_.size()) {
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  "connection refused (no script left in the test)");
   }
   ScriptedConnection* script = scripts_[next_++].get();

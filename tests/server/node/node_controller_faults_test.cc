@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/common/error.h"
 #include "server/common/mutex.h"
 #include "server/node/node_controller.h"
 #include "server/state/file_system.h"
@@ -107,7 +108,8 @@ class NodeControllerDiskFaultTest : public ::testing::TestWithParam<DiskFault> {
     options_.claimer.pause = [](absl::Duration) {};
     options_.claim_retry = {2, absl::Hours(1), absl::Hours(1)};
     http_.AnswerAlways("/api/v1/env",
-                       absl::UnavailableError("CONNECT_FAILED: no cloud here"));
+                       Error(absl::StatusCode::kUnavailable,
+                             reason::kConnectFailed, "no cloud here"));
   }
 
   NodeController& Node() {

@@ -57,9 +57,9 @@ class NodeControllerTest : public ::testing::Test {
                             absl::Milliseconds(100)};
     // A claimed node starts its cloud link, which asks for /api/v1/env;
     // there is no cloud here, so those requests fail apart from the script.
-    http_.AnswerAlways("/api/v1/env",
-                       absl::UnavailableError(
-                           "CONNECT_FAILED: no cloud in the node unit tests"));
+    http_.AnswerAlways("/api/v1/env", Error(absl::StatusCode::kUnavailable,
+                                            reason::kConnectFailed,
+                                            "no cloud in the node unit tests"));
   }
 
   std::string ConfigDir() const { return tmp_.Join("etc"); }
@@ -136,6 +136,7 @@ TEST_F(NodeControllerTest, StartsUnclaimedWithANewGuid) {
   EXPECT_TRUE(IsUuid(state.machine_guid));
   EXPECT_EQ(ReadFileOrEmpty(Dir().MachineGuidPath()), state.machine_guid);
   EXPECT_THAT(state.reason, StartsWith("NOT_CLAIMED"));
+  EXPECT_EQ(state.reason_name, "NOT_CLAIMED");
   EXPECT_EQ(state.hostname, "node-1");
   EXPECT_EQ(http_.call_count(), 0);
 }
@@ -397,6 +398,25 @@ TEST_F(NodeControllerTest, NonRetryableFailureIsNotRetriedUntilReload) {
   EXPECT_EQ(http_.call_count(), 2);
 }
 
+TEST_F(NodeControllerTest, ReloadWaitsForThePendingClaimsOutcome) {
+  ASSERT_TRUE(
+      WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  url = ", kUrl,
+                                              "\n  token = ", kToken, "\n"))
+          .ok());
+  http_.RespondTimes(2, 403);
+  NodeController& node = StartedNode();
+  WaitForState(
+      [](const NodeState& s) { return s.reason_name == "TOKEN_INVALID"; });
+  // The reload clears the failure: the state says CLAIM_PENDING until the
+  // new attempt fails again, and the reload waits for that, not longer.
+  const absl::Time start = absl::Now();
+  NodeState state = node.ReloadClaimingState(absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(state.reason_name, "TOKEN_INVALID");
+  EXPECT_THAT(state.reason, StartsWith("TOKEN_INVALID: "));
+  EXPECT_EQ(http_.call_count(), 2);
+}
+
 TEST_F(NodeControllerTest, ReloadWithNothingToClaimReturnsAtOnce) {
   NodeController& node = StartedNode();
   // Nothing to wait for: no claim, no claim.conf, no environment.
@@ -412,6 +432,7 @@ TEST_F(NodeControllerTest, ReloadWithNothingToClaimReturnsAtOnce) {
   state = node.ReloadClaimingState(absl::Seconds(10));
   EXPECT_LT(absl::Now() - again, absl::Seconds(5));
   EXPECT_THAT(state.config_error, HasSubstr(ClaimConfPath() + ":2"));
+  EXPECT_EQ(state.reason_name, "CONFIG_INVALID");
   EXPECT_EQ(http_.call_count(), 0);
 }
 
