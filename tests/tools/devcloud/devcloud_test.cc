@@ -14,6 +14,7 @@
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "server/common/uuid.h"
+#include "server/common/version.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
 #include "tests/tools/devcloud/dev_cloud_fixture.h"
@@ -394,6 +395,46 @@ TEST_F(DevCloudTest, SecondDevCloudOnTheSameDirIsRefused) {
   EXPECT_NE(run->exit_code, 0);
   EXPECT_NE(run->err.find("DIR_IN_USE"), std::string::npos) << run->err;
   EXPECT_EQ(Put(ValidClaim())->status, 204);
+}
+
+// The dev cloud's command line (Abseil flags): --version and --help exit 0;
+// a bad command line exits 2 naming the flag, before anything starts.
+TEST(DevCloudCommandLineTest, VersionHelpAndFlagErrors) {
+  auto run = [](std::vector<std::string> args) {
+    testing::SubprocessOptions options;
+    options.argv = {testing::RunfilePath("tools/devcloud/devcloud")};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    absl::StatusOr<testing::RunResult> result =
+        testing::Run(options, absl::Seconds(30));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : testing::RunResult{};
+  };
+  const testing::RunResult version = run({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_EQ(version.out, absl::StrCat("devcloud ", kVersion, "\n"));
+  const testing::RunResult help = run({"--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  for (const char* flag : {"--dir", "--host", "--port", "--log-level",
+                           "--mosquitto", "--broker-max-keepalive"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag << help.out;
+  }
+
+  TempDir dir;
+  const std::string dir_flag = "--dir=" + dir.Join("cloud");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "--dir is required"},
+      {{dir_flag, "--port=70000"}, "--port must be 0 to 65535"},
+      {{dir_flag, "--port=http"}, "--port"},
+      {{dir_flag, "--broker-max-keepalive=5"},
+       "--broker-max-keepalive must be 10 to 65535 seconds"},
+      {{dir_flag, "--log-level=loud"}, "debug, info, warning or error"},
+      {{dir_flag, "--no-such-flag"}, "--no-such-flag"}};
+  for (const auto& [args, says] : cases) {
+    const testing::RunResult result = run(args);
+    EXPECT_EQ(result.exit_code, 2) << says << "\n" << result.err;
+    EXPECT_NE(result.err.find(says), std::string::npos) << result.err;
+  }
+  EXPECT_FALSE(testing::FileExists(dir.Join("cloud")));
 }
 
 }  // namespace
