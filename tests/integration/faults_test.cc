@@ -8,9 +8,7 @@
 // clients while the link flaps. Every wait is bounded; "never spins" is
 // checked by counting requests over a window.
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +36,7 @@
 #include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/integration/fixtures/proxy_process.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
@@ -105,42 +104,29 @@ class MisbehavingServer {
   enum class Mode { kClose, kGarbage };
 
   explicit MisbehavingServer(Mode mode) : mode_(mode) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 64) != 0) {
-      close(fd_);
-      fd_ = -1;
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    absl::StatusOr<std::unique_ptr<testing::LoopbackListener>> listener =
+        testing::LoopbackListener::Open();
+    if (!listener.ok()) return;
+    listener_ = *std::move(listener);
     thread_ = std::thread([this] { Serve(); });
   }
 
   ~MisbehavingServer() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) close(fd_);
   }
 
-  bool ok() const { return fd_ >= 0; }
-  int port() const { return port_; }
+  bool ok() const { return listener_ != nullptr; }
+  int port() const { return listener_->port(); }
   int accepted() const { return accepted_.load(); }
-  std::string url() const { return absl::StrCat("https://127.0.0.1:", port_); }
+  std::string url() const { return absl::StrCat("https://127.0.0.1:", port()); }
 
  private:
   void Serve() {
     while (!stop_.load()) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{listener_->fd(), POLLIN, 0};
       if (poll(&p, 1, 50) <= 0) continue;
-      const int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      const int conn = accept4(listener_->fd(), nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
       accepted_.fetch_add(1);
       if (mode_ == Mode::kGarbage) Garbage(conn);
@@ -165,8 +151,7 @@ class MisbehavingServer {
   }
 
   const Mode mode_;
-  int fd_ = -1;
-  int port_ = 0;
+  std::unique_ptr<testing::LoopbackListener> listener_;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
   std::thread thread_;
