@@ -6,9 +6,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -344,6 +346,29 @@ TEST_F(DevCloudTest, FaultSwitchAnswersTheNextNRequestsThenClears) {
       204);
   ASSERT_EQ(client->Delete("/_dev/faults", admin)->status, 204);
   EXPECT_EQ(Put(ValidClaim())->status, 204);
+}
+
+// The request log says when the dev cloud took each request (by the wall
+// clock), so tests judge intervals by the cloud's times, not by polling.
+TEST_F(DevCloudTest, RequestLogRecordsWhenEachRequestArrived) {
+  const absl::Time before = absl::Now();
+  ASSERT_EQ(Put(ValidClaim())->status, 204);
+  const absl::Time between = absl::Now();
+  ASSERT_EQ(Put(ValidClaim())->status, 204);
+  const absl::Time after = absl::Now();
+
+  absl::StatusOr<std::vector<absl::Time>> times =
+      cloud_->RequestTimes(DevCloud::kClaimPathPrefix);
+  ASSERT_TRUE(times.ok()) << times.status();
+  ASSERT_EQ(times->size(), 2u);
+  EXPECT_GE((*times)[0], before);
+  EXPECT_LE((*times)[0], between);
+  EXPECT_GE((*times)[1], between);
+  EXPECT_LE((*times)[1], after);
+  absl::StatusOr<std::vector<absl::Time>> env_times =
+      cloud_->RequestTimes("/api/v1/env");
+  ASSERT_TRUE(env_times.ok()) << env_times.status();
+  EXPECT_TRUE(env_times->empty());
 }
 
 TEST_F(DevCloudTest, FaultDelayIsApplied) {
