@@ -20,6 +20,7 @@
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
+#include "tests/tools/devcloud/dev_cloud_test_base.h"
 #include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
@@ -55,18 +56,8 @@ struct ClaimRequest {
   }
 };
 
-class DevCloudTest : public ::testing::Test {
+class DevCloudTest : public devcloud_testing::DevCloudTestBase {
  protected:
-  void SetUp() override { StartCloud(); }
-
-  // (Re)starts the dev cloud on dir_.
-  void StartCloud() {
-    absl::StatusOr<std::unique_ptr<DevCloud>> cloud =
-        DevCloud::Start(dir_.path());
-    ASSERT_TRUE(cloud.ok()) << cloud.status();
-    cloud_ = *std::move(cloud);
-  }
-
   ClaimRequest ValidClaim() const {
     ClaimRequest claim;
     claim.token = cloud_->Env("CLAIM_TOKEN");
@@ -99,9 +90,6 @@ class DevCloudTest : public ::testing::Test {
     if (!res || res->status != 422) return "";
     return json::parse(res->body).value("errorMsgKey", "");
   }
-
-  TempDir dir_;
-  std::unique_ptr<DevCloud> cloud_;
 };
 
 TEST_F(DevCloudTest, EnvFileHasEverythingAScriptNeeds) {

@@ -19,6 +19,7 @@
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/integration/fixtures/mqtt_test_client.h"
 #include "tests/testing/test_env.h"
+#include "tests/tools/devcloud/dev_cloud_test_base.h"
 #include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
@@ -35,18 +36,8 @@ struct Credentials {
   std::map<std::string, std::string> topics;  // name → topic, substituted
 };
 
-class LinkTest : public ::testing::Test {
+class LinkTest : public devcloud_testing::DevCloudTestBase {
  protected:
-  void SetUp() override { StartCloud(); }
-
-  // (Re)starts the dev cloud on dir_.
-  void StartCloud() {
-    absl::StatusOr<std::unique_ptr<DevCloud>> cloud =
-        DevCloud::Start(dir_.path());
-    ASSERT_TRUE(cloud.ok()) << cloud.status();
-    cloud_ = *std::move(cloud);
-  }
-
   // Claims a node with `key` into Space A; returns its claim id.
   std::string Claim(const NodeKey& key) {
     std::string claim_id = NewUuidV4();
@@ -131,9 +122,6 @@ class LinkTest : public ::testing::Test {
     capability->set_enabled(true);
     return update.SerializeAsString();
   }
-
-  cloudlink::testing::TempDir dir_;
-  std::unique_ptr<DevCloud> cloud_;
 };
 
 TEST_F(LinkTest, EnvPointsAtTheAuthEndpointAndTheBroker) {

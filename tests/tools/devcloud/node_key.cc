@@ -8,7 +8,10 @@ namespace cloudlink::devcloud_testing {
 NodeKey::NodeKey() : key(EVP_RSA_gen(2048)) {}
 NodeKey::~NodeKey() { EVP_PKEY_free(key); }
 
-std::string NodeKey::PublicPem() const {
+namespace {
+
+// `key`'s public half as SubjectPublicKeyInfo PEM.
+std::string PublicKeyPem(EVP_PKEY* key) {
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PUBKEY(bio, key);
   char* data = nullptr;
@@ -17,6 +20,10 @@ std::string NodeKey::PublicPem() const {
   BIO_free(bio);
   return pem;
 }
+
+}  // namespace
+
+std::string NodeKey::PublicPem() const { return PublicKeyPem(key); }
 
 std::string NodeKey::Decrypt(const std::string& ciphertext) const {
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
@@ -40,12 +47,7 @@ std::string NewRsaPublicKeyPem() { return NodeKey().PublicPem(); }
 
 std::string NewEcPublicKeyPem() {
   EVP_PKEY* key = EVP_EC_gen("P-256");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
+  std::string pem = PublicKeyPem(key);
   EVP_PKEY_free(key);
   return pem;
 }
