@@ -64,26 +64,6 @@ constexpr absl::Duration kOnlineWait = absl::Seconds(25);
 // request times, the daemon's state) and the daemon's monotonic waits.
 constexpr absl::Duration kClockSlack = absl::Milliseconds(100);
 
-absl::Time StateTime(const json& value) {
-  absl::Time time;
-  std::string error;
-  if (!value.is_string() ||
-      !absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &time,
-                       &error)) {
-    return absl::InfinitePast();
-  }
-  return time;
-}
-
-absl::Duration StateDuration(const json& value) {
-  absl::Duration duration;
-  if (!value.is_string() ||
-      !absl::ParseDuration(value.get<std::string>(), &duration)) {
-    return absl::Seconds(-1);
-  }
-  return duration;
-}
-
 // The daemon's resident set (VmRSS of /proc/PID/status) in KiB, -1 unknown.
 int64_t RssKib(pid_t pid) {
   const std::string status =
