@@ -222,6 +222,8 @@ struct Reason {
   X(kDirInUse, "DIR_IN_USE", "another dev cloud runs in the same --dir")       \
   X(kBindFailed, "BIND_FAILED",                                                \
     "the dev cloud could not listen on its HTTPS port")                        \
+  X(kNoFreePort, "NO_FREE_PORT",                                              \
+    "no free loopback port could be picked (tests, bench, dev cloud)")        \
   X(kTlsSetupFailed, "TLS_SETUP_FAILED",                                       \
     "the dev cloud could not load its certificate and key")                    \
   X(kServeFailed, "SERVE_FAILED",                                              \

@@ -164,7 +164,8 @@ DevCloudServer::~DevCloudServer() {
 bool DevCloudServer::ApplyFault(const httplib::Request& req,
                                 httplib::Response& res) {
   if (absl::StartsWith(req.path, kDevPrefix)) return false;
-  requests_.Count(req.path);
+  // The wall clock: tests set it beside the times cloudlinkd reports.
+  requests_.Count(req.path, absl::Now());
   std::optional<FaultRule> fault = faults_.Take(req.path);
   if (!fault) return false;
   LogInfo(absl::StrCat("fault: ", req.method, " ", req.path, " -> ",
@@ -250,17 +251,25 @@ void DevCloudServer::InstallRoutes() {
                 faults_.Clear();
                 res.status = 204;
               });
-  http.Get("/_dev/requests",
-           [this](const httplib::Request& req, httplib::Response& res) {
-             if (!AuthorizeDev(req, res)) return;
-             std::map<std::string, int> counts =
-                 requests_.CountsWithPrefix(req.get_param_value("pathPrefix"));
-             int total = 0;
-             for (const auto& [path, count] : counts) total += count;
-             HttpAnswer answer;
-             answer.body = {{"total", total}, {"paths", counts}};
-             Send(answer, res);
-           });
+  http.Get("/_dev/requests", [this](const httplib::Request& req,
+                                    httplib::Response& res) {
+    if (!AuthorizeDev(req, res)) return;
+    std::map<std::string, int> counts =
+        requests_.CountsWithPrefix(req.get_param_value("pathPrefix"));
+    int total = 0;
+    for (const auto& [path, count] : counts) total += count;
+    json recent = json::array();
+    for (const SeenRequest& request :
+         requests_.RecentWithPrefix(req.get_param_value("pathPrefix"))) {
+      recent.push_back(
+          {{"path", request.path},
+           {"receivedAt", absl::FormatTime(absl::RFC3339_full, request.received,
+                                           absl::UTCTimeZone())}});
+    }
+    HttpAnswer answer;
+    answer.body = {{"total", total}, {"paths", counts}, {"requests", recent}};
+    Send(answer, res);
+  });
   InstallLinkRoutes();
   InstallDevRoutes();
 }

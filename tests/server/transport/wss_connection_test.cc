@@ -4,8 +4,6 @@
 
 #include "server/transport/wss_connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +25,7 @@
 #include "server/mqtt/mqtt_encoder.h"
 #include "server/transport/lws_wss_connection.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::transport {
@@ -604,21 +603,13 @@ TEST_F(WssConnectionTest, WakeFromAnotherThreadRunsOnWake) {
 
 TEST_F(WssConnectionTest, ConnectBudgetExpiresAsConnectTimeout) {
   // A listener that never completes TLS: the budget runs out first.
-  const int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
-  ASSERT_EQ(listen(silent, 4), 0);
-  WssTarget target = Target(ntohs(address.sin_port));
+  auto silent = ::cloudlink::testing::LoopbackListener::Open();
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  WssTarget target = Target((*silent)->port());
   target.connect_budget = absl::Milliseconds(500);
   const absl::Time start = absl::Now();
   (void)ExpectFailure(target, "CONNECT_TIMEOUT");
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  close(silent);
 }
 
 TEST_F(WssConnectionTest, CloseBeforeOpenReportsOk) {

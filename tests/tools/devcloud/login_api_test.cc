@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/common/uuid.h"
 #include "tests/testing/test_env.h"
-#include "tests/tools/devcloud/dev_cloud_fixture.h"
+#include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
 namespace {
