@@ -84,6 +84,7 @@ grpc::Status CloudLinkService::RegenerateToken(
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   response->set_token(outcome->token);
   response->set_claim_conf_updated(outcome->claim_conf_updated);
+  response->set_claim_conf_error(outcome->claim_conf_error);
   return grpc::Status::OK;
 }
 

@@ -231,7 +231,7 @@ void NodeController::ComposeLocked() {
   next.last_disconnect = l.last_disconnect;
   next.publish.published = l.counters.published;
   next.publish.acked = l.counters.acked;
-  next.publish.resent = l.counters.resent + l.publish_resent;
+  next.publish.resent = l.publish_resent;
   next.publish.timed_out = l.publish_timed_out;
   next.publish.failed = l.counters.failed + l.publish_failed;
   next.publish.bytes = l.counters.bytes;
@@ -611,6 +611,32 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
 
   ASSIGN_OR_RETURN(http::TransportOptions transport,
                    TransportFor(proxy, url, args.insecure, options_));
+  // The cloud revokes the old token the moment it issues a new one, so
+  // everything that can be checked is checked first: a claim.conf that
+  // cannot be read or does not parse fails here, with nothing changed.
+  const std::string path = options_.config_dir + "/claim.conf";
+  std::string claim_conf_text;
+  if (args.update_claim_conf) {
+    absl::StatusOr<std::string> text = fs_->ReadFile(path);
+    if (!text.ok() && !absl::IsNotFound(text.status())) {
+      return Error(
+          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
+          absl::StrCat(path, " cannot be read (", text.status().message(),
+                       "); nothing was changed and the token was not "
+                       "regenerated: fix the file, or call without "
+                       "update_claim_conf"));
+    }
+    if (text.ok()) claim_conf_text = *std::move(text);
+    absl::StatusOr<std::string> check =
+        config::SetIniValue(claim_conf_text, path, "global", "token", "check");
+    if (!check.ok()) {
+      return Error(absl::StatusCode::kFailedPrecondition,
+                   reason::kClaimConfWriteFailed,
+                   absl::StrCat(check.status().message(),
+                                "; nothing was changed and the token was not "
+                                "regenerated"));
+    }
+  }
   claim::RegenerateParams params;
   params.url = url;
   params.space_id = args.space_id;
@@ -622,34 +648,25 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   RegenerateOutcome outcome;
   outcome.token = token;
   if (args.update_claim_conf) {
-    const std::string path = options_.config_dir + "/claim.conf";
-    absl::StatusOr<std::string> text = fs_->ReadFile(path);
-    if (!text.ok() && !absl::IsNotFound(text.status())) {
-      return Error(
-          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
-          absl::StrCat("the new token was issued (the old one no "
-                       "longer works) but ",
-                       path, " cannot be read (", text.status().message(),
-                       "); put the token from this answer in it"));
-    }
-    absl::StatusOr<std::string> updated = config::SetIniValue(
-        text.ok() ? *text : "", path, "global", "token", token);
+    absl::StatusOr<std::string> updated =
+        config::SetIniValue(claim_conf_text, path, "global", "token", token);
     absl::Status written = updated.ok()
                                ? fs_->MakeDirs(options_.config_dir, 0755)
                                : updated.status();
     if (written.ok())
       written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
     if (!written.ok()) {
-      // The caller must still learn the new token: the old one is gone.
+      // The old token is gone: the answer still carries the new one, with
+      // claim_conf_updated=false and why.
       LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
                             written.message()));
-      return Error(
-          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
-          absl::StrCat("the new token was issued (the old one no "
-                       "longer works) but ",
+      outcome.claim_conf_error = ErrorText(
+          reason::kClaimConfWriteFailed,
+          absl::StrCat("the new token was issued (the old one no longer "
+                       "works) but ",
                        path, " could not be updated (", written.message(),
-                       "); call again without update_claim_conf to "
-                       "get a token and write it yourself"));
+                       "); put the token from this answer in it"));
+      return outcome;
     }
     outcome.claim_conf_updated = true;
     LogInfo(absl::StrCat("CLAIM: wrote the new token into ", path));

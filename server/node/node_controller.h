@@ -86,6 +86,8 @@ struct RegenerateArgs {
 struct RegenerateOutcome {
   std::string token;
   bool claim_conf_updated = false;
+  // Why claim.conf was not updated although asked ("" otherwise).
+  std::string claim_conf_error;
 };
 
 class NodeController {

@@ -1,6 +1,7 @@
 #include "server/node/node_controller.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <functional>
 #include <optional>
@@ -601,6 +602,35 @@ TEST_F(RegenerateTokenTest, UpdatesClaimConfKeepingComments) {
             "regenerate");
   EXPECT_EQ(testing::HeaderValue(http_.calls()[0].request, "Authorization"),
             absl::StrCat("Bearer ", kApiToken));
+}
+
+// A claim.conf that cannot be read fails the call before the cloud is
+// asked: the old token keeps working and nothing changes.
+TEST_F(RegenerateTokenTest, UnreadableClaimConfFailsBeforeAskingTheCloud) {
+  SetUpClaimedNode();
+  ASSERT_EQ(unlink(ClaimConfPath().c_str()), 0);
+  ASSERT_EQ(mkdir(ClaimConfPath().c_str(), 0755), 0);  // not a file
+  const int calls_before = http_.call_count();
+  absl::StatusOr<RegenerateOutcome> outcome =
+      Node().RegenerateToken(RegenArgs(true));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(ReasonOf(outcome.status()), "CLAIM_CONF_WRITE_FAILED");
+  EXPECT_THAT(std::string(outcome.status().message()),
+              ::testing::HasSubstr("token was not regenerated"));
+  EXPECT_EQ(http_.call_count(), calls_before);
+}
+
+// The same for a claim.conf that does not parse.
+TEST_F(RegenerateTokenTest, MalformedClaimConfFailsBeforeAskingTheCloud) {
+  SetUpClaimedNode();
+  ASSERT_TRUE(WriteFile(ClaimConfPath(), "[global\n  token = x\n").ok());
+  const int calls_before = http_.call_count();
+  absl::StatusOr<RegenerateOutcome> outcome =
+      Node().RegenerateToken(RegenArgs(true));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(ReasonOf(outcome.status()), "CLAIM_CONF_WRITE_FAILED");
+  EXPECT_EQ(http_.call_count(), calls_before);
+  EXPECT_EQ(ReadFileOrEmpty(ClaimConfPath()), "[global\n  token = x\n");
 }
 
 TEST_F(RegenerateTokenTest, WithoutUpdateLeavesClaimConfAlone) {
