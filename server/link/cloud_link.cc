@@ -23,7 +23,6 @@ mqtt::SessionCounters Sum(const mqtt::SessionCounters& a,
   mqtt::SessionCounters sum;
   sum.published = a.published + b.published;
   sum.acked = a.acked + b.acked;
-  sum.resent = a.resent + b.resent;
   sum.failed = a.failed + b.failed;
   sum.bytes = a.bytes + b.bytes;
   return sum;

@@ -54,6 +54,10 @@ MqttSession::MqttSession(SessionConfig config)
     : config_(std::move(config)), ping_after_idle_(config_.ping_after_idle) {}
 
 absl::Status MqttSession::Begin(absl::Time now, std::string* out) {
+  if (begun_) {
+    return absl::FailedPreconditionError(
+        "MqttSession::Begin called twice: a session serves one connection");
+  }
   connected_ = false;
   absl::Status fields = CheckConnectFields(config_);
   if (!fields.ok()) {
@@ -72,19 +76,7 @@ absl::Status MqttSession::Begin(absl::Time now, std::string* out) {
   server_alias_max_ = 0;
   server_max_qos_ = 1;
   ping_after_idle_ = config_.ping_after_idle;
-  // Unacknowledged QoS 1 messages go out first after the CONNACK, in their
-  // original order, marked DUP. Packet ids wrap at 65535, so the order is
-  // that of the message ids, not of the map's keys.
-  std::vector<Message> unacked;
-  unacked.reserve(in_flight_.size());
-  for (auto& entry : in_flight_) unacked.push_back(std::move(entry.second));
-  in_flight_.clear();
-  std::sort(unacked.begin(), unacked.end(),
-            [](const Message& a, const Message& b) { return a.id < b.id; });
-  for (auto it = unacked.rbegin(); it != unacked.rend(); ++it) {
-    it->sent_before = true;
-    queue_.push_front(std::move(*it));
-  }
+  begun_ = true;
 
   MqttConnect connect;
   connect.clean_start = true;
@@ -130,7 +122,6 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
                                std::string* out) {
   MqttPublishView view;
   view.qos = std::min(message.qos, server_max_qos_);
-  view.dup = view.qos > 0 && message.sent_before;
   view.payload = message.payload;
   view.topic = message.topic;
   // A new alias is remembered only once a packet carrying it was written:
@@ -171,12 +162,8 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
   if (new_alias) aliases_.emplace(message.topic, *view.topic_alias);
   ++counters_.published;
   counters_.bytes += message.payload.size();
-  if (view.dup) ++counters_.resent;
   last_send_ = now;
-  if (view.qos > 0) {
-    message.sent_before = true;
-    in_flight_.emplace(view.packet_id, std::move(message));
-  }
+  if (view.qos > 0) in_flight_.emplace(view.packet_id, std::move(message));
 }
 
 void MqttSession::Pump(absl::Time now, std::string* out) {
@@ -300,7 +287,7 @@ void MqttSession::HandlePublish(MqttPublish& publish, absl::Time now,
 
 void MqttSession::HandlePuback(const MqttPuback& puback) {
   auto it = in_flight_.find(puback.packet_id);
-  if (it == in_flight_.end()) return;  // a late ack of a resent message
+  if (it == in_flight_.end()) return;  // not ours (or acked already)
   const uint64_t id = it->second.id;
   in_flight_.erase(it);
   if (puback.reason_code >= 0x80) {

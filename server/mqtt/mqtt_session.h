@@ -6,9 +6,7 @@
 //
 //   Begin()      → CONNECT (clean start, keepalive, credentials, will QoS 1,
 //                  Topic Alias Maximum)
-//   CONNACK ok   → SUBSCRIBE inbox (QoS 1); queued messages go out; every
-//                  QoS 1 message not acknowledged on an earlier connection is
-//                  sent again with DUP
+//   CONNACK ok   → SUBSCRIBE inbox (QoS 1); queued messages go out
 //   Publish()    → PUBLISH now if the send window allows, else queued;
 //                  topic aliases up to the server's maximum
 //   OnTick()     → PINGREQ after `ping_after_idle` without sending (or 3/4 of
@@ -18,6 +16,11 @@
 // Every limit the server announces in CONNACK (Receive Maximum, Maximum
 // Packet Size, Topic Alias Maximum, Maximum QoS, Server Keep Alive) is
 // obeyed. Not thread-safe.
+//
+// A session serves one connection, with clean start: the broker keeps
+// nothing of an earlier one, so nothing is resent with DUP. Messages not
+// acknowledged when the connection ends are the owner's to send again on a
+// new session (the link's PublishPump does, and counts them as resent).
 
 #include <cstdint>
 #include <deque>
@@ -71,7 +74,6 @@ struct SessionEvent {
 struct SessionCounters {
   uint64_t published = 0;  // PUBLISH packets written (all QoS, resends too)
   uint64_t acked = 0;
-  uint64_t resent = 0;
   uint64_t failed = 0;
   uint64_t bytes = 0;  // payload bytes written
 };
@@ -80,8 +82,9 @@ class MqttSession {
  public:
   explicit MqttSession(SessionConfig config);
 
-  // Starts a connection: writes CONNECT. Messages not yet acknowledged stay
-  // and go out after the CONNACK (QoS 1 ones already sent, with DUP).
+  // Starts the session's connection: writes CONNECT. Messages published
+  // before it wait for the CONNACK. A second successful Begin() is a
+  // programming error: FAILED_PRECONDITION, nothing written.
   //
   // INVALID_ARGUMENT with reason LOGIN_INVALID when the client id, username,
   // password, will topic or will payload is longer than the
@@ -136,7 +139,6 @@ class MqttSession {
     std::string topic;
     std::string payload;
     uint8_t qos = 0;
-    bool sent_before = false;  // gets DUP when sent again
   };
 
   void HandleConnack(const MqttConnack& connack, absl::Time now,
@@ -154,6 +156,7 @@ class MqttSession {
   SessionConfig config_;
   bool connected_ = false;
   bool awaiting_connack_ = false;
+  bool begun_ = false;  // Begin() succeeded once
   absl::Time last_send_ = absl::InfinitePast();
   absl::Time ping_sent_ = absl::InfiniteFuture();  // InfiniteFuture: none out
 

@@ -169,9 +169,10 @@ TEST(MqttSessionTest, SendWindowIsTheReceiveMaximumWithoutASubscribe) {
   connack.properties.receive_maximum = 65535;
   broker.Connect(connack);
   EXPECT_EQ(broker.session().send_window(), 65535u);
+  Broker smaller(config);
   connack.properties.receive_maximum = 7;
-  broker.Connect(connack);
-  EXPECT_EQ(broker.session().send_window(), 7u);
+  smaller.Connect(connack);
+  EXPECT_EQ(smaller.session().send_window(), 7u);
 }
 
 }  // namespace
