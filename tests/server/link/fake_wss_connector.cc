@@ -67,18 +67,22 @@ class FakeWssConnection : public transport::WssConnection {
 
   void Service(absl::Duration max_wait) override {
     if (wake_.exchange(false)) {
+      {
+        MutexLock lock(&idle_mu_);
+        woken_ = false;
+      }
       listener_->OnWake();
       return;
     }
     if (closed_) {
-      clock_->Advance(max_wait);
+      Idle(max_wait);
       return;
     }
     std::deque<ScriptedConnection::Step>& steps = script_->steps_;
     while (!steps.empty() &&
            steps.front().kind == ScriptedConnection::Step::Kind::kExpect) {
       if (pending_.empty()) {
-        clock_->Advance(max_wait);  // the link is idle until its next timer
+        Idle(max_wait);  // the link is idle until its next timer
         return;
       }
       Match(steps.front(), pending_.front());
@@ -91,7 +95,7 @@ class FakeWssConnection : public transport::WssConnection {
       if (close_asked_) {
         Finish(absl::OkStatus());
       } else {
-        clock_->Advance(max_wait);
+        Idle(max_wait);
       }
       return;
     }
@@ -139,9 +143,24 @@ class FakeWssConnection : public transport::WssConnection {
     script_->link_closed_ = true;
   }
 
-  void Wake() override { wake_.store(true); }
+  void Wake() override {
+    wake_.store(true);
+    MutexLock lock(&idle_mu_);
+    woken_ = true;
+  }
 
  private:
+  // Nothing to deliver: with a fake clock, time jumps by `max_wait`; on
+  // real time, wait that long or until Wake().
+  void Idle(absl::Duration max_wait) {
+    if (clock_ != nullptr) {
+      clock_->Advance(max_wait);
+      return;
+    }
+    MutexLock lock(&idle_mu_);
+    idle_mu_.AwaitWithTimeout(&woken_, max_wait);
+  }
+
   void Match(const ScriptedConnection::Step& step,
              const mqtt::MqttPacket& packet) {
     if (mqtt::TypeOf(packet) != step.type) {
@@ -172,6 +191,8 @@ class FakeWssConnection : public transport::WssConnection {
   mqtt::MqttDecoder decoder_;
   std::deque<mqtt::MqttPacket> pending_;
   std::atomic<bool> wake_{false};
+  Mutex idle_mu_;
+  bool woken_ ABSL_GUARDED_BY(idle_mu_) = false;
   bool open_ = false;
   bool close_asked_ = false;
   bool closed_ = false;

@@ -29,7 +29,9 @@
 // up the connection idles (the clock moves by max_wait per Service), and a
 // Close() from the link is answered with OnClosed(OK).
 //
-// Thread-safety: as the interface (Wake() from any thread).
+// Thread-safety: as the interface (Wake() from any thread). The scripts and
+// what they recorded are the test's to read once the connection is gone (or
+// from the thread that runs it).
 
 #include <atomic>
 #include <deque>
@@ -93,6 +95,8 @@ class ScriptedConnection {
 
 class FakeWssConnector : public transport::WssConnector {
  public:
+  // With a `clock`, idle waits move it (the test runs in no real time);
+  // with nullptr, they are real waits that Wake() ends, as in the daemon.
   explicit FakeWssConnector(FakeClock* clock) : clock_(clock) {}
 
   // The script of the next connection (connections take scripts in order).
