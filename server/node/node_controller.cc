@@ -10,9 +10,9 @@
 #include "server/common/redact.h"
 #include "server/common/status_macros.h"
 #include "server/config/claim_sources.h"
-#include "server/config/env_proxy.h"
 #include "server/config/ini_file.h"
 #include "server/config/proxy.h"
+#include "server/http/transport_for.h"
 
 namespace cloudlink::node {
 namespace {
@@ -47,21 +47,6 @@ config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
   if (!args.proxy.empty()) inputs.proxy = args.proxy;
   inputs.insecure = args.insecure;
   return inputs;
-}
-
-// The transport for `url` under the raw proxy setting `proxy_setting`.
-absl::StatusOr<http::TransportOptions> TransportFor(
-    const std::string& proxy_setting, const std::string& url, bool insecure,
-    const NodeOptions& options) {
-  ASSIGN_OR_RETURN(config::ProxyConfig proxy,
-                   config::ParseProxy(proxy_setting));
-  ASSIGN_OR_RETURN(config::ProxyConfig resolved,
-                   config::ResolveProxy(proxy, options.env, url));
-  http::TransportOptions transport;
-  transport.proxy = resolved;
-  transport.insecure = insecure;
-  transport.ca_file = options.cloud_ca;
-  return transport;
 }
 
 }  // namespace
@@ -341,7 +326,8 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
       claim::EnsureKeyPair(state_dir_, fs_);
   if (!public_pem.ok()) return fail(public_pem.status());
   absl::StatusOr<http::TransportOptions> transport =
-      TransportFor(inputs.proxy, inputs.url, inputs.insecure, options_);
+      http::TransportFor(inputs.proxy, options_.env, inputs.url,
+                         inputs.insecure, options_.cloud_ca);
   if (!transport.ok()) return fail(transport.status());
 
   claim::ClaimParams params;
@@ -523,7 +509,8 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   RETURN_IF_ERROR(config::ValidateClaimProxy(proxy));
 
   ASSIGN_OR_RETURN(http::TransportOptions transport,
-                   TransportFor(proxy, url, args.insecure, options_));
+                   http::TransportFor(proxy, options_.env, url, args.insecure,
+                                      options_.cloud_ca));
   claim::RegenerateParams params;
   params.url = url;
   params.space_id = args.space_id;
