@@ -87,7 +87,7 @@ void NodeController::Stop() {
 }
 
 void NodeController::StartLinkLocked() {
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   if (!stored.ok() || !stored->has_value()) return;
   const state::StoredClaim& claim = **stored;
@@ -194,7 +194,7 @@ void NodeController::WorkerLoop() {
       MutexLock lock(&worker_mu_);
       if (stopping_) return;
     }
-    absl::StatusOr<std::optional<state::StoredClaim>> stored =
+    absl::StatusOr<absl::optional<state::StoredClaim>> stored =
         state_dir_.ReadClaim();
     if (!stored.ok() || stored->has_value()) continue;  // claimed, or broken
     if (!claim_error_.ok() && !claim::IsRetryable(claim_error_)) {
@@ -256,7 +256,7 @@ void NodeController::LoadLocked() {
   }
   next.claim_source = sources.inputs ? sources.inputs->source : "";
 
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   if (!stored.ok()) {
     LogError(absl::StrCat("STATE: ", stored.status().message()));
@@ -354,7 +354,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   if (!written.ok()) {
     // cloud.conf is the commit point: when it made it to disk and only
     // claimed_id failed, the claim stands (claimed_id is repaired on read).
-    absl::StatusOr<std::optional<state::StoredClaim>> committed =
+    absl::StatusOr<absl::optional<state::StoredClaim>> committed =
         state_dir_.ReadClaim();
     if (committed.ok() && committed->has_value() &&
         (*committed)->claimed_id == *claimed_id) {
@@ -425,7 +425,7 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
   const config::ClaimInputs inputs = InputsFromArgs(args);
   RETURN_IF_ERROR(config::ValidateClaimInputs(inputs));
   MutexLock op(&op_mu_);
-  ASSIGN_OR_RETURN(std::optional<state::StoredClaim> stored,
+  ASSIGN_OR_RETURN(absl::optional<state::StoredClaim> stored,
                    state_dir_.ReadClaim());
   if (stored.has_value()) {
     if (stored->has_cloud_conf && stored->cloud_conf.token == inputs.token &&
@@ -490,7 +490,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   // Defaults: the claim's url and proxy, else claim.conf's / the env's.
   std::string url = args.url;
   std::string proxy = args.proxy;
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   config::ClaimSourcesResult sources =
       config::ResolveClaimInputs(options_.config_dir, options_.env);

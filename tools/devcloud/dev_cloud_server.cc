@@ -164,7 +164,7 @@ bool DevCloudServer::ApplyFault(const httplib::Request& req,
                                 httplib::Response& res) {
   if (absl::StartsWith(req.path, kDevPrefix)) return false;
   requests_.Count(req.path);
-  std::optional<FaultRule> fault = faults_.Take(req.path);
+  absl::optional<FaultRule> fault = faults_.Take(req.path);
   if (!fault) return false;
   LogInfo(absl::StrCat("fault: ", req.method, " ", req.path, " -> ",
                        fault->answer.status));

@@ -84,13 +84,13 @@ absl::Status NodeRegistry::Add(Node node) {
   return absl::OkStatus();
 }
 
-std::optional<Node> NodeRegistry::Find(absl::string_view claim_id) const {
+absl::optional<Node> NodeRegistry::Find(absl::string_view claim_id) const {
   std::string id = LowercaseUuid(claim_id);
   std::lock_guard<std::mutex> lock(mu_);
   for (const Node& n : nodes_) {
     if (n.claim_id == id) return n;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
 std::vector<Node> NodeRegistry::InSpace(absl::string_view space_id) const {

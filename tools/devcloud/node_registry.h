@@ -7,13 +7,13 @@
 
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 
 namespace cloudlink::devcloud {
 
@@ -48,7 +48,7 @@ class NodeRegistry {
   // (the node moved). WRITE_FAILED leaves the registry unchanged.
   absl::Status Add(Node node);
 
-  std::optional<Node> Find(absl::string_view claim_id) const;
+  absl::optional<Node> Find(absl::string_view claim_id) const;
   // The nodes of `space_id`, in claim order.
   std::vector<Node> InSpace(absl::string_view space_id) const;
   // Sets the state of `claim_id`; false when unknown.

@@ -144,22 +144,22 @@ BackoffConfig SpaceDirectory::backoff() const {
   return config_.backoff;
 }
 
-std::optional<Space> SpaceDirectory::FindById(
+absl::optional<Space> SpaceDirectory::FindById(
     absl::string_view space_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Space& s : config_.spaces) {
     if (s.id == LowercaseUuid(space_id)) return s;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
-std::optional<Space> SpaceDirectory::FindByClaimToken(
+absl::optional<Space> SpaceDirectory::FindByClaimToken(
     absl::string_view token) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Space& s : config_.spaces) {
     if (SecretEquals(s.claim_token, token)) return s;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
 bool SpaceDirectory::IsAdminToken(absl::string_view space_id,

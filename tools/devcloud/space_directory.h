@@ -12,13 +12,13 @@
 
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 
 namespace cloudlink::devcloud {
 
@@ -63,9 +63,9 @@ class SpaceDirectory {
   std::vector<Space> Spaces() const;
   BackoffConfig backoff() const;
 
-  std::optional<Space> FindById(absl::string_view space_id) const;
+  absl::optional<Space> FindById(absl::string_view space_id) const;
   // The Space whose current claim token is `token` (constant-time compare).
-  std::optional<Space> FindByClaimToken(absl::string_view token) const;
+  absl::optional<Space> FindByClaimToken(absl::string_view token) const;
   // True when `token` is the admin API token of `space_id`.
   bool IsAdminToken(absl::string_view space_id, absl::string_view token) const;
   // True when `token` is the admin API token of any Space.

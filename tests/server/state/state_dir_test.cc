@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
@@ -172,7 +172,7 @@ TEST_F(StateDirTest, ReplaceMachineGuidRepairsAnInvalidFile) {
 
 TEST_F(StateDirTest, ReadClaimWithNothingIsUnclaimed) {
   StateDir dir = NewStateDir();
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   EXPECT_FALSE(claim->has_value());
   // An empty cloud.d (e.g. only a key pair) is unclaimed too.
@@ -187,7 +187,7 @@ TEST_F(StateDirTest, ReadClaimWithCloudConfAndClaimedId) {
   StateDir dir = NewStateDir();
   const config::CloudConf conf = MakeConf(kNewId, "tok-1", {"r1", "r2"});
   ASSERT_TRUE(dir.WriteClaim(conf).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -199,7 +199,7 @@ TEST_F(StateDirTest, ReadClaimWithCloudConfAndClaimedId) {
 TEST_F(StateDirTest, ReadClaimWithClaimedIdOnly) {
   StateDir dir = NewStateDir();
   WriteCloudDirFile("claimed_id", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE\n");
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -214,7 +214,7 @@ TEST_F(StateDirTest, MismatchedClaimedIdIsRepairedFromCloudConf) {
   ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), kOldId).ok());
   ASSERT_EQ(chmod(dir.ClaimedIdPath().c_str(), 0600), 0);
 
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -232,7 +232,7 @@ TEST_F(StateDirTest, MissingOrGarbageClaimedIdIsRepairedFromCloudConf) {
     } else {
       ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), damage).ok());
     }
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_TRUE(claim.ok()) << claim.status();
     ASSERT_TRUE(claim->has_value());
     EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -266,7 +266,7 @@ TEST_F(StateDirTest, InvalidFilesAreStateInvalidAndNothingIsDeleted) {
     if (c.claimed_id != nullptr) {
       ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), c.claimed_id).ok());
     }
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_FALSE(claim.ok());
     EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
     EXPECT_EQ(claim.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -285,7 +285,7 @@ TEST_F(StateDirTest, CloudConfWithDuplicateKeyIsStateInvalid) {
   const std::string text = absl::StrCat("[global]\n  claimed_id = ", kNewId,
                                         "\n  claimed_id = ", kOldId, "\n");
   ASSERT_TRUE(WriteFile(dir.CloudConfPath(), text).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_FALSE(claim.ok());
   EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
   EXPECT_EQ(ReadFileOrEmpty(dir.CloudConfPath()), text);
@@ -300,7 +300,7 @@ TEST_F(StateDirTest, UnreadableClaimFilesAreStateInvalid) {
     const std::string broken =
         conf_broken ? dir.CloudConfPath() : dir.ClaimedIdPath();
     ASSERT_EQ(mkdir(broken.c_str(), 0700), 0);  // read() fails, even as root
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_FALSE(claim.ok());
     EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
     EXPECT_THAT(std::string(claim.status().message()), HasSubstr(broken));
@@ -316,7 +316,7 @@ TEST_F(StateDirTest, CloudConfErrorsNeverQuoteTheToken) {
       WriteFile(dir.CloudConfPath(), absl::StrCat("[global]\n  token = ", token,
                                                   "\n  token = ", token, "\n"))
           .ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_FALSE(claim.ok());
   EXPECT_THAT(std::string(claim.status().message()),
               ::testing::Not(HasSubstr(token)));
@@ -353,7 +353,7 @@ TEST_F(StateDirTest, WriteClaimReplacesAnExistingClaim) {
   ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {"a"})).ok());
   const config::CloudConf next = MakeConf(kNewId, "new", {"b", "c"});
   ASSERT_TRUE(dir.WriteClaim(next).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
   ASSERT_TRUE(claim.ok() && claim->has_value());
   EXPECT_EQ((*claim)->cloud_conf, next);
   EXPECT_FALSE(FileExists(dir.CloudConfPath() + ".tmp"));
@@ -365,7 +365,7 @@ TEST_F(StateDirTest, RemoveCloudDirUnclaims) {
   ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {})).ok());
   ASSERT_TRUE(dir.RemoveCloudDir().ok());
   EXPECT_FALSE(FileExists(dir.CloudDir()));
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok());
   EXPECT_FALSE(claim->has_value());
   EXPECT_TRUE(dir.RemoveCloudDir().ok());  // idempotent
@@ -454,7 +454,7 @@ TEST_F(StateDirTest, WriteClaimCrashAtAnyPointLeavesOldOrNewClaim) {
 
       // "After the restart": a fresh StateDir on the real filesystem.
       StateDir after(lib, &fs_);
-      absl::StatusOr<std::optional<StoredClaim>> claim = after.ReadClaim();
+      absl::StatusOr<absl::optional<StoredClaim>> claim = after.ReadClaim();
       ASSERT_TRUE(claim.ok()) << claim.status();
       ASSERT_TRUE(claim->has_value());
       const StoredClaim& got = **claim;
@@ -472,7 +472,7 @@ TEST_F(StateDirTest, WriteClaimCrashAtAnyPointLeavesOldOrNewClaim) {
 
       // And the next write goes through despite the leftover temp file.
       ASSERT_TRUE(after.WriteClaim(new_conf).ok());
-      absl::StatusOr<std::optional<StoredClaim>> rewritten =
+      absl::StatusOr<absl::optional<StoredClaim>> rewritten =
           StateDir(lib, &fs_).ReadClaim();
       ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
       EXPECT_EQ((*rewritten)->cloud_conf, new_conf);
@@ -492,7 +492,7 @@ TEST_F(StateDirTest, FirstClaimCrashLeavesUnclaimedOrClaimed) {
       CrashingFileSystem crashing(write, step);
       StateDir dir(tmp.Join("lib"), &crashing);
       EXPECT_FALSE(dir.WriteClaim(conf).ok());
-      absl::StatusOr<std::optional<StoredClaim>> claim =
+      absl::StatusOr<absl::optional<StoredClaim>> claim =
           StateDir(tmp.Join("lib"), &fs_).ReadClaim();
       ASSERT_TRUE(claim.ok()) << claim.status();
       if (claim->has_value()) {

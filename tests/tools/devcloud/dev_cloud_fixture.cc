@@ -198,12 +198,12 @@ int MqttTestClient::Subscribe(const std::string& topic,
   return suback_.count(mid) > 0 ? suback_[mid] : -1;
 }
 
-std::optional<MqttTestClient::Message> MqttTestClient::NextMessage(
+absl::optional<MqttTestClient::Message> MqttTestClient::NextMessage(
     absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
                [&] { return !messages_.empty(); });
-  if (messages_.empty()) return std::nullopt;
+  if (messages_.empty()) return absl::nullopt;
   Message m = messages_.front();
   messages_.pop_front();
   return m;

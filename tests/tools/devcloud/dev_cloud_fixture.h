@@ -11,10 +11,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "httplib.h"
 #include "tests/testing/subprocess.h"
 
@@ -89,7 +89,7 @@ class MqttTestClient {
   int Subscribe(const std::string& topic,
                 absl::Duration timeout = absl::Seconds(10));
   // The next received message, or nullopt after `timeout`.
-  std::optional<Message> NextMessage(absl::Duration timeout);
+  absl::optional<Message> NextMessage(absl::Duration timeout);
   // Disconnects; with_will asks the broker to publish the will (reason 4).
   void Disconnect(bool with_will = false);
 
