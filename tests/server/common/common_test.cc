@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 #include "server/common/error.h"
 #include "server/common/redact.h"
@@ -23,10 +24,13 @@ TEST(ErrorTest, ReasonOfPlainMessageIsEmpty) {
   EXPECT_EQ(ReasonOf(absl::InternalError("NOCOLON")), "");
 }
 
-TEST(RedactTest, SecretShowsAtMostLastFour) {
-  EXPECT_EQ(RedactSecret(""), "");
+// Nothing of a secret shows: not its tail, its length, nor whether it is
+// empty. (Tokens are 72 characters, API tokens 48, proxy passwords anything.)
+TEST(RedactTest, SecretShowsNothingOfIt) {
+  EXPECT_EQ(RedactSecret(""), "****");
   EXPECT_EQ(RedactSecret("short"), "****");
-  EXPECT_EQ(RedactSecret("abcdefghijklmnop"), "****mnop");
+  EXPECT_EQ(RedactSecret("abcdefghijklmnop"), "****");
+  EXPECT_EQ(RedactSecret(std::string(72, 't')), "****");
 }
 
 TEST(RedactTest, UrlPasswordIsHidden) {
@@ -38,6 +42,13 @@ TEST(RedactTest, UrlPasswordIsHidden) {
   EXPECT_EQ(RedactUrlCredentials("env"), "env");
   // A user name alone is not a secret, but is marked so nothing is guessed.
   EXPECT_EQ(RedactUrlCredentials("http://bob@proxy"), "http://bob:****@proxy");
+  // The user info ends at the last '@': an unencoded '@' or ':' in the
+  // password shows nothing of it.
+  EXPECT_EQ(RedactUrlCredentials("http://bob:p@ss:w@proxy:3128/"),
+            "http://bob:****@proxy:3128/");
+  EXPECT_EQ(RedactUrlCredentials("http://:s3cret@proxy"), "http://:****@proxy");
+  EXPECT_EQ(RedactUrlCredentials("bob:s3cret@proxy:3128"),
+            "bob:****@proxy:3128");
 }
 
 TEST(UuidTest, NewIsV4LowercaseAndUnique) {
