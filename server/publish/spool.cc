@@ -105,7 +105,7 @@ absl::Status ShuttingDown() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options,
-                                                   SpoolFileSystem* files,
+                                                   state::FileSystem* files,
                                                    Clock* clock) {
   std::unique_ptr<Spool> spool(new Spool(std::move(options), files, clock));
   absl::Status loaded = spool->Load();
@@ -120,9 +120,12 @@ std::string Spool::SegmentPath(uint64_t first) const {
 }
 
 absl::Status Spool::Load() {
-  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  absl::Status made = files_->MakeDirs(options_.dir, 0700);
+  // An existing directory is tightened too: the segments hold messages.
+  if (made.ok()) made = files_->SetMode(options_.dir, 0700);
   if (!made.ok()) return made;
-  absl::StatusOr<std::vector<std::string>> names = files_->List(options_.dir);
+  absl::StatusOr<std::vector<std::string>> names =
+      files_->ListFiles(options_.dir);
   if (!names.ok()) return names.status();
   MutexLock lock(&mu_);
   for (const std::string& name : *names) {
@@ -165,7 +168,8 @@ absl::Status Spool::Load() {
 
 absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
   const std::string path = absl::StrCat(options_.dir, "/", name);
-  absl::StatusOr<std::unique_ptr<SpoolFile>> file = files_->Open(path, false);
+  absl::StatusOr<std::unique_ptr<state::AppendableFile>> file =
+      files_->OpenAppendable(path, false);
   if (!file.ok()) return file.status();
   std::string data;
   absl::Status read = (*file)->ReadAt(0, (*file)->size(), &data);
@@ -331,7 +335,7 @@ void Spool::WriterLoop() {
 
 void Spool::RecreateIfRemoved() {
   if (files_->Exists(options_.dir)) return;
-  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  absl::Status made = files_->MakeDirs(options_.dir, 0700);
   MutexLock lock(&mu_);
   LogWarning(absl::StrCat(
       "SPOOL: ", options_.dir, " was removed (a reclaim?); ", unacked_.size(),
@@ -352,7 +356,7 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
   for (const Pending& p : batch) {
     batch_bytes += DataRecordBytes(p.topic.size(), p.payload.size());
   }
-  SpoolFile* file = nullptr;
+  state::AppendableFile* file = nullptr;
   uint64_t segment_key = 0;
   uint64_t base = 0;
   absl::Status status;
@@ -374,8 +378,8 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
       const uint64_t first =
           batch.empty() ? next_sequence_ : batch.front().sequence;
       if (segments_.count(first) == 0) {
-        absl::StatusOr<std::unique_ptr<SpoolFile>> created =
-            files_->Open(SegmentPath(first), true);
+        absl::StatusOr<std::unique_ptr<state::AppendableFile>> created =
+            files_->OpenAppendable(SegmentPath(first), true);
         if (created.ok()) {
           disk_bytes_ += (*created)->size();
           segments_[first].file = *std::move(created);
@@ -468,7 +472,7 @@ void Spool::DeleteAckedSegmentsLocked() {
     auto oldest = segments_.begin();
     if (oldest->first == active_ || oldest->second.unacked > 0) break;
     const uint64_t size = oldest->second.file->size();
-    absl::Status removed = files_->Remove(SegmentPath(oldest->first));
+    absl::Status removed = files_->RemoveFile(SegmentPath(oldest->first));
     if (!removed.ok()) {
       LogWarning(absl::StrCat("SPOOL: ", removed.message()));
       break;

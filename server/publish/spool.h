@@ -52,7 +52,7 @@
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
 #include "server/publish/message.h"
-#include "server/publish/spool_files.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::publish {
 
@@ -78,12 +78,15 @@ struct SpoolStats {
 
 class Spool {
  public:
-  // Creates the directory (0700), scans the segments (see above) and starts
-  // the writer thread. Errors: UNAVAILABLE SPOOL_OPEN_FAILED (the directory
-  // or a segment cannot be created, listed, read or truncated). `files` and
-  // `clock` must outlive the spool.
+  // Creates the directory (and missing parents) or gives an existing one
+  // mode 0700, scans the segments (see above) and starts the writer thread.
+  // Every disk operation goes through `files` (the filesystem seam). Errors:
+  // UNAVAILABLE SPOOL_OPEN_FAILED (the directory or a segment cannot be
+  // created, listed, read or truncated). `files` and `clock` must outlive
+  // the spool.
   static absl::StatusOr<std::unique_ptr<Spool>> Open(
-      SpoolOptions options, SpoolFileSystem* files = DefaultSpoolFileSystem(),
+      SpoolOptions options,
+      state::FileSystem* files = state::DefaultFileSystem(),
       Clock* clock = RealClock());
   // Commits what was appended, then stops the writer; later appends fail
   // with UNAVAILABLE SHUTTING_DOWN.
@@ -137,7 +140,7 @@ class Spool {
     uint32_t length = 0;   // body length
   };
   struct Segment {
-    std::unique_ptr<SpoolFile> file;
+    std::unique_ptr<state::AppendableFile> file;
     uint64_t unacked = 0;  // data records in it not yet acked
   };
   struct Pending {
@@ -147,7 +150,7 @@ class Spool {
     Completion done;
   };
 
-  Spool(SpoolOptions options, SpoolFileSystem* files, Clock* clock)
+  Spool(SpoolOptions options, state::FileSystem* files, Clock* clock)
       : options_(std::move(options)), files_(files), clock_(clock) {}
   absl::Status Load();
   absl::Status LoadSegment(uint64_t first, const std::string& name);
@@ -161,7 +164,7 @@ class Spool {
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
-  SpoolFileSystem* const files_;
+  state::FileSystem* const files_;
   Clock* const clock_;
 
   mutable Mutex mu_;
