@@ -7,7 +7,7 @@
 //
 // On disk: append-only segment files `seg-<first sequence, 20 digits>.log`
 // (a new one at each open and whenever the active one reaches
-// segment_bytes). Each record is
+// segment_bytes). Each record (spool_record.h) is
 //   u32 body length | u32 CRC32C of the body | body
 // with body = u8 type | u64 sequence | (data: u16 topic length | topic |
 // payload), all little-endian; type 1 is a message, type 2 says "sequence
