@@ -16,7 +16,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/common/error.h"
-#include "server/state/file_system.h"
 #include "tools/devcloud/certificates.h"
 
 namespace cloudlink::bench {
@@ -70,7 +69,7 @@ std::string LogTail(const std::string& path) {
 absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
     BenchBrokerOptions options) {
   absl::StatusOr<devcloud::CertificateFiles> certs =
-      devcloud::EnsureCertificates(options.dir, state::DefaultFileSystem());
+      devcloud::EnsureCertificates(options.dir);
   if (!certs.ok()) return certs.status();
   std::unique_ptr<BenchBroker> broker(new BenchBroker());
   broker->ca_file_ = certs->ca_cert;

@@ -21,7 +21,6 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/common/uuid.h"
-#include "server/state/file_system.h"
 #include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/integration/fixtures/proxy_process.h"
@@ -424,8 +423,7 @@ TEST_F(ClaimTest, WithWrongCloudCaTlsVerificationFails) {
   // Another dev CA: valid, but not the one that signed this cloud.
   ASSERT_EQ(mkdir(tmp_.Join("other-ca").c_str(), 0700), 0);
   absl::StatusOr<devcloud::CertificateFiles> other =
-      devcloud::EnsureCertificates(tmp_.Join("other-ca"),
-                                   state::DefaultFileSystem());
+      devcloud::EnsureCertificates(tmp_.Join("other-ca"));
   ASSERT_TRUE(other.ok()) << other.status();
   CloudlinkdOptions options;
   options.cloud_ca = other->ca_cert;

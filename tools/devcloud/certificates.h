@@ -24,10 +24,10 @@ struct CertificateFiles {
 // server.key exist, parse, and the key matches the certificate, they are
 // reused unchanged; otherwise a new CA (RSA 2048, 10 years) and a server
 // certificate signed by it are generated and written atomically through
-// `fs`. Errors: INTERNAL with reason CERT_GENERATION_FAILED, or the error of
-// FileSystem::WriteFileAtomic. Not thread-safe with itself on the same
-// `dir`.
-absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir,
-                                                    state::FileSystem* fs);
+// `fs` (the real filesystem unless a test gives another). Errors: INTERNAL with
+// reason CERT_GENERATION_FAILED, or the error of FileSystem::WriteFileAtomic.
+// Not thread-safe with itself on the same `dir`.
+absl::StatusOr<CertificateFiles> EnsureCertificates(
+    const std::string& dir, state::FileSystem* fs = state::DefaultFileSystem());
 
 }  // namespace cloudlink::devcloud
