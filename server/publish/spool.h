@@ -1,9 +1,9 @@
 #pragma once
 
-// The durable publish spool (SPEC sections 2 and 7): DURABLE messages are
-// written to `cloud.d/spool/` (mode 0700) and fsynced before their producer
-// is acked; the link replays them from here, across restarts, until the
-// broker acknowledges each one.
+// The durable publish spool: DURABLE messages are written to
+// `cloud.d/spool/` (mode 0700) and fsynced before their producer is acked;
+// the link replays them from here, across restarts, until the broker
+// acknowledges each one.
 //
 // On disk: append-only segment files `seg-<first sequence, 20 digits>.log`
 // (a new one at each open and whenever the active one reaches
