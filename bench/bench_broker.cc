@@ -1,10 +1,7 @@
 #include "bench/bench_broker.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,44 +13,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/common/error.h"
+#include "tests/testing/loopback_port.h"
 #include "tools/devcloud/certificates.h"
 
 namespace cloudlink::bench {
 namespace {
 
 absl::Status StartFailed(absl::string_view sentence) {
-  return Error(absl::StatusCode::kUnavailable, "BROKER_START_FAILED", sentence);
-}
-
-absl::StatusOr<int> PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return StartFailed("cannot create a socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  if (port <= 0) return StartFailed("cannot pick a free loopback port");
-  return port;
-}
-
-bool Accepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok =
-      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerStartFailed,
+               sentence);
 }
 
 std::string LogTail(const std::string& path) {
@@ -73,11 +41,10 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
   if (!certs.ok()) return certs.status();
   std::unique_ptr<BenchBroker> broker(new BenchBroker());
   broker->ca_file_ = certs->ca_cert;
-  absl::StatusOr<int> wss_port = PickFreePort();
-  if (!wss_port.ok()) return wss_port.status();
-  absl::StatusOr<int> plain_port = PickFreePort();
-  if (!plain_port.ok()) return plain_port.status();
-  if (*plain_port == *wss_port) return StartFailed("got the same port twice");
+  absl::StatusOr<int> wss_port = testing::PickFreeLoopbackPort();
+  if (!wss_port.ok()) return StartFailed(wss_port.status().message());
+  absl::StatusOr<int> plain_port = testing::PickFreeLoopbackPort();
+  if (!plain_port.ok()) return StartFailed(plain_port.status().message());
   broker->wss_port_ = *wss_port;
   broker->plain_port_ = *plain_port;
 
@@ -92,7 +59,7 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
          << "log_dest stderr\n"
          << "log_type error\nlog_type warning\n"
          // As root mosquitto would drop to user "mosquitto", who cannot
-         // read the key (SPEC section 8).
+         // read the key.
          << (geteuid() == 0 ? "user root\n" : "") << "\n"
          << "listener " << broker->plain_port_ << " 127.0.0.1\n"
          << "protocol mqtt\n\n"
@@ -106,7 +73,7 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
       conf << "ciphers_tls1.3 " << options.tls13_ciphersuites << "\n";
     }
     if (!conf.good()) {
-      return Error(absl::StatusCode::kInternal, "WRITE_FAILED",
+      return Error(absl::StatusCode::kInternal, reason::kWriteFailed,
                    absl::StrCat("cannot write ", conf_path));
     }
   }
@@ -130,7 +97,8 @@ absl::StatusOr<std::unique_ptr<BenchBroker>> BenchBroker::Start(
   broker->pid_ = pid;
 
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!(Accepts(broker->wss_port_) && Accepts(broker->plain_port_))) {
+  while (!(testing::LoopbackPortAcceptsConnections(broker->wss_port_) &&
+           testing::LoopbackPortAcceptsConnections(broker->plain_port_))) {
     int wstatus = 0;
     if (waitpid(pid, &wstatus, WNOHANG) == pid) {
       broker->pid_ = -1;

@@ -172,7 +172,7 @@ void TakeOwnFlags(int* argc, char** argv, BenchBrokerOptions* options,
 }
 
 int Main(int argc, char** argv) {
-  // The peer client would honour a proxy from the environment (SPEC 8).
+  // The peer client would honour a proxy from the environment.
   for (const char* name :
        {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
     unsetenv(name);

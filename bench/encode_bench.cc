@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_encoder.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/websocket/websocket_frame.h"
 
@@ -92,7 +92,7 @@ void BM_EncodePublishInFrame(benchmark::State& state) {
 }
 
 // A window of PUBLISHes appended to one buffer and sent as one frame: the
-// coalescing SPEC section 7 asks of the link.
+// coalescing the link does (server/link/window_refill.h).
 void BM_EncodeWindowInOneFrame(benchmark::State& state) {
   const std::string payload(static_cast<size_t>(state.range(0)), 'p');
   websocket::WsFrameEncoder frames([] {
@@ -135,7 +135,7 @@ std::unique_ptr<mqtt::MqttSession> ConnectedSession(absl::Time now) {
   config.client_id = "bench";
   auto session = std::make_unique<mqtt::MqttSession>(config);
   std::string out;
-  session->Begin(now, &out);
+  if (!session->Begin(now, &out).ok()) return nullptr;
   mqtt::MqttConnack connack;
   connack.properties.receive_maximum = kWindow;
   connack.properties.topic_alias_maximum = 10;

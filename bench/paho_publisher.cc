@@ -11,8 +11,8 @@
 namespace cloudlink::bench {
 namespace {
 
-absl::Status PahoError(absl::string_view reason, absl::string_view what,
-                       int code, const char* message) {
+absl::Status PahoError(const Reason& reason, absl::string_view what, int code,
+                       const char* message) {
   return Error(
       absl::StatusCode::kUnavailable, reason,
       absl::StrCat(what, " (Paho code ", code, message != nullptr ? ": " : "",
@@ -38,8 +38,8 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
       MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
   if (rc != MQTTASYNC_SUCCESS) {
     publisher->client_ = nullptr;
-    return PahoError("PAHO_CONNECT_FAILED", "MQTTAsync_createWithOptions", rc,
-                     MQTTAsync_strerror(rc));
+    return PahoError(reason::kPahoConnectFailed, "MQTTAsync_createWithOptions",
+                     rc, MQTTAsync_strerror(rc));
   }
   MQTTAsync_setCallbacks(publisher->client_, publisher.get(),
                          &PahoPublisher::OnConnectionLost, nullptr, nullptr);
@@ -60,10 +60,10 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
   options.context = publisher.get();
   rc = MQTTAsync_connect(publisher->client_, &options);
   if (rc != MQTTASYNC_SUCCESS) {
-    return PahoError("PAHO_CONNECT_FAILED", "MQTTAsync_connect", rc,
+    return PahoError(reason::kPahoConnectFailed, "MQTTAsync_connect", rc,
                      MQTTAsync_strerror(rc));
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   MutexLock lock(&publisher->mu_);
   PahoPublisher* p = publisher.get();
   if (!p->mu_.AwaitWithDeadline(
@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
             return p->connected_ || !p->error_.ok();
           },
           deadline)) {
-    return Error(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
+    return Error(absl::StatusCode::kDeadlineExceeded, reason::kConnectTimeout,
                  "Paho got no CONNACK in time");
   }
   if (!publisher->error_.ok()) return publisher->error_;
@@ -93,7 +93,8 @@ PahoPublisher::~PahoPublisher() {
     options.onSuccess5 = &PahoPublisher::OnDisconnected;
     options.context = this;
     if (MQTTAsync_disconnect(client_, &options) == MQTTASYNC_SUCCESS) {
-      const absl::Time deadline = absl::Now() + absl::Seconds(3);
+      const MonotonicTime deadline =
+          RealClock()->MonotonicNow() + absl::Seconds(3);
       MutexLock lock(&mu_);
       mu_.AwaitWithDeadline(&disconnected_, deadline);
     }
@@ -102,7 +103,7 @@ PahoPublisher::~PahoPublisher() {
 }
 
 absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
-                                 absl::Time deadline) {
+                                 MonotonicTime deadline) {
   {
     MutexLock lock(&mu_);
     if (!mu_.AwaitWithDeadline(
@@ -110,7 +111,7 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
               return outstanding_ < limit || !error_.ok();
             },
             deadline)) {
-      return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+      return Error(absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
                    "the batch was not complete in time");
     }
     if (!error_.ok()) return error_;
@@ -129,10 +130,11 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
     const int rc =
         MQTTAsync_sendMessage(client_, topic_.c_str(), &message, &response);
     if (rc == MQTTASYNC_SUCCESS) return absl::OkStatus();
-    if (rc != MQTTASYNC_MAX_BUFFERED_MESSAGES || absl::Now() > deadline) {
+    if (rc != MQTTASYNC_MAX_BUFFERED_MESSAGES ||
+        RealClock()->MonotonicNow() > deadline) {
       MutexLock lock(&mu_);
       --outstanding_;
-      return PahoError("PUBLISH_FAILED", "MQTTAsync_sendMessage", rc,
+      return PahoError(reason::kPublishFailed, "MQTTAsync_sendMessage", rc,
                        MQTTAsync_strerror(rc));
     }
     absl::SleepFor(absl::Microseconds(100));
@@ -141,7 +143,7 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
 
 absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
                                          int qos, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   // QoS 1: the Receive Maximum; QoS 0: about kQos0BacklogBytes of payload
   // not yet written, the same backlog the session path allows itself.
   const int limit =
@@ -163,7 +165,7 @@ absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
             return outstanding_ == 0 || !error_.ok();
           },
           deadline)) {
-    return Error(absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+    return Error(absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
                  absl::StrCat("batch of ", count, " not complete in ",
                               absl::FormatDuration(timeout), " (", outstanding_,
                               " outstanding)"));
@@ -190,9 +192,10 @@ void PahoPublisher::OnConnectFailed(void* context,
   auto* self = static_cast<PahoPublisher*>(context);
   MutexLock lock(&self->mu_);
   if (self->error_.ok()) {
-    self->error_ = PahoError("PAHO_CONNECT_FAILED", "Paho could not connect",
-                             response != nullptr ? response->code : 0,
-                             response != nullptr ? response->message : nullptr);
+    self->error_ =
+        PahoError(reason::kPahoConnectFailed, "Paho could not connect",
+                  response != nullptr ? response->code : 0,
+                  response != nullptr ? response->message : nullptr);
   }
 }
 
@@ -208,9 +211,10 @@ void PahoPublisher::OnSendFailed(void* context,
   MutexLock lock(&self->mu_);
   --self->outstanding_;
   if (self->error_.ok()) {
-    self->error_ = PahoError("PUBLISH_FAILED", "a message was not delivered",
-                             response != nullptr ? response->code : 0,
-                             response != nullptr ? response->message : nullptr);
+    self->error_ =
+        PahoError(reason::kPublishFailed, "a message was not delivered",
+                  response != nullptr ? response->code : 0,
+                  response != nullptr ? response->message : nullptr);
   }
 }
 
@@ -225,9 +229,10 @@ void PahoPublisher::OnConnectionLost(void* context, char* cause) {
   auto* self = static_cast<PahoPublisher*>(context);
   MutexLock lock(&self->mu_);
   if (self->error_.ok()) {
-    self->error_ = Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
-                         absl::StrCat("Paho lost the connection: ",
-                                      cause != nullptr ? cause : "no cause"));
+    self->error_ =
+        Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+              absl::StrCat("Paho lost the connection: ",
+                           cause != nullptr ? cause : "no cause"));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "bench/bench_publisher.h"
+#include "server/common/clock.h"
 #include "server/common/mutex.h"
 
 namespace cloudlink::bench {
@@ -51,7 +52,7 @@ class PahoPublisher final : public BenchPublisher {
   // Waits until fewer than `limit` messages are outstanding, then sends one
   // (retrying while Paho's buffer is full) and counts it as outstanding.
   absl::Status Send(absl::string_view payload, int qos, int limit,
-                    absl::Time deadline);
+                    MonotonicTime deadline);
 
   const std::string topic_;
   const std::string ca_file_;

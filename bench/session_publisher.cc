@@ -14,7 +14,8 @@ namespace {
 constexpr absl::Duration kServiceWait = absl::Milliseconds(100);
 constexpr absl::Duration kCloseWait = absl::Seconds(2);
 
-absl::Time Now() { return RealClock()->MonotonicNow(); }
+// Monotonic, as absl::Time: the MQTT session keeps time that way.
+absl::Time Now() { return RealClock()->MonotonicNow().ToAbslTime(); }
 
 }  // namespace
 
@@ -35,17 +36,17 @@ absl::StatusOr<std::unique_ptr<SessionPublisher>> SessionPublisher::Connect(
   target.proxy.kind = config::ProxyKind::kDirect;
   target.ca_file = ca_file;
   target.connect_budget = timeout;
-  ASSIGN_OR_RETURN(publisher->wss_,
-                   transport::WssConnection::Connect(target, publisher.get()));
+  ASSIGN_OR_RETURN(publisher->wss_, transport::LwsWssConnector().Connect(
+                                        target, publisher.get()));
   const absl::Time deadline = Now() + timeout;
   while (!publisher->session_.connected()) {
     if (!publisher->error_.ok()) return publisher->error_;
     if (publisher->closed_) {
-      return Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      return Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                    "the connection closed before CONNACK");
     }
     if (Now() > deadline) {
-      return Error(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
+      return Error(absl::StatusCode::kDeadlineExceeded, reason::kConnectTimeout,
                    "no CONNACK in time");
     }
     publisher->wss_->Service(kServiceWait);
@@ -80,7 +81,7 @@ absl::Status SessionPublisher::PublishBatch(int count,
   while (true) {
     if (!error_.ok()) return error_;
     if (closed_) {
-      return Error(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      return Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                    "the connection closed during the batch");
     }
     const absl::Time now = Now();
@@ -114,7 +115,7 @@ absl::Status SessionPublisher::PublishBatch(int count,
     if (acked_ >= target) return absl::OkStatus();
     if (now > deadline) {
       return Error(
-          absl::StatusCode::kDeadlineExceeded, "BATCH_TIMEOUT",
+          absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
           absl::StrCat("batch of ", count, " not complete in ",
                        absl::FormatDuration(timeout), " (", sent, " written, ",
                        target - acked_, " acknowledgements missing)"));
@@ -127,8 +128,9 @@ absl::Status SessionPublisher::PublishBatch(int count,
 void SessionPublisher::OnOpen() {
   opened_ = true;
   std::string out;
-  session_.Begin(Now(), &out);
+  absl::Status begun = session_.Begin(Now(), &out);
   Flush(out);
+  if (!begun.ok() && error_.ok()) error_ = begun;
 }
 
 void SessionPublisher::OnData(absl::string_view bytes) {
@@ -158,7 +160,7 @@ void SessionPublisher::TakeEvents() {
       case mqtt::SessionEvent::Type::kPublishFailed:
       case mqtt::SessionEvent::Type::kSubscribeFailed:
         if (error_.ok()) {
-          error_ = Error(absl::StatusCode::kInternal, "PUBLISH_FAILED",
+          error_ = Error(absl::StatusCode::kInternal, reason::kPublishFailed,
                          event.reason);
         }
         break;

@@ -56,7 +56,6 @@ class SessionPublisher final : public BenchPublisher,
   void OnOpen() override;
   void OnData(absl::string_view bytes) override;
   void OnClosed(const absl::Status& why) override;
-  void OnTimer() override {}
   void OnWake() override {}
 
   // Hands session output to the transport.

@@ -19,7 +19,8 @@ absl::StatusOr<std::string> ReadTlsFile(absl::string_view flag,
   std::stringstream text;
   if (file) text << file.rdbuf();
   if (!file || file.bad() || text.str().empty()) {
-    return Error(absl::StatusCode::kFailedPrecondition, "TLS_FILE_UNREADABLE",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kTlsFileUnreadable,
                  absl::StrCat(flag, ": cannot read ", path));
   }
   return text.str();
@@ -40,7 +41,7 @@ absl::Status CheckChannelTarget(const ChannelTarget& target) {
           {"--tls-key", &target.tls_key},
           {"--tls-ca", &target.tls_ca}}) {
       if (!value->empty()) {
-        return Error(absl::StatusCode::kInvalidArgument, "BAD_FLAG_VALUE",
+        return Error(absl::StatusCode::kInvalidArgument, reason::kBadFlagValue,
                      absl::StrCat(flag,
                                   " is only used with --target "
                                   "HOST:PORT"));
@@ -50,13 +51,13 @@ absl::Status CheckChannelTarget(const ChannelTarget& target) {
   }
   if (target.address.rfind(':') == std::string::npos ||
       target.address.back() == ':') {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_FLAG_VALUE",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadFlagValue,
                  absl::StrCat("--target must be HOST:PORT, got \"",
                               target.address, "\""));
   }
   if (target.tls_cert.empty() || target.tls_key.empty()) {
     return Error(
-        absl::StatusCode::kInvalidArgument, "MISSING_FLAG",
+        absl::StatusCode::kInvalidArgument, reason::kMissingFlag,
         absl::StrCat("--target needs ",
                      target.tls_cert.empty() ? "--tls-cert" : "--tls-key",
                      ": cloudlinkd's remote API accepts only clients "

@@ -30,6 +30,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/api/grpc_status.h"
 #include "server/common/error.h"
 
 namespace cloudlink::client {
@@ -55,7 +56,7 @@ std::unique_ptr<ProtoComments> LoadComments() {
   return std::move(*ProtoComments::FromDescriptorSet(""));  // no comments
 }
 
-absl::Status UsageError(absl::string_view reason, absl::string_view sentence) {
+absl::Status UsageError(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
 }
 
@@ -66,12 +67,14 @@ std::string CodeName(grpc::StatusCode code) {
 std::string UnreachableMessage(const ChannelTarget& target,
                                const grpc::Status& status) {
   if (target.remote()) {
-    return absl::StrCat(
-        "DAEMON_UNREACHABLE: cannot reach cloudlinkd at ", target.address,
-        " over mutual TLS (gRPC UNAVAILABLE: ", status.error_message(),
-        "). Is it serving there (cloudlinkd --listen)? Does its "
-        "--tls-client-ca trust your --tls-cert, and your --tls-ca its "
-        "certificate?");
+    return ErrorText(
+        reason::kDaemonUnreachable,
+        absl::StrCat(
+            "cannot reach cloudlinkd at ", target.address,
+            " over mutual TLS (gRPC UNAVAILABLE: ", status.error_message(),
+            "). Is it serving there (cloudlinkd --listen)? Does its "
+            "--tls-client-ca trust your --tls-cert, and your "
+            "--tls-ca its certificate?"));
   }
   const std::string& socket = target.socket;
   struct stat info;
@@ -85,11 +88,12 @@ std::string UnreachableMessage(const ChannelTarget& target,
   } else {
     why = "nothing accepted the connection";
   }
-  return absl::StrCat(
-      "DAEMON_UNREACHABLE: cannot reach cloudlinkd at ", socket, ": ", why,
-      " (gRPC UNAVAILABLE: ", status.error_message(),
-      "). Is cloudlinkd running? Set --socket or CLOUDLINK_SOCKET to its "
-      "socket.");
+  return ErrorText(
+      reason::kDaemonUnreachable,
+      absl::StrCat("cannot reach cloudlinkd at ", socket, ": ", why,
+                   " (gRPC UNAVAILABLE: ", status.error_message(),
+                   "). Is cloudlinkd running? Set --socket or "
+                   "CLOUDLINK_SOCKET to its socket."));
 }
 
 int ReportUsage(const absl::Status& status, const CliIo& io) {
@@ -131,7 +135,7 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
           google::protobuf::util::JsonStringToMessage(line, next.get());
       if (!status.ok()) {
         return UsageError(
-            "BAD_REQUEST_LINE",
+            reason::kBadRequestLine,
             absl::StrCat("standard input line ", line_number, " is not a ",
                          method->input_type()->full_name(), " in JSON"));
       }
@@ -147,7 +151,7 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
   secrets.insert(secrets.end(), stdin_secrets.begin(), stdin_secrets.end());
 
   if (!result.local_error.ok()) {
-    if (ReasonOf(result.local_error) == "BAD_REQUEST_LINE") {
+    if (HasReason(result.local_error, reason::kBadRequestLine)) {
       return ReportUsage(result.local_error, io);
     }
     *io.err << "cloudlinkctl: "
@@ -158,8 +162,9 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
   const grpc::Status& status = result.status;
   if (status.ok()) return kExitOk;
   const std::string message = status.error_message();
-  const bool has_reason =
-      !ReasonOf(absl::Status(absl::StatusCode::kUnknown, message)).empty();
+  // The daemon's errors carry their reason as an ErrorInfo detail; gRPC's own
+  // (no daemon at the socket, deadline passed) carry none.
+  const bool has_reason = !ReasonOf(api::FromGrpcStatus(status)).empty();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       result.responses == 0 && !has_reason) {
     *io.err << "cloudlinkctl: "
@@ -213,7 +218,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       absl::string_view name = absl::string_view(word).substr(2);
       name = name.substr(0, name.find('='));
       return ReportUsage(
-          UsageError("UNKNOWN_FLAG",
+          UsageError(reason::kUnknownFlag,
                      absl::StrCat("--", name, " is not a flag",
                                   aclk_state ? " of aclk-state" : "")),
           io);
@@ -232,7 +237,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       command = FindCommand(commands, word);
       if (command == nullptr) {
         return ReportUsage(
-            UsageError("UNKNOWN_COMMAND",
+            UsageError(reason::kUnknownCommand,
                        absl::StrCat("\"", word, "\" is not a command")),
             io);
       }
@@ -250,7 +255,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
     }
     return ReportUsage(
         UsageError(
-            "UNEXPECTED_ARGUMENT",
+            reason::kUnexpectedArgument,
             absl::StrCat("aclk-state takes only \"json\"; \"",
                          word.size() <= 24 ? word : "...", "\" is not it")),
         io);

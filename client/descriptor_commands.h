@@ -1,7 +1,7 @@
 #pragma once
 
 // Sub-commands and their flags, derived from a gRPC service descriptor so that
-// a new RPC or request field needs no CLI code (SPEC section 5):
+// a new RPC or request field needs no CLI code:
 //
 //   rpc GetState(...)            → command "get-state"
 //   ClaimRequest.token (string)  → flag "--token STRING"

@@ -21,7 +21,7 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-absl::Status UsageError(absl::string_view reason, absl::string_view sentence) {
+absl::Status UsageError(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
 }
 
@@ -33,7 +33,7 @@ std::string Shown(const FlagSpec& flag, absl::string_view value) {
 
 absl::Status BadValue(const FlagSpec& flag, absl::string_view value,
                       absl::string_view what) {
-  return UsageError("BAD_FLAG_VALUE",
+  return UsageError(reason::kBadFlagValue,
                     absl::StrCat("--", flag.name, ": ", Shown(flag, value),
                                  " is not ", what));
 }
@@ -162,7 +162,7 @@ absl::Status SetScalar(const FlagSpec& flag, absl::string_view text,
     case FieldDescriptor::CPPTYPE_MESSAGE:
       break;
   }
-  return UsageError("BAD_FLAG_VALUE",
+  return UsageError(reason::kBadFlagValue,
                     absl::StrCat("--", flag.name, " cannot be set here"));
 }
 
@@ -189,7 +189,7 @@ absl::Status MergeJsonValue(const FlagSpec& flag, absl::string_view value,
   if (!status.ok()) {
     const auto message = status.message();
     return UsageError(
-        "BAD_FLAG_VALUE",
+        reason::kBadFlagValue,
         absl::StrCat("--", flag.name, ": ",
                      flag.secret
                          ? "the given value does not parse"
@@ -232,7 +232,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
   if (!absl::StartsWith(word, "--")) {
     // Long words are not echoed: they may be a secret given without its flag.
     return UsageError(
-        "UNEXPECTED_ARGUMENT",
+        reason::kUnexpectedArgument,
         absl::StrCat(command_->name, " takes only flags (--name value); ",
                      word.size() <= 24 ? "\"" + word + "\" is not one"
                                        : "an argument is not one"));
@@ -247,7 +247,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
     std::vector<std::string> known;
     for (const FlagSpec& f : command_->flags) known.push_back("--" + f.name);
     return UsageError(
-        "UNKNOWN_FLAG",
+        reason::kUnknownFlag,
         absl::StrCat("--", name, " is not a flag of ", command_->name, "; ",
                      known.empty()
                          ? "it takes no flags"
@@ -270,7 +270,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
     }
   } else {
     if (*index + 1 >= args.size() || absl::StartsWith(args[*index + 1], "--")) {
-      return UsageError("MISSING_FLAG_VALUE",
+      return UsageError(reason::kMissingFlagValue,
                         absl::StrCat("--", flag->name, " needs a value (",
                                      flag->value_hint, ")"));
     }
@@ -283,7 +283,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
     for (const FieldDescriptor* other : set_fields_) {
       if (other != field && other->real_containing_oneof() == oneof) {
         return UsageError(
-            "CONFLICTING_FLAGS",
+            reason::kConflictingFlags,
             absl::StrCat("--", KebabCase(other->name()), " and --", flag->name,
                          " are alternatives (", oneof->name(),
                          "); give only one"));

@@ -183,7 +183,7 @@ CallResult CallMethod(const std::shared_ptr<grpc::Channel>& channel,
     std::unique_ptr<google::protobuf::Message> response(prototype->New());
     if (!Parse(buffer, response.get())) {
       result.local_error =
-          Error(absl::StatusCode::kInternal, "BAD_RESPONSE",
+          Error(absl::StatusCode::kInternal, reason::kBadResponse,
                 absl::StrCat("a response of ", method->full_name(),
                              " did not parse as ",
                              method->output_type()->full_name()));

@@ -13,7 +13,7 @@
 namespace cloudlink::client {
 namespace {
 
-absl::Status UsageError(absl::string_view reason, absl::string_view sentence) {
+absl::Status UsageError(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
 }
 
@@ -29,7 +29,7 @@ absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view text) {
     return duration == absl::ZeroDuration() ? absl::InfiniteDuration()
                                             : duration;
   }
-  return UsageError("BAD_FLAG_VALUE",
+  return UsageError(reason::kBadFlagValue,
                     absl::StrCat("--timeout: \"", text,
                                  "\" is not a number of seconds (0: none)"));
 }
@@ -59,7 +59,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       return absl::OkStatus();
     }
     if (*index + 1 >= args.size()) {
-      return UsageError("MISSING_FLAG_VALUE",
+      return UsageError(reason::kMissingFlagValue,
                         absl::StrCat("--", name, " needs a value"));
     }
     *value = args[*index + 1];
@@ -73,7 +73,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       return absl::OkStatus();
     }
     if (!ParseBoolValue(inline_value, value)) {
-      return UsageError("BAD_FLAG_VALUE",
+      return UsageError(reason::kBadFlagValue,
                         absl::StrCat("--", name, ": \"", inline_value,
                                      "\" is not true or false"));
     }
@@ -89,7 +89,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
       absl::ConsumePrefix(&path, "unix:");
     }
     if (path.empty()) {
-      return UsageError("BAD_FLAG_VALUE", "--socket needs a path");
+      return UsageError(reason::kBadFlagValue, "--socket needs a path");
     }
     flags->socket = std::string(path);
     return true;
@@ -113,7 +113,7 @@ absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
     absl::Status status = take_value(value);
     if (!status.ok()) return status;
     if (value->empty()) {
-      return UsageError("BAD_FLAG_VALUE",
+      return UsageError(reason::kBadFlagValue,
                         absl::StrCat("--", name, " needs a value"));
     }
     return true;

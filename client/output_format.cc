@@ -207,12 +207,12 @@ absl::StatusOr<std::string> ToStableJson(const Message& message, bool pretty) {
       google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
     const auto text = status.message();
-    return Error(absl::StatusCode::kInternal, "JSON_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kJsonFailed,
                  std::string(text.data(), text.size()));
   }
   const Json parsed = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return Error(absl::StatusCode::kInternal, "JSON_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kJsonFailed,
                  "the JSON printer produced text that does not parse");
   }
   const Json stable = Stabilize(message.GetDescriptor(), parsed);

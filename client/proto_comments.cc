@@ -39,13 +39,14 @@ absl::StatusOr<std::unique_ptr<ProtoComments>> ProtoComments::FromDescriptorSet(
   google::protobuf::FileDescriptorSet set;
   if (!set.ParseFromArray(serialized.data(),
                           static_cast<int>(serialized.size()))) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DESCRIPTOR_SET",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDescriptorSet,
                  "the embedded descriptor set does not parse");
   }
   std::unique_ptr<ProtoComments> comments(new ProtoComments());
   for (const google::protobuf::FileDescriptorProto& file : set.file()) {
     if (comments->pool_.BuildFile(file) == nullptr) {
-      return Error(absl::StatusCode::kInvalidArgument, "BAD_DESCRIPTOR_SET",
+      return Error(absl::StatusCode::kInvalidArgument,
+                   reason::kBadDescriptorSet,
                    "the descriptor set does not link at " + file.name());
     }
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "server/claim/claim_exchange.h"
@@ -49,9 +50,15 @@ void Run(const uint8_t* data, size_t size) {
                  status.ToString());
       break;
     default:
-      FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable &&
-                     reason == "CLOUD_ERROR_" + std::to_string(response.status),
-                 status.ToString());
+      FUZZ_CHECK(
+          status.code() == absl::StatusCode::kUnavailable &&
+              reason == "CLOUD_ERROR" &&
+              absl::StartsWith(
+                  status.message(),
+                  "CLOUD_ERROR_" + std::to_string(response.status) + ": ") &&
+              MetadataOf(status)["http_status"] ==
+                  std::to_string(response.status),
+          status.ToString());
   }
   FUZZ_CHECK(claim::IsRetryable(status) ==
                  (status.code() == absl::StatusCode::kUnavailable),

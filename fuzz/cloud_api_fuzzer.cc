@@ -47,7 +47,8 @@ class ListHttpClient : public http::HttpClient {
       const http::HttpRequest& request,
       const http::TransportOptions& options) override {
     if (next_ >= responses_.size()) {
-      return absl::InternalError("UNSCRIPTED: no answer left");
+      return Error(absl::StatusCode::kInternal, reason::kConnectFailed,
+                   "the fuzz input scripted no answer left");
     }
     return responses_[next_++];
   }

@@ -1,4 +1,4 @@
-// MqttDecoder (server/mqtt/mqtt_codec.h) over bytes from the broker.
+// MqttDecoder (server/mqtt/mqtt_decoder.h) over bytes from the broker.
 //
 // Input: byte 0 picks the Maximum Packet Size, byte 1 the chunk size for the
 // second pass; the rest is the byte stream. Checks: the stream decodes to
@@ -15,7 +15,8 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_encoder.h"
 
 namespace cloudlink::fuzz {
 namespace {

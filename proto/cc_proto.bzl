@@ -1,4 +1,4 @@
-"""C++ code generation for .proto files with Debian's protoc (SPEC section 8).
+"""C++ code generation for .proto files with Debian's protoc.
 
 Bazel 4.2.3's native proto rules would download protobuf; instead a genrule
 calls /usr/bin/protoc (and /usr/bin/grpc_cpp_plugin for services).

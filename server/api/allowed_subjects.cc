@@ -14,7 +14,7 @@ namespace cloudlink::api {
 namespace {
 
 absl::Status Invalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "TLS_SUBJECTS_INVALID",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kTlsSubjectsInvalid,
                sentence);
 }
 
@@ -179,7 +179,7 @@ absl::StatusOr<AllowedSubjects> AllowedSubjects::Load(const std::string& path) {
   if (file) text << file.rdbuf();
   if (!file || file.bad()) {
     return Error(
-        absl::StatusCode::kFailedPrecondition, "TLS_SUBJECTS_UNREADABLE",
+        absl::StatusCode::kFailedPrecondition, reason::kTlsSubjectsUnreadable,
         absl::StrCat("cannot read --tls-allowed-subjects file ", path));
   }
   return Parse(text.str(), path);

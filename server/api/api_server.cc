@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (remote && remote_port == 0)) {
     if (server != nullptr) server->Shutdown();
-    return Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kListenFailed,
                  remote
                      ? absl::StrCat("cannot listen on ", options.listen_address,
                                     " (--listen); is the address local "

@@ -14,8 +14,8 @@ namespace cloudlink::api {
 namespace {
 
 absl::Status NotAuthorized(absl::string_view sentence) {
-  return Error(absl::StatusCode::kPermissionDenied, "CALLER_NOT_AUTHORIZED",
-               sentence);
+  return Error(absl::StatusCode::kPermissionDenied,
+               reason::kCallerNotAuthorized, sentence);
 }
 
 std::string FirstProperty(const grpc::AuthContext& auth, const char* name) {
@@ -115,7 +115,7 @@ absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
     const std::string common_name =
         FirstProperty(*auth, GRPC_X509_CN_PROPERTY_NAME);
     if (!auth->IsPeerAuthenticated() || subject.empty()) {
-      return Error(absl::StatusCode::kPermissionDenied, "CALLER_UNKNOWN",
+      return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                    "the TLS client presented no verified certificate");
     }
     absl::Status allowed = CheckTls(subject, common_name, method);
@@ -131,7 +131,7 @@ absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
   if (peers_ != nullptr && absl::StartsWith(peer, "fd:")) {
     absl::StatusOr<UnixCredentials> caller = peers_->Lookup(peer);
     if (!caller.ok()) {
-      return Error(absl::StatusCode::kPermissionDenied, "CALLER_UNKNOWN",
+      return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                    absl::StrCat("cannot identify the caller on ", peer, " (",
                                 caller.status().message(), ")"));
     }
@@ -145,7 +145,7 @@ absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
     }
     return allowed;
   }
-  return Error(absl::StatusCode::kPermissionDenied, "CALLER_UNKNOWN",
+  return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                absl::StrCat("calls from ", peer, " are not accepted"));
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
-// Who may make which CloudLink call (SPEC section 5 and the "Hardening"
-// issue). The service asks once at the start of each call; the policy lives
-// here alone.
+// Who may make which CloudLink call (docs/operating.md, "Authorization").
+// The service asks once at the start of each call; the policy lives here
+// alone.
 //
 // Calls are read calls (GetState, WatchState) or mutating calls (everything
 // else, including methods added later: an unknown method is mutating).

@@ -6,6 +6,7 @@
 #include "server/api/grpc_status.h"
 #include "server/api/publish_stream.h"
 #include "server/api/state_proto.h"
+#include "server/common/clock.h"
 
 namespace cloudlink::api {
 namespace {
@@ -125,15 +126,15 @@ grpc::Status CloudLinkService::WatchState(
   cloudlink::v1::State message;
   ToProto(state, &message);
   if (!writer->Write(message)) return grpc::Status::OK;
-  absl::Time last_write = absl::Now();
+  // Monotonic: a wall-clock step back must not hold the next State back.
+  MonotonicTime last_write = RealClock()->MonotonicNow();
   while (!context->IsCancelled() && !shutting_down_.load()) {
-    auto [next, next_version] =
-        node_->WaitForStateChange(version, absl::Now() + kWatchPoll);
+    auto [next, next_version] = node_->WaitForStateChange(version, kWatchPoll);
     if (next_version == version) continue;
     // Under publish load the counters change thousands of times a second:
     // coalesce, so a watcher gets at most one State per kWatchMinInterval,
     // always the newest.
-    const absl::Duration since_write = absl::Now() - last_write;
+    const absl::Duration since_write = RealClock()->MonotonicNow() - last_write;
     if (since_write < kWatchMinInterval) {
       absl::SleepFor(kWatchMinInterval - since_write);
       std::tie(next, next_version) = node_->GetState();
@@ -141,7 +142,7 @@ grpc::Status CloudLinkService::WatchState(
     version = next_version;
     ToProto(next, &message);
     if (!writer->Write(message)) break;
-    last_write = absl::Now();
+    last_write = RealClock()->MonotonicNow();
   }
   return grpc::Status::OK;
 }

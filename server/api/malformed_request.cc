@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/grpc_status.h"
+#include "server/common/error.h"
 
 namespace cloudlink::api {
 namespace {
@@ -21,13 +23,13 @@ class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       if (status.error_code() == grpc::StatusCode::INTERNAL &&
           status.error_message().empty()) {
-        methods->ModifySendStatus(grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("REQUEST_MALFORMED: the ", method_,
+        methods->ModifySendStatus(ToGrpcStatus(Error(
+            absl::StatusCode::kInvalidArgument, reason::kRequestMalformed,
+            absl::StrCat("the ", method_,
                          " request did not parse: every string field must be "
                          "valid UTF-8 (send raw bytes base64-encoded), and "
                          "the body must be a message of the method's type; "
-                         "nothing was done")));
+                         "nothing was done"))));
       }
     }
     methods->Proceed();

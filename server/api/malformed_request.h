@@ -13,6 +13,7 @@
 //   INVALID_ARGUMENT "REQUEST_MALFORMED: the <method> request did not parse
 //   ..."
 //
+// with the reason as an ErrorInfo detail, like every error (grpc_status.h).
 // Other statuses pass unchanged. Only unary calls are intercepted: on a
 // stream, gRPC reports a message that does not parse to the handler as the
 // end of the stream (see publish_stream.h), and a WatchState request that

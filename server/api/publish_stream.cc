@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "server/api/grpc_status.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/mutex.h"
@@ -57,14 +58,14 @@ grpc::Status ServePublishStream(
   auto queue = std::make_shared<AckQueue>();
   auto over = [&] { return context->IsCancelled() || shutting_down.load(); };
 
-  // The stream's deadline, when the client set one.
-  absl::Time wait_deadline = absl::InfiniteFuture();
-  absl::Time delivery_deadline = absl::InfiniteFuture();
+  // The stream's deadline, when the client set one: gRPC states it in wall
+  // time; it becomes a monotonic one here, once, so that a wall-clock step
+  // during the stream neither stretches nor cuts the waits it bounds.
+  MonotonicTime stream_deadline = MonotonicTime::InfiniteFuture();
   const auto deadline = context->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
-    wait_deadline = absl::FromChrono(deadline);
-    delivery_deadline =
-        RealClock()->MonotonicNow() + (wait_deadline - absl::Now());
+    stream_deadline = RealClock()->MonotonicNow() +
+                      (absl::FromChrono(deadline) - RealClock()->WallNow());
   }
 
   std::thread writer([&] {
@@ -101,10 +102,11 @@ grpc::Status ServePublishStream(
   while (!over() && stream->Read(&request)) {
     const uint64_t id = request.id();
     if (publisher == nullptr) {
-      queue->Add(id,
-                 Error(absl::StatusCode::kUnavailable, "PUBLISH_UNAVAILABLE",
-                       "this daemon has no publish path"),
-                 false);
+      queue->Add(
+          id,
+          Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
+                "this daemon has no publish path"),
+          false);
       continue;
     }
     publish::PublishArgs args;
@@ -112,10 +114,10 @@ grpc::Status ServePublishStream(
     args.payload = std::move(*request.mutable_payload());
     args.level = LevelOf(request.level());
     args.wait_when_full = request.wait_when_full();
-    args.wait_deadline = wait_deadline;
+    args.wait_deadline = stream_deadline;
     args.cancelled = over;
     if (args.level != publish::DeliveryLevel::kDurable) {
-      args.delivery_deadline = delivery_deadline;
+      args.delivery_deadline = stream_deadline;
     }
     {
       MutexLock lock(&queue->mu);
@@ -138,8 +140,8 @@ grpc::Status ServePublishStream(
     queue->dead = true;  // late completions only drop their acks now
   }
   if (shutting_down.load()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "SHUTTING_DOWN: cloudlinkd is stopping");
+    return ToGrpcStatus(Error(absl::StatusCode::kUnavailable,
+                              reason::kShuttingDown, "cloudlinkd is stopping"));
   }
   return grpc::Status::OK;
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-// The Publish RPC's bidirectional stream (SPEC section 7): reads
+// The Publish RPC's bidirectional stream: reads
 // PublishRequests, hands each to the Publisher, and writes one PublishAck
 // per request as its outcome arrives (acks may come out of request order).
 //

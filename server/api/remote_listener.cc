@@ -18,13 +18,13 @@ namespace cloudlink::api {
 namespace {
 
 absl::Status FlagsInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "REMOTE_FLAGS_INVALID",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kRemoteFlagsInvalid,
                sentence);
 }
 
 absl::Status FileInvalid(absl::string_view flag, const std::string& path,
                          absl::string_view problem) {
-  return Error(absl::StatusCode::kFailedPrecondition, "TLS_FILE_INVALID",
+  return Error(absl::StatusCode::kFailedPrecondition, reason::kTlsFileInvalid,
                absl::StrCat(flag, " ", path, ": ", problem));
 }
 

@@ -26,7 +26,8 @@ absl::Status MakeDirs(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_DIR_FAILED",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kSocketDirFailed,
                  absl::StrCat(dir, " exists and is not a directory"));
   }
   if (dir != "/") {
@@ -34,7 +35,8 @@ absl::Status MakeDirs(const std::string& dir) {
     if (!parent.ok()) return parent;
   }
   if (mkdir(dir.c_str(), kSocketDirMode) != 0 && errno != EEXIST) {
-    return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_DIR_FAILED",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kSocketDirFailed,
                  absl::StrCat("cannot create ", dir, ": ", strerror(errno),
                               "; create it or choose another --socket"));
   }
@@ -60,11 +62,11 @@ bool SocketIsLive(const std::string& path) {
 absl::Status PrepareSocketPath(const std::string& path) {
   if (path.empty() || path[0] != '/') {
     return Error(
-        absl::StatusCode::kInvalidArgument, "SOCKET_PATH_INVALID",
+        absl::StatusCode::kInvalidArgument, reason::kSocketPathInvalid,
         absl::StrCat("--socket must be an absolute path, got '", path, "'"));
   }
   if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return Error(absl::StatusCode::kInvalidArgument, "SOCKET_PATH_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kSocketPathInvalid,
                  absl::StrCat("--socket path is ", path.size(),
                               " bytes; Unix socket paths must be shorter than ",
                               sizeof(sockaddr_un{}.sun_path), " bytes"));
@@ -78,19 +80,21 @@ absl::Status PrepareSocketPath(const std::string& path) {
 
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
   if (!S_ISSOCK(st.st_mode)) {
-    return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_PATH_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kSocketPathInvalid,
                  absl::StrCat(path,
                               " exists and is not a socket; remove it or "
                               "choose another --socket"));
   }
   if (SocketIsLive(path)) {
-    return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_IN_USE",
+    return Error(absl::StatusCode::kFailedPrecondition, reason::kSocketInUse,
                  absl::StrCat("another cloudlinkd is serving on ", path,
                               "; stop it first or choose another --socket"));
   }
   LogInfo(absl::StrCat("API: removing stale socket ", path));
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_PATH_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kSocketPathInvalid,
                  absl::StrCat("cannot remove stale socket ", path, ": ",
                               strerror(errno)));
   }

@@ -1,6 +1,6 @@
 #pragma once
 
-// The API's Unix socket path (SPEC section 5): the parent directory exists
+// The API's Unix socket path: the parent directory exists
 // with mode 0750, a stale socket left by a dead daemon is replaced, and a
 // socket a live daemon still answers on is never taken over.
 

@@ -31,13 +31,13 @@ constexpr int kNumbers = 4096;
 
 absl::Status ListenFailed(const std::string& path, absl::string_view what) {
   return Error(
-      absl::StatusCode::kUnavailable, "SOCKET_LISTEN_FAILED",
+      absl::StatusCode::kUnavailable, reason::kSocketListenFailed,
       absl::StrCat("cannot listen on ", path, ": ", what, ": ", strerror(errno),
                    "; check the directory's permissions"));
 }
 
 absl::Status ModeFailed(const std::string& path, absl::string_view what) {
-  return Error(absl::StatusCode::kFailedPrecondition, "SOCKET_MODE_FAILED",
+  return Error(absl::StatusCode::kFailedPrecondition, reason::kSocketModeFailed,
                absl::StrCat(what, " ", path, ": ", strerror(errno)));
 }
 

@@ -29,12 +29,12 @@ absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
     case 204:
       return absl::OkStatus();
     case 403:
-      return Error(absl::StatusCode::kPermissionDenied, "TOKEN_INVALID",
+      return Error(absl::StatusCode::kPermissionDenied, reason::kTokenInvalid,
                    "the cloud rejected the claim token (HTTP 403): it is "
                    "expired, revoked or unknown; get a new token from the "
                    "Space settings");
     case 409:
-      return Error(absl::StatusCode::kAlreadyExists, "ALREADY_CLAIMED",
+      return Error(absl::StatusCode::kAlreadyExists, reason::kAlreadyClaimed,
                    "the cloud says this node is already claimed (HTTP 409); "
                    "use Reclaim to claim it again");
     case 422: {
@@ -47,38 +47,38 @@ absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
       }
       struct Known {
         const char* key;
-        const char* reason;
+        const Reason* reason;
         const char* sentence;
       };
       static constexpr Known kKnown[] = {
-          {"ErrInvalidNodeID", "INVALID_NODE_ID",
+          {"ErrInvalidNodeID", &reason::kInvalidNodeId,
            "the cloud rejected the node's claim id (HTTP 422)"},
-          {"ErrInvalidNodeName", "INVALID_NODE_NAME",
+          {"ErrInvalidNodeName", &reason::kInvalidNodeName,
            "the cloud rejected the node's host name (HTTP 422); set a valid "
            "host name"},
-          {"ErrInvalidRoomID", "INVALID_ROOM_ID",
+          {"ErrInvalidRoomID", &reason::kInvalidRoomId,
            "the cloud rejected a room id (HTTP 422); use room ids of the "
            "token's Space"},
-          {"ErrInvalidPublicKey", "INVALID_PUBLIC_KEY",
+          {"ErrInvalidPublicKey", &reason::kInvalidPublicKey,
            "the cloud rejected the node's public key (HTTP 422); Reclaim to "
            "make a new key pair"},
       };
       for (const Known& k : kKnown) {
         if (key == k.key) {
-          return Error(absl::StatusCode::kInvalidArgument, k.reason,
+          return Error(absl::StatusCode::kInvalidArgument, *k.reason,
                        k.sentence);
         }
       }
-      return Error(absl::StatusCode::kInvalidArgument, "CLAIM_REJECTED",
+      return Error(absl::StatusCode::kInvalidArgument, reason::kClaimRejected,
                    absl::StrCat("the cloud rejected the claim request (HTTP "
                                 "422",
                                 key.empty() ? "" : ", " + key, ")"));
     }
     default:
-      return Error(absl::StatusCode::kUnavailable,
-                   absl::StrCat("CLOUD_ERROR_", response.status),
-                   absl::StrCat("the cloud answered HTTP ", response.status,
-                                "; it will be retried"));
+      return CloudHttpError(
+          absl::StatusCode::kUnavailable, response.status,
+          absl::StrCat("the cloud answered HTTP ", response.status,
+                       "; it will be retried"));
   }
 }
 

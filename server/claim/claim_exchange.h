@@ -1,6 +1,6 @@
 #pragma once
 
-// One claim attempt on the wire (SPEC section 3):
+// One claim attempt on the wire (docs/protocol.md, "Claiming"):
 //
 //   PUT {url}/api/v1/spaces/nodes/{claim_id}
 //   Content-Type: application/json

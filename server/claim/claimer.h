@@ -2,7 +2,7 @@
 
 // Claims the node: repeats the claim exchange with a fresh random claim id
 // per attempt, up to 5 attempts, pausing 300 ms + 100 ms × attempt between
-// them, and only after retryable results (SPEC section 3). Every failed
+// them, and only after retryable results. Every failed
 // attempt is logged on one "CLAIM:" line with the reason, URL and proxy
 // (credentials redacted); the token never is.
 

@@ -46,14 +46,14 @@ Pkey ParsePrivateKey(const std::string& pem) {
 }
 
 absl::Status KeyError(absl::string_view what) {
-  return Error(absl::StatusCode::kInternal, "KEY_GENERATION_FAILED",
+  return Error(absl::StatusCode::kInternal, reason::kKeyGenerationFailed,
                absl::StrCat(what, " failed in OpenSSL"));
 }
 
 // The key pair could not be stored (disk full, read-only lib directory):
 // retryable, as the operator may free space.
 absl::Status KeyWriteError(const absl::Status& why) {
-  return Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
                absl::StrCat("cannot store the key pair (", why.message(),
                             "); free space or fix the lib directory"));
 }
@@ -107,11 +107,11 @@ absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
   Pkey key = ParsePrivateKey(private_pem);
   if (key == nullptr) {
     return Error(
-        absl::StatusCode::kFailedPrecondition, "KEY_INVALID",
+        absl::StatusCode::kFailedPrecondition, reason::kKeyInvalid,
         "the node's private key does not parse; Reclaim to make a new one");
   }
   if (ciphertext.size() != static_cast<size_t>(EVP_PKEY_size(key.get()))) {
-    return Error(absl::StatusCode::kInvalidArgument, "CHALLENGE_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kChallengeInvalid,
                  absl::StrCat("the challenge is ", ciphertext.size(),
                               " bytes; expected ", EVP_PKEY_size(key.get())));
   }
@@ -127,13 +127,13 @@ absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
   size_t out_len = 0;
   if (EVP_PKEY_decrypt(ctx.get(), nullptr, &out_len, in, ciphertext.size()) !=
       1) {
-    return Error(absl::StatusCode::kInvalidArgument, "CHALLENGE_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kChallengeInvalid,
                  "the challenge does not decrypt with the node's key");
   }
   std::string out(out_len, '\0');
   if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()),
                        &out_len, in, ciphertext.size()) != 1) {
-    return Error(absl::StatusCode::kInvalidArgument, "CHALLENGE_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kChallengeInvalid,
                  "the challenge does not decrypt with the node's key");
   }
   out.resize(out_len);

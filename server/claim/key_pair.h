@@ -1,6 +1,6 @@
 #pragma once
 
-// The node's RSA 2048 key pair in cloud.d/ (SPEC section 2): private.pem
+// The node's RSA 2048 key pair in cloud.d/: private.pem
 // (PKCS#8, 0600) and public.pem (SubjectPublicKeyInfo, 0644). public.pem is
 // written last, so its presence means the pair is complete. Uses only EVP
 // and PEM calls that BoringSSL also offers.
@@ -21,7 +21,7 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
                                           state::FileSystem* fs);
 
 // RSA-OAEP (SHA-1, MGF1-SHA-1) decryption with the private key in PEM
-// `private_pem` — the challenge of the cloud's login (SPEC section 4).
+// `private_pem` — the challenge of the cloud's login (docs/protocol.md).
 // Errors: KEY_INVALID, CHALLENGE_INVALID.
 absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
                                             const std::string& ciphertext);

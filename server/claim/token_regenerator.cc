@@ -22,14 +22,15 @@ absl::StatusOr<std::string> RegenerateClaimToken(
     http::HttpClient* client, const RegenerateParams& params) {
   if (params.space_id.empty() || params.space_id.size() > 128 ||
       !std::all_of(params.space_id.begin(), params.space_id.end(), IsIdChar)) {
-    return Error(absl::StatusCode::kInvalidArgument, "SPACE_ID_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kSpaceIdInvalid,
                  "space_id must be 1 to 128 characters of A-Z, a-z, 0-9, '-' "
                  "and '_'; copy it from the Space settings");
   }
   if (params.api_token.empty() || params.api_token.size() > 4096 ||
       !std::all_of(params.api_token.begin(), params.api_token.end(),
                    [](char c) { return c > ' ' && c < 127; })) {
-    return Error(absl::StatusCode::kInvalidArgument, "API_TOKEN_INVALID_FORMAT",
+    return Error(absl::StatusCode::kInvalidArgument,
+                 reason::kApiTokenInvalidFormat,
                  "api_token is required and must be printable ASCII without "
                  "spaces; create one in your account settings");
   }
@@ -50,18 +51,18 @@ absl::StatusOr<std::string> RegenerateClaimToken(
   absl::Status failure;
   if (response->status == 401 || response->status == 403) {
     failure = Error(
-        absl::StatusCode::kPermissionDenied, "API_TOKEN_REJECTED",
+        absl::StatusCode::kPermissionDenied, reason::kApiTokenRejected,
         absl::StrCat("the cloud refused the API token (HTTP ", response->status,
                      "); only Space administrators can regenerate "
                      "claim tokens"));
   } else if (response->status == 404) {
-    failure = Error(absl::StatusCode::kNotFound, "SPACE_NOT_FOUND",
+    failure = Error(absl::StatusCode::kNotFound, reason::kSpaceNotFound,
                     absl::StrCat("the cloud has no Space ", params.space_id,
                                  " (HTTP 404)"));
   } else if (response->status != 200) {
-    failure = Error(absl::StatusCode::kUnavailable,
-                    absl::StrCat("CLOUD_ERROR_", response->status),
-                    absl::StrCat("the cloud answered HTTP ", response->status));
+    failure = CloudHttpError(
+        absl::StatusCode::kUnavailable, response->status,
+        absl::StrCat("the cloud answered HTTP ", response->status));
   } else {
     nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
     if (body.is_object() && body.contains("token") &&
@@ -71,8 +72,9 @@ absl::StatusOr<std::string> RegenerateClaimToken(
                            params.space_id));
       return body["token"].get<std::string>();
     }
-    failure = Error(absl::StatusCode::kUnavailable, "CLOUD_RESPONSE_INVALID",
-                    "the cloud's answer has no token");
+    failure =
+        Error(absl::StatusCode::kUnavailable, reason::kCloudResponseInvalid,
+              "the cloud's answer has no token");
   }
   LogError(absl::StrCat("CLAIM: token regeneration failed: ", failure.message(),
                         "; url ", params.url));

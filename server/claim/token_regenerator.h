@@ -1,7 +1,6 @@
 #pragma once
 
-// Asks the cloud to revoke a Space's claim token and issue a new one
-// (SPEC section 6):
+// Asks the cloud to revoke a Space's claim token and issue a new one:
 //
 //   POST {url}/api/v1/spaces/{space_id}/claim-token/regenerate
 //   Authorization: Bearer <api token>            → 200 {"token": "..."}

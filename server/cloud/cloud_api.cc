@@ -38,7 +38,7 @@ std::string JsonString(const json& j, const char* key) {
 }  // namespace
 
 absl::Status CloudErrorStatus(const http::HttpResponse& response,
-                              absl::string_view reason, absl::string_view what,
+                              const Reason& reason, absl::string_view what,
                               RetryAdvice* advice) {
   *advice = RetryAdvice();
   json body = json::parse(response.body, nullptr, false);
@@ -70,7 +70,7 @@ absl::Status CloudErrorStatus(const http::HttpResponse& response,
   if (!code.empty()) absl::StrAppend(&detail, " (", code, ")");
   if (!message.empty()) absl::StrAppend(&detail, ": ", message);
   if (advice->banned) {
-    return Error(absl::StatusCode::kPermissionDenied, "BANNED",
+    return Error(absl::StatusCode::kPermissionDenied, reason::kBanned,
                  absl::StrCat(detail,
                               "; the cloud asked not to retry: fix the cause, "
                               "then ReloadClaimingState or Reclaim"));
@@ -100,12 +100,12 @@ absl::StatusOr<LinkEnv> CloudApi::GetEnv(RetryAdvice* advice) {
       http_->Send(request, transport_);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
-    return CloudErrorStatus(*response, "ENV_FAILED", "the cloud's env endpoint",
-                            advice);
+    return CloudErrorStatus(*response, reason::kEnvFailed,
+                            "the cloud's env endpoint", advice);
   }
   json body = json::parse(response->body, nullptr, false);
   auto invalid = [](absl::string_view why) {
-    return Error(absl::StatusCode::kUnavailable, "ENV_INVALID",
+    return Error(absl::StatusCode::kUnavailable, reason::kEnvInvalid,
                  absl::StrCat("the cloud's env answer is unusable: ", why));
   };
   if (!body.is_object()) return invalid("not a JSON object");
@@ -168,14 +168,14 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
       http_->Send(challenge_request, transport_);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
-    return CloudErrorStatus(*response, "LOGIN_FAILED",
+    return CloudErrorStatus(*response, reason::kLoginFailed,
                             "the cloud's challenge endpoint", advice);
   }
   json body = json::parse(response->body, nullptr, false);
   std::string ciphertext;
   if (!absl::Base64Unescape(JsonString(body, "challenge"), &ciphertext) ||
       ciphertext.empty()) {
-    return Error(absl::StatusCode::kUnavailable, "CHALLENGE_INVALID",
+    return Error(absl::StatusCode::kUnavailable, reason::kChallengeInvalid,
                  "the cloud's challenge is missing or not base64");
   }
   absl::StatusOr<std::string> secret =
@@ -184,9 +184,8 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
     // A challenge that does not decrypt is the cloud's fault and worth a
     // retry, like one that is not base64: UNAVAILABLE, not the
     // INVALID_ARGUMENT the key layer uses. KEY_INVALID passes through.
-    if (ReasonOf(secret.status()) == "CHALLENGE_INVALID") {
-      return absl::Status(absl::StatusCode::kUnavailable,
-                          secret.status().message());
+    if (HasReason(secret.status(), reason::kChallengeInvalid)) {
+      return WithCode(secret.status(), absl::StatusCode::kUnavailable);
     }
     return secret.status();
   }
@@ -201,7 +200,7 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
   response = http_->Send(password_request, transport_);
   if (!response.ok()) return response.status();
   if (response->status != 201 && response->status != 200) {
-    return CloudErrorStatus(*response, "LOGIN_FAILED",
+    return CloudErrorStatus(*response, reason::kLoginFailed,
                             "the cloud's password endpoint", advice);
   }
   body = json::parse(response->body, nullptr, false);
@@ -212,7 +211,7 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
   if (creds.client_id.empty() || creds.username.empty() ||
       creds.password.empty()) {
     return Error(
-        absl::StatusCode::kUnavailable, "LOGIN_INVALID",
+        absl::StatusCode::kUnavailable, reason::kLoginInvalid,
         "the cloud's login answer lacks clientID, username or password");
   }
   if (body.contains("topics") && body["topics"].is_array()) {
@@ -225,7 +224,7 @@ absl::StatusOr<LoginCredentials> CloudApi::Login(const LinkEnv& env,
     }
   }
   if (creds.topics.count("agent-connection") == 0) {
-    return Error(absl::StatusCode::kUnavailable, "LOGIN_INVALID",
+    return Error(absl::StatusCode::kUnavailable, reason::kLoginInvalid,
                  "the cloud's login answer has no agent-connection topic");
   }
   return creds;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The HTTPS half of connecting (SPEC section 4, steps 1–4): the link's
+// The HTTPS half of connecting (docs/protocol.md, "Connecting"): the link's
 // environment, then the challenge/response login that yields the MQTT
 // credentials. Uses the same HttpClient, proxy and TLS decisions as claiming.
 //
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/backoff.h"
+#include "server/common/reasons.h"
 #include "server/http/http_client.h"
 
 namespace cloudlink::cloud {
@@ -82,7 +83,7 @@ class CloudApi {
 // Returns UNAVAILABLE (or PERMISSION_DENIED when banned) with `reason` and a
 // sentence made of the cloud's message; fills `advice`.
 absl::Status CloudErrorStatus(const http::HttpResponse& response,
-                              absl::string_view reason, absl::string_view what,
+                              const Reason& reason, absl::string_view what,
                               RetryAdvice* advice);
 
 }  // namespace cloudlink::cloud

@@ -1,6 +1,6 @@
 #pragma once
 
-// Exponential backoff with full jitter, in real time units (SPEC section 4):
+// Exponential backoff with full jitter, in real time units:
 // attempt n (from 0) waits a uniformly random delay in
 // [min, min(max, min * base^n)], so it never spins (the floor is min) and
 // never waits longer than max. Used for link reconnects (with the cloud's

@@ -1,6 +1,6 @@
 #include "server/common/clock.h"
 
-#include <time.h>
+#include <chrono>
 
 #include "absl/time/clock.h"
 
@@ -10,11 +10,9 @@ namespace {
 class RealClockImpl : public Clock {
  public:
   absl::Time WallNow() override { return absl::Now(); }
-  absl::Time MonotonicNow() override {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return absl::UnixEpoch() + absl::Seconds(ts.tv_sec) +
-           absl::Nanoseconds(ts.tv_nsec);
+  MonotonicTime MonotonicNow() override {
+    return MonotonicTime::FromEpoch(
+        absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch()));
   }
 };
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "absl/time/clock.h"
-
 namespace cloudlink {
 
 void Mutex::Lock() { mu_.lock(); }
@@ -60,8 +58,9 @@ bool Mutex::AwaitWithTimeout(absl::FunctionRef<bool()> cond,
 }
 
 bool Mutex::AwaitWithDeadline(absl::FunctionRef<bool()> cond,
-                              absl::Time deadline) {
-  return AwaitWithTimeout(cond, deadline - absl::Now());
+                              MonotonicTime deadline) {
+  // RealClock()'s monotonic time is the steady clock's.
+  return AwaitWithTimeout(cond, deadline - RealClock()->MonotonicNow());
 }
 
 }  // namespace cloudlink

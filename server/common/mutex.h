@@ -22,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 
 namespace cloudlink {
 
@@ -40,10 +41,13 @@ class ABSL_LOCKABLE Mutex {
   // with the mutex held.
   void Await(absl::FunctionRef<bool()> cond)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
-  // As Await, but gives up at `deadline` (wall time, as absl::Now(); the wait
-  // itself is measured on the monotonic clock) or after `timeout`. Returns
-  // cond() as evaluated last, with the mutex held either way.
-  bool AwaitWithDeadline(absl::FunctionRef<bool()> cond, absl::Time deadline)
+  // As Await, but gives up at `deadline` or after `timeout`, both measured on
+  // the monotonic clock (std::chrono::steady_clock; `deadline` is a
+  // RealClock()->MonotonicNow() reading), so wall-clock steps neither
+  // stretch nor cut a wait. Returns cond() as evaluated last, with the mutex
+  // held either way. Code on an injected Clock converts its deadline to a
+  // timeout: AwaitWithTimeout(cond, deadline - clock->MonotonicNow()).
+  bool AwaitWithDeadline(absl::FunctionRef<bool()> cond, MonotonicTime deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
   bool AwaitWithTimeout(absl::FunctionRef<bool()> cond, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this);
@@ -56,7 +60,7 @@ class ABSL_LOCKABLE Mutex {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     return AwaitWithTimeout([flag] { return *flag; }, timeout);
   }
-  bool AwaitWithDeadline(const bool* flag, absl::Time deadline)
+  bool AwaitWithDeadline(const bool* flag, MonotonicTime deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     return AwaitWithDeadline([flag] { return *flag; }, deadline);
   }

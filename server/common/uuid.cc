@@ -44,4 +44,14 @@ std::string LowercaseUuid(absl::string_view text) {
   return absl::AsciiStrToLower(std::string(text));
 }
 
+bool IsValidNodeId(absl::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace cloudlink

@@ -15,6 +15,10 @@ std::string NewUuidV4();
 // case). Does not check the version.
 bool IsUuid(absl::string_view text);
 
+// A node id as the cloud hands them out (UUIDs today): 1 to 64 characters of
+// [A-Za-z0-9-]. Anything else from the cloud or from disk is refused.
+bool IsValidNodeId(absl::string_view text);
+
 // `text` in lowercase.
 std::string LowercaseUuid(absl::string_view text);
 

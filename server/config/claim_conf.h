@@ -1,6 +1,6 @@
 #pragma once
 
-// claim.conf, the operator's claim settings (SPEC sections 2 and 3):
+// claim.conf, the operator's claim settings:
 //
 //   [global]
 //       url = https://app.netdata.cloud
@@ -13,7 +13,7 @@
 // once. token is required. A missing key takes its default (url
 // https://app.netdata.cloud, no rooms, proxy "env", insecure no); an empty
 // `url =` or `insecure =` does too, while an empty `proxy =` means direct
-// (as the reference doc says). The url loses trailing '/'.
+// (as in Netdata's claim.conf). The url loses trailing '/'.
 //
 // Every error names the file and, where there is one, the line:
 //   CONFIG_INVALID: /etc/cloudlink/claim.conf:4: unknown key 'tokn'; ...

@@ -13,12 +13,12 @@
 namespace cloudlink::config {
 namespace {
 
-absl::Status Invalid(absl::string_view reason, absl::string_view sentence) {
+absl::Status Invalid(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
 }
 
 absl::Status UrlInvalid(absl::string_view sentence) {
-  return Invalid("URL_INVALID", sentence);
+  return Invalid(reason::kUrlInvalid, sentence);
 }
 
 bool IsRoomChar(char c) {
@@ -40,19 +40,19 @@ std::string CanonicalCloudUrl(absl::string_view url) {
 
 absl::Status ValidateClaimToken(absl::string_view token) {
   if (token.empty()) {
-    return Invalid("TOKEN_INVALID_FORMAT",
+    return Invalid(reason::kTokenInvalidFormat,
                    "the claim token is empty; copy it from the Space's "
                    "'Connect Nodes' instructions");
   }
   if (token.size() > kMaxTokenBytes) {
     return Invalid(
-        "TOKEN_INVALID_FORMAT",
+        reason::kTokenInvalidFormat,
         absl::StrCat("the claim token is longer than ", kMaxTokenBytes,
                      " bytes; copy it again from the Space"));
   }
   for (char c : token) {
     if (c < 0x21 || c > 0x7e) {
-      return Invalid("TOKEN_INVALID_FORMAT",
+      return Invalid(reason::kTokenInvalidFormat,
                      "the claim token contains a space, control or non-ASCII "
                      "character; copy it again without extra characters");
     }
@@ -123,27 +123,27 @@ absl::Status ValidateClaimUrl(absl::string_view url) {
 
 absl::Status ValidateClaimRooms(const std::vector<std::string>& rooms) {
   if (rooms.size() > kMaxRooms) {
-    return Invalid("ROOMS_INVALID",
+    return Invalid(reason::kRoomsInvalid,
                    absl::StrCat("there are ", rooms.size(), " rooms; at most ",
                                 kMaxRooms, " are allowed"));
   }
   for (size_t i = 0; i < rooms.size(); ++i) {
     const std::string& room = rooms[i];
     if (room.empty()) {
-      return Invalid("ROOMS_INVALID",
+      return Invalid(reason::kRoomsInvalid,
                      absl::StrCat("room ", i + 1,
                                   " is empty; list room ids separated by "
                                   "commas"));
     }
     if (room.size() > kMaxRoomBytes) {
-      return Invalid("ROOMS_INVALID",
+      return Invalid(reason::kRoomsInvalid,
                      absl::StrCat("room ", i + 1, " is longer than ",
                                   kMaxRoomBytes, " bytes"));
     }
     for (char c : room) {
       if (!IsRoomChar(c)) {
         return Invalid(
-            "ROOMS_INVALID",
+            reason::kRoomsInvalid,
             absl::StrCat(
                 "room ", i + 1, " ('",
                 absl::CHexEscape(absl::string_view(room).substr(0, 40)),

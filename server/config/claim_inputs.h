@@ -1,6 +1,6 @@
 #pragma once
 
-// What a claim needs, from whichever source supplied it (SPEC section 3):
+// What a claim needs, from whichever source supplied it:
 // claim.conf (claim_conf.h), the NETDATA_CLAIM_* environment (env_claim.h) or
 // the Claim RPC. claim_sources.h picks between the first two.
 //

@@ -1,7 +1,7 @@
 #pragma once
 
-// Which claim inputs apply when the node has no valid claim id (SPEC section
-// 3): <config dir>/claim.conf first, then the NETDATA_CLAIM_* environment;
+// Which claim inputs apply when the node has no valid claim id:
+// <config dir>/claim.conf first, then the NETDATA_CLAIM_* environment;
 // the first complete one wins. (An explicit Claim RPC overrides both and does
 // not come through here.)
 //

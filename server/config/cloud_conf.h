@@ -1,7 +1,6 @@
 #pragma once
 
-// cloud.d/cloud.conf, written by cloudlinkd after a successful claim (SPEC
-// section 2):
+// cloud.d/cloud.conf, written by cloudlinkd after a successful claim:
 //
 //   # Written by cloudlinkd after a successful claim; ...
 //   [global]

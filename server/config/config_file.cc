@@ -13,7 +13,7 @@ namespace cloudlink::config {
 namespace {
 
 absl::Status Unreadable(const std::string& path, absl::string_view why) {
-  return Error(absl::StatusCode::kFailedPrecondition, "CONFIG_UNREADABLE",
+  return Error(absl::StatusCode::kFailedPrecondition, reason::kConfigUnreadable,
                absl::StrCat("cannot read ", path, ": ", why,
                             "; make it a regular file readable by the "
                             "cloudlinkd user"));

@@ -1,7 +1,6 @@
 #pragma once
 
-// Claim settings from the environment (SPEC section 3, the reference doc's
-// "via environment variables"):
+// Claim settings from the environment, as Netdata's agent reads them:
 //
 //   NETDATA_CLAIM_TOKEN       required; unset or "" → no inputs
 //   NETDATA_CLAIM_URL         default https://app.netdata.cloud

@@ -22,7 +22,8 @@ struct Target {
 };
 
 absl::Status UrlInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "URL_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kUrlInvalid,
+               sentence);
 }
 
 absl::StatusOr<Target> ParseTarget(absl::string_view url) {

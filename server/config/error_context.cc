@@ -14,22 +14,24 @@ std::string Location(absl::string_view path, int line) {
 
 absl::Status ConfigInvalid(absl::string_view path, int line,
                            absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "CONFIG_INVALID",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kConfigInvalid,
                absl::StrCat(Location(path, line), ": ", sentence));
 }
 
 absl::Status AddErrorContext(const absl::Status& status,
                              absl::string_view where) {
   if (status.ok()) return status;
-  std::string reason = ReasonOf(status);
   absl::string_view message = status.message();
+  // Error() wrote the reason, as people read it, before the first ':'.
+  const size_t colon = message.find(':');
   std::string new_message;
-  if (reason.empty()) {
+  if (ReasonOf(status).empty() || colon == absl::string_view::npos) {
     new_message = absl::StrCat(where, ": ", message);
   } else {
-    absl::string_view rest = message.substr(reason.size() + 1);  // after ':'
+    absl::string_view rest = message.substr(colon + 1);
     if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    new_message = absl::StrCat(reason, ": ", where, ": ", rest);
+    new_message =
+        absl::StrCat(message.substr(0, colon), ": ", where, ": ", rest);
   }
   absl::Status result(status.code(), new_message);
   status.ForEachPayload(

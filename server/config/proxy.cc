@@ -14,7 +14,8 @@ namespace cloudlink::config {
 namespace {
 
 absl::Status ProxyInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
+               sentence);
 }
 
 bool IsUnreserved(char c) {
@@ -175,7 +176,7 @@ absl::StatusOr<ProxyConfig> ParseProxy(absl::string_view value) {
   } else if (scheme == "socks5h") {
     config.kind = ProxyKind::kSocks5h;
   } else if (scheme == "https") {
-    return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kProxyUnsupported,
                  "TLS to the proxy is not supported; use http:// — the link "
                  "to the cloud stays end-to-end encrypted through the tunnel");
   } else {

@@ -1,7 +1,7 @@
 #pragma once
 
 // Proxy settings as claim.conf, NETDATA_CLAIM_PROXY, the RPCs and http_proxy
-// give them (SPEC section 3):
+// give them:
 //
 //   "" or "none"                          direct
 //   "env"                                 from http_proxy/https_proxy (see

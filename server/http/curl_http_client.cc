@@ -80,7 +80,7 @@ absl::Status TransportError(CURLcode code, CURL* curl,
 #endif
         false) {
       return Error(
-          absl::StatusCode::kUnavailable, "PROXY_AUTH",
+          absl::StatusCode::kUnavailable, reason::kProxyAuth,
           absl::StrCat("the proxy rejected the credentials (", what, "); ",
                        where, "; check the proxy user and password"));
     }
@@ -97,7 +97,7 @@ absl::Status TransportError(CURLcode code, CURL* curl,
         (code == CURLE_COULDNT_CONNECT && connect_code == 0 &&
          proxy_error == 0)) {
       return Error(
-          absl::StatusCode::kUnavailable, "PROXY_FAILED",
+          absl::StatusCode::kUnavailable, reason::kProxyFailed,
           absl::StrCat("proxy negotiation failed (", what, "); ", where));
     }
   }
@@ -108,7 +108,7 @@ absl::Status TransportError(CURLcode code, CURL* curl,
 #endif
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
-      return Error(absl::StatusCode::kUnavailable, "TLS_VERIFY_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
                    absl::StrCat("TLS certificate verification failed (", what,
                                 "); ", where,
                                 "; check the cloud URL and --cloud-ca, or set "
@@ -117,10 +117,10 @@ absl::Status TransportError(CURLcode code, CURL* curl,
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_USE_SSL_FAILED:
-      return Error(absl::StatusCode::kUnavailable, "TLS_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kTlsFailed,
                    absl::StrCat("TLS handshake failed (", what, "); ", where));
     default:
-      return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                    absl::StrCat("connection failed (", what, "); ", where));
   }
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-// The cloud link of a claimed node (SPEC section 4): env → login → WSS →
+// The cloud link of a claimed node (docs/protocol.md): env → login → WSS →
 // MQTT 5 session, reconnecting with jittered backoff, honouring the cloud's
 // retry advice, bans and DisconnectReq, and leaving gracefully.
 //
@@ -9,21 +9,14 @@
 // link thread a command and wake it. Status changes are reported through a
 // callback that runs on the link thread and must not block or call back in.
 //
-// Publish path (SPEC section 7), when the link has a Publisher: while online
-// the link thread drains the publisher's spool (replay first, alternating
-// with new messages) and memory queue into the session, within the server's
-// Receive Maximum (QoS 1) and a bounded transport backlog (QoS 0); resolves
-// topic names through the login's topic map; completes each message — QoS 0
-// once handed to the transport, QoS 1 on its PUBACK (acking spooled ones in
-// the spool); keeps unacknowledged ones across reconnects and sends them
-// first on the next connection. Nothing fails while offline: messages wait,
-// except that one whose producer set a deadline fails with DEADLINE_EXCEEDED
-// PUBLISH_TIMEOUT once it passes (checked when sent and while in flight).
-// Unknown topic names fail with INVALID_ARGUMENT TOPIC_UNKNOWN, broker
-// refusals with FAILED_PRECONDITION PUBLISH_REFUSED, oversize messages with
-// INVALID_ARGUMENT MESSAGE_TOO_LARGE (spooled ones are then dropped from the
-// spool, logged and counted). On destruction, messages the link still holds
-// complete with UNAVAILABLE SHUTTING_DOWN (spooled ones stay in the spool).
+// Publishing, when the link has a Publisher, is the PublishPump's
+// (publish_pump.h): while online it drains the publisher into the session;
+// unacknowledged messages are carried to the next connection; on destruction
+// messages the link still holds complete with UNAVAILABLE SHUTTING_DOWN.
+//
+// The parts: cloud::CloudApi (env, login) → transport::WssConnector (the
+// WebSocket over TLS) → Connection (connection.h: one connection's life, its
+// MQTT session and the cloud's commands) ← PublishPump.
 
 #include <atomic>
 #include <cstdint>
@@ -40,9 +33,11 @@
 #include "server/common/mutex.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
+#include "server/link/connection.h"
+#include "server/link/publish_pump.h"
 #include "server/mqtt/mqtt_session.h"
-#include "server/publish/latency_histogram.h"
 #include "server/publish/publisher.h"
+#include "server/transport/wss_connection.h"
 
 namespace cloudlink::link {
 
@@ -52,7 +47,8 @@ struct LinkConfig {
   std::string claim_id;
   std::string machine_guid;
   std::string hostname;
-  std::string proxy;  // raw setting ("env", "none", http://..., socks5://...)
+  std::string node_id;  // from an earlier session; "" until the cloud says
+  std::string proxy;    // raw setting ("env", "none", http://..., socks5://...)
   bool insecure = false;
   std::string ca_file;
   config::Environment env;      // for proxy "env"
@@ -63,8 +59,11 @@ struct LinkStatus {
   bool active = false;  // Start()ed and not Stop()ped
   bool online = false;
   bool banned = false;
-  std::string reason;  // why offline / banned; "" when online
+  std::string reason;       // why offline / banned; "" when online
+  std::string reason_name;  // ReasonOf the error behind `reason`
   uint32_t mqtt_version = 0;
+  std::string claim_id;      // of the config being run
+  std::string node_id;       // the cloud's id for this node, once known
   uint64_t connections = 0;  // sessions that reached online
   absl::Time last_connect = absl::InfinitePast();
   absl::Time last_disconnect = absl::InfinitePast();
@@ -84,14 +83,14 @@ struct LinkStatus {
   absl::Duration latency_p99 = absl::ZeroDuration();
 };
 
-class CloudLink {
+class CloudLink final : private ConnectionHost {
  public:
   using StatusCallback = std::function<void(const LinkStatus&)>;
 
-  // `http`, `clock` and `publisher` (optional: without one the link
+  // `http`, `wss`, `clock` and `publisher` (optional: without one the link
   // publishes only its own messages) must outlive the link.
-  CloudLink(http::HttpClient* http, Clock* clock, StatusCallback on_status,
-            publish::Publisher* publisher = nullptr);
+  CloudLink(http::HttpClient* http, transport::WssConnector* wss, Clock* clock,
+            StatusCallback on_status, publish::Publisher* publisher = nullptr);
   ~CloudLink();  // Stop()s
   CloudLink(const CloudLink&) = delete;
   CloudLink& operator=(const CloudLink&) = delete;
@@ -102,11 +101,10 @@ class CloudLink {
   void Start(LinkConfig config);
 
   // Leaves gracefully (reachable=false, ≤ 2 s for its PUBACK, DISCONNECT,
-  // WebSocket close 1000) and stops connecting. Returns when done (≤ 5 s).
+  // WebSocket close 1000) and stops connecting. Returns when done, or after
+  // 5 s (an HTTPS call of env or login may take longer: the link stops when
+  // it returns, and the destructor waits for that).
   void Stop();
-
-  // Clears a ban and retry delays and connects now (ReloadClaimingState).
-  void Reconnect();
 
   LinkStatus status() const;
 
@@ -114,47 +112,50 @@ class CloudLink {
   struct Command {
     bool start = false;
     bool stop = false;
-    bool reconnect = false;
     LinkConfig config;
   };
 
   void Run();
   // One connection attempt and, when it gets online, its whole life.
   // Returns how long to wait before the next attempt (InfiniteDuration
-  // when banned or stopping).
+  // when banned).
   absl::Duration ConnectOnce(const LinkConfig& config);
   // Waits for a command up to `delay`. True when one arrived.
   bool WaitForCommand(absl::Duration delay);
+  bool CommandPending();
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
-  // Thread-safe: wakes the link thread for new publish work (coalesced).
+  // Thread-safe: wakes the link thread for new publish work.
   void WakeForPublish();
 
+  // ConnectionHost (link thread).
+  bool Attach(Connection* connection) override;
+  void Detach() override;
+  bool LeaveRequested() override;
+  void OnOnline() override;
+  void OnStable() override;
+  void OnNodeId(const std::string& node_id) override;
+  void OnProgress() override;
+
   http::HttpClient* const http_;
+  transport::WssConnector* const wss_;
   Clock* const clock_;
   const StatusCallback on_status_;
+  publish::Publisher* const publisher_;
 
   mutable Mutex mu_;
   Command command_ ABSL_GUARDED_BY(mu_);
   bool has_command_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_done_ ABSL_GUARDED_BY(mu_) = true;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  class Connection;
   Connection* connection_ ABSL_GUARDED_BY(mu_) = nullptr;  // to Wake() it
   LinkStatus status_ ABSL_GUARDED_BY(mu_);
 
   // Link thread only.
   Backoff backoff_{BackoffParams{}};
-  publish::Publisher* const publisher_;
-  std::atomic<bool> publish_wake_pending_{false};
-  // Messages taken from the queue / spool that an earlier connection did not
-  // get acknowledged, in send order; the next connection sends them first.
-  std::deque<publish::Message> carried_;
-  publish::LatencyHistogram latency_;
+  std::unique_ptr<PublishPump> pump_;        // with a publisher
+  Connection* current_ = nullptr;            // the connection being run
   mqtt::SessionCounters finished_counters_;  // of connections that ended
-  uint64_t publish_timed_out_ = 0;
-  uint64_t publish_failed_ = 0;
-  uint64_t publish_resent_ = 0;
   std::thread thread_;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // When the link's publish pump tops up the MQTT session's QoS 1 window
-// (SPEC section 7: many MQTT packets per WebSocket frame and TLS write).
+// (many MQTT packets per WebSocket frame and TLS write).
 //
 // Refilling on every PUBACK sends each new message alone: mosquitto acks one
 // message per frame, so the window frees one slot per loop pass and every
@@ -38,6 +38,12 @@ class WindowRefill {
   // The pump took messages (or tried to) at `now`.
   void Refilled(absl::Time now) {
     last_refill_ = now;
+    deadline_ = absl::InfiniteFuture();
+  }
+
+  // Forgets the last refill (a new connection starts with an empty window).
+  void Reset() {
+    last_refill_ = absl::InfinitePast();
     deadline_ = absl::InfiniteFuture();
   }
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // Plain values for the MQTT 5.0 packets the node exchanges with the broker
-// (OASIS MQTT Version 5.0, 7 March 2019). Encoding and decoding live in
-// mqtt_codec.h; these structs hold no wire state and do no validation.
+// (OASIS MQTT Version 5.0, 7 March 2019), and the wire's size limits.
+// Encoding lives in mqtt_encoder.h, decoding in mqtt_decoder.h; these structs
+// hold no wire state and do no validation.
 //
 // Conventions:
 // - An absent optional property is not sent; a present one is sent even when
@@ -12,6 +13,7 @@
 // - Strings are bytes: UTF-8 text fields must be valid MQTT UTF-8 (the decoder
 //   checks; the encoder trusts the caller), binary fields may hold anything.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +22,13 @@
 #include "absl/types/variant.h"
 
 namespace cloudlink::mqtt {
+
+// Longest UTF-8 string or binary field: its length prefix has two bytes.
+inline constexpr size_t kMqttMaxFieldLength = 65535;
+// Largest Remaining Length a Variable Byte Integer can express.
+inline constexpr uint32_t kMqttMaxRemainingLength = 268435455;
+// Largest whole packet: 1 byte type, 4 bytes length, the rest.
+inline constexpr uint32_t kMqttMaxPacketSize = 1 + 4 + kMqttMaxRemainingLength;
 
 // Control packet types (fixed header bits 7-4), MQTT 5.0 section 2.1.2.
 enum class MqttPacketType : uint8_t {
@@ -290,8 +299,8 @@ struct MqttDisconnect {
   bool operator==(const MqttDisconnect& o) const;
 };
 
-// Any packet the codec handles. The alternative's index carries no meaning;
-// use absl::holds_alternative / absl::get_if.
+// Any packet the encoder and decoder handle. The alternative's index carries
+// no meaning; use absl::holds_alternative / absl::get_if.
 using MqttPacket = absl::variant<MqttConnect, MqttConnack, MqttPublish,
                                  MqttPuback, MqttSubscribe, MqttSuback,
                                  MqttPingreq, MqttPingresp, MqttDisconnect>;

@@ -5,9 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
+#include "server/common/status_macros.h"
+#include "server/mqtt/mqtt_encoder.h"
 
 namespace cloudlink::mqtt {
 namespace {
+
+// Packet ids are 1..65535.
+constexpr size_t kMaxPacketIds = 65535;
 
 std::string ReasonHex(uint8_t code) { return absl::StrFormat("0x%02X", code); }
 
@@ -21,13 +26,41 @@ SessionEvent MakeEvent(SessionEvent::Type type, uint64_t message_id = 0,
   return event;
 }
 
+// LOGIN_INVALID naming the first CONNECT field of `config` that MQTT cannot
+// carry. Only the field's name goes into the message: the password is a
+// secret, and the others come from the cloud.
+absl::Status CheckConnectFields(const SessionConfig& config) {
+  const struct {
+    const char* name;
+    const std::string& value;
+  } kFields[] = {
+      {"client id", config.client_id},       {"username", config.username},
+      {"password", config.password},         {"will topic", config.will_topic},
+      {"will payload", config.will_payload},
+  };
+  for (const auto& field : kFields) {
+    if (field.value.size() > kMqttMaxFieldLength) {
+      return Error(absl::StatusCode::kInvalidArgument, reason::kLoginInvalid,
+                   absl::StrCat("the MQTT ", field.name, " is longer than the ",
+                                kMqttMaxFieldLength, " bytes MQTT can carry"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 MqttSession::MqttSession(SessionConfig config)
     : config_(std::move(config)), ping_after_idle_(config_.ping_after_idle) {}
 
-void MqttSession::Begin(absl::Time now, std::string* out) {
+absl::Status MqttSession::Begin(absl::Time now, std::string* out) {
   connected_ = false;
+  absl::Status fields = CheckConnectFields(config_);
+  if (!fields.ok()) {
+    awaiting_connack_ = false;
+    decoder_.reset();
+    return fields;
+  }
   awaiting_connack_ = true;
   ping_sent_ = absl::InfiniteFuture();
   pending_subscribe_id_ = 0;
@@ -68,18 +101,29 @@ void MqttSession::Begin(absl::Time now, std::string* out) {
   }
   connect.properties.maximum_packet_size = config_.max_packet_size;
   connect.properties.topic_alias_maximum = config_.topic_alias_maximum;
-  absl::Status encoded = EncodeConnect(connect, out);
-  (void)encoded;  // only fails for values we never set (e.g. oversize ids)
+  // CheckConnectFields ruled out the one way this fails.
+  RETURN_IF_ERROR(EncodeConnect(connect, out));
   last_send_ = now;
+  return absl::OkStatus();
+}
+
+size_t MqttSession::send_window() const {
+  const size_t free_ids = kMaxPacketIds - (pending_subscribe_id_ != 0 ? 1 : 0);
+  return std::min<size_t>(server_receive_maximum_, free_ids);
 }
 
 uint16_t MqttSession::NextPacketId() {
-  do {
+  // One lap at most: a full one means every id is taken.
+  for (size_t tries = 0; tries < kMaxPacketIds; ++tries) {
     last_packet_id_ = static_cast<uint16_t>(last_packet_id_ + 1);
     if (last_packet_id_ == 0) last_packet_id_ = 1;
-  } while (in_flight_.count(last_packet_id_) != 0 ||
-           last_packet_id_ == pending_subscribe_id_);
-  return last_packet_id_;
+    if (in_flight_.count(last_packet_id_) == 0 &&
+        last_packet_id_ != pending_subscribe_id_) {
+      return last_packet_id_;
+    }
+  }
+  // The encoder refuses packet id 0: the packet fails; nothing spins.
+  return 0;
 }
 
 void MqttSession::WriteMessage(Message& message, absl::Time now,
@@ -111,9 +155,10 @@ void MqttSession::WriteMessage(Message& message, absl::Time now,
     events_.push_back(MakeEvent(
         SessionEvent::Type::kPublishFailed, message.id,
         mqtt_reason::kPacketTooLarge,
-        absl::StrCat(
-            "MQTT_PACKET_TOO_LARGE: the message needs ", size.ok() ? *size : 0,
-            " bytes; the server accepts at most ", server_max_packet_size_)));
+        ErrorText(reason::kMqttPacketTooLarge,
+                  absl::StrCat("the message needs ", size.ok() ? *size : 0,
+                               " bytes; the server accepts at most ",
+                               server_max_packet_size_))));
     return;
   }
   absl::Status encoded = EncodePublish(view, out);
@@ -139,8 +184,8 @@ void MqttSession::Pump(absl::Time now, std::string* out) {
   while (!queue_.empty()) {
     Message& next = queue_.front();
     if (next.qos > 0 && server_max_qos_ > 0 &&
-        in_flight_.size() >= server_receive_maximum_) {
-      return;  // the window is full; PUBACKs open it again
+        in_flight_.size() >= send_window()) {
+      return;  // the window is full; PUBACKs (or the SUBACK) open it again
     }
     Message message = std::move(next);
     queue_.pop_front();
@@ -164,7 +209,7 @@ uint64_t MqttSession::Publish(std::string topic, std::string payload,
 void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
                                 std::string* out, absl::Status* error) {
   if (!awaiting_connack_) {
-    *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+    *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a second CONNACK");
     return;
   }
@@ -182,7 +227,8 @@ void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
         connack.reason_code == mqtt_reason::kNotAuthorized ||
         connack.reason_code == mqtt_reason::kBadAuthenticationMethod;
     *error = Error(absl::StatusCode::kUnavailable,
-                   auth ? "MQTT_AUTH_FAILED" : "MQTT_CONNECT_REFUSED", detail);
+                   auth ? reason::kMqttAuthFailed : reason::kMqttConnectRefused,
+                   detail);
     return;
   }
   const MqttConnackProperties& p = connack.properties;
@@ -203,12 +249,14 @@ void MqttSession::HandleConnack(const MqttConnack& connack, absl::Time now,
   if (!config_.subscribe_filter.empty()) {
     MqttSubscribe subscribe;
     subscribe.packet_id = NextPacketId();
-    pending_subscribe_id_ = subscribe.packet_id;  // reserved until SUBACK
     MqttSubscription s;
     s.topic_filter = config_.subscribe_filter;
     s.max_qos = 1;
     subscribe.subscriptions.push_back(s);
-    if (EncodeSubscribe(subscribe, out).ok()) last_send_ = now;
+    if (EncodeSubscribe(subscribe, out).ok()) {
+      pending_subscribe_id_ = subscribe.packet_id;  // reserved until SUBACK
+      last_send_ = now;
+    }
   }
   Pump(now, out);
 }
@@ -217,7 +265,7 @@ void MqttSession::HandlePublish(MqttPublish& publish, absl::Time now,
                                 std::string* out, absl::Status* error) {
   if (publish.topic_alias) {
     if (*publish.topic_alias > config_.topic_alias_maximum) {
-      *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                      "the server used a topic alias above our maximum");
       return;
     }
@@ -226,15 +274,16 @@ void MqttSession::HandlePublish(MqttPublish& publish, absl::Time now,
     } else {
       auto it = inbound_aliases_.find(*publish.topic_alias);
       if (it == inbound_aliases_.end()) {
-        *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
-                       "the server used an unknown topic alias");
+        *error =
+            Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
+                  "the server used an unknown topic alias");
         return;
       }
       publish.topic = it->second;
     }
   }
   if (publish.qos == 2) {
-    *error = Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+    *error = Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent QoS 2 on a QoS 1 subscription");
     return;
   }
@@ -278,14 +327,13 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
   while (true) {
     absl::StatusOr<absl::optional<MqttPacket>> next = decoder_->Next();
     if (!next.ok()) {
-      return absl::Status(absl::StatusCode::kUnavailable,
-                          next.status().message());
+      return WithCode(next.status(), absl::StatusCode::kUnavailable);
     }
     if (!next->has_value()) break;
     MqttPacket& packet = **next;
     absl::Status error;
     if (awaiting_connack_ && !absl::holds_alternative<MqttConnack>(packet)) {
-      return Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a packet before CONNACK");
     }
     if (auto* connack = absl::get_if<MqttConnack>(&packet)) {
@@ -296,7 +344,10 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
       HandlePuback(*puback);
       Pump(now, out);
     } else if (auto* suback = absl::get_if<MqttSuback>(&packet)) {
-      if (suback->packet_id == pending_subscribe_id_) pending_subscribe_id_ = 0;
+      if (suback->packet_id == pending_subscribe_id_) {
+        pending_subscribe_id_ = 0;
+        Pump(now, out);  // its packet id is free for a waiting message
+      }
       for (uint8_t code : suback->reason_codes) {
         if (code >= 0x80) {
           events_.push_back(
@@ -311,7 +362,7 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
       ping_sent_ = absl::InfiniteFuture();
     } else if (auto* disconnect = absl::get_if<MqttDisconnect>(&packet)) {
       connected_ = false;
-      return Error(absl::StatusCode::kUnavailable, "SERVER_DISCONNECT",
+      return Error(absl::StatusCode::kUnavailable, reason::kServerDisconnect,
                    absl::StrCat("the broker closed the session (reason ",
                                 ReasonHex(disconnect->reason_code),
                                 disconnect->reason_string
@@ -319,7 +370,7 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
                                     : "",
                                 ")"));
     } else {
-      return Error(absl::StatusCode::kUnavailable, "MQTT_PROTOCOL_ERROR",
+      return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a packet a client never receives");
     }
     if (!error.ok()) {
@@ -344,7 +395,7 @@ absl::Status MqttSession::OnTick(absl::Time now, std::string* out) {
     if (now - ping_sent_ >= config_.pingresp_timeout) {
       connected_ = false;
       return Error(
-          absl::StatusCode::kUnavailable, "KEEPALIVE_TIMEOUT",
+          absl::StatusCode::kUnavailable, reason::kKeepaliveTimeout,
           absl::StrCat("no PINGRESP within ",
                        absl::FormatDuration(config_.pingresp_timeout)));
     }

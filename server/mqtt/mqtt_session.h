@@ -1,6 +1,6 @@
 #pragma once
 
-// The MQTT 5 client session of the link (SPEC section 4 steps 5–9), as pure
+// The MQTT 5 client session of the link (docs/protocol.md), as pure
 // logic: no sockets, threads or clock reads. The owner feeds it received
 // bytes and the (monotonic) time, and sends whatever it appends to `out`.
 //
@@ -9,8 +9,8 @@
 //   CONNACK ok   → SUBSCRIBE inbox (QoS 1); queued messages go out; every
 //                  QoS 1 message not acknowledged on an earlier connection is
 //                  sent again with DUP
-//   Publish()    → PUBLISH now if the server's Receive Maximum allows, else
-//                  queued; topic aliases up to the server's maximum
+//   Publish()    → PUBLISH now if the send window allows, else queued;
+//                  topic aliases up to the server's maximum
 //   OnTick()     → PINGREQ after `ping_after_idle` without sending (or 3/4 of
 //                  the server's Keep Alive if that is shorter); an error
 //                  when no PINGRESP came within `pingresp_timeout`
@@ -30,7 +30,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_packet.h"
 
 namespace cloudlink::mqtt {
 
@@ -81,7 +82,14 @@ class MqttSession {
 
   // Starts a connection: writes CONNECT. Messages not yet acknowledged stay
   // and go out after the CONNACK (QoS 1 ones already sent, with DUP).
-  void Begin(absl::Time now, std::string* out);
+  //
+  // INVALID_ARGUMENT with reason LOGIN_INVALID when the client id, username,
+  // password, will topic or will payload is longer than the
+  // kMqttMaxFieldLength bytes MQTT can carry; the message names the field,
+  // never its value. Then nothing is written, the session is not connected
+  // (OnBytes fails until a Begin succeeds) and every message stays for a
+  // later connection.
+  absl::Status Begin(absl::Time now, std::string* out);
 
   // Handles received bytes. Errors end the connection (the owner closes the
   // transport): MQTT_MALFORMED / MQTT_PROTOCOL_ERROR / MQTT_PACKET_TOO_LARGE
@@ -110,6 +118,12 @@ class MqttSession {
 
   bool connected() const { return connected_; }
   size_t in_flight() const { return in_flight_.size(); }
+  // How many QoS 1 messages may be in flight now: the server's Receive
+  // Maximum, less the packet id the SUBSCRIBE holds until its SUBACK (PUBLISH
+  // and SUBSCRIBE share the 65535 packet ids). Messages beyond it wait in
+  // the queue; each PUBACK, and the SUBACK, lets the next ones out. So the
+  // session never runs out of packet ids.
+  size_t send_window() const;
   size_t queued() const { return queue_.size(); }
   const SessionCounters& counters() const { return counters_; }
   uint16_t server_receive_maximum() const { return server_receive_maximum_; }
@@ -133,6 +147,8 @@ class MqttSession {
   // Writes queued messages while the window allows.
   void Pump(absl::Time now, std::string* out);
   void WriteMessage(Message& message, absl::Time now, std::string* out);
+  // The next packet id after the last one that is neither in flight nor the
+  // SUBSCRIBE's; 0 when all are taken (which send_window() rules out).
   uint16_t NextPacketId();
 
   SessionConfig config_;

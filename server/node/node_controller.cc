@@ -1,7 +1,6 @@
 #include "server/node/node_controller.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "server/claim/key_pair.h"
 #include "server/claim/token_regenerator.h"
 #include "server/common/clock.h"
@@ -32,6 +31,25 @@ std::string ConfigErrorText(const config::ClaimSourcesResult& sources) {
   return text;
 }
 
+// The reason behind ConfigErrorText (the first problem's), "" when none.
+std::string ConfigErrorReason(const config::ClaimSourcesResult& sources) {
+  return ReasonOf(sources.claim_conf_error.ok() ? sources.env_error
+                                                : sources.claim_conf_error);
+}
+
+// Sets the state's reason text and name to `why`'s.
+void SetReason(NodeState* state, const absl::Status& why) {
+  state->reason = std::string(why.message());
+  state->reason_name = ReasonOf(why);
+}
+
+// Sets the state's reason to "REASON: sentence".
+void SetReason(NodeState* state, const Reason& reason,
+               absl::string_view sentence) {
+  state->reason = ErrorText(reason, sentence);
+  state->reason_name = std::string(reason.name);
+}
+
 std::string RedactedProxy(absl::string_view raw) {
   absl::StatusOr<config::ProxyConfig> proxy = config::ParseProxy(raw);
   if (!proxy.ok()) return RedactUrlCredentials(raw);
@@ -52,20 +70,27 @@ config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
 }  // namespace
 
 NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
-                               http::HttpClient* http)
+                               http::HttpClient* http,
+                               transport::WssConnector* wss)
     : options_(std::move(options)),
+      clock_(options_.clock),
       fs_(fs),
       http_(http),
       state_dir_(options_.lib_dir, fs),
       claimer_(http, options_.claimer),
       claim_backoff_(options_.claim_retry) {
   link_ = std::make_unique<link::CloudLink>(
-      http, RealClock(),
+      http, wss, clock_,
       [this](const link::LinkStatus& status) { OnLinkStatus(status); },
       options_.publisher);
 }
 
-NodeController::~NodeController() { Stop(); }
+NodeController::~NodeController() {
+  Stop();
+  // Joins the link thread while everything it reports into is alive (it may
+  // still be in an HTTPS call that Stop() did not wait for).
+  link_.reset();
+}
 
 void NodeController::Start() {
   {
@@ -98,6 +123,7 @@ void NodeController::StartLinkLocked() {
                                              : claim.cloud_conf.url);
   config.machine_guid = GetState().first.machine_guid;
   config.hostname = options_.hostname;
+  config.node_id = GetState().first.node_id;
   config.proxy = claim.has_cloud_conf ? claim.cloud_conf.proxy
                                       : std::string(config::kDefaultProxy);
   config.insecure = claim.cloud_conf.insecure;
@@ -109,9 +135,9 @@ void NodeController::StartLinkLocked() {
         "LINK: cannot read the private key: ", key.status().message(),
         "; Reclaim to make a new one"));
     MutexLock lock(&mu_);
-    base_.reason =
-        absl::StrCat("KEY_MISSING: cannot read ", state_dir_.PrivateKeyPath(),
-                     "; Reclaim to make a new key pair");
+    SetReason(&base_, reason::kKeyMissing,
+              absl::StrCat("cannot read ", state_dir_.PrivateKeyPath(),
+                           "; Reclaim to make a new key pair"));
     ComposeLocked();
     return;
   }
@@ -120,14 +146,49 @@ void NodeController::StartLinkLocked() {
 }
 
 void NodeController::OnLinkStatus(const link::LinkStatus& status) {
-  MutexLock lock(&mu_);
-  link_status_ = status;
-  ComposeLocked();
+  bool new_node_id = false;
+  {
+    MutexLock lock(&mu_);
+    new_node_id =
+        !status.node_id.empty() && status.node_id != link_status_.node_id &&
+        status.claim_id == base_.claimed_id && status.node_id != base_.node_id;
+    link_status_ = status;
+    ComposeLocked();
+  }
+  if (new_node_id) {
+    // Stored by the worker: this is the link thread, which must not wait
+    // for op_mu_ (a Reclaim holding it waits for the link).
+    MutexLock lock(&worker_mu_);
+    pending_node_id_ = PendingNodeId{status.claim_id, status.node_id};
+    worker_kick_ = true;
+  }
+}
+
+void NodeController::StoreNodeIdLocked(const PendingNodeId& pending) {
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
+      state_dir_.ReadClaim();
+  if (!stored.ok() || !stored->has_value() ||
+      (*stored)->claimed_id != pending.claim_id) {
+    return;  // reclaimed meanwhile: the node id belonged to the old claim
+  }
+  absl::Status written = state_dir_.WriteNodeId(pending.node_id);
+  if (!written.ok()) {
+    LogWarning(absl::StrCat("STATE: cannot store the node id ", pending.node_id,
+                            ": ", written.message(),
+                            "; it is asked for again on the next connection"));
+    return;
+  }
+  LogInfo(absl::StrCat("STATE: node id ", pending.node_id, " stored in ",
+                       state_dir_.NodeIdPath()));
+  LoadLocked();
 }
 
 void NodeController::ComposeLocked() {
   NodeState next = base_;
   const link::LinkStatus& l = link_status_;
+  if (next.claimed && !l.node_id.empty() && l.claim_id == next.claimed_id) {
+    next.node_id = l.node_id;
+  }
   if (next.claimed && l.active) {
     next.online = l.online;
     next.mqtt_version = l.mqtt_version;
@@ -140,10 +201,12 @@ void NodeController::ComposeLocked() {
     }
     if (l.online) {
       next.reason.clear();
+      next.reason_name.clear();
     } else if (!l.reason.empty()) {
       next.reason = l.reason;
+      next.reason_name = l.reason_name;
     } else {
-      next.reason = "CONNECTING: connecting to the cloud";
+      SetReason(&next, reason::kConnecting, "connecting to the cloud");
     }
     next.next_attempt = l.next_attempt;
     next.last_backoff = l.last_backoff;
@@ -165,7 +228,9 @@ void NodeController::ComposeLocked() {
   const NodeState& cur = state_;
   next.since = cur.since;  // derived below; not a change by itself
   if (next == cur && version_ > 1) return;
-  if (cur.status != next.status || version_ == 1) next.since = absl::Now();
+  if (cur.status != next.status || version_ == 1) {
+    next.since = clock_->WallNow();
+  }
   state_ = std::move(next);
   ++version_;
 }
@@ -182,18 +247,26 @@ void NodeController::WorkerLoop() {
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(worker_mu_) {
         return stopping_ || worker_kick_;
       };
-      worker_mu_.AwaitWithDeadline(woken, next_claim_attempt_);
+      // On the monotonic clock: a wall-clock step neither delays nor
+      // hastens the next attempt.
+      worker_mu_.AwaitWithTimeout(woken,
+                                  next_claim_attempt_ - clock_->MonotonicNow());
       if (stopping_) return;
-      if (!worker_kick_ && absl::Now() < next_claim_attempt_) continue;
+      if (!worker_kick_ && clock_->MonotonicNow() < next_claim_attempt_) {
+        continue;
+      }
       worker_kick_ = false;
-      next_claim_attempt_ = absl::InfiniteFuture();
+      next_claim_attempt_ = MonotonicTime::InfiniteFuture();
     }
 
     MutexLock op(&op_mu_);
+    absl::optional<PendingNodeId> node_id;
     {
       MutexLock lock(&worker_mu_);
       if (stopping_) return;
+      node_id.swap(pending_node_id_);
     }
+    if (node_id) StoreNodeIdLocked(*node_id);
     absl::StatusOr<absl::optional<state::StoredClaim>> stored =
         state_dir_.ReadClaim();
     if (!stored.ok() || stored->has_value()) continue;  // claimed, or broken
@@ -210,12 +283,12 @@ void NodeController::WorkerLoop() {
     const absl::Duration delay = claim_backoff_.Next();
     {
       MutexLock lock(&worker_mu_);
-      next_claim_attempt_ = absl::Now() + delay;
+      next_claim_attempt_ = clock_->MonotonicNow() + delay;
     }
     LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
                          absl::FormatDuration(delay)));
     NodeState next = GetState().first;
-    next.next_attempt = absl::Now() + delay;
+    next.next_attempt = clock_->WallNow() + delay;  // for people
     next.last_backoff = delay;
     Publish(std::move(next));
   }
@@ -230,20 +303,22 @@ void NodeController::LoadLocked() {
   next.hostname = options_.hostname;
   next.claimed = false;
   next.claimed_id.clear();
+  next.node_id.clear();
   next.rooms.clear();
   next.url.clear();
   next.proxy.clear();
   next.proxy_source.clear();
   next.insecure = false;
   next.next_attempt = absl::InfinitePast();
-  std::string reason;
+  next.reason.clear();
+  next.reason_name.clear();
 
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (guid.ok()) {
     next.machine_guid = *guid;
   } else {
     next.machine_guid.clear();
-    reason = std::string(guid.status().message());
+    SetReason(&next, guid.status());
     LogError(absl::StrCat("STATE: ", guid.status().message()));
   }
 
@@ -260,11 +335,17 @@ void NodeController::LoadLocked() {
       state_dir_.ReadClaim();
   if (!stored.ok()) {
     LogError(absl::StrCat("STATE: ", stored.status().message()));
-    if (reason.empty()) reason = std::string(stored.status().message());
+    if (next.reason.empty()) SetReason(&next, stored.status());
   } else if (stored->has_value()) {
     const state::StoredClaim& claim = **stored;
     next.claimed = true;
     next.claimed_id = claim.claimed_id;
+    absl::StatusOr<std::string> node_id = state_dir_.ReadNodeId();
+    if (node_id.ok()) {
+      next.node_id = *node_id;
+    } else {
+      LogWarning(absl::StrCat("STATE: ", node_id.status().message()));
+    }
     next.url = claim.cloud_conf.url;
     next.rooms = claim.cloud_conf.rooms;
     next.insecure = claim.cloud_conf.insecure;
@@ -282,43 +363,48 @@ void NodeController::LoadLocked() {
   }
   {
     MutexLock lock(&worker_mu_);
-    if (!next.claimed && next_claim_attempt_ != absl::InfiniteFuture()) {
-      next.next_attempt = next_claim_attempt_;
+    if (!next.claimed &&
+        next_claim_attempt_ != MonotonicTime::InfiniteFuture()) {
+      // Shown in wall time: when it is due by the wall clock as it reads now.
+      next.next_attempt =
+          clock_->WallNow() + (next_claim_attempt_ - clock_->MonotonicNow());
     }
   }
 
   if (next.claimed) {
     next.status = kStatusOffline;
-    if (reason.empty()) {
-      reason = "NOT_CONNECTED: claimed; the cloud link is not connected yet";
+    if (next.reason.empty()) {
+      SetReason(&next, reason::kNotConnected,
+                "claimed; the cloud link is not connected yet");
     }
   } else {
     next.status = kStatusAvailable;
-    if (reason.empty()) {
+    if (next.reason.empty()) {
       if (!claim_error_.ok()) {
-        reason = std::string(claim_error_.message());
+        SetReason(&next, claim_error_);
       } else if (!next.config_error.empty()) {
-        reason = next.config_error;
+        next.reason = next.config_error;
+        next.reason_name = ConfigErrorReason(sources);
       } else if (sources.inputs) {
-        reason = absl::StrCat("CLAIM_PENDING: claiming with the token from ",
-                              sources.inputs->source);
+        SetReason(&next, reason::kClaimPending,
+                  absl::StrCat("claiming with the token from ",
+                               sources.inputs->source));
       } else {
-        reason =
-            "NOT_CLAIMED: the node is not claimed; create claim.conf, set "
-            "NETDATA_CLAIM_TOKEN, or call Claim";
+        SetReason(&next, reason::kNotClaimed,
+                  "the node is not claimed; create claim.conf, set "
+                  "NETDATA_CLAIM_TOKEN, or call Claim");
       }
     }
   }
-  next.reason = reason;
   Publish(std::move(next));
 }
 
 absl::StatusOr<std::string> NodeController::ClaimLocked(
     const config::ClaimInputs& inputs) {
-  auto fail = [this](absl::Status status) {
-    claim_error_ = status;
+  auto fail = [this](absl::Status s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_) {
+    claim_error_ = s;
     LoadLocked();
-    return status;
+    return s;
   };
   absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
   if (!guid.ok()) return fail(guid.status());
@@ -367,7 +453,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
     LogError(absl::StrCat("CLAIM: claimed as ", *claimed_id,
                           " but could not store it: ", written.message()));
     return fail(
-        Error(absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+        Error(absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
               absl::StrCat("the cloud accepted the claim but it could "
                            "not be stored (",
                            written.message(),
@@ -412,12 +498,12 @@ std::pair<NodeState, uint64_t> NodeController::GetState() const {
 }
 
 std::pair<NodeState, uint64_t> NodeController::WaitForStateChange(
-    uint64_t seen_version, absl::Time deadline) const {
+    uint64_t seen_version, absl::Duration timeout) const {
   MutexLock lock(&mu_);
   auto changed = [this, seen_version]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return version_ != seen_version;
   };
-  mu_.AwaitWithDeadline(changed, deadline);
+  mu_.AwaitWithTimeout(changed, timeout);
   return {state_, version_};
 }
 
@@ -435,7 +521,7 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
       return ClaimOutcome{stored->claimed_id, /*already_claimed=*/true};
     }
     return Error(
-        absl::StatusCode::kFailedPrecondition, "CLAIMED_ELSEWHERE",
+        absl::StatusCode::kFailedPrecondition, reason::kClaimedElsewhere,
         absl::StrCat("the node is already claimed as ", stored->claimed_id,
                      " with another token or url; use Reclaim to "
                      "move it"));
@@ -457,7 +543,8 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
         config::ResolveClaimInputs(options_.config_dir, options_.env);
     if (!sources.inputs) {
       std::string why = ConfigErrorText(sources);
-      return Error(absl::StatusCode::kFailedPrecondition, "NO_CLAIM_INPUTS",
+      return Error(absl::StatusCode::kFailedPrecondition,
+                   reason::kNoClaimInputs,
                    absl::StrCat("Reclaim without a token needs claim.conf or "
                                 "NETDATA_CLAIM_TOKEN",
                                 why.empty() ? "" : absl::StrCat(" (", why, ")"),
@@ -526,7 +613,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     absl::StatusOr<std::string> text = fs_->ReadFile(path);
     if (!text.ok() && !absl::IsNotFound(text.status())) {
       return Error(
-          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
           absl::StrCat("the new token was issued (the old one no "
                        "longer works) but ",
                        path, " cannot be read (", text.status().message(),
@@ -544,7 +631,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
       LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
                             written.message()));
       return Error(
-          absl::StatusCode::kFailedPrecondition, "CLAIM_CONF_WRITE_FAILED",
+          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
           absl::StrCat("the new token was issued (the old one no "
                        "longer works) but ",
                        path, " could not be updated (", written.message(),
@@ -559,7 +646,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
 }
 
 NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
-  const absl::Time deadline = absl::Now() + wait;
+  const MonotonicTime deadline = clock_->MonotonicNow() + wait;
   {
     MutexLock op(&op_mu_);
     LogInfo("CLAIM: reloading claiming state");
@@ -567,7 +654,7 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
     claim_backoff_.Reset();
     {
       MutexLock lock(&worker_mu_);
-      next_claim_attempt_ = absl::InfiniteFuture();
+      next_claim_attempt_ = MonotonicTime::InfiniteFuture();
     }
     LoadLocked();
     if (GetState().first.claimed) StartLinkLocked();
@@ -583,9 +670,10 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
     const bool settled =
         state.online || state.status == kStatusBanned ||
         (!state.claimed && (state.claim_source.empty() ||
-                            state.reason.rfind("CLAIM_PENDING", 0) != 0));
-    if (settled || absl::Now() >= deadline) return state;
-    current = WaitForStateChange(current.second, deadline);
+                            state.reason_name != reason::kClaimPending.name));
+    const absl::Duration left = deadline - clock_->MonotonicNow();
+    if (settled || left <= absl::ZeroDuration()) return state;
+    current = WaitForStateChange(current.second, left);
   }
 }
 

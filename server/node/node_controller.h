@@ -18,8 +18,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "server/claim/claimer.h"
 #include "server/common/backoff.h"
+#include "server/common/clock.h"
 #include "server/common/mutex.h"
 #include "server/config/claim_inputs.h"
 #include "server/config/environment.h"
@@ -29,6 +31,7 @@
 #include "server/publish/publisher.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
+#include "server/transport/wss_connection.h"
 
 namespace cloudlink::node {
 
@@ -42,12 +45,17 @@ struct NodeOptions {
   claim::Claimer::Options claimer;
   // Backoff between automatic claim rounds after retryable failures.
   BackoffParams claim_retry = {2, absl::Seconds(10), absl::Minutes(10)};
-  // The publish path the link drains (SPEC section 7); nullptr: none. Must
+  // The controller's and its cloud link's time: wall time for the state's
+  // timestamps, monotonic time for the claim retry schedule and every wait.
+  // Must outlive the controller.
+  Clock* clock = RealClock();
+  // The publish path the link drains; nullptr: none. Must
   // outlive the controller. GetState reads its queue and spool counters.
   publish::Publisher* publisher = nullptr;
 };
 
-// Claim values given by an RPC. Empty fields take the defaults of SPEC 3.
+// Claim values given by an RPC. Empty fields take the claim defaults
+// (config/claim_inputs.h).
 struct ClaimArgs {
   std::string token;
   std::vector<std::string> rooms;
@@ -82,9 +90,9 @@ struct RegenerateOutcome {
 
 class NodeController {
  public:
-  // `fs` and `http` must outlive the controller.
+  // `fs`, `http` and `wss` must outlive the controller.
   NodeController(NodeOptions options, state::FileSystem* fs,
-                 http::HttpClient* http);
+                 http::HttpClient* http, transport::WssConnector* wss);
   ~NodeController();
   NodeController(const NodeController&) = delete;
   NodeController& operator=(const NodeController&) = delete;
@@ -105,10 +113,11 @@ class NodeController {
   // bump the version).
   std::pair<NodeState, uint64_t> GetState() const;
 
-  // Waits until the state version differs from `seen_version` or until
-  // `deadline`, then returns the current state and version.
-  std::pair<NodeState, uint64_t> WaitForStateChange(uint64_t seen_version,
-                                                    absl::Time deadline) const;
+  // Waits until the state version differs from `seen_version` or for
+  // `timeout` (measured on the monotonic clock), then returns the current
+  // state and version.
+  std::pair<NodeState, uint64_t> WaitForStateChange(
+      uint64_t seen_version, absl::Duration timeout) const;
 
   // Claims with `args` (see the Claim RPC): INVALID_ARGUMENT naming the
   // field for bad input; OK with already_claimed when claimed with the same
@@ -132,14 +141,24 @@ class NodeController {
   NodeState ReloadClaimingState(absl::Duration wait);
 
  private:
+  // A node id the link learned, for the worker to store in cloud.d when
+  // `claim_id` is still the stored claim.
+  struct PendingNodeId {
+    std::string claim_id;
+    std::string node_id;
+  };
+
   // Re-reads identity, stored claim and claim inputs into the state.
   void LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Claims with `inputs` (validated) and commits the result; records a
   // failure in the state.
   absl::StatusOr<std::string> ClaimLocked(const config::ClaimInputs& inputs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
-  // The worker: automatic claims and their retries.
+  // The worker: automatic claims and their retries, and storing the node id.
   void WorkerLoop();
+  // Stores a node id the link learned.
+  void StoreNodeIdLocked(const PendingNodeId& pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // Asks the worker to look at the state again now.
   void KickWorker();
   // Replaces the claim part of the state with `next`, bumping the version
@@ -153,6 +172,7 @@ class NodeController {
   void ComposeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const NodeOptions options_;
+  Clock* const clock_;
   state::FileSystem* const fs_;
   http::HttpClient* const http_;
   state::StateDir state_dir_;
@@ -169,18 +189,22 @@ class NodeController {
   Mutex worker_mu_;
   bool worker_kick_ ABSL_GUARDED_BY(worker_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(worker_mu_) = false;
-  absl::Time next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
-      absl::InfiniteFuture();
+  // When the worker claims again, on clock_'s monotonic time; InfiniteFuture:
+  // not scheduled.
+  MonotonicTime next_claim_attempt_ ABSL_GUARDED_BY(worker_mu_) =
+      MonotonicTime::InfiniteFuture();
+  absl::optional<PendingNodeId> pending_node_id_ ABSL_GUARDED_BY(worker_mu_);
   std::thread worker_;
-
-  // Last member: its thread reports into the members above.
-  std::unique_ptr<link::CloudLink> link_;
 
   mutable Mutex mu_;
   NodeState base_ ABSL_GUARDED_BY(mu_);  // claim part
   link::LinkStatus link_status_ ABSL_GUARDED_BY(mu_);
   NodeState state_ ABSL_GUARDED_BY(mu_);  // composed
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Last member, so it is destroyed first: its thread reports into every
+  // member above until the link's destructor has joined it.
+  std::unique_ptr<link::CloudLink> link_;
 };
 
 }  // namespace cloudlink::node

@@ -18,7 +18,7 @@ auto Fields(const PublishStats& s) {
 auto Fields(const NodeState& s) {
   return std::tie(s.claimed, s.claimed_id, s.machine_guid, s.node_id, s.url,
                   s.rooms, s.proxy, s.proxy_source, s.insecure, s.status,
-                  s.reason, s.since, s.online, s.mqtt_version,
+                  s.reason, s.reason_name, s.since, s.online, s.mqtt_version,
                   s.reconnect_count, s.last_connect, s.last_disconnect,
                   s.next_attempt, s.last_backoff, s.publish, s.claim_source,
                   s.config_error, s.hostname);
@@ -27,7 +27,7 @@ auto Fields(const NodeState& s) {
 #if defined(__x86_64__) && defined(__linux__)
 static_assert(sizeof(PublishStats) == 144,
               "PublishStats changed: update Fields(PublishStats)");
-static_assert(sizeof(NodeState) == 632,
+static_assert(sizeof(NodeState) == 664,
               "NodeState changed: update Fields(NodeState)");
 #endif
 

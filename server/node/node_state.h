@@ -11,7 +11,7 @@
 
 namespace cloudlink::node {
 
-// Values of NodeState::status (SPEC section 5).
+// Values of NodeState::status.
 inline constexpr char kStatusAvailable[] = "available";  // not claimed
 inline constexpr char kStatusOffline[] = "offline";  // claimed, not connected
 inline constexpr char kStatusOnline[] = "online";
@@ -55,6 +55,9 @@ struct NodeState {
   bool insecure = false;
   std::string status = kStatusAvailable;
   std::string reason;
+  // The registered reason (server/common/reasons.h) `reason` reports, for
+  // decisions; "" when `reason` is empty or came without one.
+  std::string reason_name;
   absl::Time since = absl::UnixEpoch();
   bool online = false;
   uint32_t mqtt_version = 0;

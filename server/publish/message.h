@@ -1,6 +1,6 @@
 #pragma once
 
-// A message on its way from a producer to the broker (SPEC section 7): what
+// A message on its way from a producer to the broker: what
 // the memory queue holds and the link publishes. A plain value, moved, not
 // copied (it owns its completion).
 
@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 
 namespace cloudlink::publish {
 
@@ -34,12 +35,13 @@ struct Message {
   std::string payload;
   // kAtMostOnce or kAtLeastOnce in the queue; kDurable for spool replay.
   DeliveryLevel level = DeliveryLevel::kAtLeastOnce;
-  // Monotonic time of the Push (set by the queue), for latency.
-  absl::Time enqueued = absl::InfinitePast();
-  // Monotonic time after which the link fails the message with
+  // When the queue took it (or the spool handed it out), on the queue's (the
+  // spool's) clock, for latency.
+  MonotonicTime enqueued = MonotonicTime::InfinitePast();
+  // On the link's clock: after it the link fails the message with
   // DEADLINE_EXCEEDED PUBLISH_TIMEOUT if it is not done; InfiniteFuture
   // (default): no deadline, the message waits while offline.
-  absl::Time deadline = absl::InfiniteFuture();
+  MonotonicTime deadline = MonotonicTime::InfiniteFuture();
   // For spool replay: the record's sequence number (> 0), acked in the
   // spool on PUBACK. 0 for queue messages.
   uint64_t spool_sequence = 0;

@@ -9,11 +9,12 @@
 namespace cloudlink::publish {
 namespace {
 
-// How often a waiting Push re-checks its cancellation.
+// How often a waiting Push re-checks its cancellation and its deadline (on
+// the queue's clock, which a test may move).
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 absl::Status ShuttingDown() {
-  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+  return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                "cloudlinkd is stopping; the message was not sent");
 }
 
@@ -30,7 +31,7 @@ void PublishQueue::SetWakeCallback(std::function<void()> wake) {
 }
 
 absl::Status PublishQueue::Push(Message message, bool wait,
-                                absl::Time wait_deadline,
+                                MonotonicTime wait_deadline,
                                 const std::function<bool()>& cancelled) {
   const size_t size = message.size();
   {
@@ -38,7 +39,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     if (closed_) return ShuttingDown();
     if (size > options_.max_bytes) {
       ++stats_.rejected;
-      return Error(absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+      return Error(absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
                    absl::StrCat("the message has ", size,
                                 " bytes; the publish queue holds at most ",
                                 options_.max_bytes));
@@ -50,22 +51,22 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     if (!has_room()) {
       if (!wait) {
         ++stats_.rejected;
-        return Error(absl::StatusCode::kResourceExhausted, "QUEUE_FULL",
+        return Error(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
                      absl::StrCat("the publish queue is full (",
                                   messages_.size(), " messages, ", bytes_,
                                   " bytes); retry later or wait when full"));
       }
       while (!has_room()) {
-        const absl::Time now = absl::Now();
+        const MonotonicTime now = clock_->MonotonicNow();
         if (now >= wait_deadline || (cancelled && cancelled())) {
           ++stats_.wait_timed_out;
           return Error(absl::StatusCode::kDeadlineExceeded,
-                       "QUEUE_WAIT_TIMEOUT",
+                       reason::kQueueWaitTimeout,
                        "the publish queue stayed full until the caller's "
                        "deadline or cancellation");
         }
-        mu_.AwaitWithDeadline(has_room,
-                              std::min(wait_deadline, now + kCancelPoll));
+        mu_.AwaitWithTimeout(has_room,
+                             std::min(wait_deadline - now, kCancelPoll));
       }
       if (closed_) return ShuttingDown();
     }

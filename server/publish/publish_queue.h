@@ -1,6 +1,6 @@
 #pragma once
 
-// The bounded memory queue of the publish path (SPEC section 7): producers
+// The bounded memory queue of the publish path: producers
 // (API streams, the benchmarks) Push from any thread; the link thread drains
 // it with TakeBatch while it is online and its MQTT window has room.
 //
@@ -45,7 +45,8 @@ struct QueueStats {
 
 class PublishQueue {
  public:
-  // `clock` stamps Message::enqueued (monotonic); it must outlive the queue.
+  // `clock` stamps Message::enqueued and measures Push's waits; it must
+  // outlive the queue.
   explicit PublishQueue(QueueOptions options, Clock* clock = RealClock());
   // Completes every message still queued with UNAVAILABLE SHUTTING_DOWN.
   ~PublishQueue();
@@ -63,13 +64,15 @@ class PublishQueue {
   //   INVALID_ARGUMENT MESSAGE_TOO_LARGE  it alone exceeds max_bytes;
   //   RESOURCE_EXHAUSTED QUEUE_FULL       full and !wait;
   //   DEADLINE_EXCEEDED QUEUE_WAIT_TIMEOUT  waited until `wait_deadline`
-  //                                       (wall time, absl::Now() based) or
-  //                                       `cancelled()` returned true
-  //                                       (polled every 50 ms; may be empty);
+  //                                       (on the queue's clock; checked
+  //                                       with `cancelled`) or `cancelled()`
+  //                                       returned true (both polled every
+  //                                       50 ms; `cancelled` may be empty);
   //   UNAVAILABLE SHUTTING_DOWN           after Close().
-  absl::Status Push(Message message, bool wait = false,
-                    absl::Time wait_deadline = absl::InfiniteFuture(),
-                    const std::function<bool()>& cancelled = nullptr);
+  absl::Status Push(
+      Message message, bool wait = false,
+      MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture(),
+      const std::function<bool()>& cancelled = nullptr);
 
   // Removes and returns up to `max_messages` messages from the front, in
   // order, stopping before the one that would pass `max_bytes` (but always

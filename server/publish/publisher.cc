@@ -9,14 +9,15 @@ namespace cloudlink::publish {
 
 absl::Status Publisher::Publish(PublishArgs args, Completion done) {
   if (!TopicKnown(args.topic)) {
-    return Error(absl::StatusCode::kInvalidArgument, "TOPIC_UNKNOWN",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
                  absl::StrCat("\"", args.topic,
                               "\" is not a topic name of the cloud's topic "
                               "map (for example node-instance-info)"));
   }
   if (args.level == DeliveryLevel::kDurable) {
     if (spool_ == nullptr) {
-      return Error(absl::StatusCode::kFailedPrecondition, "SPOOL_UNAVAILABLE",
+      return Error(absl::StatusCode::kFailedPrecondition,
+                   reason::kSpoolUnavailable,
                    "the durable spool is not open; see the daemon's log");
     }
     return spool_->Append(std::move(args.topic), std::move(args.payload),

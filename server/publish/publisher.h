@@ -1,6 +1,6 @@
 #pragma once
 
-// The producers' entry to the publish path (SPEC section 7): routes a
+// The producers' entry to the publish path: routes a
 // message by its delivery level to the memory queue (AT_MOST_ONCE,
 // AT_LEAST_ONCE) or the durable spool (DURABLE), and refuses topic names the
 // login did not announce. The API's Publish stream and the benchmarks use
@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/common/clock.h"
 #include "server/common/mutex.h"
 #include "server/publish/message.h"
 #include "server/publish/publish_queue.h"
@@ -29,13 +30,13 @@ struct PublishArgs {
   DeliveryLevel level = DeliveryLevel::kAtLeastOnce;
   // When the queue / spool is full: wait for room (true) or fail at once.
   bool wait_when_full = false;
-  // Bounds a wait for room (wall time); InfiniteFuture: no bound but
-  // `cancelled`.
-  absl::Time wait_deadline = absl::InfiniteFuture();
+  // Bounds a wait for room, on the queue's and the spool's clock (both
+  // RealClock() in cloudlinkd); InfiniteFuture: no bound but `cancelled`.
+  MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture();
   // Polled while waiting for room; may be empty.
   std::function<bool()> cancelled;
-  // Monotonic delivery deadline for queue messages (see Message::deadline).
-  absl::Time delivery_deadline = absl::InfiniteFuture();
+  // Delivery deadline for queue messages (see Message::deadline).
+  MonotonicTime delivery_deadline = MonotonicTime::InfiniteFuture();
 };
 
 class Publisher {

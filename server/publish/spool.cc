@@ -23,12 +23,12 @@ constexpr char kSegmentPrefix[] = "seg-";
 constexpr char kSegmentSuffix[] = ".log";
 
 absl::Status OpenFailed(const absl::Status& why) {
-  return Error(absl::StatusCode::kUnavailable, "SPOOL_OPEN_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kSpoolOpenFailed,
                absl::StrCat("cannot open the publish spool: ", why.message()));
 }
 
 absl::Status ShuttingDown() {
-  return Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+  return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                "cloudlinkd is stopping; the message was not spooled");
 }
 
@@ -175,7 +175,8 @@ void Spool::SetWakeCallback(std::function<void()> wake) {
 size_t Spool::UsedBytesLocked() const { return disk_bytes_ + pending_bytes_; }
 
 absl::Status Spool::Append(std::string topic, std::string payload,
-                           Completion done, bool wait, absl::Time wait_deadline,
+                           Completion done, bool wait,
+                           MonotonicTime wait_deadline,
                            const std::function<bool()>& cancelled) {
   const size_t size = SpoolDataRecordBytes(topic.size(), payload.size());
   MutexLock lock(&mu_);
@@ -184,7 +185,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
       topic.size() > 0xFFFF) {
     ++stats_.rejected;
     return Error(
-        absl::StatusCode::kInvalidArgument, "MESSAGE_TOO_LARGE",
+        absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
         absl::StrCat("the message needs ", size,
                      " bytes in the spool, which holds at most ",
                      std::min(options_.max_bytes, kSpoolMaxBodyBytes)));
@@ -195,21 +196,22 @@ absl::Status Spool::Append(std::string topic, std::string payload,
   if (!has_room()) {
     if (!wait) {
       ++stats_.rejected;
-      return Error(absl::StatusCode::kResourceExhausted, "SPOOL_FULL",
+      return Error(absl::StatusCode::kResourceExhausted, reason::kSpoolFull,
                    absl::StrCat("the durable spool is full (",
                                 UsedBytesLocked(), " of ", options_.max_bytes,
                                 " bytes); retry later or wait when full"));
     }
     while (!has_room()) {
-      const absl::Time now = absl::Now();
+      const MonotonicTime now = clock_->MonotonicNow();
       if (now >= wait_deadline || (cancelled && cancelled())) {
         ++stats_.wait_timed_out;
-        return Error(absl::StatusCode::kDeadlineExceeded, "SPOOL_WAIT_TIMEOUT",
+        return Error(absl::StatusCode::kDeadlineExceeded,
+                     reason::kSpoolWaitTimeout,
                      "the durable spool stayed full until the caller's "
                      "deadline or cancellation");
       }
-      mu_.AwaitWithDeadline(has_room,
-                            std::min(wait_deadline, now + kCancelPoll));
+      mu_.AwaitWithTimeout(has_room,
+                           std::min(wait_deadline - now, kCancelPoll));
     }
     if (closing_) return ShuttingDown();
   }
@@ -224,6 +226,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
 }
 
 void Spool::WriterLoop() {
+  ThreadRoleScope writer(&writer_role_);
   while (true) {
     std::vector<Pending> batch;
     std::vector<uint64_t> acks;
@@ -369,11 +372,12 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
     DeleteAckedSegmentsLocked();
   }
   const absl::Status outcome =
-      status.ok() ? absl::OkStatus()
-                  : Error(absl::StatusCode::kUnavailable, "SPOOL_WRITE_FAILED",
-                          absl::StrCat("the message could not be written to "
-                                       "the spool: ",
-                                       status.message()));
+      status.ok()
+          ? absl::OkStatus()
+          : Error(absl::StatusCode::kUnavailable, reason::kSpoolWriteFailed,
+                  absl::StrCat("the message could not be written to "
+                               "the spool: ",
+                               status.message()));
   for (Pending& p : batch) {
     if (p.done) p.done(outcome);
   }

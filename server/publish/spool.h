@@ -51,6 +51,7 @@
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
+#include "server/common/thread_role.h"
 #include "server/publish/message.h"
 #include "server/state/file_system.h"
 
@@ -82,8 +83,8 @@ class Spool {
   // mode 0700, scans the segments (see above) and starts the writer thread.
   // Every disk operation goes through `files` (the filesystem seam). Errors:
   // UNAVAILABLE SPOOL_OPEN_FAILED (the directory or a segment cannot be
-  // created, listed, read or truncated). `files` and `clock` must outlive
-  // the spool.
+  // created, listed, read or truncated). `files` and `clock` (it stamps
+  // Message::enqueued and measures Append's waits) must outlive the spool.
   static absl::StatusOr<std::unique_ptr<Spool>> Open(
       SpoolOptions options,
       state::FileSystem* files = state::DefaultFileSystem(),
@@ -106,12 +107,15 @@ class Spool {
   //                                       max_bytes;
   //   RESOURCE_EXHAUSTED SPOOL_FULL       full and !wait;
   //   DEADLINE_EXCEEDED SPOOL_WAIT_TIMEOUT  waited until `wait_deadline`
-  //                                       (wall time) or `cancelled()`;
+  //                                       (on the spool's clock) or
+  //                                       `cancelled()` (both polled every
+  //                                       50 ms);
   //   UNAVAILABLE SHUTTING_DOWN           the spool is closing.
-  absl::Status Append(std::string topic, std::string payload, Completion done,
-                      bool wait = false,
-                      absl::Time wait_deadline = absl::InfiniteFuture(),
-                      const std::function<bool()>& cancelled = nullptr);
+  absl::Status Append(
+      std::string topic, std::string payload, Completion done,
+      bool wait = false,
+      MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture(),
+      const std::function<bool()>& cancelled = nullptr);
 
   // Committed messages not handed out yet (oldest first; at open, every
   // unacknowledged one), up to `max_messages` and about `max_bytes` (at
@@ -156,16 +160,22 @@ class Spool {
   absl::Status LoadSegment(uint64_t first, const std::string& name);
   std::string SegmentPath(uint64_t first) const;
   void WriterLoop();
-  // Writer thread: the write-and-sync of one batch.
-  void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks);
+  // The write-and-sync of one batch.
+  void Commit(std::vector<Pending> batch, std::vector<uint64_t> acks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Writer thread: starts over when the directory was removed.
-  void RecreateIfRemoved();
+  // Starts over when the directory was removed.
+  void RecreateIfRemoved() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
   state::FileSystem* const files_;
   Clock* const clock_;
+
+  // The writer thread's: it alone writes, syncs and truncates segment files,
+  // outside mu_ (which only guards the bookkeeping), so commits must never
+  // run anywhere else.
+  ThreadRole writer_role_{"spool writer"};
 
   mutable Mutex mu_;
   std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(mu_);  // by first seq

@@ -17,15 +17,16 @@ constexpr uint8_t kUserPassVersion = 0x01;
 constexpr uint8_t kCommandConnect = 0x01;
 
 absl::Status ProxyFailed(absl::string_view sentence) {
-  return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED", sentence);
+  return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed, sentence);
 }
 
 absl::Status ProxyAuth(absl::string_view sentence) {
-  return Error(absl::StatusCode::kUnavailable, "PROXY_AUTH", sentence);
+  return Error(absl::StatusCode::kUnavailable, reason::kProxyAuth, sentence);
 }
 
 absl::Status ProxyInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
+               sentence);
 }
 
 absl::Status CheckVersion(uint8_t version) {
@@ -173,7 +174,7 @@ absl::StatusOr<Destination> ResolveDestination(absl::string_view host, int port,
   addrinfo* results = nullptr;
   const int rc = getaddrinfo(host_string.c_str(), nullptr, &hints, &results);
   if (rc != 0 || results == nullptr) {
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  absl::StrCat("cannot resolve ", host_string, ": ",
                               rc != 0 ? gai_strerror(rc) : "no addresses"));
   }
@@ -187,7 +188,7 @@ absl::StatusOr<Destination> ResolveDestination(absl::string_view host, int port,
   }
   if (chosen == nullptr) {
     freeaddrinfo(results);
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  absl::StrCat("cannot resolve ", host_string,
                               ": no IPv4 or IPv6 address"));
   }

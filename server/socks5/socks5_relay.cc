@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <utility>
@@ -27,33 +28,18 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-int PollMillis(absl::Time deadline) {
-  const absl::Duration left = deadline - absl::Now();
+// poll()'s timeout for `left`, rounded up; -1 (none) for an infinite one.
+int PollMillis(absl::Duration left) {
   if (left <= absl::ZeroDuration()) return 0;
+  if (left >= absl::Milliseconds(INT_MAX - 1)) return -1;
   return static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
 }
 
 absl::Status Stopped() { return absl::CancelledError("the relay was stopped"); }
 
-// Waits until `fd` has `events` (or an error/hang-up), the stop pipe is
-// readable (CANCELLED) or `deadline` passes (DEADLINE_EXCEEDED).
-absl::Status WaitFd(int fd, short events, int stop_fd, absl::Time deadline) {
-  while (true) {
-    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
-    const int n = poll(fds, 2, PollMillis(deadline));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
-    }
-    if (fds[1].revents != 0) return Stopped();
-    if (fds[0].revents != 0) return absl::OkStatus();
-    if (absl::Now() >= deadline) return absl::DeadlineExceededError("timeout");
-  }
-}
-
 absl::Status HandshakeTimeout(const config::ProxyConfig& proxy) {
   return Error(
-      absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      absl::StatusCode::kUnavailable, reason::kProxyFailed,
       absl::StrCat("proxy negotiation failed: the SOCKS5 proxy ", proxy.host,
                    ":", proxy.port, " did not complete the handshake in time"));
 }
@@ -67,17 +53,17 @@ absl::StatusOr<std::unique_ptr<Socks5Relay>> Socks5Relay::Start(
     Socks5RelayOptions options) {
   if (options.proxy.kind != config::ProxyKind::kSocks5 &&
       options.proxy.kind != config::ProxyKind::kSocks5h) {
-    return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
                  "the relay needs a socks5:// or socks5h:// proxy");
   }
   if (options.target_host.empty() || options.target_port < 1 ||
       options.target_port > 65535) {
-    return Error(absl::StatusCode::kInvalidArgument, "PROXY_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
                  "the relay needs a target host and a port in 1..65535");
   }
   std::unique_ptr<Socks5Relay> relay(new Socks5Relay(std::move(options)));
   auto fail = [](absl::string_view what) {
-    return Error(absl::StatusCode::kInternal, "RELAY_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kRelayFailed,
                  absl::StrCat("cannot set up the SOCKS5 relay: ", what, ": ",
                               strerror(errno)));
   };
@@ -118,6 +104,23 @@ Socks5Relay::~Socks5Relay() {
   if (!dir_.empty()) rmdir(dir_.c_str());
 }
 
+absl::Status Socks5Relay::WaitFd(int fd, short events, MonotonicTime deadline) {
+  Clock* const clock = options_.clock;
+  while (true) {
+    pollfd fds[2] = {{fd, events, 0}, {stop_pipe_[0], POLLIN, 0}};
+    const int n = poll(fds, 2, PollMillis(deadline - clock->MonotonicNow()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
+    }
+    if (fds[1].revents != 0) return Stopped();
+    if (fds[0].revents != 0) return absl::OkStatus();
+    if (clock->MonotonicNow() >= deadline) {
+      return absl::DeadlineExceededError("timeout");
+    }
+  }
+}
+
 absl::optional<absl::Status> Socks5Relay::handshake_status() const {
   MutexLock lock(&mu_);
   return handshake_status_;
@@ -132,7 +135,8 @@ void Socks5Relay::Run() {
   int proxy_fd = -1;
   std::string early_tunnel_bytes;
   absl::Status status = [&]() -> absl::Status {
-    auto fd = ConnectToProxy(absl::Now() + options_.connect_timeout);
+    auto fd = ConnectToProxy(options_.clock->MonotonicNow() +
+                             options_.connect_timeout);
     if (!fd.ok()) return fd.status();
     proxy_fd = *fd;
     return Handshake(proxy_fd, &early_tunnel_bytes);
@@ -163,7 +167,7 @@ void Socks5Relay::Run() {
   CloseFd(&proxy_fd);
 }
 
-absl::StatusOr<int> Socks5Relay::ConnectToProxy(absl::Time deadline) {
+absl::StatusOr<int> Socks5Relay::ConnectToProxy(MonotonicTime deadline) {
   const config::ProxyConfig& proxy = options_.proxy;
   const std::string proxy_name = absl::StrCat(
       proxy.host.find(':') != std::string::npos ? "[" + proxy.host + "]"
@@ -178,7 +182,7 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(absl::Time deadline) {
   const int rc =
       getaddrinfo(proxy.host.c_str(), port.c_str(), &hints, &results);
   if (rc != 0) {
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  absl::StrCat("cannot resolve the SOCKS5 proxy ", proxy_name,
                               ": ", gai_strerror(rc)));
   }
@@ -196,7 +200,7 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(absl::Time deadline) {
       CloseFd(&fd);
       continue;
     }
-    absl::Status waited = WaitFd(fd, POLLOUT, stop_pipe_[0], deadline);
+    absl::Status waited = WaitFd(fd, POLLOUT, deadline);
     if (absl::IsCancelled(waited)) {
       CloseFd(&fd);
       freeaddrinfo(results);
@@ -220,7 +224,7 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(absl::Time deadline) {
     CloseFd(&fd);
   }
   freeaddrinfo(results);
-  return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                absl::StrCat("cannot connect to the SOCKS5 proxy ", proxy_name,
                             ": ", last_error));
 }
@@ -228,7 +232,8 @@ absl::StatusOr<int> Socks5Relay::ConnectToProxy(absl::Time deadline) {
 absl::Status Socks5Relay::Handshake(int proxy_fd,
                                     std::string* early_tunnel_bytes) {
   const config::ProxyConfig& proxy = options_.proxy;
-  const absl::Time deadline = absl::Now() + options_.handshake_timeout;
+  const MonotonicTime deadline =
+      options_.clock->MonotonicNow() + options_.handshake_timeout;
   auto destination =
       socks5::ResolveDestination(options_.target_host, options_.target_port,
                                  proxy.kind == config::ProxyKind::kSocks5h);
@@ -245,13 +250,12 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        absl::Status waited =
-            WaitFd(proxy_fd, POLLOUT, stop_pipe_[0], deadline);
+        absl::Status waited = WaitFd(proxy_fd, POLLOUT, deadline);
         if (absl::IsDeadlineExceeded(waited)) return HandshakeTimeout(proxy);
         if (!waited.ok()) return waited;
         continue;
       }
-      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                    absl::StrCat("proxy negotiation failed: sending to the "
                                 "SOCKS5 proxy: ",
                                 strerror(errno)));
@@ -278,18 +282,18 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
         continue;
       }
       if (n == 0) {
-        return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+        return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                      "proxy negotiation failed: the SOCKS5 proxy closed the "
                      "connection during the handshake");
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        absl::Status waited = WaitFd(proxy_fd, POLLIN, stop_pipe_[0], deadline);
+        absl::Status waited = WaitFd(proxy_fd, POLLIN, deadline);
         if (absl::IsDeadlineExceeded(waited)) return HandshakeTimeout(proxy);
         if (!waited.ok()) return waited;
         continue;
       }
-      return Error(absl::StatusCode::kUnavailable, "PROXY_FAILED",
+      return Error(absl::StatusCode::kUnavailable, reason::kProxyFailed,
                    absl::StrCat("proxy negotiation failed: reading from the "
                                 "SOCKS5 proxy: ",
                                 strerror(errno)));
@@ -326,7 +330,8 @@ absl::Status Socks5Relay::Handshake(int proxy_fd,
 }
 
 absl::StatusOr<int> Socks5Relay::AcceptClient() {
-  const absl::Time deadline = absl::Now() + options_.accept_timeout;
+  const MonotonicTime deadline =
+      options_.clock->MonotonicNow() + options_.accept_timeout;
   while (true) {
     const int fd =
         accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -335,7 +340,7 @@ absl::StatusOr<int> Socks5Relay::AcceptClient() {
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return absl::InternalError(absl::StrCat("accept: ", strerror(errno)));
     }
-    absl::Status waited = WaitFd(listen_fd_, POLLIN, stop_pipe_[0], deadline);
+    absl::Status waited = WaitFd(listen_fd_, POLLIN, deadline);
     if (!waited.ok()) return waited;
   }
 }

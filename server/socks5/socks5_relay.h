@@ -1,8 +1,7 @@
 #pragma once
 
 // An in-process relay that puts a SOCKS5 proxy under libwebsockets, which in
-// 4.1 has SOCKS5 compiled out and cannot adopt a connected client socket
-// (SPEC section 8):
+// 4.1 has SOCKS5 compiled out and cannot adopt a connected client socket:
 //
 //   lws ──Unix socket──► relay ──TCP──► SOCKS5 proxy ──► target host:port
 //
@@ -32,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "server/common/clock.h"
 #include "server/common/mutex.h"
 #include "server/config/proxy.h"
 
@@ -44,6 +44,9 @@ struct Socks5RelayOptions {
   absl::Duration connect_timeout = absl::Seconds(10);    // TCP to the proxy
   absl::Duration handshake_timeout = absl::Seconds(10);  // SOCKS5 exchange
   absl::Duration accept_timeout = absl::Seconds(10);     // client must come
+  // Measures the timeouts (monotonic time, so a wall-clock step neither
+  // stretches nor cuts them). Must outlive the relay.
+  Clock* clock = RealClock();
 };
 
 class Socks5Relay {
@@ -73,7 +76,10 @@ class Socks5Relay {
  private:
   explicit Socks5Relay(Socks5RelayOptions options);
   void Run();
-  absl::StatusOr<int> ConnectToProxy(absl::Time deadline);
+  absl::StatusOr<int> ConnectToProxy(MonotonicTime deadline);
+  // Waits until `fd` has `events` (or an error/hang-up), the stop pipe is
+  // readable (CANCELLED) or `deadline` passes (DEADLINE_EXCEEDED).
+  absl::Status WaitFd(int fd, short events, MonotonicTime deadline);
   absl::Status Handshake(int proxy_fd, std::string* early_tunnel_bytes);
   absl::StatusOr<int> AcceptClient();
   void Pump(int client_fd, int proxy_fd, std::string to_client);

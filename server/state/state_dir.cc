@@ -15,10 +15,11 @@ constexpr mode_t kRegistryDirMode = 0755;
 constexpr mode_t kMachineGuidMode = 0644;
 constexpr mode_t kClaimedIdMode = 0644;
 constexpr mode_t kCloudConfMode = 0600;
+constexpr mode_t kNodeIdMode = 0644;
 
 absl::Status StateInvalid(const std::string& path, absl::string_view problem) {
   return Error(
-      absl::StatusCode::kFailedPrecondition, "STATE_INVALID",
+      absl::StatusCode::kFailedPrecondition, reason::kStateInvalid,
       absl::StrCat(path, ": ", problem,
                    "; run Reclaim to start over, or restore the file"));
 }
@@ -44,6 +45,28 @@ std::string StateDir::PrivateKeyPath() const {
 std::string StateDir::PublicKeyPath() const {
   return CloudDir() + "/public.pem";
 }
+std::string StateDir::NodeIdPath() const { return CloudDir() + "/node_id"; }
+
+absl::StatusOr<std::string> StateDir::ReadNodeId() {
+  absl::StatusOr<std::string> text = fs_->ReadFile(NodeIdPath());
+  if (absl::IsNotFound(text.status())) return std::string();
+  if (!text.ok()) return StateInvalid(NodeIdPath(), text.status().message());
+  const std::string node_id(absl::StripAsciiWhitespace(*text));
+  if (!IsValidNodeId(node_id))
+    return StateInvalid(NodeIdPath(), "not a node id");
+  return node_id;
+}
+
+absl::Status StateDir::WriteNodeId(absl::string_view node_id) {
+  if (!IsValidNodeId(node_id)) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, reason::kStateInvalid,
+        absl::StrCat("refusing to store \"", node_id, "\" as the node id"));
+  }
+  RETURN_IF_ERROR(EnsureCloudDir());
+  return fs_->WriteFileAtomic(NodeIdPath(), absl::StrCat(node_id, "\n"),
+                              kNodeIdMode);
+}
 
 absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
   const std::string path = MachineGuidPath();
@@ -53,7 +76,8 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
     return ReplaceMachineGuid();
   }
   if (!content.ok()) {
-    return Error(absl::StatusCode::kFailedPrecondition, "MACHINE_GUID_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kMachineGuidInvalid,
                  absl::StrCat("cannot read the machine GUID (",
                               content.status().message(),
                               "); fix its permissions, or run Reclaim with "
@@ -61,7 +85,8 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
   }
   std::string guid(absl::StripAsciiWhitespace(*content));
   if (!IsUuid(guid)) {
-    return Error(absl::StatusCode::kFailedPrecondition, "MACHINE_GUID_INVALID",
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kMachineGuidInvalid,
                  absl::StrCat(path,
                               " does not hold a UUID; restore it, or run "
                               "Reclaim with new_identity to make a new one"));
@@ -78,7 +103,7 @@ absl::StatusOr<std::string> StateDir::ReplaceMachineGuid() {
   }
   if (!written.ok()) {
     return Error(
-        absl::StatusCode::kUnavailable, "STATE_WRITE_FAILED",
+        absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
         absl::StrCat("cannot store the machine GUID (", written.message(),
                      "); free space or fix the lib directory"));
   }

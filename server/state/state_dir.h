@@ -1,11 +1,12 @@
 #pragma once
 
-// The node's state directory (SPEC section 2), under --lib-dir:
+// The node's state directory, under --lib-dir:
 //
 //   registry/netdata.public.unique.id   machine GUID            0644
 //   cloud.d/private.pem, public.pem     RSA key pair            0600 / 0644
 //   cloud.d/claimed_id                  claim id                0644
 //   cloud.d/cloud.conf                  the claim's settings    0600
+//   cloud.d/node_id                     the cloud's node id     0644
 //
 // Every write is atomic (FileSystem::WriteFileAtomic). A claim is committed
 // by one rename, of cloud.conf (which carries claimed_id); claimed_id is
@@ -19,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "server/config/cloud_conf.h"
 #include "server/state/file_system.h"
@@ -46,6 +48,7 @@ class StateDir {
   std::string CloudConfPath() const;
   std::string PrivateKeyPath() const;
   std::string PublicKeyPath() const;
+  std::string NodeIdPath() const;
 
   // The machine GUID; created (random UUIDv4) when the file is missing. A
   // file that exists but is unreadable or not a UUID is MACHINE_GUID_INVALID
@@ -65,6 +68,15 @@ class StateDir {
 
   // Commits a claim: `conf.claimed_id` must be set. Creates cloud.d (0700).
   absl::Status WriteClaim(const config::CloudConf& conf);
+
+  // The node id the cloud gave the current claim, "" when none is stored.
+  // STATE_INVALID when the file exists but cannot be read or does not hold
+  // a node id (IsValidNodeId).
+  absl::StatusOr<std::string> ReadNodeId();
+
+  // Stores the current claim's node id (atomic). INVALID_ARGUMENT for a
+  // value that is not IsValidNodeId.
+  absl::Status WriteNodeId(absl::string_view node_id);
 
   // Unclaims: removes cloud.d/ with everything in it (keys included).
   absl::Status RemoveCloudDir();

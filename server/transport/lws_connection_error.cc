@@ -10,7 +10,7 @@
 namespace cloudlink::transport {
 namespace {
 
-absl::Status Unavailable(absl::string_view reason, absl::string_view sentence) {
+absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
 }
 
@@ -26,31 +26,31 @@ absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
   };
   if (has("proxy not h1")) {
     return Unavailable(
-        "PROXY_AUTH",
+        reason::kProxyAuth,
         absl::StrCat("the HTTP proxy refused the CONNECT request, usually "
                      "407 Proxy Authentication Required: check the proxy "
                      "user and password",
                      detail));
   }
   if (has("proxy")) {
-    return Unavailable("PROXY_FAILED",
+    return Unavailable(reason::kProxyFailed,
                        absl::StrCat("proxy negotiation failed", detail));
   }
   if (has("certificate verify") || has("x509") || has("cert") ||
       has("self signed") || has("self-signed") || has("hostname mismatch") ||
       has("verify")) {
     return Unavailable(
-        "TLS_VERIFY_FAILED",
+        reason::kTlsVerifyFailed,
         absl::StrCat("TLS certificate verification failed", detail));
   }
   if (has("tls") || has("ssl") || has("alert") || has("handshake failure")) {
-    return Unavailable("TLS_FAILED",
+    return Unavailable(reason::kTlsFailed,
                        absl::StrCat("the TLS handshake failed", detail));
   }
   if (has("hs:") || has("upgrade") || has("101") || has("sec-websocket") ||
       has("subprotocol") || has("accept") || has("bad response")) {
     return Unavailable(
-        "WS_UPGRADE_FAILED",
+        reason::kWsUpgradeFailed,
         absl::StrCat("the server refused the WebSocket upgrade", detail));
   }
   std::string what = "connection failed";
@@ -65,7 +65,7 @@ absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
     what = "network unreachable";
   }
   if (via_http_proxy) what += " (to the HTTP proxy)";
-  return Unavailable("CONNECT_FAILED", absl::StrCat(what, detail));
+  return Unavailable(reason::kConnectFailed, absl::StrCat(what, detail));
 }
 
 }  // namespace cloudlink::transport

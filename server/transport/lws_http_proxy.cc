@@ -10,11 +10,12 @@ absl::StatusOr<std::string> LwsHttpProxyAddress(
   switch (proxy.kind) {
     case config::ProxyKind::kEnv:
       return Error(
-          absl::StatusCode::kInvalidArgument, "URL_INVALID",
+          absl::StatusCode::kInvalidArgument, reason::kUrlInvalid,
           "the proxy setting \"env\" must be resolved before connecting");
     case config::ProxyKind::kHttp: {
       if (proxy.host.find(':') != std::string::npos) {
-        return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+        return Error(absl::StatusCode::kInvalidArgument,
+                     reason::kProxyUnsupported,
                      "an HTTP proxy at an IPv6 address is not supported for "
                      "the cloud connection; use a host name");
       }
@@ -22,7 +23,8 @@ absl::StatusOr<std::string> LwsHttpProxyAddress(
       if (!proxy.username.empty() || !proxy.password.empty()) {
         auth = absl::StrCat(proxy.username, ":", proxy.password);
         if (auth.size() > kMaxLwsProxyAuthBytes) {
-          return Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED",
+          return Error(absl::StatusCode::kInvalidArgument,
+                       reason::kProxyUnsupported,
                        "the HTTP proxy user name and password are too long "
                        "for the cloud connection (at most 95 bytes together)");
         }

@@ -34,7 +34,7 @@ constexpr size_t kMaxFrame = 64 * 1024;
 // TLS write and buffers the rest; this lets a whole frame go in one.
 constexpr size_t kMaxFrameOnWire =
     kMaxFrame + websocket::kWsMaxClientHeaderSize;
-absl::Status Unavailable(absl::string_view reason, absl::string_view sentence) {
+absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
 }
 
@@ -74,9 +74,8 @@ class LwsWssConnection final : public WssConnection {
         listener_(listener),
         out_(&RandomWsMaskKey, kMaxFrame) {
     std::memset(&service_sul_, 0, sizeof(service_sul_));
-    std::memset(&timer_sul_, 0, sizeof(timer_sul_));
     std::memset(&budget_sul_, 0, sizeof(budget_sul_));
-    service_sul_.owner = timer_sul_.owner = budget_sul_.owner = this;
+    service_sul_.owner = budget_sul_.owner = this;
     std::memset(protocols_, 0, sizeof(protocols_));
     protocols_[0].name = "mqtt";
     protocols_[0].callback = &LwsWssConnection::Callback;
@@ -133,10 +132,6 @@ class LwsWssConnection final : public WssConnection {
     pending_close_ = absl::OkStatus();
   }
 
-  void SetTimer(absl::Duration delay) override {
-    lws_sul_schedule(context_, 0, &timer_sul_.sul, &OnTimerSul, Micros(delay));
-  }
-
   void Wake() override {
     wake_requested_.store(true, std::memory_order_release);
     lws_cancel_service(context_);
@@ -149,11 +144,6 @@ class LwsWssConnection final : public WssConnection {
     reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)
         ->owner->service_timed_out_ = true;
   }
-  static void OnTimerSul(lws_sorted_usec_list_t* sul) {
-    LwsWssConnection* self =
-        reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner;
-    if (!self->destroying_) self->listener_->OnTimer();
-  }
   static void OnBudgetSul(lws_sorted_usec_list_t* sul) {
     reinterpret_cast<OwnedSul<LwsWssConnection>*>(sul)->owner->OnBudget();
   }
@@ -164,7 +154,7 @@ class LwsWssConnection final : public WssConnection {
       lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     ReportClosed(Unavailable(
-        "CONNECT_TIMEOUT",
+        reason::kConnectTimeout,
         absl::StrCat("the WebSocket to ", url_.host, ":", url_.port,
                      " was not open within ",
                      absl::FormatDuration(target_.connect_budget))));
@@ -204,7 +194,6 @@ class LwsWssConnection final : public WssConnection {
   lws* wsi_ = nullptr;
   std::unique_ptr<socks5::Socks5Relay> relay_;
   OwnedSul<LwsWssConnection> service_sul_;
-  OwnedSul<LwsWssConnection> timer_sul_;
   OwnedSul<LwsWssConnection> budget_sul_;
   std::atomic<bool> wake_requested_{false};
   bool service_timed_out_ = false;
@@ -260,7 +249,7 @@ absl::Status LwsWssConnection::Start() {
   // lws copied what it needs; the credentials need not stay around.
   std::fill(proxy_setting_.begin(), proxy_setting_.end(), '\0');
   if (context_ == nullptr) {
-    return Error(absl::StatusCode::kInternal, "TRANSPORT_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kTransportFailed,
                  "cannot create the libwebsockets context (is the CA file "
                  "readable PEM?)");
   }
@@ -348,7 +337,7 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   if (!tls_verify_error_.empty()) {
     // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
     ReportClosed(
-        Unavailable("TLS_VERIFY_FAILED",
+        Unavailable(reason::kTlsVerifyFailed,
                     absl::StrCat("TLS certificate verification failed for ",
                                  url_.host, " (", tls_verify_error_, ")")));
     return;
@@ -358,8 +347,8 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
       text, target_.proxy.kind == config::ProxyKind::kHttp);
-  if (relay_ != nullptr && ReasonOf(status) == "CONNECT_FAILED") {
-    status = Unavailable("PROXY_FAILED",
+  if (relay_ != nullptr && HasReason(status, reason::kConnectFailed)) {
+    status = Unavailable(reason::kProxyFailed,
                          absl::StrCat("proxy negotiation failed: the SOCKS5 "
                                       "relay closed (",
                                       lws_text, ")"));
@@ -386,7 +375,7 @@ void LwsWssConnection::OnClientClosed() {
         "the server closed the WebSocket (close code ", peer_close_code_,
         peer_close_reason_.empty() ? "" : ": ", peer_close_reason_, ")");
   }
-  ReportClosed(Unavailable("CONNECTION_LOST", detail));
+  ReportClosed(Unavailable(reason::kConnectionLost, detail));
 }
 
 int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
@@ -470,7 +459,7 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WssConnection>> WssConnection::Connect(
+absl::StatusOr<std::unique_ptr<WssConnection>> LwsWssConnector::Connect(
     const WssTarget& target, WssListener* listener) {
   auto url = ParseWssUrl(target.url);
   if (!url.ok()) return url.status();

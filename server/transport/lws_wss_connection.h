@@ -1,8 +1,6 @@
 #pragma once
 
-// WssConnection on libwebsockets 4.1 (the implementation of
-// WssConnection::Connect lives in lws_wss_connection.cc; depend on
-// //server/transport:lws_wss_connection to link it). The endpoint URL is
+// WssConnector and WssConnection on libwebsockets 4.1. The endpoint URL is
 // parsed by ParseWssUrl (wss_url.h); lws's connection errors become statuses
 // through StatusFromLwsConnectionError (lws_connection_error.h).
 //
@@ -34,4 +32,19 @@
 // (RouteLwsLogging, lws_log.h). lws error lines name hosts and states, never
 // credentials.
 
+#include <memory>
+
+#include "absl/status/statusor.h"
 #include "server/transport/wss_connection.h"
+
+namespace cloudlink::transport {
+
+// Connects with libwebsockets; stateless, so one instance serves the whole
+// process.
+class LwsWssConnector final : public WssConnector {
+ public:
+  absl::StatusOr<std::unique_ptr<WssConnection>> Connect(
+      const WssTarget& target, WssListener* listener) override;
+};
+
+}  // namespace cloudlink::transport

@@ -1,7 +1,7 @@
 #pragma once
 
 // One WebSocket-over-TLS connection to the cloud's MQTT endpoint, on
-// libwebsockets 4.1 with OpenSSL (SPEC section 4 step 5, SPEC section 8):
+// libwebsockets 4.1 with OpenSSL (docs/protocol.md):
 //
 //   TCP (10 s) → proxy (10 s) → TLS (SNI = endpoint host, verification) →
 //   GET <endpoint path> Upgrade: websocket, Sec-WebSocket-Protocol: mqtt
@@ -14,10 +14,15 @@
 //
 // Threading: everything except Wake() runs on one thread, the owner's (the
 // link thread), which calls Service() in a loop; listener callbacks run on
-// that thread from inside Service() only (never from inside Connect(), Send(),
-// Close() or SetTimer()). Wake() is thread-safe, but must not race the
-// connection's destruction. Never destroy the connection from inside a
-// listener callback; destroy it after Service() returns.
+// that thread from inside Service() only (never from inside Connect(), Send()
+// or Close()). Wake() is thread-safe, but must not race the connection's
+// destruction. Never destroy the connection from inside a listener callback;
+// destroy it after Service() returns.
+//
+// The link never names an implementation: it gets a WssConnector, so tests
+// can hand it a connection that replays scripted bytes
+// (tests/server/link/fake_wss_connector.h) and the daemon hands it
+// LwsWssConnector (lws_wss_connection.h).
 
 #include <memory>
 #include <string>
@@ -50,7 +55,7 @@ class WssListener {
   // meaningful for MQTT).
   virtual void OnData(absl::string_view bytes) = 0;
   // Called once, after which the connection is dead (Send() is ignored;
-  // Service() and timers keep working). `why` is OK for a close the owner
+  // Service() keeps working). `why` is OK for a close the owner
   // asked for; otherwise UNAVAILABLE with a reason:
   //   CONNECT_FAILED      DNS, refused, timed out (message "connection refused"
   //                       etc. where known)
@@ -62,18 +67,12 @@ class WssListener {
   //   CONNECTION_LOST     closed or reset after open (close code named)
   //   CONNECT_TIMEOUT     not open within connect_budget
   virtual void OnClosed(const absl::Status& why) = 0;
-  // A timer set with SetTimer() expired.
-  virtual void OnTimer() = 0;
   // Wake() was called (possibly several times; coalesced).
   virtual void OnWake() = 0;
 };
 
 class WssConnection {
  public:
-  // Starts connecting; `listener` must outlive the connection. Errors here
-  // are only for set-up (bad URL: URL_INVALID, lws context failure).
-  static absl::StatusOr<std::unique_ptr<WssConnection>> Connect(
-      const WssTarget& target, WssListener* listener);
   virtual ~WssConnection() = default;  // closes without a close frame if open
 
   // Runs the event loop until at least one event was handled or `max_wait`
@@ -94,11 +93,21 @@ class WssConnection {
   // from the next Service()). No-op after OnClosed.
   virtual void Close() = 0;
 
-  // Calls OnTimer() once after `delay` (replacing any earlier timer).
-  virtual void SetTimer(absl::Duration delay) = 0;
-
   // Thread-safe: makes Service() return soon and OnWake() run.
   virtual void Wake() = 0;
+};
+
+// Makes connections. Implementations are thread-compatible: the link calls
+// Connect() from its own thread only.
+class WssConnector {
+ public:
+  virtual ~WssConnector() = default;
+  // Starts connecting to `target`; `listener` must outlive the connection.
+  // Errors here are only for set-up (bad URL: URL_INVALID, an lws context
+  // that cannot be made); everything after is reported through
+  // listener->OnClosed().
+  virtual absl::StatusOr<std::unique_ptr<WssConnection>> Connect(
+      const WssTarget& target, WssListener* listener) = 0;
 };
 
 }  // namespace cloudlink::transport

@@ -11,7 +11,8 @@ namespace cloudlink::transport {
 namespace {
 
 absl::Status UrlInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "URL_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kUrlInvalid,
+               sentence);
 }
 
 }  // namespace

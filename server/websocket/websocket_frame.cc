@@ -11,7 +11,7 @@ namespace cloudlink::websocket {
 namespace {
 
 absl::Status ProtocolError(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "WS_PROTOCOL_ERROR",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kWsProtocolError,
                sentence);
 }
 

@@ -22,6 +22,8 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/api/grpc_status.h"
+#include "server/common/error.h"
 #include "server/common/mutex.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -71,22 +73,30 @@ class FakeCloudLink final : public cloudlink::v1::CloudLink::Service {
       MutexLock lock(&mu_);
       last_claim_ = *request;
     }
+    // Errors as cloudlinkd sends them: the reason starts the message and
+    // comes as an ErrorInfo detail.
     if (request->token() == kBadToken) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          "TOKEN_INVALID: the cloud rejected the claim token "
-                          "(HTTP 403); get a new token from the Space "
-                          "settings");
+      return api::ToGrpcStatus(
+          Error(absl::StatusCode::kPermissionDenied, reason::kTokenInvalid,
+                "the cloud rejected the claim token (HTTP 403); get a new "
+                "token from the Space settings"));
     }
     if (request->token() == kEchoToken) {
       // A misbehaving daemon; the CLI must still not print the token.
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("TOKEN_MALFORMED: token ",
-                                       request->token(), " is malformed"));
+      return api::ToGrpcStatus(
+          Error(absl::StatusCode::kInvalidArgument, reason::kTokenInvalidFormat,
+                absl::StrCat("token ", request->token(), " is malformed")));
     }
     if (request->url() == "https://unreachable.example") {
+      return api::ToGrpcStatus(
+          Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
+                "cannot connect to https://unreachable.example"));
+    }
+    if (request->url() == "https://text-only.example") {
+      // Text that only looks like a reason, without the ErrorInfo.
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "CONNECT_FAILED: cannot connect to "
-                          "https://unreachable.example");
+                          "https://text-only.example");
     }
     response->set_claimed_id(kClaimId);
     *response->mutable_state() = OnlineState();
@@ -256,7 +266,8 @@ TEST_F(CloudlinkctlTest, TokenEchoedByTheDaemonIsScrubbed) {
   const testing::RunResult r =
       Ctl({"claim", "--socket", socket_, "--token=" + std::string(kEchoToken)});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("TOKEN_MALFORMED: token **** is malformed"));
+  EXPECT_THAT(r.err,
+              HasSubstr("TOKEN_INVALID_FORMAT: token **** is malformed"));
   EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(r.out + r.err, Not(HasSubstr(kEchoToken)));
 }
@@ -270,6 +281,16 @@ TEST_F(CloudlinkctlTest, DaemonUnavailableWithAReasonIsAnRpcError) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("CONNECT_FAILED: cannot connect"));
   EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+}
+
+TEST_F(CloudlinkctlTest, ReasonIsReadFromErrorInfoNotFromText) {
+  // UNAVAILABLE without an ErrorInfo is gRPC's own, whatever its message
+  // says: cloudlinkctl reports the daemon as unreachable.
+  const testing::RunResult r =
+      Ctl({"claim", "--socket", socket_, "--token", kGoodToken, "--url",
+           "https://text-only.example"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("DAEMON_UNREACHABLE"));
 }
 
 TEST_F(CloudlinkctlTest, NumberFlagReachesTheDaemon) {

@@ -12,6 +12,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "server/common/error.h"
 #include "tests/client/testdata/field_kinds.grpc.pb.h"
 #include "tests/client/testdata/field_kinds.pb.h"
 #include "tests/testing/test_env.h"
@@ -152,7 +153,8 @@ TEST_F(GenericCallTest, RequestSourceErrorCancelsTheCall) {
   RequestSource source = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
     if (calls++ == 0)
       return std::unique_ptr<Message>(new AllKinds(WithText("a")));
-    return absl::InvalidArgumentError("BAD_REQUEST_LINE: line 2");
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadRequestLine,
+                 "line 2");
   };
   const CallResult result = CallMethod(
       channel_, Method("PublishStream"), source, [](const Message&) {},

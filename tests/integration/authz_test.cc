@@ -1,4 +1,4 @@
-// Authorization end to end (the "Hardening" issue): a real cloudlinkd run as
+// Authorization end to end: a real cloudlinkd run as
 // root, real cloudlinkctl calls from other uids over the Unix socket, and
 // over the remote mutual-TLS listener with certificates made here by openssl.
 //

@@ -1,6 +1,6 @@
 // Claiming end to end: the real dev cloud, the real cloudlinkd and
-// cloudlinkctl, and real proxies (tinyproxy, microsocks, dante). Covers SPEC
-// section 3: direct and proxied claims (HTTP CONNECT with and without Basic
+// cloudlinkctl, and real proxies (tinyproxy, microsocks, dante). Covers
+// claiming: direct and proxied claims (HTTP CONNECT with and without Basic
 // auth, SOCKS5 with local and proxy-side name resolution, `env`), TLS
 // verification, every HTTP result of the claim table through the dev cloud's
 // fault switches, reclaiming, token regeneration, and that no secret ever
@@ -63,7 +63,7 @@ class ClaimTest : public ::testing::Test {
     cloud_ = *std::move(cloud);
   }
 
-  // Every test ends with the redaction check of SPEC section 3: no claim
+  // Every test ends with the redaction check: no claim
   // token, admin API token or proxy password in any daemon's stdout/stderr
   // or in any recorded cloudlinkctl output.
   void TearDown() override {

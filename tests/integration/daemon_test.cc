@@ -15,20 +15,25 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"  // protobuf SerializationTraits
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/common/version.h"
 #include "tests/integration/testdata/grpc_probes.pb.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -153,6 +158,16 @@ class DaemonTest : public ::testing::Test {
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.unset_env = {"CLOUDLINK_SOCKET"};
     absl::StatusOr<RunResult> result = testing::Run(options, kCliTimeout);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : RunResult{};
+  }
+
+  // Runs cloudlinkd with `args` alone, for command lines it exits on.
+  RunResult Cloudlinkd(const std::vector<std::string>& args) {
+    SubprocessOptions options;
+    options.argv = {RunfilePath("server/cloudlinkd")};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    absl::StatusOr<RunResult> result = testing::Run(options, kExitTimeout);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : RunResult{};
   }
@@ -418,6 +433,74 @@ TEST_F(DaemonTest, HealthAnswersServing) {
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
 }
 
+// The google.rpc.ErrorInfo in `status`'s details (grpc-status-details-bin),
+// after checking the google.rpc.Status around it repeats code and message.
+absl::StatusOr<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return absl::NotFoundError("no google.rpc.Status in the details");
+  }
+  EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(details.message(), status.error_message());
+  if (details.details_size() != 1 ||
+      !details.details(0).Is<google::rpc::ErrorInfo>()) {
+    return absl::NotFoundError("not exactly one ErrorInfo");
+  }
+  google::rpc::ErrorInfo info;
+  if (!details.details(0).UnpackTo(&info)) {
+    return absl::DataLossError("the ErrorInfo does not parse");
+  }
+  return info;
+}
+
+TEST_F(DaemonTest, ErrorsCarryTheirReasonAsErrorInfo) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  std::unique_ptr<cloudlink::v1::CloudLink::Stub> stub =
+      cloudlink::v1::CloudLink::NewStub(Channel());
+  auto claim = [&](const cloudlink::v1::ClaimRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    cloudlink::v1::ClaimResponse response;
+    return stub->Claim(&context, request, &response);
+  };
+
+  // A handler's error: the reason that starts the message, as ErrorInfo.
+  cloudlink::v1::ClaimRequest empty_token;
+  const grpc::Status refused = claim(empty_token);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), StartsWith("TOKEN_INVALID_FORMAT: "));
+  absl::StatusOr<google::rpc::ErrorInfo> info = ErrorInfoOf(refused);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->reason(), "TOKEN_INVALID_FORMAT");
+  EXPECT_EQ(info->domain(), "cloudlink.v1");
+  EXPECT_TRUE(info->metadata().empty());
+
+  // A request that does not parse (invalid UTF-8 in a string field) is
+  // answered by the interceptor, with details as well.
+  cloudlink::v1::ClaimRequest malformed;
+  malformed.set_token("ab\xff\xfe");
+  const grpc::Status not_parsed = claim(malformed);
+  EXPECT_EQ(not_parsed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(not_parsed.error_message(), StartsWith("REQUEST_MALFORMED: "));
+  info = ErrorInfoOf(not_parsed);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->reason(), "REQUEST_MALFORMED");
+  EXPECT_EQ(info->domain(), "cloudlink.v1");
+
+  // gRPC's own errors have no reason of ours and no details.
+  grpc::ClientContext expired;
+  expired.set_deadline(std::chrono::system_clock::now() -
+                       std::chrono::seconds(1));
+  cloudlink::v1::GetStateRequest get_state;
+  cloudlink::v1::State state;
+  const grpc::Status late = stub->GetState(&expired, get_state, &state);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_FALSE(ErrorInfoOf(late).ok());
+}
+
 TEST_F(DaemonTest, MalformedClaimConfKeepsServingAndNamesFileAndLine) {
   struct Case {
     std::string name;
@@ -559,6 +642,83 @@ TEST_F(DaemonTest, CliExitsThreeWhenNoDaemonIsRunning) {
   ASSERT_EQ(Ctl({"get-state"}).exit_code, 0);
   Terminate(*daemon);
   EXPECT_EQ(Ctl({"get-state", "--json"}).exit_code, 3);
+}
+
+// ---- The command line (Abseil flags) ---------------------------------------
+
+TEST_F(DaemonTest, VersionAndHelpExitZero) {
+  const RunResult version = Cloudlinkd({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_EQ(version.out, absl::StrCat("cloudlinkd ", kVersion, "\n"));
+
+  const RunResult help = Cloudlinkd({"--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  for (const char* flag :
+       {"--socket", "--config-dir", "--lib-dir", "--cloud-ca", "--log-level",
+        "--queue-bytes", "--spool-bytes", "--admin-group", "--listen",
+        "--tls-cert", "--tls-key", "--tls-client-ca",
+        "--tls-allowed-subjects"}) {
+    EXPECT_THAT(help.out, HasSubstr(flag)) << help.out;
+  }
+  EXPECT_THAT(help.out, HasSubstr(R"(default: "/etc/cloudlink")"));
+  EXPECT_THAT(help.out, Not(HasSubstr("config_dir")));
+  EXPECT_EQ(Cloudlinkd({"-h"}).out, help.out);
+  EXPECT_EQ(Cloudlinkd({"--helpfull"}).exit_code, 0);
+}
+
+TEST_F(DaemonTest, FlagErrorsExitTwoNamingTheFlagAndTheFix) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> says;
+  };
+  const std::vector<Case> cases = {
+      {{"--no-such-flag=1"}, {"--no-such-flag", "cloudlinkd --help"}},
+      {{"--queue-bytes=lots"}, {"--queue-bytes", "a positive number"}},
+      {{"--spool_bytes=0"}, {"--spool-bytes must be a positive number"}},
+      {{"--log-level=loud"},
+       {"--log-level", "must be debug, info, warning or error"}},
+      {{"--admin-group="}, {"--admin-group needs a group name"}},
+      {{"--socket"}, {"--socket", "the API's Unix socket"}},
+      {{"stray"}, {"unexpected argument 'stray'"}},
+  };
+  for (const Case& c : cases) {
+    const RunResult result = Cloudlinkd(c.args);
+    EXPECT_EQ(result.exit_code, 2) << c.args[0] << "\n" << result.err;
+    for (const std::string& text : c.says) {
+      EXPECT_THAT(result.err, HasSubstr(text)) << c.args[0];
+    }
+  }
+  EXPECT_FALSE(FileExists(SocketDir()));
+}
+
+// Flags are documented with dashes; Abseil's spellings (underscores, a value
+// as the next argument) work too.
+TEST_F(DaemonTest, AbseilSpellingsOfTheFlagsWork) {
+  SubprocessOptions options;
+  options.argv = {RunfilePath("server/cloudlinkd"),
+                  "--socket",
+                  Socket(),
+                  "--config_dir",
+                  ConfigDir(),
+                  "--lib_dir",
+                  LibDir(),
+                  "--log_level",
+                  "warning"};
+  options.unset_env = {"NETDATA_CLAIM_URL", "NETDATA_CLAIM_TOKEN",
+                       "NETDATA_CLAIM_ROOMS", "NETDATA_CLAIM_PROXY"};
+  options.stderr_path = tmp_.Join("abseil.err");
+  absl::StatusOr<std::unique_ptr<Subprocess>> daemon =
+      Subprocess::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return !(*daemon)->Running() || Connectable(Socket()); },
+      kStartTimeout))
+      << (*daemon)->Stderr();
+  EXPECT_TRUE((*daemon)->Running()) << (*daemon)->Stderr();
+  EXPECT_TRUE(FileExists(LibDir() + "/registry/netdata.public.unique.id"));
+  // "cloudlinkd starting" (INFO) comes before the socket: not at warning.
+  EXPECT_THAT((*daemon)->Stderr(), Not(HasSubstr(" INFO ")));
+  EXPECT_EQ(Terminate(**daemon), 0);
 }
 
 }  // namespace

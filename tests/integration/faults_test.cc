@@ -1,4 +1,4 @@
-// Fault injection end to end (issue "Hardening", part D): the real dev cloud,
+// Fault injection end to end: the real dev cloud,
 // cloudlinkd and cloudlinkctl, tinyproxy, and tiny TCP servers of the test
 // that misbehave on purpose. The cloud erroring (500/503 on the claim, 429
 // with Retry-After on env), hanging past the 10 s request timeout, closing or
@@ -6,16 +6,16 @@
 // closed proxy port and a proxy answering garbage; oversized and malformed
 // RPC fields; file modes under umask 000 and 077; and 1,000 API calls from 50
 // clients while the link flaps. Every wait is bounded; "never spins" is
-// checked by counting requests over a window.
+// checked by counting requests over a window, and how far apart requests
+// came by the times the dev cloud recorded for them.
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -38,6 +38,7 @@
 #include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/integration/fixtures/proxy_process.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
@@ -59,27 +60,9 @@ constexpr absl::Duration kClaimRetryMin = absl::Seconds(10);
 // A window in which a node that spins would make many requests.
 constexpr absl::Duration kSpinWatch = absl::Seconds(5);
 constexpr absl::Duration kOnlineWait = absl::Seconds(25);
-constexpr absl::Duration kSlack = absl::Milliseconds(300);
-
-absl::Time StateTime(const json& value) {
-  absl::Time time;
-  std::string error;
-  if (!value.is_string() ||
-      !absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &time,
-                       &error)) {
-    return absl::InfinitePast();
-  }
-  return time;
-}
-
-absl::Duration StateDuration(const json& value) {
-  absl::Duration duration;
-  if (!value.is_string() ||
-      !absl::ParseDuration(value.get<std::string>(), &duration)) {
-    return absl::Seconds(-1);
-  }
-  return duration;
-}
+// Slack between the wall-clock stamps of two processes (the dev cloud's
+// request times, the daemon's state) and the daemon's monotonic waits.
+constexpr absl::Duration kClockSlack = absl::Milliseconds(100);
 
 // The daemon's resident set (VmRSS of /proc/PID/status) in KiB, -1 unknown.
 int64_t RssKib(pid_t pid) {
@@ -105,42 +88,29 @@ class MisbehavingServer {
   enum class Mode { kClose, kGarbage };
 
   explicit MisbehavingServer(Mode mode) : mode_(mode) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 64) != 0) {
-      close(fd_);
-      fd_ = -1;
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    absl::StatusOr<std::unique_ptr<testing::LoopbackListener>> listener =
+        testing::LoopbackListener::Open();
+    if (!listener.ok()) return;
+    listener_ = *std::move(listener);
     thread_ = std::thread([this] { Serve(); });
   }
 
   ~MisbehavingServer() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) close(fd_);
   }
 
-  bool ok() const { return fd_ >= 0; }
-  int port() const { return port_; }
+  bool ok() const { return listener_ != nullptr; }
+  int port() const { return listener_->port(); }
   int accepted() const { return accepted_.load(); }
-  std::string url() const { return absl::StrCat("https://127.0.0.1:", port_); }
+  std::string url() const { return absl::StrCat("https://127.0.0.1:", port()); }
 
  private:
   void Serve() {
     while (!stop_.load()) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{listener_->fd(), POLLIN, 0};
       if (poll(&p, 1, 50) <= 0) continue;
-      const int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      const int conn = accept4(listener_->fd(), nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
       accepted_.fetch_add(1);
       if (mode_ == Mode::kGarbage) Garbage(conn);
@@ -165,8 +135,7 @@ class MisbehavingServer {
   }
 
   const Mode mode_;
-  int fd_ = -1;
-  int port_ = 0;
+  std::unique_ptr<testing::LoopbackListener> listener_;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
   std::thread thread_;
@@ -263,6 +232,19 @@ class FaultsTest : public ::testing::Test {
     return count.ok() ? *count : -1;
   }
 
+  // When the dev cloud took the last `n` requests under `prefix` (fewer, with
+  // a failure, when it has not seen that many), oldest first.
+  std::vector<absl::Time> LastRequestTimes(const std::string& prefix,
+                                           size_t n) {
+    absl::StatusOr<std::vector<absl::Time>> times =
+        cloud_->RequestTimes(prefix);
+    EXPECT_TRUE(times.ok()) << times.status();
+    if (!times.ok()) return {};
+    EXPECT_GE(times->size(), n);
+    return std::vector<absl::Time>(times->end() - std::min(n, times->size()),
+                                   times->end());
+  }
+
   // Every file under lib/cloud.d with its content and mode.
   std::map<std::string, std::string> CloudDirSnapshot(
       CloudlinkdProcess* daemon) {
@@ -301,7 +283,6 @@ TEST_F(FaultsTest, ClaimCloudErrorsAreRetriedOnScheduleWithoutSpinning) {
                               {"count", 98}})
                   .ok());
   const int before = Requests(DevCloud::kClaimPathPrefix);
-  const absl::Time started = absl::Now();
   CloudlinkdOptions options = TrustingOptions();
   options.claim_conf = ClaimConf(cloud_->url());
   CloudlinkdProcess* daemon = StartDaemon(options);
@@ -313,16 +294,21 @@ TEST_F(FaultsTest, ClaimCloudErrorsAreRetriedOnScheduleWithoutSpinning) {
       },
       absl::Seconds(20));
   ASSERT_TRUE(failed.ok()) << failed.status();
-  const absl::Time round_done = absl::Now();
   EXPECT_EQ(failed->value("status", ""), "available") << failed->dump(2);
   EXPECT_THAT(failed->value("reason", ""), StartsWith("CLOUD_ERROR_503"));
   EXPECT_GE(StateDuration((*failed)["last_backoff"]), kClaimRetryMin)
       << failed->dump(2);
-  EXPECT_GE(StateTime((*failed)["next_attempt"]),
-            round_done + kClaimRetryMin - absl::Seconds(2))
-      << failed->dump(2);
   EXPECT_EQ(Requests(DevCloud::kClaimPathPrefix), before + 5);
-  EXPECT_GE(round_done - started, kClaimPauses);
+  // When the five attempts came, by the dev cloud's clock: spaced by the
+  // claimer's pauses, and the next round planned no sooner than the claim
+  // backoff after the last one.
+  const std::vector<absl::Time> attempts =
+      LastRequestTimes(DevCloud::kClaimPathPrefix, 5);
+  ASSERT_EQ(attempts.size(), 5u);
+  EXPECT_GE(attempts.back() - attempts.front(), kClaimPauses);
+  EXPECT_GE(StateTime((*failed)["next_attempt"]),
+            attempts.back() + kClaimRetryMin - kClockSlack)
+      << failed->dump(2);
 
   // No spinning: nothing more within the watch window (< the backoff).
   absl::SleepFor(kSpinWatch);  // a window to count in, not synchronization
@@ -355,34 +341,27 @@ TEST_F(FaultsTest, EnvTooManyRequestsIsRetriedNotBeforeRetryAfterEachTime) {
   const int env_before = Requests(kEnvPath);
   ASSERT_TRUE(daemon->Restart(TrustingOptions()).ok());
 
-  // Watch the env requests arrive; note when each one was first seen.
-  std::vector<absl::Time> seen;
-  std::string offline_reason;
-  int last = env_before;
-  const absl::Time deadline = absl::Now() + absl::Seconds(45);
-  while (absl::Now() < deadline) {
-    const int now_count = Requests(kEnvPath);
-    for (int i = last; i < now_count; ++i) seen.push_back(absl::Now());
-    last = std::max(last, now_count);
-    absl::StatusOr<json> state = daemon->State();
-    if (state.ok()) {
-      if (state->value("status", "") == "online") break;
-      if (offline_reason.empty() && !state->value("reason", "").empty() &&
-          StateTime((*state)["next_attempt"]) != absl::InfinitePast()) {
-        offline_reason = state->value("reason", "");
-        EXPECT_GE(StateDuration((*state)["last_backoff"]), kRetryAfter)
-            << state->dump(2);
-      }
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  const json online = WaitForStatus(daemon, "online", absl::Seconds(1));
+  // Refused: the reason and a wait of at least Retry-After show.
+  absl::StatusOr<json> refused = daemon->WaitForState(
+      [](const json& s) {
+        return !s.value("reason", "").empty() &&
+               StateTime(s["next_attempt"]) != absl::InfinitePast();
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  const std::string offline_reason = refused->value("reason", "");
+  EXPECT_GE(StateDuration((*refused)["last_backoff"]), kRetryAfter)
+      << refused->dump(2);
+  const json online = WaitForStatus(daemon, "online", absl::Seconds(45));
   EXPECT_EQ(Requests(kEnvPath), env_before + kRefusals + 1) << daemon->Stderr();
   EXPECT_FALSE(offline_reason.empty());
   EXPECT_THAT(offline_reason, HasSubstr("429")) << offline_reason;
-  for (size_t i = 1; i < seen.size(); ++i) {
-    // Seen by polling (≤ ~0.3 s late), so allow that much early.
-    EXPECT_GE(seen[i] - seen[i - 1], kRetryAfter - kSlack)
+  // How far apart the env requests came, by the dev cloud's clock.
+  const std::vector<absl::Time> attempts =
+      LastRequestTimes(kEnvPath, kRefusals + 1);
+  ASSERT_EQ(attempts.size(), static_cast<size_t>(kRefusals + 1));
+  for (size_t i = 1; i < attempts.size(); ++i) {
+    EXPECT_GE(attempts[i] - attempts[i - 1], kRetryAfter - kClockSlack)
         << "env request " << i << " came too soon\n"
         << daemon->Stderr();
   }

@@ -1,4 +1,4 @@
-// The cloud link end to end under faults (SPEC section 4): the real dev cloud
+// The cloud link end to end under faults: the real dev cloud
 // with small backoff values (base 2, 1..4 s), the real cloudlinkd and
 // cloudlinkctl. The broker going away (offline with a reason, jittered
 // backoff within the cloud's bounds, back online), a proxy refusing the

@@ -1,5 +1,5 @@
-// MQTT keepalive against the real broker while the clocks move (issue
-// "Hardening", fault injection: clock jumps). The dev cloud's mosquitto runs
+// MQTT keepalive against the real broker while the clocks move (fault
+// injection: clock jumps). The dev cloud's mosquitto runs
 // with max_keepalive 10, so it tells the node a Server Keep Alive of 10 s
 // and drops a session that stays silent for 15 s; the node must ping every
 // 7.5 s.
@@ -20,6 +20,7 @@
 #include "server/common/mutex.h"
 #include "server/http/curl_http_client.h"
 #include "server/link/cloud_link.h"
+#include "server/transport/lws_wss_connection.h"
 #include "tests/integration/link_test_base.h"
 
 namespace cloudlink::integration {
@@ -37,7 +38,7 @@ class SteppingClock : public Clock {
     MutexLock lock(&mu_);
     return absl::Now() + wall_offset_;
   }
-  absl::Time MonotonicNow() override {
+  MonotonicTime MonotonicNow() override {
     MutexLock lock(&mu_);
     return RealClock()->MonotonicNow() + monotonic_offset_;
   }
@@ -102,7 +103,7 @@ class LinkKeepaliveTest : public LinkTestBase {
   link::CloudLink* StartOnlineLink() {
     config_ = ClaimedIdentity();
     if (config_.claim_id.empty()) return nullptr;
-    link_ = std::make_unique<link::CloudLink>(&http_, &clock_,
+    link_ = std::make_unique<link::CloudLink>(&http_, &wss_, &clock_,
                                               [](const link::LinkStatus&) {});
     link_->Start(config_);
     const bool online =
@@ -130,6 +131,7 @@ class LinkKeepaliveTest : public LinkTestBase {
 
   SteppingClock clock_;
   http::CurlHttpClient http_;
+  transport::LwsWssConnector wss_;
   link::LinkConfig config_;
   std::unique_ptr<link::CloudLink> link_;
 };

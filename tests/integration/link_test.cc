@@ -1,4 +1,4 @@
-// The cloud link end to end (SPEC section 4), happy paths: the real dev cloud
+// The cloud link end to end, happy paths: the real dev cloud
 // (its mosquitto behind WSS), the real cloudlinkd and cloudlinkctl, and real
 // proxies. A claimed node goes online directly and through every kind of
 // proxy (the proxy's log proves the MQTT tunnel went through it), the cloud
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -104,6 +105,71 @@ TEST_F(LinkTest, StaysOnlineAcrossADaemonRestart) {
   const json state = WaitForStatus(daemon, "online");
   EXPECT_EQ(state.value("claimed_id", ""), claimed_id);
   EXPECT_TRUE(WaitForListedState(claimed_id, "online"));
+}
+
+// The node registers its node instance: CreateNodeInstance, the cloud's
+// CreateNodeInstanceResult on the inbox, then UpdateNodeInstanceConnection.
+// The node id is shown in GetState and aclk-state, kept in cloud.d, and
+// after a restart the node goes straight to UpdateNodeInstanceConnection.
+TEST_F(LinkTest, RegistersItsNodeInstanceAndKeepsTheNodeId) {
+  CloudlinkdProcess* daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  const std::string claimed_id = ClaimAndExpectOnline(daemon, "none");
+  ASSERT_FALSE(claimed_id.empty());
+
+  // The cloud's node id for this node, from its node listing.
+  absl::StatusOr<json> nodes = cloud_->ListNodes(
+      cloud_->Env("SPACE_ID"), cloud_->Env("ADMIN_API_TOKEN"));
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  std::string listed_node_id;
+  for (const json& node : *nodes) {
+    if (node.value("id", "") == claimed_id) {
+      listed_node_id = node.value("nodeId", "");
+    }
+  }
+  ASSERT_FALSE(listed_node_id.empty()) << nodes->dump(2);
+
+  json state;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        absl::StatusOr<json> s = daemon->State();
+        if (s.ok()) state = *s;
+        return s.ok() && state.value("node_id", "") == listed_node_id;
+      },
+      absl::Seconds(10)))
+      << state.dump(2) << Diagnostics(daemon);
+  const testing::RunResult aclk = daemon->Ctl({"aclk-state"});
+  EXPECT_THAT(aclk.out, HasSubstr("Node Id: " + listed_node_id));
+  const std::string file = daemon->lib_dir() + "/cloud.d/node_id";
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StripAsciiWhitespace(testing::ReadFileOrEmpty(file)) ==
+               listed_node_id;
+      },
+      absl::Seconds(10)))
+      << testing::ReadFileOrEmpty(file);
+
+  auto count = [&](const std::string& type) {
+    absl::StatusOr<json> messages = cloud_->NodeMessages(claimed_id);
+    int n = 0;
+    if (messages.ok() && messages->is_array()) {
+      for (const json& m : *messages) n += m.value("type", "") == type;
+    }
+    return n;
+  };
+  EXPECT_EQ(count("CreateNodeInstance"), 1);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return count("UpdateNodeInstanceConnection") == 1; },
+      absl::Seconds(10)));
+
+  // After a restart the stored node id is used: no second CreateNodeInstance.
+  ASSERT_TRUE(daemon->Restart(TrustingOptions()).ok());
+  WaitForStatus(daemon, "online");
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return count("UpdateNodeInstanceConnection") == 2; },
+      absl::Seconds(10)));
+  EXPECT_EQ(count("CreateNodeInstance"), 1);
+  EXPECT_EQ(daemon->State()->value("node_id", ""), listed_node_id);
 }
 
 // ---- Through proxies --------------------------------------------------------

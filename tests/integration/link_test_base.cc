@@ -27,26 +27,6 @@ bool PollCloud(const std::function<bool()>& condition, absl::Duration timeout) {
 
 }  // namespace
 
-absl::Time StateTime(const json& value) {
-  if (!value.is_string()) return absl::InfinitePast();
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, value.get<std::string>(), &time,
-                       &error)) {
-    return absl::InfinitePast();
-  }
-  return time;
-}
-
-absl::Duration StateDuration(const json& value) {
-  absl::Duration duration;
-  if (!value.is_string() ||
-      !absl::ParseDuration(value.get<std::string>(), &duration)) {
-    return absl::Seconds(-1);
-  }
-  return duration;
-}
-
 int64_t ReconnectCount(const json& state) {
   int64_t count = -1;
   const json value = state.value("reconnect_count", json());

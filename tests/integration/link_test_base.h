@@ -37,11 +37,6 @@ inline constexpr int kBackoffMaxSeconds = 4;
 // How long a node may take from claim (or daemon start) to online.
 inline constexpr absl::Duration kOnlineWait = absl::Seconds(20);
 
-// GetState's JSON times: RFC 3339 timestamps (null → InfinitePast) and
-// protobuf JSON durations ("1.504s"; null or unparsable → -1 s).
-absl::Time StateTime(const nlohmann::json& value);
-absl::Duration StateDuration(const nlohmann::json& value);
-
 // GetState's reconnect_count (a JSON string for uint64), -1 when absent.
 int64_t ReconnectCount(const nlohmann::json& state);
 

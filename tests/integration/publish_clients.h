@@ -1,8 +1,7 @@
 #pragma once
 
-// Test clients of the publish path (SPEC section 7), shared by the publish
-// integration tests:
-//   Subscriber     an independent libmosquitto subscriber on the dev
+// Test clients of the publish path, shared by the publish integration tests:
+//   Subscriber     an independent subscriber (MqttTestClient) on the dev
 //                  cloud's plain broker listener (as the broker admin),
 //                  recording sequence numbers of payloads "<tag>:<seq>";
 //   PublishStream  one Publish RPC stream to cloudlinkd (gRPC C++ client).
@@ -10,9 +9,7 @@
 // own threads and are synchronized inside).
 
 #include <grpcpp/grpcpp.h>
-#include <mosquitto.h>
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,68 +18,52 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/common/mutex.h"
+#include "tests/integration/fixtures/mqtt_test_client.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
 
 // Subscribes (QoS 1) to everything the node publishes and records the
-// sequence numbers of payloads "<tag>:<seq>". Reconnects by itself
-// (libmosquitto's thread) and counts its subscriptions, so a test can wait
-// until it is back after a broker restart.
+// sequence numbers of payloads "<tag>:<seq>". Reconnects by itself and
+// subscribes again (MqttTestClient), counting its subscriptions, so a test can
+// wait until it is back after a broker restart.
 class Subscriber {
  public:
   Subscriber(std::string tag, size_t expected)
       : tag_(std::move(tag)), seen_(expected, false) {}
-  ~Subscriber() {
-    if (mosq_ != nullptr) {
-      // After mosquitto_disconnect the loop thread ends by itself; forcing
-      // it (pthread_cancel) could leave libmosquitto's mutexes locked.
-      mosquitto_disconnect(mosq_);
-      mosquitto_loop_stop(mosq_, /*force=*/false);
-      mosquitto_destroy(mosq_);
-    }
-  }
 
+  // Connects as `user` and subscribes to node `claim_id`'s topics; true once
+  // the broker granted the subscription.
   bool Start(int port, const std::string& user, const std::string& password,
              const std::string& claim_id) {
-    mosquitto_lib_init();
-    filter_ = absl::StrCat("/agent/", claim_id, "/outbound/#");
+    MqttTestClient::Options options;
+    options.username = user;
+    options.password = password;
     // A persistent session (fixed id, clean_session false): across a broker
     // restart the broker keeps what it acknowledged to the node for us.
-    client_id_ = absl::StrCat("loss-sub-", claim_id.substr(0, 8), "-",
-                              reinterpret_cast<uintptr_t>(this) % 1000000);
-    mosq_ = mosquitto_new(client_id_.c_str(), false, this);
-    if (mosq_ == nullptr) return false;
-    mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
-    mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
-    mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {
-      if (rc == 0) {
-        mosquitto_subscribe(m, nullptr,
-                            static_cast<Subscriber*>(self)->filter_.c_str(), 1);
-      }
-    });
-    mosquitto_subscribe_callback_set(
-        mosq_, [](mosquitto*, void* self, int, int, const int*) {
-          static_cast<Subscriber*>(self)->subscriptions_.fetch_add(1);
-        });
-    mosquitto_message_callback_set(
-        mosq_, [](mosquitto*, void* self, const mosquitto_message* message) {
-          static_cast<Subscriber*>(self)->OnMessage(message);
-        });
-    if (mosquitto_connect(mosq_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
-      return false;
-    }
-    return mosquitto_loop_start(mosq_) == MOSQ_ERR_SUCCESS;
+    options.client_id =
+        absl::StrCat("loss-sub-", claim_id.substr(0, 8), "-",
+                     reinterpret_cast<uintptr_t>(this) % 1000000);
+    options.clean_session = false;
+    options.protocol_version = 4;
+    options.on_message = [this](const MqttTestClient::Message& message) {
+      OnMessage(message);
+    };
+    client_ = std::make_unique<MqttTestClient>(std::move(options));
+    if (client_->Connect(port) != 0) return false;
+    const int granted =
+        client_->Subscribe(absl::StrCat("/agent/", claim_id, "/outbound/#"));
+    return granted >= 0 && granted <= 2;
   }
 
-  int subscriptions() const { return subscriptions_.load(); }
+  int subscriptions() { return client_ != nullptr ? client_->subacks() : 0; }
   bool WaitSubscribedMoreThan(int n, absl::Duration timeout) {
     return testing::WaitFor([&] { return subscriptions() > n; }, timeout);
   }
@@ -114,17 +95,14 @@ class Subscriber {
   }
 
  private:
-  std::string client_id_;
-  void OnMessage(const mosquitto_message* message) {
-    absl::string_view payload(static_cast<const char*>(message->payload),
-                              static_cast<size_t>(message->payloadlen));
-    const std::string prefix = tag_ + ":";
-    if (!absl::StartsWith(payload, prefix)) return;
+  void OnMessage(const MqttTestClient::Message& message) {
+    absl::string_view payload = message.payload;
+    if (!absl::ConsumePrefix(&payload, tag_ + ":")) return;
     size_t seq = 0;
-    if (!absl::SimpleAtoi(payload.substr(prefix.size()), &seq)) return;
+    if (!absl::SimpleAtoi(payload, &seq)) return;
     MutexLock lock(&mu_);
     ++received_;
-    topics_.insert(message->topic);
+    topics_.insert(message.topic);
     if (seq < seen_.size() && !seen_[seq]) {
       seen_[seq] = true;
       ++distinct_;
@@ -132,14 +110,13 @@ class Subscriber {
   }
 
   const std::string tag_;
-  std::string filter_;
-  mosquitto* mosq_ = nullptr;
-  std::atomic<int> subscriptions_{0};
   Mutex mu_;
   std::vector<bool> seen_ ABSL_GUARDED_BY(mu_);
   size_t distinct_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t received_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::string> topics_ ABSL_GUARDED_BY(mu_);
+  // Last: destroyed (stopping its callbacks) before what they touch.
+  std::unique_ptr<MqttTestClient> client_;
 };
 
 // A Publish stream to cloudlinkd: Send() writes requests (id = sequence

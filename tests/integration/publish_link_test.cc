@@ -1,4 +1,4 @@
-// The link's publish path end to end (SPEC section 7): cloudlinkd's link
+// The link's publish path end to end: cloudlinkd's link
 // draining the queue and the spool into the real broker, seen by an
 // independent subscriber; the Publish RPC's acks; GetState's counters; the
 // CLI's `publish` command.

@@ -1,4 +1,4 @@
-// Loss tests of the publish path (SPEC section 7) against the real dev
+// Loss tests of the publish path against the real dev
 // cloud, cloudlinkd and an independent libmosquitto subscriber on the
 // broker's plain listener (the dev cloud's broker admin):
 //   (a) 100,000 AT_LEAST_ONCE messages while the broker is stopped and

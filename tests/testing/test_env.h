@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "tests/testing/loopback_port.h"
 
 namespace cloudlink::testing {
 
@@ -27,12 +28,9 @@ class TempDir {
   std::string path_;
 };
 
-// A TCP port on 127.0.0.1 that was free when asked (bound to port 0, then
-// released). Each call in one process returns a different port.
+// PickFreeLoopbackPort() (loopback_port.h) for tests: aborts the test
+// binary when no port can be had.
 int PickFreePort();
-
-// True when something accepts TCP connections on 127.0.0.1:`port` now.
-bool LoopbackPortAcceptsConnections(int port);
 
 // Polls `condition` every few milliseconds until it holds or `timeout`
 // passes. Returns whether it held. For waiting on other processes, whose

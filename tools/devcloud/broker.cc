@@ -20,6 +20,7 @@
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
+#include "tests/testing/loopback_port.h"
 #include "tools/devcloud/random_token.h"
 
 namespace cloudlink::devcloud {
@@ -31,26 +32,7 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(5);
 constexpr absl::Duration kReloadTimeout = absl::Seconds(5);
 
 absl::Status StartFailed(absl::string_view why) {
-  return Error(absl::StatusCode::kUnavailable, "BROKER_START_FAILED", why);
-}
-
-// A TCP port on 127.0.0.1 that was free a moment ago (mosquitto cannot
-// listen on port 0).
-absl::StatusOr<int> PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return StartFailed("no socket for picking a port");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  if (port <= 0) return StartFailed("cannot pick a free port");
-  return port;
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerStartFailed, why);
 }
 
 // A connected TCP socket to 127.0.0.1:port, or -1 (bounded by `timeout`).
@@ -157,10 +139,13 @@ bool ProbeMqttLogin(int port, absl::string_view username,
 
 absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerOptions options) {
   std::unique_ptr<Broker> broker(new Broker(std::move(options)));
-  ASSIGN_OR_RETURN(broker->websocket_port_, PickFreePort());
-  do {
-    ASSIGN_OR_RETURN(broker->plain_port_, PickFreePort());
-  } while (broker->plain_port_ == broker->websocket_port_);
+  // mosquitto cannot listen on port 0 and tell its port: pick two.
+  absl::StatusOr<int> websocket_port = testing::PickFreeLoopbackPort();
+  absl::StatusOr<int> plain_port =
+      websocket_port.ok() ? testing::PickFreeLoopbackPort() : websocket_port;
+  if (!plain_port.ok()) return StartFailed(plain_port.status().message());
+  broker->websocket_port_ = *websocket_port;
+  broker->plain_port_ = *plain_port;
   broker->admin_password_ = RandomToken(40);
   std::lock_guard<std::mutex> lock(broker->mu_);
   broker->hashes_[broker->admin_username_] =
@@ -195,7 +180,7 @@ absl::Status Broker::WriteConfigLocked() {
       "log_type error\nlog_type warning\nlog_type notice\n",
       "log_type information\n", "connection_messages true\n",
       // As root, mosquitto would drop to user "mosquitto", who cannot read
-      // the key (SPEC section 8).
+      // the key.
       geteuid() == 0 ? "user root\n" : "", "\n", "listener ", plain_port_,
       " 127.0.0.1\n", "protocol mqtt\n", "\n", "listener ", websocket_port_,
       " 127.0.0.1\n", "protocol websockets\n",
@@ -336,7 +321,7 @@ absl::Status Broker::SetNodePassword(absl::string_view username,
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return Error(absl::StatusCode::kUnavailable, "BROKER_RELOAD_FAILED",
+  return Error(absl::StatusCode::kUnavailable, reason::kBrokerReloadFailed,
                "mosquitto did not accept the new credentials within 5 s");
 }
 

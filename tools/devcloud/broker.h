@@ -1,7 +1,7 @@
 #pragma once
 
 // The dev cloud's MQTT broker: a real mosquitto that the dev cloud starts,
-// configures and owns (SPEC sections 6 and 8).
+// configures and owns.
 //
 // Listeners, both on 127.0.0.1 with ports picked free at Start():
 //   websocket_port  WebSocket + TLS (the dev cloud's server certificate); the

@@ -35,7 +35,7 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 constexpr long kValiditySeconds = 10L * 365 * 24 * 3600;
 
 absl::Status GenerationFailed(absl::string_view step) {
-  return Error(absl::StatusCode::kInternal, "CERT_GENERATION_FAILED",
+  return Error(absl::StatusCode::kInternal, reason::kCertGenerationFailed,
                absl::StrCat("OpenSSL failed at ", step));
 }
 

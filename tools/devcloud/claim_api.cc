@@ -155,11 +155,13 @@ HttpAnswer ClaimApi::ListNodes(absl::string_view space_id,
   HttpAnswer answer;
   answer.body = json::array();
   for (const Node& n : nodes_->InSpace(space_id)) {
-    answer.body.push_back({{"id", n.claim_id},
-                           {"name", n.hostname},
-                           {"machineGuid", n.machine_guid},
-                           {"rooms", n.rooms},
-                           {"state", NodeStateName(n.state)}});
+    answer.body.push_back(
+        {{"id", n.claim_id},
+         {"name", n.hostname},
+         {"machineGuid", n.machine_guid},
+         {"nodeId", NodeInstanceId(n.space_id, n.machine_guid)},
+         {"rooms", n.rooms},
+         {"state", NodeStateName(n.state)}});
   }
   return answer;
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-// The claiming side of the dev cloud (SPEC sections 3 and 6): the claim
+// The claiming side of the dev cloud: the claim
 // itself, claim-token regeneration and the node listing. Each call is a
 // plain function of the request's parts; the HTTP wiring is in
 // dev_cloud_server.h. Thread-safe (the stores it uses are).

@@ -26,7 +26,7 @@ constexpr int kKeepaliveSeconds = 30;
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
 absl::Status SubscriberFailed(absl::string_view why) {
-  return Error(absl::StatusCode::kUnavailable, "SUBSCRIBER_FAILED", why);
+  return Error(absl::StatusCode::kUnavailable, reason::kSubscriberFailed, why);
 }
 
 // `message` as JSON with proto field names and default values shown.
@@ -197,6 +197,7 @@ void CloudSubscriber::HandleMessage(const std::string& topic,
     if (create.ParseFromString(payload)) {
       received.type = "CreateNodeInstance";
       received.fields = ToJson(create);
+      AnswerCreateNodeInstance(claim_id, create);
     }
   } else if (topic == NamedTopic("node-instance-connection", claim_id)) {
     aclk::v1::UpdateNodeInstanceConnection update;
@@ -214,21 +215,49 @@ void CloudSubscriber::HandleMessage(const std::string& topic,
   log_->Add(claim_id, std::move(received));
 }
 
+void CloudSubscriber::AnswerCreateNodeInstance(
+    const std::string& claim_id, const aclk::v1::CreateNodeInstance& create) {
+  absl::optional<Node> node = nodes_->Find(claim_id);
+  if (!node || node->machine_guid != LowercaseUuid(create.machine_guid())) {
+    LogWarning(absl::StrCat("CreateNodeInstance from ", claim_id,
+                            " for machine ", create.machine_guid(),
+                            ", which is not claimed here; not answered"));
+    return;
+  }
+  aclk::v1::CreateNodeInstanceResult result;
+  result.set_node_id(NodeInstanceId(node->space_id, node->machine_guid));
+  result.set_machine_guid(node->machine_guid);
+  absl::Status sent = PublishCommand(claim_id, "CreateNodeInstanceResult",
+                                     result.SerializeAsString());
+  if (!sent.ok()) {
+    LogWarning(absl::StrCat("cannot answer CreateNodeInstance of ", claim_id,
+                            ": ", sent.message()));
+    return;
+  }
+  LogInfo(
+      absl::StrCat("node ", claim_id, " is node instance ", result.node_id()));
+}
+
 absl::Status CloudSubscriber::PublishDisconnect(
     absl::string_view claim_id, const aclk::v1::DisconnectReq& request) {
+  return PublishCommand(claim_id, "DisconnectReq", request.SerializeAsString());
+}
+
+absl::Status CloudSubscriber::PublishCommand(absl::string_view claim_id,
+                                             absl::string_view type,
+                                             const std::string& payload) {
   // As Netdata's cloud does, the message type is the topic's last segment.
   std::string topic =
-      NamedTopic("inbox-cmd", LowercaseUuid(claim_id)) + "/DisconnectReq";
-  std::string payload = request.SerializeAsString();
+      absl::StrCat(NamedTopic("inbox-cmd", LowercaseUuid(claim_id)), "/", type);
   mosquitto_property* props = nullptr;
   mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,
-                                     "msg-type", "DisconnectReq");
+                                     "msg-type", std::string(type).c_str());
   int rc = mosquitto_publish_v5(mosq_, nullptr, topic.c_str(),
                                 static_cast<int>(payload.size()),
                                 payload.data(), 1, false, props);
   mosquitto_property_free_all(&props);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return Error(absl::StatusCode::kUnavailable, "BROKER_UNAVAILABLE",
+    return Error(absl::StatusCode::kUnavailable, reason::kBrokerUnavailable,
                  absl::StrCat("cannot publish: ", mosquitto_strerror(rc)));
   }
   return absl::OkStatus();

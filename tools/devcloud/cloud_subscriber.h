@@ -26,8 +26,9 @@ struct mosquitto_message;
 struct mqtt5__property;
 
 namespace aclk::v1 {
+class CreateNodeInstance;
 class DisconnectReq;
-}
+}  // namespace aclk::v1
 
 namespace cloudlink::devcloud {
 
@@ -68,6 +69,15 @@ class CloudSubscriber {
                         const ::mosquitto_message* message,
                         const mqtt5__property* props);
   void HandleMessage(const std::string& topic, const std::string& payload);
+  // Answers a node's CreateNodeInstance with its node id (NodeInstanceId),
+  // when the node is claimed here with that machine GUID.
+  void AnswerCreateNodeInstance(const std::string& claim_id,
+                                const aclk::v1::CreateNodeInstance& create);
+  // Publishes `payload` (QoS 1) on "<inbox-cmd topic>/<type>", with the
+  // MQTT 5 user property "msg-type: <type>".
+  absl::Status PublishCommand(absl::string_view claim_id,
+                              absl::string_view type,
+                              const std::string& payload);
 
   NodeRegistry* nodes_;
   MessageLog* log_;

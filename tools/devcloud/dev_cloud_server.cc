@@ -46,16 +46,16 @@ bool IsLoopback(const std::string& address) {
 // `dir` created (0700) when missing, as an absolute path.
 absl::StatusOr<std::string> PrepareDir(const std::string& dir) {
   if (dir.empty()) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  "--dir is required");
   }
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
   }
   char resolved[PATH_MAX];
   if (realpath(dir.c_str(), resolved) == nullptr) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot resolve ", dir, ": ", strerror(errno)));
   }
   return std::string(resolved);
@@ -67,12 +67,12 @@ absl::StatusOr<int> LockDir(const std::string& dir) {
   std::string path = dir + "/devcloud.lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_DIR",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kBadDir,
                  absl::StrCat("cannot open ", path, ": ", strerror(errno)));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
-    return Error(absl::StatusCode::kFailedPrecondition, "DIR_IN_USE",
+    return Error(absl::StatusCode::kFailedPrecondition, reason::kDirInUse,
                  absl::StrCat("another dev cloud is running in ", dir));
   }
   return fd;
@@ -103,7 +103,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   server->http_ = std::make_unique<httplib::SSLServer>(
       server->certs_.server_cert.c_str(), server->certs_.server_key.c_str());
   if (!server->http_->is_valid()) {
-    return Error(absl::StatusCode::kInternal, "TLS_SETUP_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kTlsSetupFailed,
                  "cannot load the server certificate and key");
   }
   server->http_->new_task_queue = [] {
@@ -118,7 +118,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   }
   if (server->port_ <= 0) {
     return Error(
-        absl::StatusCode::kUnavailable, "BIND_FAILED",
+        absl::StatusCode::kUnavailable, reason::kBindFailed,
         absl::StrCat("cannot listen on ", options.host, ":", options.port));
   }
 
@@ -150,7 +150,8 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
         // see it (its subscriber is not listening yet after a broker
         // restart): the node gets a retryable error instead.
         if (!subscriber->WaitSubscribed(absl::Seconds(5))) {
-          return Error(absl::StatusCode::kUnavailable, "SUBSCRIBER_NOT_READY",
+          return Error(absl::StatusCode::kUnavailable,
+                       reason::kSubscriberNotReady,
                        "the cloud's subscriber is not listening yet");
         }
         return broker->SetNodePassword(user, password);
@@ -168,7 +169,8 @@ DevCloudServer::~DevCloudServer() {
 bool DevCloudServer::ApplyFault(const httplib::Request& req,
                                 httplib::Response& res) {
   if (absl::StartsWith(req.path, kDevPrefix)) return false;
-  requests_.Count(req.path);
+  // The wall clock: tests set it beside the times cloudlinkd reports.
+  requests_.Count(req.path, absl::Now());
   absl::optional<FaultRule> fault = faults_.Take(req.path);
   if (!fault) return false;
   LogInfo(absl::StrCat("fault: ", req.method, " ", req.path, " -> ",
@@ -254,17 +256,25 @@ void DevCloudServer::InstallRoutes() {
                 faults_.Clear();
                 res.status = 204;
               });
-  http.Get("/_dev/requests",
-           [this](const httplib::Request& req, httplib::Response& res) {
-             if (!AuthorizeDev(req, res)) return;
-             std::map<std::string, int> counts =
-                 requests_.CountsWithPrefix(req.get_param_value("pathPrefix"));
-             int total = 0;
-             for (const auto& [path, count] : counts) total += count;
-             HttpAnswer answer;
-             answer.body = {{"total", total}, {"paths", counts}};
-             Send(answer, res);
-           });
+  http.Get("/_dev/requests", [this](const httplib::Request& req,
+                                    httplib::Response& res) {
+    if (!AuthorizeDev(req, res)) return;
+    std::map<std::string, int> counts =
+        requests_.CountsWithPrefix(req.get_param_value("pathPrefix"));
+    int total = 0;
+    for (const auto& [path, count] : counts) total += count;
+    json recent = json::array();
+    for (const SeenRequest& request :
+         requests_.RecentWithPrefix(req.get_param_value("pathPrefix"))) {
+      recent.push_back(
+          {{"path", request.path},
+           {"receivedAt", absl::FormatTime(absl::RFC3339_full, request.received,
+                                           absl::UTCTimeZone())}});
+    }
+    HttpAnswer answer;
+    answer.body = {{"total", total}, {"paths", counts}, {"requests", recent}};
+    Send(answer, res);
+  });
   InstallLinkRoutes();
   InstallDevRoutes();
 }
@@ -417,7 +427,7 @@ absl::Status DevCloudServer::Serve() {
   subscriber_.reset();
   broker_.reset();
   if (!ok && !stop_requested_) {
-    return Error(absl::StatusCode::kInternal, "SERVE_FAILED",
+    return Error(absl::StatusCode::kInternal, reason::kServeFailed,
                  "the HTTPS server stopped unexpectedly");
   }
   LogInfo("dev cloud stopped");

@@ -3,7 +3,7 @@
 // The dev cloud as one object: certificates, Spaces, nodes and fault
 // switches behind an HTTPS server (cpp-httplib) on a loopback address.
 //
-// Endpoints (SPEC sections 3, 4 and 6; tools/devcloud/README.md):
+// Endpoints (tools/devcloud/README.md):
 //   PUT  /api/v1/spaces/nodes/{claim_id}                  claim
 //   POST /api/v1/spaces/{space_id}/claim-token/regenerate  Bearer admin token
 //   GET  /api/v1/spaces/{space_id}/nodes                  Bearer admin token

@@ -10,7 +10,8 @@ using nlohmann::json;
 namespace {
 
 absl::Status FaultInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, "FAULT_INVALID", sentence);
+  return Error(absl::StatusCode::kInvalidArgument, reason::kFaultInvalid,
+               sentence);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
 
-// Injected failures for tests (SPEC section 6): "the next N requests whose
+// Injected failures for tests: "the next N requests whose
 // path starts with P get this answer, after this delay". Rules are tried in
 // the order they were added; a rule is used up after `count` matches.
 
@@ -35,7 +35,7 @@ absl::StatusOr<FaultRule> ParseFaultRule(absl::string_view json_text);
 // "errorCode","errorMsgKey","errorMessage","errorNonRetryable":false,
 // "errorRetryDelaySeconds":0,"headers":{...},"delayMs":0}. The rule answers
 // the next `count` env/challenge/password calls (paths under /api/v1/env
-// and /api/v1/auth/node/) with that status and the SPEC section 4 error
+// and /api/v1/auth/node/) with that status and the cloud's error
 // body. `status` is required. INVALID_ARGUMENT (FAULT_INVALID) otherwise.
 absl::StatusOr<FaultRule> ParseLoginErrorRule(absl::string_view json_text);
 

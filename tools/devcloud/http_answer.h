@@ -18,7 +18,7 @@ struct HttpAnswer {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// The cloud's error body (SPEC sections 3 and 4):
+// The cloud's error body:
 // {"errorCode":code,"errorMsgKey":key,"errorMessage":message}.
 HttpAnswer ErrorAnswer(int status, absl::string_view error_code,
                        absl::string_view error_msg_key,

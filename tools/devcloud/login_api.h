@@ -1,6 +1,6 @@
 #pragma once
 
-// The link-login side of the dev cloud (SPEC section 4 steps 1-4): the env
+// The link-login side of the dev cloud: the env
 // document, the RSA challenge and the password exchange that issues MQTT
 // credentials. Each call is a plain function of the request's parts; the
 // HTTP wiring is in dev_cloud_server.h. Thread-safe.

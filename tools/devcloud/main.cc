@@ -1,87 +1,72 @@
-// devcloud: the development cloud (SPEC section 6) for the demo and the
-// integration tests.
-//
-//   devcloud --dir DIR [--port PORT] [--host 127.0.0.1] [--log-level info]
-//            [--mosquitto /usr/sbin/mosquitto] [--broker-max-keepalive SECONDS]
-//
-// Serves HTTPS on HOST:PORT (PORT 0 or absent: a free port) and runs its own
-// mosquitto, writes DIR/devcloud.env when ready, and stops (with mosquitto)
-// on SIGTERM or SIGINT.
+// devcloud: the development cloud for the demo and the integration tests
+// (tools/devcloud/README.md). Flags: the ABSL_FLAGs below (devcloud --help).
 
 #include <signal.h>
 
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/command_line.h"
 #include "server/common/log.h"
 #include "tools/devcloud/dev_cloud_server.h"
+
+ABSL_FLAG(std::string, dir, "",
+          "the dev cloud's directory (state, certificates, devcloud.env); "
+          "created if missing; required");
+ABSL_FLAG(std::string, host, cloudlink::devcloud::DevCloudOptions().host,
+          "the HTTPS listen address");
+ABSL_FLAG(int, port, cloudlink::devcloud::DevCloudOptions().port,
+          "the HTTPS port, 0 to 65535 (0: a free port)");
+ABSL_FLAG(cloudlink::LogLevel, log_level, cloudlink::LogLevel::kInfo,
+          "debug, info, warning or error");
+ABSL_FLAG(std::string, mosquitto,
+          cloudlink::devcloud::DevCloudOptions().mosquitto_path,
+          "the mosquitto binary the dev cloud runs as its broker");
+ABSL_FLAG(int, broker_max_keepalive,
+          cloudlink::devcloud::DevCloudOptions().broker_max_keepalive_seconds,
+          "mosquitto's max_keepalive in seconds, 10 to 65535: MQTT 5 clients "
+          "asking for more are told this Server Keep Alive (0: mosquitto's "
+          "default)");
 
 namespace {
 
 constexpr char kUsage[] =
-    "usage: devcloud --dir DIR [--port PORT] [--host 127.0.0.1] "
-    "[--log-level debug|info|warning|error] [--mosquitto PATH] "
-    "[--broker-max-keepalive SECONDS]\n";
-
-struct Flags {
-  cloudlink::devcloud::DevCloudOptions options;
-  cloudlink::LogLevel log_level = cloudlink::LogLevel::kInfo;
-};
-
-// Accepts "--name value" and "--name=value". False on anything unknown.
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
-    if (arg == "--dir") {
-      flags->options.dir = value;
-    } else if (arg == "--host") {
-      flags->options.host = value;
-    } else if (arg == "--port") {
-      if (!absl::SimpleAtoi(value, &flags->options.port) ||
-          flags->options.port < 0 || flags->options.port > 65535) {
-        return false;
-      }
-    } else if (arg == "--broker-max-keepalive") {
-      int& seconds = flags->options.broker_max_keepalive_seconds;
-      if (!absl::SimpleAtoi(value, &seconds) || seconds < 10 ||
-          seconds > 65535) {
-        return false;
-      }
-    } else if (arg == "--mosquitto") {
-      flags->options.mosquitto_path = value;
-    } else if (arg == "--log-level") {
-      if (!cloudlink::ParseLogLevel(value, &flags->log_level)) return false;
-    } else {
-      return false;
-    }
-  }
-  return !flags->options.dir.empty();
-}
+    "the development cloud for the demo and the integration tests\n"
+    "(tools/devcloud/README.md).\n"
+    "\n"
+    "Usage: devcloud --dir=DIR [--port=PORT] [--host=127.0.0.1] ...\n"
+    "\n"
+    "Serves HTTPS on HOST:PORT and runs its own mosquitto, writes\n"
+    "DIR/devcloud.env when ready, and stops (with mosquitto) on SIGTERM or\n"
+    "SIGINT.";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) {
-    std::fputs(kUsage, stderr);
-    return 2;
+  cloudlink::ParseCommandLineOrExit(
+      argc, argv, {"devcloud", "tools/devcloud/main.cc", kUsage});
+  cloudlink::devcloud::DevCloudOptions options;
+  options.dir = absl::GetFlag(FLAGS_dir);
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.mosquitto_path = absl::GetFlag(FLAGS_mosquitto);
+  options.broker_max_keepalive_seconds =
+      absl::GetFlag(FLAGS_broker_max_keepalive);
+  if (options.dir.empty()) {
+    cloudlink::ExitWithFlagError("dir", "is required");
   }
-  cloudlink::SetLogLevel(flags.log_level);
+  if (options.port < 0 || options.port > 65535) {
+    cloudlink::ExitWithFlagError("port", "must be 0 to 65535");
+  }
+  const int keepalive = options.broker_max_keepalive_seconds;
+  if (keepalive != 0 && (keepalive < 10 || keepalive > 65535)) {
+    cloudlink::ExitWithFlagError("broker-max-keepalive",
+                                 "must be 10 to 65535 seconds");
+  }
+  cloudlink::SetLogLevel(absl::GetFlag(FLAGS_log_level));
 
   // Every thread inherits this mask; only the watcher below takes the
   // signals, synchronously.
@@ -92,8 +77,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto server =
-      cloudlink::devcloud::DevCloudServer::Create(std::move(flags.options));
+  auto server = cloudlink::devcloud::DevCloudServer::Create(std::move(options));
   if (!server.ok()) {
     cloudlink::LogError(server.status().message());
     return 1;

@@ -1,6 +1,9 @@
 #include "tools/devcloud/node_registry.h"
 
+#include <openssl/sha.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
@@ -31,7 +34,7 @@ absl::StatusOr<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(
   json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("nodes") ||
       !doc["nodes"].is_array()) {
-    return Error(absl::StatusCode::kInvalidArgument, "CONFIG_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, reason::kConfigInvalid,
                  absl::StrCat(path, " is not a node list"));
   }
   for (const json& n : doc["nodes"]) {
@@ -65,6 +68,24 @@ absl::Status NodeRegistry::PersistLocked(const std::vector<Node>& nodes) const {
   return fs_->WriteFileAtomic(path_, doc.dump(2) + "\n", 0600);
 }
 
+std::string NodeInstanceId(absl::string_view space_id,
+                           absl::string_view machine_guid) {
+  const std::string input = absl::StrCat("devcloud-node-instance:", space_id,
+                                         ":", LowercaseUuid(machine_guid));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         digest);
+  // Version 8 (custom), RFC 4122 variant.
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x80);
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
+  std::string hex;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) hex += '-';
+    absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  }
+  return hex;
+}
+
 absl::Status NodeRegistry::Add(Node node) {
   node.claim_id = LowercaseUuid(node.claim_id);
   node.machine_guid = LowercaseUuid(node.machine_guid);
@@ -72,7 +93,7 @@ absl::Status NodeRegistry::Add(Node node) {
   std::vector<Node> updated;
   for (const Node& existing : nodes_) {
     if (existing.claim_id == node.claim_id) {
-      return Error(absl::StatusCode::kAlreadyExists, "ALREADY_CLAIMED",
+      return Error(absl::StatusCode::kAlreadyExists, reason::kAlreadyClaimed,
                    "this claim id is already claimed");
     }
     if (existing.machine_guid != node.machine_guid) updated.push_back(existing);

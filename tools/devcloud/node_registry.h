@@ -35,6 +35,13 @@ struct Node {
   NodeState state = NodeState::kCreated;
 };
 
+// The node id the dev cloud gives a node's instance (its answer to
+// CreateNodeInstance): a UUID derived from the Space and the machine GUID, so
+// it is stable across reconnects, restarts and reclaims into the same Space,
+// as the real cloud's node ids are.
+std::string NodeInstanceId(absl::string_view space_id,
+                           absl::string_view machine_guid);
+
 // Thread-safe; every change of the claimed set is persisted atomically
 // (state changes are not: after a restart an online node counts as offline).
 class NodeRegistry {

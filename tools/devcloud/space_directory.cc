@@ -18,7 +18,7 @@ constexpr size_t kClaimTokenLength = 72;
 constexpr size_t kApiTokenLength = 48;
 
 absl::Status ConfigInvalid(absl::string_view what) {
-  return Error(absl::StatusCode::kInvalidArgument, "CONFIG_INVALID",
+  return Error(absl::StatusCode::kInvalidArgument, reason::kConfigInvalid,
                absl::StrCat("devcloud.json: ", what));
 }
 
@@ -193,7 +193,7 @@ absl::StatusOr<std::string> SpaceDirectory::RegenerateClaimToken(
     config_ = std::move(updated);
     return config_.spaces[i].claim_token;
   }
-  return Error(absl::StatusCode::kNotFound, "SPACE_NOT_FOUND",
+  return Error(absl::StatusCode::kNotFound, reason::kSpaceNotFound,
                "no such Space in this dev cloud");
 }
 

@@ -31,7 +31,7 @@ struct Space {
   std::string admin_api_token;
 };
 
-// What GET /api/v1/env returns as "backoff" (SPEC section 4).
+// What GET /api/v1/env returns as "backoff".
 struct BackoffConfig {
   int base = 2;
   int min_seconds = 1;

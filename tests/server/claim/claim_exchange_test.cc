@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using ::testing::StartsWith;
 
 constexpr char kClaimId[] = "53aa76c2-8af5-448f-849a-b16872cc4ba1";
 constexpr char kGuid[] = "0b2a1c1e-1d2e-4f00-8a6b-2d1c9e8f7a6b";
@@ -87,7 +88,16 @@ TEST_P(ClaimResponseTableTest, MapsToCodeAndReason) {
   absl::Status status =
       ClaimResponseStatus(Response(row.http_status, row.body));
   EXPECT_EQ(status.code(), row.code) << status;
-  EXPECT_EQ(ReasonOf(status), row.reason) << status;
+  // row.reason is the reason as people read it at the start of the message.
+  // Programs read the registered reason: the same, except that
+  // CLOUD_ERROR_<status> is CLOUD_ERROR with the HTTP status as metadata.
+  EXPECT_THAT(std::string(status.message()), StartsWith(row.reason + ": "));
+  if (HasReason(status, reason::kCloudError)) {
+    EXPECT_EQ(row.reason, absl::StrCat("CLOUD_ERROR_", row.http_status));
+    EXPECT_EQ(MetadataOf(status)["http_status"], absl::StrCat(row.http_status));
+  } else {
+    EXPECT_EQ(ReasonOf(status), row.reason) << status;
+  }
   EXPECT_EQ(IsRetryable(status), row.retryable) << status;
   // A sentence for a person follows the reason.
   EXPECT_GT(status.message().size(), row.reason.size() + 10) << status;

@@ -22,6 +22,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr char kToken[] = "claim-token-c2VjcmV0LXZhbHVlLTEyMzQ1Njc4";
 constexpr char kProxyPassword[] = "pr0xy-pa55w0rd";
@@ -124,7 +125,9 @@ TEST_F(ClaimerTest, FiveAttemptsOn503WithGrowingPauses) {
   absl::StatusOr<std::string> id = claimer.Claim(Params());
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(ReasonOf(id.status()), "CLOUD_ERROR_503");
+  EXPECT_TRUE(HasReason(id.status(), reason::kCloudError)) << id.status();
+  EXPECT_THAT(std::string(id.status().message()),
+              StartsWith("CLOUD_ERROR_503: "));
   EXPECT_EQ(http_.call_count(), 5);
   EXPECT_EQ(http_.pending(), 1);
   EXPECT_THAT(pauses_,
@@ -133,11 +136,14 @@ TEST_F(ClaimerTest, FiveAttemptsOn503WithGrowingPauses) {
 }
 
 TEST_F(ClaimerTest, TransportErrorsAreRetriedAndTheLastOneReturned) {
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED", "down"));
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "PROXY_FAILED", "nope"));
+  http_.Fail(
+      Error(absl::StatusCode::kUnavailable, reason::kConnectFailed, "down"));
+  http_.Fail(
+      Error(absl::StatusCode::kUnavailable, reason::kProxyFailed, "nope"));
   http_.Respond(500);
   http_.Respond(504);
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "TLS_VERIFY_FAILED", "ca"));
+  http_.Fail(
+      Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed, "ca"));
   Claimer claimer = MakeClaimer();
   absl::StatusOr<std::string> id = claimer.Claim(Params());
   ASSERT_FALSE(id.ok());

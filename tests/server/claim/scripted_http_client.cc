@@ -1,7 +1,9 @@
 #include "tests/server/claim/scripted_http_client.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/error.h"
 
 namespace cloudlink::testing {
 
@@ -67,8 +69,9 @@ absl::StatusOr<http::HttpResponse> ScriptedHttpClient::Send(
   }
   calls_.push_back(Call{request, options});
   if (script_.empty()) {
-    return absl::InternalError("UNSCRIPTED: the test scripted no answer for " +
-                               request.method + " " + request.url);
+    return Error(absl::StatusCode::kInternal, reason::kConnectFailed,
+                 absl::StrCat("the test scripted no answer for ",
+                              request.method, " ", request.url));
   }
   absl::StatusOr<http::HttpResponse> answer = std::move(script_.front());
   script_.pop_front();

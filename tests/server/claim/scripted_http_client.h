@@ -52,8 +52,9 @@ class ScriptedHttpClient : public http::HttpClient {
   bool WaitForCalls(int count, absl::Duration timeout) const;
 
   // Returns the next scripted answer. With the script used up it answers
-  // INTERNAL "UNSCRIPTED: ..." (not retryable), so an unexpected request
-  // shows as a failure instead of a retry loop.
+  // INTERNAL CONNECT_FAILED "the test scripted no answer ..." (INTERNAL: not
+  // retryable), so an unexpected request shows as a failure instead of a
+  // retry loop.
   absl::StatusOr<http::HttpResponse> Send(
       const http::HttpRequest& request,
       const http::TransportOptions& options) override;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
@@ -14,6 +15,7 @@ using ::cloudlink::testing::HeaderValue;
 using ::cloudlink::testing::ScriptedHttpClient;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr char kApiToken[] = "api-token-YWRtaW4tc2VjcmV0LTk4NzY1";
 constexpr char kNewToken[] = "new-claim-token-bmV3LXNlY3JldC0xMjM0";
@@ -112,7 +114,17 @@ TEST_F(TokenRegeneratorTest, CloudRefusals) {
     absl::StatusOr<std::string> token = Regenerate(Params());
     ASSERT_FALSE(token.ok());
     EXPECT_EQ(token.status().code(), c.code);
-    EXPECT_EQ(ReasonOf(token.status()), c.reason);
+    // c.reason as people read it; CLOUD_ERROR_<status> is the registered
+    // CLOUD_ERROR with the HTTP status as metadata.
+    EXPECT_THAT(std::string(token.status().message()),
+                StartsWith(c.reason + ": "));
+    if (HasReason(token.status(), reason::kCloudError)) {
+      EXPECT_EQ(c.reason, absl::StrCat("CLOUD_ERROR_", c.status));
+      EXPECT_EQ(MetadataOf(token.status())["http_status"],
+                absl::StrCat(c.status));
+    } else {
+      EXPECT_EQ(ReasonOf(token.status()), c.reason);
+    }
     EXPECT_THAT(std::string(token.status().message()),
                 HasSubstr(std::to_string(c.status)));
     EXPECT_THAT(log_, HasSubstr("CLAIM: token regeneration failed"));
@@ -135,7 +147,7 @@ TEST_F(TokenRegeneratorTest, AnswerWithoutTokenIsInvalid) {
 }
 
 TEST_F(TokenRegeneratorTest, TransportErrorsPassThrough) {
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "PROXY_AUTH", "407"));
+  http_.Fail(Error(absl::StatusCode::kUnavailable, reason::kProxyAuth, "407"));
   absl::StatusOr<std::string> token = Regenerate(Params());
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(ReasonOf(token.status()), "PROXY_AUTH");

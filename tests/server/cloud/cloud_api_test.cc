@@ -290,7 +290,7 @@ TEST_F(CloudApiTest, GetEnvResetsAdviceOnSuccess) {
 }
 
 TEST_F(CloudApiTest, GetEnvPassesTransportErrorsThrough) {
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+  http_.Fail(Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                    "connection refused"));
   RetryAdvice advice;
   absl::StatusOr<LinkEnv> env = api_->GetEnv(&advice);
@@ -605,7 +605,7 @@ TEST_F(CloudApiLoginTest, PasswordEndpointNonRetryableIsBanned) {
 
 TEST_F(CloudApiLoginTest, TransportErrorOnPasswordPassesThrough) {
   http_.Answer(200, json{{"challenge", Challenge()}});
-  http_.Fail(Error(absl::StatusCode::kUnavailable, "TLS_VERIFY_FAILED",
+  http_.Fail(Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
                    "certificate has expired"));
   absl::StatusOr<LoginCredentials> creds = Login();
   ASSERT_FALSE(creds.ok());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -11,8 +12,9 @@ namespace cloudlink {
 namespace {
 
 TEST(ErrorTest, MessageStartsWithReason) {
-  absl::Status s = Error(absl::StatusCode::kPermissionDenied, "TOKEN_INVALID",
-                         "the cloud rejected the claim token");
+  absl::Status s =
+      Error(absl::StatusCode::kPermissionDenied, reason::kTokenInvalid,
+            "the cloud rejected the claim token");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(s.message(), "TOKEN_INVALID: the cloud rejected the claim token");
   EXPECT_EQ(ReasonOf(s), "TOKEN_INVALID");
@@ -22,6 +24,59 @@ TEST(ErrorTest, ReasonOfPlainMessageIsEmpty) {
   EXPECT_EQ(ReasonOf(absl::InternalError("no reason here")), "");
   EXPECT_EQ(ReasonOf(absl::InternalError("lower: case")), "");
   EXPECT_EQ(ReasonOf(absl::InternalError("NOCOLON")), "");
+}
+
+TEST(ErrorTest, ReasonTravelsAsAPayload) {
+  absl::Status s = Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
+                         "connection refused");
+  absl::optional<absl::Cord> payload = s.GetPayload(kReasonPayloadUrl);
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_EQ(std::string(*payload), "CONNECT_FAILED");
+  EXPECT_TRUE(HasReason(s, reason::kConnectFailed));
+  EXPECT_FALSE(HasReason(s, reason::kConnectTimeout));
+  EXPECT_TRUE(MetadataOf(s).empty());
+}
+
+TEST(ErrorTest, ReasonIsReadFromThePayloadNotTheText) {
+  // Text that looks like a reason is not one: decisions never parse text.
+  absl::Status text_only = absl::UnavailableError("CONNECT_FAILED: refused");
+  EXPECT_EQ(ReasonOf(text_only), "");
+  EXPECT_FALSE(HasReason(text_only, reason::kConnectFailed));
+  // The payload is what counts, whatever the message says.
+  absl::Status relabelled = absl::UnavailableError("something else");
+  relabelled.SetPayload(kReasonPayloadUrl, absl::Cord("PROXY_FAILED"));
+  EXPECT_EQ(ReasonOf(relabelled), "PROXY_FAILED");
+  EXPECT_TRUE(HasReason(relabelled, reason::kProxyFailed));
+  EXPECT_EQ(ReasonOf(absl::OkStatus()), "");
+}
+
+TEST(ErrorTest, ErrorTextIsTheMessageErrorWrites) {
+  EXPECT_EQ(ErrorText(reason::kNotClaimed, "the node is not claimed"),
+            Error(absl::StatusCode::kFailedPrecondition, reason::kNotClaimed,
+                  "the node is not claimed")
+                .message());
+}
+
+TEST(ErrorTest, CloudHttpErrorKeepsTheStatusInTextAndMetadata) {
+  absl::Status s =
+      CloudHttpError(absl::StatusCode::kUnavailable, 503, "try later");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.message(), "CLOUD_ERROR_503: try later");
+  EXPECT_EQ(ReasonOf(s), "CLOUD_ERROR");
+  EXPECT_TRUE(HasReason(s, reason::kCloudError));
+  const std::map<std::string, std::string> expected = {{"http_status", "503"}};
+  EXPECT_EQ(MetadataOf(s), expected);
+}
+
+TEST(ErrorTest, WithCodeKeepsMessageReasonAndMetadata) {
+  absl::Status s =
+      CloudHttpError(absl::StatusCode::kInvalidArgument, 418, "teapot");
+  absl::Status recoded = WithCode(s, absl::StatusCode::kUnavailable);
+  EXPECT_EQ(recoded.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(recoded.message(), s.message());
+  EXPECT_TRUE(HasReason(recoded, reason::kCloudError));
+  EXPECT_EQ(MetadataOf(recoded), MetadataOf(s));
+  EXPECT_TRUE(WithCode(absl::OkStatus(), absl::StatusCode::kInternal).ok());
 }
 
 // Nothing of a secret shows: not its tail, its length, nor whether it is

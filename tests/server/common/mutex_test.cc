@@ -3,8 +3,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/common/notification.h"
 
 namespace cloudlink {
@@ -31,9 +31,9 @@ TEST(MutexTest, AwaitWithTimeoutGivesUpAndReportsTheCondition) {
   Mutex mu;
   bool flag = false;
   MutexLock lock(&mu);
-  const absl::Time start = absl::Now();
+  const MonotonicTime start = RealClock()->MonotonicNow();
   EXPECT_FALSE(mu.AwaitWithTimeout(&flag, absl::Milliseconds(50)));
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  EXPECT_GE(RealClock()->MonotonicNow() - start, absl::Milliseconds(50));
   flag = true;
   EXPECT_TRUE(mu.AwaitWithTimeout(&flag, absl::ZeroDuration()));
 }
@@ -41,9 +41,25 @@ TEST(MutexTest, AwaitWithTimeoutGivesUpAndReportsTheCondition) {
 TEST(MutexTest, AwaitWithDeadlineInThePastChecksOnce) {
   Mutex mu;
   MutexLock lock(&mu);
-  EXPECT_FALSE(
-      mu.AwaitWithDeadline([] { return false; }, absl::Now() - absl::Hours(1)));
-  EXPECT_TRUE(mu.AwaitWithDeadline([] { return true; }, absl::InfinitePast()));
+  EXPECT_FALSE(mu.AwaitWithDeadline(
+      [] { return false; }, RealClock()->MonotonicNow() - absl::Hours(1)));
+  EXPECT_TRUE(
+      mu.AwaitWithDeadline([] { return true; }, MonotonicTime::InfinitePast()));
+  EXPECT_FALSE(mu.AwaitWithDeadline([] { return false; },
+                                    MonotonicTime::InfinitePast()));
+}
+
+// The deadline is a monotonic reading: the wait lasts until the steady
+// clock gets there, whatever the wall clock does.
+TEST(MutexTest, AwaitWithDeadlineWaitsOnTheMonotonicClock) {
+  Mutex mu;
+  MutexLock lock(&mu);
+  const MonotonicTime start = RealClock()->MonotonicNow();
+  EXPECT_FALSE(mu.AwaitWithDeadline([] { return false; },
+                                    start + absl::Milliseconds(50)));
+  const absl::Duration took = RealClock()->MonotonicNow() - start;
+  EXPECT_GE(took, absl::Milliseconds(50));
+  EXPECT_LT(took, absl::Seconds(5));
 }
 
 TEST(MutexTest, InfiniteDeadlineWaitsUntilTheConditionHolds) {
@@ -55,7 +71,7 @@ TEST(MutexTest, InfiniteDeadlineWaitsUntilTheConditionHolds) {
   });
   {
     MutexLock lock(&mu);
-    EXPECT_TRUE(mu.AwaitWithDeadline(&flag, absl::InfiniteFuture()));
+    EXPECT_TRUE(mu.AwaitWithDeadline(&flag, MonotonicTime::InfiniteFuture()));
   }
   writer.join();
 }

@@ -21,17 +21,29 @@ TEST(ConfigInvalidTest, ReasonThenPlaceThenSentence) {
 }
 
 TEST(AddErrorContextTest, KeepsReasonFirstAndCode) {
-  absl::Status s = AddErrorContext(
-      Error(absl::StatusCode::kInvalidArgument, "PROXY_UNSUPPORTED", "no TLS"),
-      "/etc/claim.conf:6");
+  absl::Status s = AddErrorContext(Error(absl::StatusCode::kInvalidArgument,
+                                         reason::kProxyUnsupported, "no TLS"),
+                                   "/etc/claim.conf:6");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "PROXY_UNSUPPORTED: /etc/claim.conf:6: no TLS");
   EXPECT_EQ(ReasonOf(s), "PROXY_UNSUPPORTED");
 }
 
+TEST(AddErrorContextTest, PlaceGoesAfterTheReasonAsWritten) {
+  // CLOUD_ERROR is written with its HTTP status.
+  absl::Status s = AddErrorContext(
+      CloudHttpError(absl::StatusCode::kUnavailable, 503, "busy"), "there");
+  EXPECT_EQ(s.message(), "CLOUD_ERROR_503: there: busy");
+  EXPECT_EQ(ReasonOf(s), "CLOUD_ERROR");
+  EXPECT_EQ(MetadataOf(s).at("http_status"), "503");
+}
+
 TEST(AddErrorContextTest, MessageWithoutReasonAndOk) {
   EXPECT_EQ(AddErrorContext(absl::InternalError("boom"), "here").message(),
             "here: boom");
+  // Text that only looks like a reason is not one.
+  EXPECT_EQ(AddErrorContext(absl::InternalError("BOOM: x"), "here").message(),
+            "here: BOOM: x");
   EXPECT_TRUE(AddErrorContext(absl::OkStatus(), "here").ok());
 }
 

@@ -1,4 +1,4 @@
-// CloudLink under wall-clock jumps (issue "Hardening", part D): through the
+// CloudLink under wall-clock jumps: through the
 // clock seam, wall time jumps an hour forward and back on every reading
 // while monotonic time runs normally. The reconnect backoff is measured on
 // the monotonic clock, so its spacing must not change; the wall clock only
@@ -13,6 +13,7 @@
 #include "server/common/error.h"
 #include "server/common/mutex.h"
 #include "server/link/cloud_link.h"
+#include "tests/server/link/fake_wss_connector.h"
 
 namespace cloudlink::link {
 namespace {
@@ -27,7 +28,7 @@ class JumpingWallClock : public Clock {
     ++wall_reads_;
     return absl::Now() + (forward_ ? absl::Hours(1) : -absl::Hours(1));
   }
-  absl::Time MonotonicNow() override { return RealClock()->MonotonicNow(); }
+  MonotonicTime MonotonicNow() override { return RealClock()->MonotonicNow(); }
   int wall_reads() const {
     MutexLock lock(&mu_);
     return wall_reads_;
@@ -47,10 +48,10 @@ class UnreachableCloud : public http::HttpClient {
       const http::HttpRequest&, const http::TransportOptions&) override {
     MutexLock lock(&mu_);
     times_.push_back(RealClock()->MonotonicNow());
-    return Error(absl::StatusCode::kUnavailable, "CONNECT_FAILED",
+    return Error(absl::StatusCode::kUnavailable, reason::kConnectFailed,
                  "connection refused (test)");
   }
-  std::vector<absl::Time> times() const {
+  std::vector<MonotonicTime> times() const {
     MutexLock lock(&mu_);
     return times_;
   }
@@ -64,7 +65,7 @@ class UnreachableCloud : public http::HttpClient {
 
  private:
   mutable Mutex mu_;
-  std::vector<absl::Time> times_ ABSL_GUARDED_BY(mu_);
+  std::vector<MonotonicTime> times_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
@@ -72,7 +73,9 @@ TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   UnreachableCloud cloud;
   Mutex mu;
   std::vector<LinkStatus> reports;
-  CloudLink link(&cloud, &clock, [&](const LinkStatus& status) {
+  testing::FakeClock unused_clock;
+  testing::FakeWssConnector never_reached(&unused_clock);
+  CloudLink link(&cloud, &never_reached, &clock, [&](const LinkStatus& status) {
     MutexLock lock(&mu);
     reports.push_back(status);
   });
@@ -85,7 +88,7 @@ TEST(CloudLinkClockTest, WallClockJumpsLeaveTheBackoffAlone) {
   // Default backoff (base 2, 1 s .. 1024 s, full jitter): the first retry
   // waits exactly 1 s, the second 1..2 s.
   ASSERT_TRUE(cloud.WaitForRequests(3, absl::Seconds(10)));
-  const std::vector<absl::Time> times = cloud.times();
+  const std::vector<MonotonicTime> times = cloud.times();
   link.Stop();
   const absl::Duration tolerance = absl::Milliseconds(300);
   EXPECT_GE(times[1] - times[0], absl::Seconds(1) - absl::Milliseconds(5));

@@ -1,5 +1,5 @@
-// The node controller when the disk fails under it (issue "Hardening", part
-// D): a FileSystem whose atomic writes fail with ENOSPC or EROFS at a chosen
+// The node controller when the disk fails under it: a FileSystem whose
+// atomic writes fail with ENOSPC or EROFS at a chosen
 // step, standing in for a full or read-only lib directory. Every failure is a
 // clear STATE_WRITE_FAILED (or CLAIM_CONF_WRITE_FAILED), the old state stays
 // intact, GetState keeps answering, and claiming works once the disk heals.
@@ -15,11 +15,13 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/common/error.h"
 #include "server/common/mutex.h"
 #include "server/node/node_controller.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
 #include "tests/server/claim/scripted_http_client.h"
+#include "tests/server/link/fake_wss_connector.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::node {
@@ -106,12 +108,13 @@ class NodeControllerDiskFaultTest : public ::testing::TestWithParam<DiskFault> {
     options_.claimer.pause = [](absl::Duration) {};
     options_.claim_retry = {2, absl::Hours(1), absl::Hours(1)};
     http_.AnswerAlways("/api/v1/env",
-                       absl::UnavailableError("CONNECT_FAILED: no cloud here"));
+                       Error(absl::StatusCode::kUnavailable,
+                             reason::kConnectFailed, "no cloud here"));
   }
 
   NodeController& Node() {
     if (!node_) {
-      node_ = std::make_unique<NodeController>(options_, &fs_, &http_);
+      node_ = std::make_unique<NodeController>(options_, &fs_, &http_, &wss_);
       node_->Start();
     }
     return *node_;
@@ -156,6 +159,10 @@ class NodeControllerDiskFaultTest : public ::testing::TestWithParam<DiskFault> {
   TempDir tmp_;
   FailingFileSystem fs_;
   ScriptedHttpClient http_;
+  // The link never gets past env/login here (the HTTP script does not
+  // serve them): connections are refused.
+  testing::FakeClock wss_clock_;
+  testing::FakeWssConnector wss_{&wss_clock_};
   NodeOptions options_;
   std::unique_ptr<NodeController> node_;
 };

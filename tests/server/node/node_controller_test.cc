@@ -15,20 +15,25 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/uuid.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
 #include "tests/server/claim/scripted_http_client.h"
+#include "tests/server/link/fake_wss_connector.h"
+#include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::node {
 namespace {
 
+using ::cloudlink::testing::FakeClock;
 using ::cloudlink::testing::FileExists;
 using ::cloudlink::testing::FileMode;
 using ::cloudlink::testing::ReadFileOrEmpty;
 using ::cloudlink::testing::ScriptedHttpClient;
+using ::cloudlink::testing::SteppingClock;
 using ::cloudlink::testing::TempDir;
 using ::cloudlink::testing::WriteFile;
 using ::testing::HasSubstr;
@@ -52,9 +57,9 @@ class NodeControllerTest : public ::testing::Test {
                             absl::Milliseconds(100)};
     // A claimed node starts its cloud link, which asks for /api/v1/env;
     // there is no cloud here, so those requests fail apart from the script.
-    http_.AnswerAlways("/api/v1/env",
-                       absl::UnavailableError(
-                           "CONNECT_FAILED: no cloud in the node unit tests"));
+    http_.AnswerAlways("/api/v1/env", Error(absl::StatusCode::kUnavailable,
+                                            reason::kConnectFailed,
+                                            "no cloud in the node unit tests"));
   }
 
   std::string ConfigDir() const { return tmp_.Join("etc"); }
@@ -64,7 +69,7 @@ class NodeControllerTest : public ::testing::Test {
 
   NodeController& Node() {
     if (!node_) {
-      node_ = std::make_unique<NodeController>(options_, &fs_, &http_);
+      node_ = std::make_unique<NodeController>(options_, &fs_, &http_, &wss_);
     }
     return *node_;
   }
@@ -76,10 +81,12 @@ class NodeControllerTest : public ::testing::Test {
   // Waits (bounded) until `pred` holds for the state; returns the last state.
   NodeState WaitForState(const std::function<bool(const NodeState&)>& pred,
                          absl::Duration timeout = kWait) {
-    const absl::Time deadline = absl::Now() + timeout;
+    const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
     auto [state, version] = node_->GetState();
-    while (!pred(state) && absl::Now() < deadline) {
-      std::tie(state, version) = node_->WaitForStateChange(version, deadline);
+    while (!pred(state)) {
+      const absl::Duration left = deadline - RealClock()->MonotonicNow();
+      if (left <= absl::ZeroDuration()) break;
+      std::tie(state, version) = node_->WaitForStateChange(version, left);
     }
     return state;
   }
@@ -111,6 +118,13 @@ class NodeControllerTest : public ::testing::Test {
   TempDir tmp_;
   state::PosixFileSystem fs_;
   ScriptedHttpClient http_;
+  // The link never gets past env/login here (the HTTP script does not
+  // serve them): connections are refused.
+  testing::FakeClock wss_clock_;
+  testing::FakeWssConnector wss_{&wss_clock_};
+  // Clocks a test may put in options_ (they outlive node_).
+  FakeClock fake_clock_;
+  SteppingClock stepping_clock_{-absl::Hours(1)};  // back 1 h per reading
   NodeOptions options_;
   std::unique_ptr<NodeController> node_;
 };
@@ -122,6 +136,7 @@ TEST_F(NodeControllerTest, StartsUnclaimedWithANewGuid) {
   EXPECT_TRUE(IsUuid(state.machine_guid));
   EXPECT_EQ(ReadFileOrEmpty(Dir().MachineGuidPath()), state.machine_guid);
   EXPECT_THAT(state.reason, StartsWith("NOT_CLAIMED"));
+  EXPECT_EQ(state.reason_name, "NOT_CLAIMED");
   EXPECT_EQ(state.hostname, "node-1");
   EXPECT_EQ(http_.call_count(), 0);
 }
@@ -369,7 +384,7 @@ TEST_F(NodeControllerTest, NonRetryableFailureIsNotRetriedUntilReload) {
   // well within this bounded wait.
   const uint64_t version = node.GetState().second;
   auto [after, after_version] =
-      node.WaitForStateChange(version, absl::Now() + absl::Milliseconds(500));
+      node.WaitForStateChange(version, absl::Milliseconds(500));
   EXPECT_EQ(after_version, version);
   EXPECT_EQ(http_.call_count(), 1);
 
@@ -380,6 +395,25 @@ TEST_F(NodeControllerTest, NonRetryableFailureIsNotRetriedUntilReload) {
   NodeState reloaded =
       WaitForState([](const NodeState& s) { return s.claimed; });
   EXPECT_TRUE(reloaded.claimed) << reloaded.reason;
+  EXPECT_EQ(http_.call_count(), 2);
+}
+
+TEST_F(NodeControllerTest, ReloadWaitsForThePendingClaimsOutcome) {
+  ASSERT_TRUE(
+      WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  url = ", kUrl,
+                                              "\n  token = ", kToken, "\n"))
+          .ok());
+  http_.RespondTimes(2, 403);
+  NodeController& node = StartedNode();
+  WaitForState(
+      [](const NodeState& s) { return s.reason_name == "TOKEN_INVALID"; });
+  // The reload clears the failure: the state says CLAIM_PENDING until the
+  // new attempt fails again, and the reload waits for that, not longer.
+  const absl::Time start = absl::Now();
+  NodeState state = node.ReloadClaimingState(absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(state.reason_name, "TOKEN_INVALID");
+  EXPECT_THAT(state.reason, StartsWith("TOKEN_INVALID: "));
   EXPECT_EQ(http_.call_count(), 2);
 }
 
@@ -398,6 +432,7 @@ TEST_F(NodeControllerTest, ReloadWithNothingToClaimReturnsAtOnce) {
   state = node.ReloadClaimingState(absl::Seconds(10));
   EXPECT_LT(absl::Now() - again, absl::Seconds(5));
   EXPECT_THAT(state.config_error, HasSubstr(ClaimConfPath() + ":2"));
+  EXPECT_EQ(state.reason_name, "CONFIG_INVALID");
   EXPECT_EQ(http_.call_count(), 0);
 }
 
@@ -433,6 +468,51 @@ TEST_F(NodeControllerTest, RetryIsScheduledAndShownInTheState) {
   EXPECT_EQ(http_.call_count(), 5);
 }
 
+// The state shows the scheduled attempt in the wall time of the node's
+// clock (frozen here, so exactly).
+TEST_F(NodeControllerTest, ScheduledRetryIsShownInTheClocksWallTime) {
+  FakeClock& clock = fake_clock_;
+  options_.clock = &clock;
+  options_.claim_retry = {2, absl::Seconds(30), absl::Seconds(30)};
+  ASSERT_TRUE(
+      WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  url = ", kUrl,
+                                              "\n  token = ", kToken, "\n"))
+          .ok());
+  http_.RespondTimes(5, 503);
+  StartedNode();
+  NodeState state = WaitForState([](const NodeState& s) {
+    return s.next_attempt != absl::InfinitePast();
+  });
+  EXPECT_EQ(state.next_attempt, clock.WallNow() + absl::Seconds(30));
+  EXPECT_EQ(state.last_backoff, absl::Seconds(30));
+  EXPECT_EQ(state.since, clock.WallNow());
+}
+
+// The retry schedule is kept on the monotonic clock: with a wall clock that
+// goes back an hour at every reading, the automatic claim is still retried
+// after its backoff, not an hour (or many) later.
+TEST_F(NodeControllerTest,
+       AutomaticClaimRetryIsOnTimeWhenTheWallClockStepsBack) {
+  SteppingClock& clock = stepping_clock_;
+  options_.clock = &clock;
+  options_.claim_retry = {2, absl::Milliseconds(300), absl::Milliseconds(300)};
+  ASSERT_TRUE(
+      WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  url = ", kUrl,
+                                              "\n  token = ", kToken, "\n"))
+          .ok());
+  http_.RespondTimes(5, 503);  // the first round fails (retryable)
+  http_.Respond(204);          // the retry claims
+  const MonotonicTime start = RealClock()->MonotonicNow();
+  StartedNode();
+  NodeState state = WaitForState([](const NodeState& s) { return s.claimed; });
+  const absl::Duration took = RealClock()->MonotonicNow() - start;
+  ASSERT_TRUE(state.claimed) << state.reason;
+  EXPECT_EQ(http_.call_count(), 6);
+  EXPECT_GE(took, absl::Milliseconds(300));
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_GT(clock.wall_readings(), 0);  // the node did read the wall clock
+}
+
 TEST_F(NodeControllerTest, MalformedClaimConfIsShownWithFileAndLine) {
   ASSERT_TRUE(
       WriteFile(ClaimConfPath(), absl::StrCat("[global]\n  token = ", kToken,
@@ -454,19 +534,17 @@ TEST_F(NodeControllerTest, WaitForStateChangeWakesOnChange) {
 
   // Without a change it returns at the deadline with the same version.
   auto [same, same_version] =
-      node.WaitForStateChange(version, absl::Now() + absl::Milliseconds(50));
+      node.WaitForStateChange(version, absl::Milliseconds(50));
   EXPECT_EQ(same_version, version);
 
   std::thread claimer([&node, this] { (void)node.Claim(Args()); });
   const absl::Time start = absl::Now();
-  auto [next, next_version] =
-      node.WaitForStateChange(version, absl::Now() + kWait);
+  auto [next, next_version] = node.WaitForStateChange(version, kWait);
   claimer.join();
   EXPECT_NE(next_version, version);
   EXPECT_LT(absl::Now() - start, kWait);
   // A version older than the current one returns at once.
-  auto [now, now_version] =
-      node.WaitForStateChange(version, absl::Now() + kWait);
+  auto [now, now_version] = node.WaitForStateChange(version, kWait);
   EXPECT_GE(now_version, next_version);
   EXPECT_TRUE(
       WaitForState([](const NodeState& s) { return s.claimed; }).claimed);

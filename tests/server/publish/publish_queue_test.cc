@@ -4,11 +4,17 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/notification.h"
+#include "tests/testing/test_clock.h"
 
 namespace cloudlink::publish {
 namespace {
+
+using ::cloudlink::testing::FakeClock;
+
+MonotonicTime MonoNow() { return RealClock()->MonotonicNow(); }
 
 Message Msg(std::string payload,
             std::vector<absl::Status>* outcomes = nullptr) {
@@ -72,12 +78,35 @@ TEST(PublishQueueTest, TooLargeForTheQueueIsInvalid) {
 TEST(PublishQueueTest, WaitingPushTimesOutAtItsDeadline) {
   PublishQueue queue(QueueOptions{10, 100});
   ASSERT_TRUE(queue.Push(Msg(std::string(9, 'x'))).ok());
-  const absl::Time start = absl::Now();
+  const MonotonicTime start = MonoNow();
   absl::Status s = queue.Push(Msg("y"), true, start + absl::Milliseconds(200));
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(ReasonOf(s), "QUEUE_WAIT_TIMEOUT");
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(190));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_GE(MonoNow() - start, absl::Milliseconds(190));
+  EXPECT_LT(MonoNow() - start, absl::Seconds(5));
+  EXPECT_EQ(queue.stats().wait_timed_out, 1u);
+}
+
+// The wait's deadline is on the queue's clock, and monotonic: a wall-clock
+// step does not end it, the monotonic clock reaching it does (fast-forwarded
+// here: an hour's wait ends at once).
+TEST(PublishQueueTest, WaitingPushDeadlineIsOnTheQueuesMonotonicClock) {
+  FakeClock clock;
+  PublishQueue queue(QueueOptions{10, 100}, &clock);
+  ASSERT_TRUE(queue.Push(Msg(std::string(9, 'x'))).ok());
+  const MonotonicTime deadline = clock.MonotonicNow() + absl::Hours(1);
+  Notification done;
+  absl::Status result;
+  std::thread producer([&] {
+    result = queue.Push(Msg("y"), true, deadline);
+    done.Notify();
+  });
+  clock.StepWall(absl::Hours(2));
+  EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  clock.Advance(absl::Hours(1));
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  producer.join();
+  EXPECT_EQ(ReasonOf(result), "QUEUE_WAIT_TIMEOUT");
   EXPECT_EQ(queue.stats().wait_timed_out, 1u);
 }
 
@@ -87,7 +116,7 @@ TEST(PublishQueueTest, WaitingPushGivesUpWhenCancelled) {
   std::atomic<bool> cancel{false};
   absl::Status result;
   std::thread producer([&] {
-    result = queue.Push(Msg("y"), true, absl::Now() + absl::Seconds(30),
+    result = queue.Push(Msg("y"), true, MonoNow() + absl::Seconds(30),
                         [&] { return cancel.load(); });
   });
   cancel = true;
@@ -101,7 +130,7 @@ TEST(PublishQueueTest, WaitingPushProceedsWhenRoomAppears) {
   Notification pushed;
   absl::Status result;
   std::thread producer([&] {
-    result = queue.Push(Msg("y"), true, absl::Now() + absl::Seconds(30));
+    result = queue.Push(Msg("y"), true, MonoNow() + absl::Seconds(30));
     pushed.Notify();
   });
   EXPECT_FALSE(pushed.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
@@ -129,14 +158,14 @@ TEST(PublishQueueTest, StampsEnqueueTimeFromItsClock) {
   class FixedClock : public Clock {
    public:
     absl::Time WallNow() override { return absl::UnixEpoch(); }
-    absl::Time MonotonicNow() override {
-      return absl::UnixEpoch() + absl::Seconds(42);
+    MonotonicTime MonotonicNow() override {
+      return MonotonicTime::FromEpoch(absl::Seconds(42));
     }
   } clock;
   PublishQueue queue(QueueOptions{}, &clock);
   ASSERT_TRUE(queue.Push(Msg("a")).ok());
   EXPECT_EQ(queue.TakeBatch(1, 100)[0].enqueued,
-            absl::UnixEpoch() + absl::Seconds(42));
+            MonotonicTime::FromEpoch(absl::Seconds(42)));
 }
 
 TEST(PublishQueueTest, CloseCompletesQueuedAndRefusesNew) {
@@ -156,7 +185,7 @@ TEST(PublishQueueTest, CloseWakesAWaitingProducer) {
   ASSERT_TRUE(queue.Push(Msg(std::string(9, 'x'))).ok());
   absl::Status result;
   std::thread producer([&] {
-    result = queue.Push(Msg("y"), true, absl::Now() + absl::Seconds(30));
+    result = queue.Push(Msg("y"), true, MonoNow() + absl::Seconds(30));
   });
   // Whether Close comes before or during the wait, the answer is the same.
   queue.Close();
@@ -173,14 +202,14 @@ TEST(PublishQueueTest, ManyProducersNothingLost) {
     producers.emplace_back([&queue] {
       for (int i = 0; i < kEach; ++i) {
         ASSERT_TRUE(
-            queue.Push(Msg("0123456789"), true, absl::Now() + absl::Seconds(60))
+            queue.Push(Msg("0123456789"), true, MonoNow() + absl::Seconds(60))
                 .ok());
       }
     });
   }
   size_t taken = 0;
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (taken < kProducers * kEach && absl::Now() < deadline) {
+  const MonotonicTime deadline = MonoNow() + absl::Seconds(60);
+  while (taken < kProducers * kEach && MonoNow() < deadline) {
     taken += queue.TakeBatch(64, 1 << 20).size();
   }
   for (auto& t : producers) t.join();

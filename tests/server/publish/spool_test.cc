@@ -9,9 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/notification.h"
 #include "server/publish/crc32c.h"
+#include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::publish {
@@ -254,8 +256,9 @@ TEST_F(SpoolTest, BoundRefusesOrWaitsAndAckMakesRoom) {
   EXPECT_LE(spool->stats().bytes, 1000u);
   EXPECT_EQ(spool->stats().rejected, 1u);
   // Waiting gives up at the deadline.
-  absl::Status waited = spool->Append("t", std::string(80, 'x'), nullptr, true,
-                                      absl::Now() + absl::Milliseconds(100));
+  absl::Status waited =
+      spool->Append("t", std::string(80, 'x'), nullptr, true,
+                    RealClock()->MonotonicNow() + absl::Milliseconds(100));
   EXPECT_EQ(ReasonOf(waited), "SPOOL_WAIT_TIMEOUT");
   EXPECT_EQ(spool->stats().wait_timed_out, 1u);
   // A waiting producer gets in once acks free whole segments.
@@ -263,7 +266,7 @@ TEST_F(SpoolTest, BoundRefusesOrWaitsAndAckMakesRoom) {
   absl::Status result;
   std::thread producer([&] {
     result = spool->Append("t", std::string(80, 'x'), outcomes.Add(), true,
-                           absl::Now() + absl::Seconds(30));
+                           RealClock()->MonotonicNow() + absl::Seconds(30));
   });
   for (const Message& m : spool->TakeReady(100, 1 << 20)) {
     spool->Ack(m.spool_sequence);
@@ -275,6 +278,38 @@ TEST_F(SpoolTest, BoundRefusesOrWaitsAndAckMakesRoom) {
   // Too large for the spool at all.
   EXPECT_EQ(ReasonOf(spool->Append("t", std::string(2000, 'x'), nullptr)),
             "MESSAGE_TOO_LARGE");
+}
+
+// The wait's deadline is on the spool's clock, and monotonic: a wall-clock
+// step does not end it, the monotonic clock reaching it does (fast-forwarded
+// here: an hour's wait ends at once).
+TEST_F(SpoolTest, WaitingAppendDeadlineIsOnTheSpoolsMonotonicClock) {
+  SpoolOptions o = Options();
+  o.max_bytes = 200;  // two records of 100 bytes
+  o.segment_bytes = 200;
+  cloudlink::testing::FakeClock clock;
+  auto opened = Spool::Open(o, state::DefaultFileSystem(), &clock);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Spool> spool = *std::move(opened);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(spool->Append("t", std::string(80, 'x'), nullptr).ok());
+  }
+  ASSERT_EQ(ReasonOf(spool->Append("t", std::string(80, 'x'), nullptr)),
+            "SPOOL_FULL");
+  const MonotonicTime deadline = clock.MonotonicNow() + absl::Hours(1);
+  Notification done;
+  absl::Status result;
+  std::thread producer([&] {
+    result = spool->Append("t", std::string(80, 'x'), nullptr, true, deadline);
+    done.Notify();
+  });
+  clock.StepWall(absl::Hours(2));
+  EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  clock.Advance(absl::Hours(1));
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  producer.join();
+  EXPECT_EQ(ReasonOf(result), "SPOOL_WAIT_TIMEOUT");
+  EXPECT_EQ(spool->stats().wait_timed_out, 1u);
 }
 
 class SpoolCorruptionTest : public SpoolTest {

@@ -16,8 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/common/clock.h"
 #include "server/common/error.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::socks5 {
@@ -35,36 +38,28 @@ constexpr absl::Duration kWait = absl::Seconds(10);
 class EchoServer {
  public:
   EchoServer() {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    listen(listen_fd_, 4);
-    if (pipe(stop_) != 0) abort();
+    auto listener = ::cloudlink::testing::LoopbackListener::Open();
+    if (!listener.ok() || pipe(stop_) != 0) abort();
+    listener_ = *std::move(listener);
     thread_ = std::thread([this] { Run(); });
   }
   ~EchoServer() {
     (void)!write(stop_[1], "x", 1);
     thread_.join();
-    close(listen_fd_);
     close(stop_[0]);
     close(stop_[1]);
   }
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
 
  private:
   void Run() {
     int client = -1;
     while (true) {
-      pollfd fds[2] = {{client >= 0 ? client : listen_fd_, POLLIN, 0},
+      pollfd fds[2] = {{client >= 0 ? client : listener_->fd(), POLLIN, 0},
                        {stop_[0], POLLIN, 0}};
       if (poll(fds, 2, 10000) <= 0 || fds[1].revents != 0) break;
       if (client < 0) {
-        client = accept(listen_fd_, nullptr, nullptr);
+        client = accept(listener_->fd(), nullptr, nullptr);
         continue;
       }
       char buffer[4096];
@@ -78,8 +73,7 @@ class EchoServer {
     }
     if (client >= 0) close(client);
   }
-  int listen_fd_ = -1;
-  int port_ = 0;
+  std::unique_ptr<::cloudlink::testing::LoopbackListener> listener_;
   int stop_[2] = {-1, -1};
   std::thread thread_;
 };
@@ -252,16 +246,9 @@ TEST_F(Socks5RelayTest, ProxyDownIsConnectFailed) {
 
 TEST_F(Socks5RelayTest, SilentProxyTimesOutAsProxyFailed) {
   // A listener that accepts (via the backlog) but never speaks.
-  const int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
-  ASSERT_EQ(listen(silent, 4), 0);
-  proxy_port_ = ntohs(address.sin_port);
+  auto silent = ::cloudlink::testing::LoopbackListener::Open();
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  proxy_port_ = (*silent)->port();
   Socks5RelayOptions options = Options(config::ProxyKind::kSocks5h, 443);
   options.handshake_timeout = absl::Milliseconds(300);
   auto relay = Socks5Relay::Start(options);
@@ -269,10 +256,12 @@ TEST_F(Socks5RelayTest, SilentProxyTimesOutAsProxyFailed) {
   const absl::Status status = WaitForHandshake(**relay);
   EXPECT_EQ(ReasonOf(status), "PROXY_FAILED") << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "in time")) << status;
-  close(silent);
 }
 
-TEST_F(Socks5RelayTest, DestroyedMidHandshakeStopsPromptlyAndCleansUp) {
+// The timeouts are measured on the monotonic clock: with a wall clock that
+// goes back an hour at every reading, a silent proxy still times out after
+// handshake_timeout, not an hour (or many) later.
+TEST_F(Socks5RelayTest, HandshakeTimeoutIsNotStretchedByWallClockSteps) {
   const int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -283,6 +272,26 @@ TEST_F(Socks5RelayTest, DestroyedMidHandshakeStopsPromptlyAndCleansUp) {
   getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
   ASSERT_EQ(listen(silent, 4), 0);
   proxy_port_ = ntohs(address.sin_port);
+  ::cloudlink::testing::SteppingClock clock(-absl::Hours(1));
+  Socks5RelayOptions options = Options(config::ProxyKind::kSocks5h, 443);
+  options.handshake_timeout = absl::Milliseconds(300);
+  options.clock = &clock;
+  const MonotonicTime start = RealClock()->MonotonicNow();
+  auto relay = Socks5Relay::Start(options);
+  ASSERT_TRUE(relay.ok());
+  const absl::Status status = WaitForHandshake(**relay);
+  const absl::Duration took = RealClock()->MonotonicNow() - start;
+  EXPECT_EQ(ReasonOf(status), "PROXY_FAILED") << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "in time")) << status;
+  EXPECT_GE(took, absl::Milliseconds(300));
+  EXPECT_LT(took, absl::Seconds(5));
+  close(silent);
+}
+
+TEST_F(Socks5RelayTest, DestroyedMidHandshakeStopsPromptlyAndCleansUp) {
+  auto silent = ::cloudlink::testing::LoopbackListener::Open();
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  proxy_port_ = (*silent)->port();
   auto relay = Socks5Relay::Start(Options(config::ProxyKind::kSocks5h, 443));
   ASSERT_TRUE(relay.ok());
   const std::string path = (*relay)->socket_path();
@@ -293,7 +302,6 @@ TEST_F(Socks5RelayTest, DestroyedMidHandshakeStopsPromptlyAndCleansUp) {
   EXPECT_LT(absl::Now() - before, absl::Seconds(2));
   EXPECT_FALSE(::cloudlink::testing::FileExists(path));
   EXPECT_FALSE(::cloudlink::testing::FileExists(dir));
-  close(silent);
 }
 
 TEST(Socks5RelayStartTest, RefusesNonSocksProxy) {

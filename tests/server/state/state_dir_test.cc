@@ -125,6 +125,35 @@ TEST_F(StateDirTest, UnreadableGuidFileIsReportedAndLeftUntouched) {
   EXPECT_TRUE(S_ISDIR(st.st_mode));
 }
 
+TEST_F(StateDirTest, NodeIdIsEmptyUntilStoredThenReadBack) {
+  StateDir dir = NewStateDir();
+  absl::StatusOr<std::string> none = dir.ReadNodeId();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, "");
+  ASSERT_TRUE(dir.WriteNodeId("7d3f2a9e-1b2c-8d4e-9f00-112233445566").ok());
+  EXPECT_EQ(*dir.ReadNodeId(), "7d3f2a9e-1b2c-8d4e-9f00-112233445566");
+  struct stat st;
+  ASSERT_EQ(stat(dir.NodeIdPath().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  // Removing cloud.d (a reclaim) forgets it.
+  ASSERT_TRUE(dir.RemoveCloudDir().ok());
+  EXPECT_EQ(*dir.ReadNodeId(), "");
+}
+
+TEST_F(StateDirTest, NodeIdThatIsNotOneIsRefusedBothWays) {
+  StateDir dir = NewStateDir();
+  for (const char* bad : {"", "has space", "../etc", "a\nb"}) {
+    absl::Status written = dir.WriteNodeId(bad);
+    EXPECT_FALSE(written.ok()) << bad;
+  }
+  EXPECT_FALSE(dir.WriteNodeId(std::string(65, 'a')).ok());
+  ASSERT_TRUE(fs_.MakeDirs(Lib() + "/cloud.d", 0700).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir.NodeIdPath(), "<script>\n", 0644).ok());
+  absl::StatusOr<std::string> read = dir.ReadNodeId();
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(ReasonOf(read.status()), "STATE_INVALID");
+}
+
 TEST_F(StateDirTest, ReplaceMachineGuidWritesANewOne) {
   StateDir dir = NewStateDir();
   absl::StatusOr<std::string> old_guid = dir.LoadOrCreateMachineGuid();

@@ -1,11 +1,9 @@
 // WssConnection (libwebsockets 4.1) against a real mosquitto with websockets
 // + TLS listeners, directly: TLS verification, MQTT through the broker,
-// closing, timers and wakes (through proxies: wss_proxy_test).
+// closing and wakes (through proxies: wss_proxy_test).
 
 #include "server/transport/wss_connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,8 +21,11 @@
 #include "absl/types/variant.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_encoder.h"
+#include "server/transport/lws_wss_connection.h"
 #include "tests/server/transport/wss_test_fixture.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
 
@@ -82,13 +83,13 @@ TEST_F(WssConnectionTest, BadUrlIsRefusedAtConnect) {
   RecordingListener listener;
   WssTarget target = Target();
   target.url = "https://localhost/mqtt";
-  auto connection = WssConnection::Connect(target, &listener);
+  auto connection = LwsWssConnector().Connect(target, &listener);
   EXPECT_EQ(ReasonOf(connection.status()), "URL_INVALID");
 }
 
 TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/echo"));
   // Messages larger than one frame, queued at once: they go out coalesced
@@ -147,7 +148,7 @@ TEST_F(WssConnectionTest, LargeSendsArriveWholeThroughTheBroker) {
 // the MQTT stream.
 TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ConnectAndSubscribe(**connection, listener, "wss-test/sizes"));
   std::vector<std::string> sent;
@@ -189,7 +190,7 @@ TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
 
 TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   // Not MQTT: the broker drops the connection.
@@ -205,24 +206,9 @@ TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
   EXPECT_EQ(listener.closes, 1);
 }
 
-TEST_F(WssConnectionTest, TimerFires) {
-  RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
-  ASSERT_TRUE(connection.ok());
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
-  const absl::Time start = absl::Now();
-  (*connection)->SetTimer(absl::Milliseconds(200));
-  (*connection)->SetTimer(absl::Milliseconds(100));  // replaces the first
-  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.timers > 0; }));
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(95));
-  // Replaced, not added: no second call.
-  (*connection)->Service(absl::Milliseconds(300));
-  EXPECT_EQ(listener.timers, 1);
-}
-
 TEST_F(WssConnectionTest, ServiceReturnsAfterMaxWaitWhenIdle) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   const absl::Time start = absl::Now();
@@ -233,7 +219,7 @@ TEST_F(WssConnectionTest, ServiceReturnsAfterMaxWaitWhenIdle) {
 
 TEST_F(WssConnectionTest, WakeFromAnotherThreadRunsOnWake) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
   WssConnection* raw = connection->get();
@@ -256,26 +242,18 @@ TEST_F(WssConnectionTest, WakeFromAnotherThreadRunsOnWake) {
 
 TEST_F(WssConnectionTest, ConnectBudgetExpiresAsConnectTimeout) {
   // A listener that never completes TLS: the budget runs out first.
-  const int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
-  ASSERT_EQ(listen(silent, 4), 0);
-  WssTarget target = Target(ntohs(address.sin_port));
+  auto silent = ::cloudlink::testing::LoopbackListener::Open();
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  WssTarget target = Target((*silent)->port());
   target.connect_budget = absl::Milliseconds(500);
   const absl::Time start = absl::Now();
   (void)ExpectFailure(target, "CONNECT_TIMEOUT");
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  close(silent);
 }
 
 TEST_F(WssConnectionTest, CloseBeforeOpenReportsOk) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(Target(), &listener);
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
   ASSERT_TRUE(connection.ok());
   (*connection)->Close();
   EXPECT_EQ(listener.closes, 0);  // only from inside Service()

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/types/variant.h"
 #include "server/common/error.h"
+#include "server/transport/lws_wss_connection.h"
 
 namespace cloudlink::transport::wss_testing {
 namespace {
@@ -161,7 +162,7 @@ WssTarget WssConnectionTest::Target(int port) {
 
 void WssConnectionTest::ExpectMqttRoundTrip(const WssTarget& target) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(target, &listener);
+  auto connection = LwsWssConnector().Connect(target, &listener);
   ASSERT_TRUE(connection.ok()) << connection.status();
   ASSERT_TRUE(ServiceUntil(
       **connection, [&] { return listener.opens > 0 || listener.closes > 0; }));
@@ -180,7 +181,7 @@ void WssConnectionTest::ExpectMqttRoundTrip(const WssTarget& target) {
 absl::Status WssConnectionTest::ExpectFailure(const WssTarget& target,
                                               const std::string& reason) {
   RecordingListener listener;
-  auto connection = WssConnection::Connect(target, &listener);
+  auto connection = LwsWssConnector().Connect(target, &listener);
   EXPECT_TRUE(connection.ok()) << connection.status();
   if (!connection.ok()) return connection.status();
   EXPECT_TRUE(ServiceUntil(**connection, [&] { return listener.closes > 0; }));

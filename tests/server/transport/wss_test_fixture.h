@@ -14,7 +14,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "server/mqtt/mqtt_codec.h"
+#include "server/mqtt/mqtt_decoder.h"
+#include "server/mqtt/mqtt_encoder.h"
 #include "server/transport/wss_connection.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -39,7 +40,6 @@ class RecordingListener : public WssListener {
     ++closes;
     closed_with = why;
   }
-  void OnTimer() override { ++timers; }
   void OnWake() override { ++wakes; }
 
   bool GotConnack() const {
@@ -51,7 +51,6 @@ class RecordingListener : public WssListener {
 
   int opens = 0;
   int closes = 0;
-  int timers = 0;
   int wakes = 0;
   absl::Status closed_with;
   mqtt::MqttDecoder decoder{0};

@@ -6,24 +6,29 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "server/common/uuid.h"
+#include "server/common/version.h"
+#include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
-#include "tests/tools/devcloud/dev_cloud_fixture.h"
+#include "tests/tools/devcloud/dev_cloud_test_base.h"
+#include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
 namespace {
 
 using devcloud_testing::NewEcPublicKeyPem;
 using devcloud_testing::NewRsaPublicKeyPem;
-using devcloud_testing::RunningDevCloud;
+using integration::DevCloud;
 using nlohmann::json;
 using testing::ReadFileOrEmpty;
 using testing::Subprocess;
@@ -51,16 +56,12 @@ struct ClaimRequest {
   }
 };
 
-class DevCloudTest : public ::testing::Test {
+class DevCloudTest : public devcloud_testing::DevCloudTestBase {
  protected:
-  void SetUp() override {
-    cloud_ = std::make_unique<RunningDevCloud>(dir_.path());
-  }
-
   ClaimRequest ValidClaim() const {
     ClaimRequest claim;
-    claim.token = cloud_->env("CLAIM_TOKEN");
-    claim.rooms = absl::StrSplit(cloud_->env("ROOMS"), ',');
+    claim.token = cloud_->Env("CLAIM_TOKEN");
+    claim.rooms = absl::StrSplit(cloud_->Env("ROOMS"), ',');
     return claim;
   }
 
@@ -76,8 +77,8 @@ class DevCloudTest : public ::testing::Test {
 
   json ListNodes(const std::string& space_key, const std::string& token_key) {
     auto res = cloud_->Client()->Get(
-        ("/api/v1/spaces/" + cloud_->env(space_key) + "/nodes").c_str(),
-        Bearer(cloud_->env(token_key)));
+        ("/api/v1/spaces/" + cloud_->Env(space_key) + "/nodes").c_str(),
+        Bearer(cloud_->Env(token_key)));
     EXPECT_TRUE(res);
     if (!res) return json();
     EXPECT_EQ(res->status, 200) << res->body;
@@ -89,9 +90,6 @@ class DevCloudTest : public ::testing::Test {
     if (!res || res->status != 422) return "";
     return json::parse(res->body).value("errorMsgKey", "");
   }
-
-  TempDir dir_;
-  std::unique_ptr<RunningDevCloud> cloud_;
 };
 
 TEST_F(DevCloudTest, EnvFileHasEverythingAScriptNeeds) {
@@ -99,23 +97,25 @@ TEST_F(DevCloudTest, EnvFileHasEverythingAScriptNeeds) {
        {"CLOUD_URL", "CLOUD_CA", "SPACE_ID", "CLAIM_TOKEN", "ROOMS",
         "ADMIN_API_TOKEN", "SPACE_B_ID", "CLAIM_TOKEN_B", "ROOMS_B",
         "ADMIN_API_TOKEN_B", "CLOUD_PID"}) {
-    EXPECT_FALSE(cloud_->env(key).empty()) << key;
+    EXPECT_FALSE(cloud_->Env(key).empty()) << key;
   }
-  EXPECT_EQ(cloud_->env("CLOUD_CA"), dir_.Join("ca.pem"));
-  EXPECT_GE(cloud_->env("CLAIM_TOKEN").size(), 64u);
-  EXPECT_NE(cloud_->env("CLAIM_TOKEN"), cloud_->env("CLAIM_TOKEN_B"));
-  std::vector<std::string> rooms = absl::StrSplit(cloud_->env("ROOMS"), ',');
+  EXPECT_EQ(cloud_->Env("CLOUD_CA"), dir_.Join("ca.pem"));
+  EXPECT_GE(cloud_->Env("CLAIM_TOKEN").size(), 64u);
+  EXPECT_NE(cloud_->Env("CLAIM_TOKEN"), cloud_->Env("CLAIM_TOKEN_B"));
+  std::vector<std::string> rooms = absl::StrSplit(cloud_->Env("ROOMS"), ',');
   ASSERT_EQ(rooms.size(), 2u);
   EXPECT_TRUE(IsUuid(rooms[0]) && IsUuid(rooms[1]));
-  EXPECT_TRUE(IsUuid(cloud_->env("SPACE_ID")));
+  EXPECT_TRUE(IsUuid(cloud_->Env("SPACE_ID")));
   EXPECT_EQ(testing::FileMode(dir_.Join("server.key")), 0600);
 }
 
 TEST_F(DevCloudTest, ServerCertificateFailsAgainstAnotherCa) {
   TempDir other;
-  RunningDevCloud other_cloud(other.path());
+  absl::StatusOr<std::unique_ptr<DevCloud>> other_cloud =
+      DevCloud::Start(other.path());
+  ASSERT_TRUE(other_cloud.ok()) << other_cloud.status();
   httplib::SSLClient client("127.0.0.1", cloud_->port());
-  client.set_ca_cert_path(other_cloud.env("CLOUD_CA").c_str());
+  client.set_ca_cert_path((*other_cloud)->ca_path().c_str());
   client.enable_server_certificate_verification(true);
   auto res = client.Get("/api/v1/spaces/x/nodes");
   EXPECT_FALSE(res);
@@ -184,7 +184,7 @@ TEST_F(DevCloudTest, BadHostnameIs422InvalidNodeName) {
 TEST_F(DevCloudTest, RoomOfAnotherSpaceIs422InvalidRoomId) {
   ClaimRequest claim = ValidClaim();
   claim.rooms = {std::string(
-      absl::StrSplit(cloud_->env("ROOMS_B"), ',').begin().operator*())};
+      absl::StrSplit(cloud_->Env("ROOMS_B"), ',').begin().operator*())};
   EXPECT_EQ(ErrorKey(Put(claim)), "ErrInvalidRoomID");
   claim.rooms = {"not-a-room"};
   EXPECT_EQ(ErrorKey(Put(claim)), "ErrInvalidRoomID");
@@ -222,7 +222,7 @@ TEST_F(DevCloudTest, ClaimingAKnownMachineGuidMovesTheNode) {
   // Another Space: the node leaves the first one.
   ClaimRequest moved;
   moved.machine_guid = first.machine_guid;
-  moved.token = cloud_->env("CLAIM_TOKEN_B");
+  moved.token = cloud_->Env("CLAIM_TOKEN_B");
   ASSERT_EQ(Put(moved)->status, 204);
   EXPECT_TRUE(ListNodes("SPACE_ID", "ADMIN_API_TOKEN").empty());
   nodes = ListNodes("SPACE_B_ID", "ADMIN_API_TOKEN_B");
@@ -237,15 +237,15 @@ TEST_F(DevCloudTest, ClaimingAKnownMachineGuidMovesTheNode) {
 
 TEST_F(DevCloudTest, RegenerateRefusesTheOldTokenAtOnceAndSurvivesRestart) {
   std::string path =
-      "/api/v1/spaces/" + cloud_->env("SPACE_ID") + "/claim-token/regenerate";
+      "/api/v1/spaces/" + cloud_->Env("SPACE_ID") + "/claim-token/regenerate";
   auto res = cloud_->Client()->Post(path.c_str(),
-                                    Bearer(cloud_->env("ADMIN_API_TOKEN")), "",
+                                    Bearer(cloud_->Env("ADMIN_API_TOKEN")), "",
                                     "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   std::string new_token = json::parse(res->body).value("token", "");
   EXPECT_GE(new_token.size(), 64u);
-  EXPECT_NE(new_token, cloud_->env("CLAIM_TOKEN"));
+  EXPECT_NE(new_token, cloud_->Env("CLAIM_TOKEN"));
 
   ClaimRequest old_token = ValidClaim();
   EXPECT_EQ(Put(old_token)->status, 403);
@@ -253,9 +253,9 @@ TEST_F(DevCloudTest, RegenerateRefusesTheOldTokenAtOnceAndSurvivesRestart) {
   fresh.token = new_token;
   EXPECT_EQ(Put(fresh)->status, 204);
 
-  EXPECT_EQ(cloud_->Stop(), 0);
-  cloud_ = std::make_unique<RunningDevCloud>(dir_.path());
-  EXPECT_EQ(cloud_->env("CLAIM_TOKEN"), new_token);
+  EXPECT_EQ(cloud_->Stop().value_or(-1), 0);
+  ASSERT_NO_FATAL_FAILURE(StartCloud());
+  EXPECT_EQ(cloud_->Env("CLAIM_TOKEN"), new_token);
   ClaimRequest after_restart = ValidClaim();
   EXPECT_EQ(Put(after_restart)->status, 204);
   after_restart = ValidClaim();
@@ -267,18 +267,18 @@ TEST_F(DevCloudTest, RegenerateRefusesTheOldTokenAtOnceAndSurvivesRestart) {
 
 TEST_F(DevCloudTest, RegenerateNeedsTheSpacesAdminToken) {
   std::string path =
-      "/api/v1/spaces/" + cloud_->env("SPACE_ID") + "/claim-token/regenerate";
+      "/api/v1/spaces/" + cloud_->Env("SPACE_ID") + "/claim-token/regenerate";
   auto client = cloud_->Client();
   EXPECT_EQ(client->Post(path.c_str(), "", "application/json")->status, 403);
   EXPECT_EQ(client
-                ->Post(path.c_str(), Bearer(cloud_->env("ADMIN_API_TOKEN_B")),
+                ->Post(path.c_str(), Bearer(cloud_->Env("ADMIN_API_TOKEN_B")),
                        "", "application/json")
                 ->status,
             403);
   std::string unknown =
       "/api/v1/spaces/" + NewUuidV4() + "/claim-token/regenerate";
   EXPECT_EQ(client
-                ->Post(unknown.c_str(), Bearer(cloud_->env("ADMIN_API_TOKEN")),
+                ->Post(unknown.c_str(), Bearer(cloud_->Env("ADMIN_API_TOKEN")),
                        "", "application/json")
                 ->status,
             404);
@@ -288,16 +288,16 @@ TEST_F(DevCloudTest, RegenerateNeedsTheSpacesAdminToken) {
 
 TEST_F(DevCloudTest, NodeListingNeedsTheSpacesAdminToken) {
   auto client = cloud_->Client();
-  std::string path = "/api/v1/spaces/" + cloud_->env("SPACE_ID") + "/nodes";
+  std::string path = "/api/v1/spaces/" + cloud_->Env("SPACE_ID") + "/nodes";
   EXPECT_EQ(client->Get(path.c_str())->status, 403);
-  EXPECT_EQ(client->Get(path.c_str(), Bearer(cloud_->env("ADMIN_API_TOKEN_B")))
+  EXPECT_EQ(client->Get(path.c_str(), Bearer(cloud_->Env("ADMIN_API_TOKEN_B")))
                 ->status,
             403);
 }
 
 TEST_F(DevCloudTest, FaultSwitchAnswersTheNextNRequestsThenClears) {
   auto client = cloud_->Client();
-  httplib::Headers admin = Bearer(cloud_->env("ADMIN_API_TOKEN"));
+  httplib::Headers admin = Bearer(cloud_->Env("ADMIN_API_TOKEN"));
   json fault = {{"pathPrefix", "/api/v1/spaces/nodes/"},
                 {"status", 503},
                 {"count", 2},
@@ -336,13 +336,36 @@ TEST_F(DevCloudTest, FaultSwitchAnswersTheNextNRequestsThenClears) {
   EXPECT_EQ(Put(ValidClaim())->status, 204);
 }
 
+// The request log says when the dev cloud took each request (by the wall
+// clock), so tests judge intervals by the cloud's times, not by polling.
+TEST_F(DevCloudTest, RequestLogRecordsWhenEachRequestArrived) {
+  const absl::Time before = absl::Now();
+  ASSERT_EQ(Put(ValidClaim())->status, 204);
+  const absl::Time between = absl::Now();
+  ASSERT_EQ(Put(ValidClaim())->status, 204);
+  const absl::Time after = absl::Now();
+
+  absl::StatusOr<std::vector<absl::Time>> times =
+      cloud_->RequestTimes(DevCloud::kClaimPathPrefix);
+  ASSERT_TRUE(times.ok()) << times.status();
+  ASSERT_EQ(times->size(), 2u);
+  EXPECT_GE((*times)[0], before);
+  EXPECT_LE((*times)[0], between);
+  EXPECT_GE((*times)[1], between);
+  EXPECT_LE((*times)[1], after);
+  absl::StatusOr<std::vector<absl::Time>> env_times =
+      cloud_->RequestTimes("/api/v1/env");
+  ASSERT_TRUE(env_times.ok()) << env_times.status();
+  EXPECT_TRUE(env_times->empty());
+}
+
 TEST_F(DevCloudTest, FaultDelayIsApplied) {
   auto client = cloud_->Client();
   json fault = {{"pathPrefix", "/api/v1/spaces/nodes/"},
                 {"status", 504},
                 {"delayMs", 300}};
   ASSERT_EQ(client
-                ->Post("/_dev/faults", Bearer(cloud_->env("ADMIN_API_TOKEN")),
+                ->Post("/_dev/faults", Bearer(cloud_->Env("ADMIN_API_TOKEN")),
                        fault.dump(), "application/json")
                 ->status,
             204);
@@ -364,7 +387,7 @@ TEST_F(DevCloudTest, DevSwitchesNeedAnAdminToken) {
   EXPECT_EQ(Put(ValidClaim())->status, 204);
   // Space B's admin token is accepted too.
   EXPECT_EQ(
-      client->Get("/_dev/requests", Bearer(cloud_->env("ADMIN_API_TOKEN_B")))
+      client->Get("/_dev/requests", Bearer(cloud_->Env("ADMIN_API_TOKEN_B")))
           ->status,
       200);
 }
@@ -373,14 +396,14 @@ TEST_F(DevCloudTest, CertificatesAreReusedAcrossRestart) {
   std::string ca = ReadFileOrEmpty(dir_.Join("ca.pem"));
   std::string cert = ReadFileOrEmpty(dir_.Join("server.pem"));
   ASSERT_FALSE(ca.empty());
-  std::string space = cloud_->env("SPACE_ID");
-  EXPECT_EQ(cloud_->Stop(), 0);
+  std::string space = cloud_->Env("SPACE_ID");
+  EXPECT_EQ(cloud_->Stop().value_or(-1), 0);
   EXPECT_FALSE(testing::FileExists(dir_.Join("devcloud.env")));
 
-  cloud_ = std::make_unique<RunningDevCloud>(dir_.path());
+  ASSERT_NO_FATAL_FAILURE(StartCloud());
   EXPECT_EQ(ReadFileOrEmpty(dir_.Join("ca.pem")), ca);
   EXPECT_EQ(ReadFileOrEmpty(dir_.Join("server.pem")), cert);
-  EXPECT_EQ(cloud_->env("SPACE_ID"), space);
+  EXPECT_EQ(cloud_->Env("SPACE_ID"), space);
   // The old CA still verifies the restarted server.
   EXPECT_EQ(Put(ValidClaim())->status, 204);
 }
@@ -394,6 +417,46 @@ TEST_F(DevCloudTest, SecondDevCloudOnTheSameDirIsRefused) {
   EXPECT_NE(run->exit_code, 0);
   EXPECT_NE(run->err.find("DIR_IN_USE"), std::string::npos) << run->err;
   EXPECT_EQ(Put(ValidClaim())->status, 204);
+}
+
+// The dev cloud's command line (Abseil flags): --version and --help exit 0;
+// a bad command line exits 2 naming the flag, before anything starts.
+TEST(DevCloudCommandLineTest, VersionHelpAndFlagErrors) {
+  auto run = [](std::vector<std::string> args) {
+    testing::SubprocessOptions options;
+    options.argv = {testing::RunfilePath("tools/devcloud/devcloud")};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    absl::StatusOr<testing::RunResult> result =
+        testing::Run(options, absl::Seconds(30));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : testing::RunResult{};
+  };
+  const testing::RunResult version = run({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_EQ(version.out, absl::StrCat("devcloud ", kVersion, "\n"));
+  const testing::RunResult help = run({"--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  for (const char* flag : {"--dir", "--host", "--port", "--log-level",
+                           "--mosquitto", "--broker-max-keepalive"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag << help.out;
+  }
+
+  TempDir dir;
+  const std::string dir_flag = "--dir=" + dir.Join("cloud");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "--dir is required"},
+      {{dir_flag, "--port=70000"}, "--port must be 0 to 65535"},
+      {{dir_flag, "--port=http"}, "--port"},
+      {{dir_flag, "--broker-max-keepalive=5"},
+       "--broker-max-keepalive must be 10 to 65535 seconds"},
+      {{dir_flag, "--log-level=loud"}, "debug, info, warning or error"},
+      {{dir_flag, "--no-such-flag"}, "--no-such-flag"}};
+  for (const auto& [args, says] : cases) {
+    const testing::RunResult result = run(args);
+    EXPECT_EQ(result.exit_code, 2) << says << "\n" << result.err;
+    EXPECT_NE(result.err.find(says), std::string::npos) << result.err;
+  }
+  EXPECT_FALSE(testing::FileExists(dir.Join("cloud")));
 }
 
 }  // namespace

@@ -16,15 +16,18 @@
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "server/common/uuid.h"
+#include "tests/integration/fixtures/dev_cloud.h"
+#include "tests/integration/fixtures/mqtt_test_client.h"
 #include "tests/testing/test_env.h"
-#include "tests/tools/devcloud/dev_cloud_fixture.h"
+#include "tests/tools/devcloud/dev_cloud_test_base.h"
+#include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
 namespace {
 
-using devcloud_testing::MqttTestClient;
 using devcloud_testing::NodeKey;
-using devcloud_testing::RunningDevCloud;
+using integration::DevCloud;
+using integration::MqttTestClient;
 using nlohmann::json;
 
 struct Credentials {
@@ -33,17 +36,13 @@ struct Credentials {
   std::map<std::string, std::string> topics;  // name → topic, substituted
 };
 
-class LinkTest : public ::testing::Test {
+class LinkTest : public devcloud_testing::DevCloudTestBase {
  protected:
-  void SetUp() override {
-    cloud_ = std::make_unique<RunningDevCloud>(dir_.path());
-  }
-
   // Claims a node with `key` into Space A; returns its claim id.
   std::string Claim(const NodeKey& key) {
     std::string claim_id = NewUuidV4();
     json body = {{"node", {{"id", claim_id}, {"hostname", "link-node"}}},
-                 {"token", cloud_->env("CLAIM_TOKEN")},
+                 {"token", cloud_->Env("CLAIM_TOKEN")},
                  {"rooms", json::array()},
                  {"publicKey", key.PublicPem()},
                  {"mGUID", NewUuidV4()}};
@@ -87,12 +86,12 @@ class LinkTest : public ::testing::Test {
     return creds;
   }
 
-  int PlainPort() const { return std::stoi(cloud_->env("BROKER_PLAIN_PORT")); }
+  int PlainPort() const { return std::stoi(cloud_->Env("BROKER_PLAIN_PORT")); }
 
   // The node's state in the Space A listing.
   std::string StateOf(const std::string& claim_id) {
     auto res = cloud_->Client()->Get(
-        ("/api/v1/spaces/" + cloud_->env("SPACE_ID") + "/nodes").c_str(),
+        ("/api/v1/spaces/" + cloud_->Env("SPACE_ID") + "/nodes").c_str(),
         cloud_->AdminBearer());
     if (!res || res->status != 200) return "";
     for (const json& n : json::parse(res->body)) {
@@ -123,9 +122,6 @@ class LinkTest : public ::testing::Test {
     capability->set_enabled(true);
     return update.SerializeAsString();
   }
-
-  cloudlink::testing::TempDir dir_;
-  std::unique_ptr<RunningDevCloud> cloud_;
 };
 
 TEST_F(LinkTest, EnvPointsAtTheAuthEndpointAndTheBroker) {
@@ -137,10 +133,10 @@ TEST_F(LinkTest, EnvPointsAtTheAuthEndpointAndTheBroker) {
   ASSERT_EQ(res->status, 200) << res->body;
   json env = json::parse(res->body);
   EXPECT_EQ(env["encoding"], "proto");
-  EXPECT_EQ(env["authEndpoint"], cloud_->env("CLOUD_URL") + "/api/v1/auth");
+  EXPECT_EQ(env["authEndpoint"], cloud_->Env("CLOUD_URL") + "/api/v1/auth");
   EXPECT_EQ(env["transports"][0]["type"], "MQTTv5");
   EXPECT_EQ(env["transports"][0]["endpoint"],
-            "wss://localhost:" + cloud_->env("BROKER_PORT") + "/mqtt");
+            "wss://localhost:" + cloud_->Env("BROKER_PORT") + "/mqtt");
   EXPECT_EQ(env["backoff"]["base"], 2);
   EXPECT_EQ(env["capabilities"], json::array({"proto", "ctx"}));
 
@@ -152,12 +148,12 @@ TEST_F(LinkTest, EnvPointsAtTheAuthEndpointAndTheBroker) {
 }
 
 TEST_F(LinkTest, BackoffComesFromDevcloudJson) {
-  EXPECT_EQ(cloud_->Stop(), 0);
+  EXPECT_EQ(cloud_->Stop().value_or(-1), 0);
   std::string path = dir_.Join("devcloud.json");
   json config = json::parse(cloudlink::testing::ReadFileOrEmpty(path));
   config["backoff"] = {{"base", 3}, {"minSeconds", 0}, {"maxSeconds", 2}};
   ASSERT_TRUE(cloudlink::testing::WriteFile(path, config.dump()).ok());
-  cloud_ = std::make_unique<RunningDevCloud>(dir_.path());
+  ASSERT_NO_FATAL_FAILURE(StartCloud());
   NodeKey key;
   std::string claim_id = Claim(key);
   auto res = cloud_->Client()->Get(
@@ -334,17 +330,17 @@ TEST_F(LinkTest, BrokerStopAndStartKeepPortsAndCredentials) {
   std::string claim_id2 = Claim(key2);
   {
     auto client = cloud_->Client();
-    auto challenge = client->Get(
-        ("/api/v1/auth/node/" + claim_id2 + "/challenge").c_str());
+    auto challenge =
+        client->Get(("/api/v1/auth/node/" + claim_id2 + "/challenge").c_str());
     ASSERT_TRUE(challenge && challenge->status == 200);
     std::string encrypted;
     ASSERT_TRUE(absl::Base64Unescape(
         json::parse(challenge->body).value("challenge", ""), &encrypted));
     json body = {{"agent_version", "test"},
                  {"response", absl::Base64Escape(key2.Decrypt(encrypted))}};
-    auto refused = client->Post(
-        ("/api/v1/auth/node/" + claim_id2 + "/password").c_str(), body.dump(),
-        "application/json");
+    auto refused =
+        client->Post(("/api/v1/auth/node/" + claim_id2 + "/password").c_str(),
+                     body.dump(), "application/json");
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 503) << refused->body;
     EXPECT_NE(json::parse(refused->body).value("errorNonRetryable", false),
@@ -377,7 +373,7 @@ TEST_F(LinkTest, BrokerStopAndStartKeepPortsAndCredentials) {
 
 TEST_F(LinkTest, StoppingTheDevCloudStopsItsBroker) {
   int plain_port = PlainPort();
-  EXPECT_EQ(cloud_->Stop(), 0);
+  EXPECT_EQ(cloud_->Stop().value_or(-1), 0);
   MqttTestClient probe("x", "y");
   EXPECT_EQ(probe.Connect(plain_port, absl::Seconds(2)), -1);
 }

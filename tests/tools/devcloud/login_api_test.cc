@@ -11,7 +11,7 @@
 #include "server/common/uuid.h"
 #include "server/state/file_system.h"
 #include "tests/testing/test_env.h"
-#include "tests/tools/devcloud/dev_cloud_fixture.h"
+#include "tests/tools/devcloud/node_key.h"
 
 namespace cloudlink::devcloud {
 namespace {
