@@ -2,9 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <istream>
 #include <memory>
 #include <ostream>
@@ -12,20 +10,20 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/aclk_state.h"
 #include "client/channel_target.h"
+#include "client/cli_help.h"
 #include "client/descriptor_commands.h"
 #include "client/embedded_descriptor_set.h"
 #include "client/flag_parser.h"
 #include "client/generic_call.h"
+#include "client/global_flags.h"
 #include "client/output_format.h"
 #include "client/proto_comments.h"
+#include "client/secret_scrub.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -41,21 +39,6 @@ namespace {
 using google::protobuf::Message;
 
 constexpr char kAclkStateCommand[] = "aclk-state";
-constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
-
-struct GlobalFlags {
-  std::string socket;
-  // --target HOST:PORT and its mutual-TLS files (channel_target.h).
-  std::string target;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_ca;
-  bool json = false;
-  bool has_timeout = false;
-  absl::Duration timeout = kDefaultTimeout;
-  bool help = false;
-  bool version = false;
-};
 
 // The service compiled into this binary. Naming a generated class links
 // cloudlink.pb.cc in, whose initializer registers the descriptors with the
@@ -75,221 +58,6 @@ std::unique_ptr<ProtoComments> LoadComments() {
 
 absl::Status UsageError(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason, sentence);
-}
-
-absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view text) {
-  double seconds = 0;
-  if (absl::SimpleAtod(text, &seconds) && std::isfinite(seconds) &&
-      seconds >= 0) {
-    return seconds == 0 ? absl::InfiniteDuration() : absl::Seconds(seconds);
-  }
-  absl::Duration duration;
-  if (absl::ParseDuration(text, &duration) &&
-      duration >= absl::ZeroDuration()) {
-    return duration == absl::ZeroDuration() ? absl::InfiniteDuration()
-                                            : duration;
-  }
-  return UsageError(reason::kBadFlagValue,
-                    absl::StrCat("--timeout: \"", text,
-                                 "\" is not a number of seconds (0: none)"));
-}
-
-// Applies args[*index] when it is a global flag and advances *index; returns
-// false (index unchanged) when it is not one.
-absl::StatusOr<bool> ApplyGlobalFlag(const std::vector<std::string>& args,
-                                     size_t* index, GlobalFlags* flags) {
-  const std::string& word = args[*index];
-  if (word == "-h") {
-    flags->help = true;
-    ++*index;
-    return true;
-  }
-  absl::string_view body = word;
-  if (!absl::ConsumePrefix(&body, "--")) return false;
-  const size_t equals = body.find('=');
-  const bool has_inline = equals != absl::string_view::npos;
-  const absl::string_view name = has_inline ? body.substr(0, equals) : body;
-  const absl::string_view inline_value =
-      has_inline ? body.substr(equals + 1) : absl::string_view();
-
-  auto take_value = [&](std::string* value) -> absl::Status {
-    if (has_inline) {
-      *value = std::string(inline_value);
-      *index += 1;
-      return absl::OkStatus();
-    }
-    if (*index + 1 >= args.size()) {
-      return UsageError(reason::kMissingFlagValue,
-                        absl::StrCat("--", name, " needs a value"));
-    }
-    *value = args[*index + 1];
-    *index += 2;
-    return absl::OkStatus();
-  };
-  auto take_bool = [&](bool* value) -> absl::Status {
-    *index += 1;
-    if (!has_inline) {
-      *value = true;
-      return absl::OkStatus();
-    }
-    if (!ParseBoolValue(inline_value, value)) {
-      return UsageError(reason::kBadFlagValue,
-                        absl::StrCat("--", name, ": \"", inline_value,
-                                     "\" is not true or false"));
-    }
-    return absl::OkStatus();
-  };
-
-  if (name == "socket") {
-    std::string value;
-    absl::Status status = take_value(&value);
-    if (!status.ok()) return status;
-    absl::string_view path = value;
-    if (!absl::ConsumePrefix(&path, "unix://")) {
-      absl::ConsumePrefix(&path, "unix:");
-    }
-    if (path.empty()) {
-      return UsageError(reason::kBadFlagValue, "--socket needs a path");
-    }
-    flags->socket = std::string(path);
-    return true;
-  }
-  if (name == "timeout") {
-    std::string value;
-    absl::Status status = take_value(&value);
-    if (!status.ok()) return status;
-    absl::StatusOr<absl::Duration> timeout = ParseTimeout(value);
-    if (!timeout.ok()) return timeout.status();
-    flags->timeout = *timeout;
-    flags->has_timeout = true;
-    return true;
-  }
-  for (const auto& [flag, value] :
-       {std::pair<absl::string_view, std::string*>{"target", &flags->target},
-        {"tls-cert", &flags->tls_cert},
-        {"tls-key", &flags->tls_key},
-        {"tls-ca", &flags->tls_ca}}) {
-    if (name != flag) continue;
-    absl::Status status = take_value(value);
-    if (!status.ok()) return status;
-    if (value->empty()) {
-      return UsageError(reason::kBadFlagValue,
-                        absl::StrCat("--", name, " needs a value"));
-    }
-    return true;
-  }
-  absl::Status status;
-  if (name == "json") {
-    status = take_bool(&flags->json);
-  } else if (name == "help") {
-    status = take_bool(&flags->help);
-  } else if (name == "version") {
-    status = take_bool(&flags->version);
-  } else {
-    return false;
-  }
-  if (!status.ok()) return status;
-  return true;
-}
-
-std::string SocketOf(absl::string_view env_socket) {
-  absl::string_view path = env_socket;
-  if (!absl::ConsumePrefix(&path, "unix://"))
-    absl::ConsumePrefix(&path, "unix:");
-  return path.empty() ? kDefaultSocket : std::string(path);
-}
-
-std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
-  std::string out =
-      "Usage: cloudlinkctl [global flags] COMMAND [flags]\n\n"
-      "Controls cloudlinkd, the node's link to its cloud, through its Unix "
-      "socket\n(or, with --target, its remote API over mutual TLS).\nCommands "
-      "are the RPCs of cloudlink.v1.CloudLink; flags are "
-      "the fields of\ntheir requests (cloudlinkctl COMMAND --help).\n\n"
-      "Commands:\n";
-  // "  name<pad> summary", the summary wrapped at 80 columns under itself.
-  auto row = [&out](absl::string_view name, absl::string_view summary) {
-    std::string line(name);
-    line.resize(std::max<size_t>(line.size(), 24), ' ');
-    line = absl::StrCat("  ", line, " ");
-    const size_t indent = line.size();
-    size_t width = indent;
-    for (absl::string_view word :
-         absl::StrSplit(summary, ' ', absl::SkipEmpty())) {
-      if (width > indent && width + 1 + word.size() > 80) {
-        absl::StrAppend(&out, line, "\n");
-        line = std::string(indent, ' ');
-        width = indent;
-      }
-      absl::StrAppend(&line, width > indent ? " " : "", word);
-      width += (width > indent ? 1 : 0) + word.size();
-    }
-    absl::StrAppend(&out, line, "\n");
-  };
-  row("aclk-state [json]",
-      "The link state in the lines of `netdatacli aclk-state`.");
-  for (const CommandSpec& command : commands) {
-    row(command.name, CommandSummary(command));
-  }
-  absl::StrAppend(
-      &out,
-      "\nGlobal flags (before or after the command):\n"
-      "  --socket PATH      cloudlinkd's socket (default: $CLOUDLINK_SOCKET, "
-      "else\n                     ",
-      kDefaultSocket,
-      ")\n"
-      "  --json             print responses as JSON: proto field names, every "
-      "field\n                     present; streams print one object per line\n"
-      "  --timeout SECONDS  deadline of the call (default 30; streaming "
-      "commands:\n                     none unless given; 0: none)\n"
-      "  --target HOST:PORT call cloudlinkd's remote API (cloudlinkd --listen) "
-      "instead\n                     of the socket; needs --tls-cert and "
-      "--tls-key\n"
-      "  --tls-cert FILE    client certificate (PEM) for --target\n"
-      "  --tls-key FILE     its private key (PEM)\n"
-      "  --tls-ca FILE      CA certificates trusted for the daemon's "
-      "certificate\n                     (default: the system's)\n"
-      "  --help, -h         this text; COMMAND --help for a command\n"
-      "  --version          print the version\n\n"
-      "Exit codes: 0 success, 1 the daemon returned an error, 2 usage error,\n"
-      "3 cloudlinkd not reachable at the socket or target.\n");
-  return out;
-}
-
-std::string AclkStateHelp() {
-  return absl::StrCat(
-      "Usage: cloudlinkctl aclk-state [json]\n\n"
-      "Prints GetState in the lines of the reference tool (`netdatacli "
-      "aclk-state`):\nACLK Available, ACLK Implementation, New Cloud Protocol "
-      "Support, Claimed,\nClaimed Id, Online, Used Cloud Protocol, then the "
-      "rest of the state.\n`aclk-state json` (or --json) prints the State as "
-      "JSON, as get-state --json.\n\n"
-      "Global flags: --socket PATH, --json, --timeout SECONDS, --target "
-      "HOST:PORT,\n--tls-cert FILE, --tls-key FILE, --tls-ca FILE (see "
-      "cloudlinkctl --help).\n");
-}
-
-// Top-level secret string fields of `message` (see IsSecretField).
-void CollectSecrets(const Message& message, std::vector<std::string>* out) {
-  const google::protobuf::Descriptor* type = message.GetDescriptor();
-  const google::protobuf::Reflection* r = message.GetReflection();
-  for (int i = 0; i < type->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* field = type->field(i);
-    if (field->cpp_type() !=
-            google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
-        field->is_repeated() || !IsSecretField(field)) {
-      continue;
-    }
-    std::string value = r->GetString(message, field);
-    if (!value.empty()) out->push_back(std::move(value));
-  }
-}
-
-std::string Scrub(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) {
-    if (!secret.empty()) absl::StrReplaceAll({{secret, "****"}}, &text);
-  }
-  return text;
 }
 
 std::string CodeName(grpc::StatusCode code) {

@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "client/global_flags.h"
 
 namespace cloudlink::client {
 
 inline constexpr char kCloudlinkctlVersion[] = "0.1.0";
-inline constexpr char kDefaultSocket[] = "/run/cloudlink/cloudlink.sock";
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

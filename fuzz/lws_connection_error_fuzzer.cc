@@ -1,5 +1,5 @@
-// StatusFromLwsConnectionError (server/transport/lws_wss_connection.h) over the
-// text libwebsockets passes with a connection error (it may quote what the
+// StatusFromLwsConnectionError (server/transport/lws_connection_error.h) over
+// the text libwebsockets passes with a connection error (it may quote what the
 // peer or proxy sent).
 //
 // Input: byte 0 says whether an HTTP proxy was in use; the rest is lws's
@@ -15,7 +15,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "server/common/error.h"
-#include "server/transport/lws_wss_connection.h"
+#include "server/transport/lws_connection_error.h"
 
 namespace cloudlink::fuzz {
 namespace {

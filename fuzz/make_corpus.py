@@ -61,30 +61,6 @@ def mqtt_seeds():
     }
 
 
-def ws_frame(opcode: int, payload: bytes, fin=True) -> bytes:
-    first = (0x80 if fin else 0) | opcode
-    n = len(payload)
-    if n < 126:
-        head = bytes([first, n])
-    elif n < 65536:
-        head = bytes([first, 126]) + struct.pack(">H", n)
-    else:
-        head = bytes([first, 127]) + struct.pack(">Q", n)
-    return head + payload
-
-
-def ws_seeds():
-    return {
-        "binary": b"\x05\x01" + ws_frame(2, b"\x20\x03\x00\x00\x00"),
-        "fragments": b"\x05\x03" + ws_frame(1, b"hel", fin=False) +
-                     ws_frame(9, b"ping") + ws_frame(0, b"lo"),
-        "close": b"\x05\x02" + ws_frame(8, b"\x03\xe8bye"),
-        "len16": b"\x06\x07" + ws_frame(2, b"x" * 130),
-        "masked": b"\x05\x00" + b"\x82\x81\x01\x02\x03\x04\x41",
-        "too_large": b"\x02\x00" + ws_frame(2, b"y" * 20),
-    }
-
-
 CLAIM_CONF = b"""# claim.conf
 [global]
     url = https://app.netdata.cloud/
@@ -269,7 +245,6 @@ def lws_error_seeds():
 
 TARGETS = {
     "mqtt_decoder": mqtt_seeds,
-    "ws_frame_decoder": ws_seeds,
     "ini_file": ini_seeds,
     "claim_conf": claim_conf_seeds,
     "cloud_conf": cloud_conf_seeds,

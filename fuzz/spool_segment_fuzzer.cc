@@ -2,8 +2,9 @@
 // directory whose segment files hold the fuzz input, then replay, ack and
 // one new append.
 //
-// The directory lives in an in-memory SpoolFileSystem (the spool's own seam),
-// so each run costs no disk I/O or fsync; the spool code is the real one.
+// The directory lives in an in-memory state::FileSystem (the filesystem seam
+// the spool goes through), so each run costs no disk I/O or fsync; the spool
+// code is the real one.
 //
 // Input: byte 0 flags (bit 0: rewrite each record's CRC to match, so the
 // fuzzer reaches the body decoder; bit 1: two segments), byte 1 the split
@@ -19,6 +20,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,32 +32,56 @@
 #include "server/common/notification.h"
 #include "server/publish/crc32c.h"
 #include "server/publish/spool.h"
-#include "server/publish/spool_files.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::fuzz {
 namespace {
 
-using publish::SpoolFile;
-using publish::SpoolFileSystem;
-
-// Files are strings in a map guarded by one mutex.
-class MemoryFileSystem : public SpoolFileSystem {
+// Files are strings in a map guarded by one mutex; directories are names.
+// Only what the spool uses does anything.
+class MemoryFileSystem : public state::FileSystem {
  public:
   void Put(const std::string& path, std::string data) {
     MutexLock lock(&mu_);
     files_[path] = std::make_shared<std::string>(std::move(data));
   }
 
-  absl::Status MakeDir(const std::string& path, mode_t mode) override {
+  absl::StatusOr<std::string> ReadFile(const std::string& path) override {
+    MutexLock lock(&mu_);
+    auto it = files_.find(path);
+    if (it == files_.end()) return absl::NotFoundError(path);
+    return *it->second;
+  }
+  absl::Status WriteFileAtomic(const std::string& path,
+                               absl::string_view content,
+                               mode_t mode) override {
+    Put(path, std::string(content));
+    return absl::OkStatus();
+  }
+  absl::Status MakeDirs(const std::string& path, mode_t mode) override {
     MutexLock lock(&mu_);
     dirs_.insert(path);
     return absl::OkStatus();
+  }
+  absl::Status SetMode(const std::string& path, mode_t mode) override {
+    return absl::OkStatus();
+  }
+  absl::Status RemoveFile(const std::string& path) override {
+    MutexLock lock(&mu_);
+    files_.erase(path);
+    return absl::OkStatus();
+  }
+  absl::Status RemoveTree(const std::string& path) override {
+    return absl::UnimplementedError("RemoveTree");
+  }
+  absl::Status Rename(const std::string& from, const std::string& to) override {
+    return absl::UnimplementedError("Rename");
   }
   bool Exists(const std::string& path) override {
     MutexLock lock(&mu_);
     return dirs_.count(path) > 0 || files_.count(path) > 0;
   }
-  absl::StatusOr<std::vector<std::string>> List(
+  absl::StatusOr<std::vector<std::string>> ListFiles(
       const std::string& dir) override {
     MutexLock lock(&mu_);
     std::vector<std::string> names;
@@ -67,13 +93,8 @@ class MemoryFileSystem : public SpoolFileSystem {
     }
     return names;  // std::map keeps them sorted
   }
-  absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,
-                                                  bool create) override;
-  absl::Status Remove(const std::string& path) override {
-    MutexLock lock(&mu_);
-    files_.erase(path);
-    return absl::OkStatus();
-  }
+  absl::StatusOr<std::unique_ptr<state::AppendableFile>> OpenAppendable(
+      const std::string& path, bool create) override;
 
  private:
   friend class MemoryFile;
@@ -83,7 +104,7 @@ class MemoryFileSystem : public SpoolFileSystem {
       ABSL_GUARDED_BY(mu_);
 };
 
-class MemoryFile : public SpoolFile {
+class MemoryFile : public state::AppendableFile {
  public:
   MemoryFile(MemoryFileSystem* fs, std::shared_ptr<std::string> data)
       : fs_(fs), data_(std::move(data)) {}
@@ -116,15 +137,16 @@ class MemoryFile : public SpoolFile {
   std::shared_ptr<std::string> data_;
 };
 
-absl::StatusOr<std::unique_ptr<SpoolFile>> MemoryFileSystem::Open(
-    const std::string& path, bool create) {
+absl::StatusOr<std::unique_ptr<state::AppendableFile>>
+MemoryFileSystem::OpenAppendable(const std::string& path, bool create) {
   MutexLock lock(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) {
     if (!create) return absl::NotFoundError(path);
     it = files_.emplace(path, std::make_shared<std::string>()).first;
   }
-  return std::unique_ptr<SpoolFile>(new MemoryFile(this, it->second));
+  return std::unique_ptr<state::AppendableFile>(
+      new MemoryFile(this, it->second));
 }
 
 uint32_t GetU32(const std::string& s, size_t at) {

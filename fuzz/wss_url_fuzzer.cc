@@ -1,4 +1,4 @@
-// ParseWssUrl (server/transport/lws_wss_connection.h) over the MQTT endpoint
+// ParseWssUrl (server/transport/wss_url.h) over the MQTT endpoint
 // from the cloud's env answer.
 //
 // Input: the URL. Checks: errors are INVALID_ARGUMENT URL_INVALID; a parsed
@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
 #include "server/common/error.h"
-#include "server/transport/lws_wss_connection.h"
+#include "server/transport/wss_url.h"
 
 namespace cloudlink::fuzz {
 namespace {

@@ -23,7 +23,7 @@
 #include "server/common/command_line.h"
 #include "server/common/log.h"
 #include "server/config/environment.h"
-#include "server/http/http_client.h"
+#include "server/http/curl_http_client.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"

@@ -26,11 +26,11 @@
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "server/api/allowed_subjects.h"
 #include "server/api/peer_credentials.h"
 #include "server/api/unix_peer_registry.h"
@@ -49,7 +49,7 @@ Access RequiredAccess(absl::string_view method);
 // The Unix socket side of the policy.
 struct UnixPolicy {
   std::string admin_group = "cloudlink";  // as configured
-  std::optional<gid_t> admin_gid;         // none: the group does not exist
+  absl::optional<gid_t> admin_gid;        // none: the group does not exist
   gid_t socket_gid = 0;                   // the group the socket belongs to
 
   // Looks `admin_group` up. The socket's group is the admin group when it

@@ -16,7 +16,6 @@ namespace cloudlink::api {
 namespace {
 
 constexpr mode_t kSocketDirMode = 0750;
-constexpr mode_t kSocketMode = 0660;
 
 std::string ParentOf(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -98,14 +97,6 @@ absl::Status PrepareSocketPath(const std::string& path) {
                  reason::kSocketPathInvalid,
                  absl::StrCat("cannot remove stale socket ", path, ": ",
                               strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RestrictSocketMode(const std::string& path) {
-  if (chmod(path.c_str(), kSocketMode) != 0) {
-    return absl::InternalError(
-        absl::StrCat("chmod ", path, ": ", strerror(errno)));
   }
   return absl::OkStatus();
 }

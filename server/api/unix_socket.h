@@ -16,7 +16,4 @@ namespace cloudlink::api {
 // non-socket file), SOCKET_DIR_FAILED (cannot create the directory).
 absl::Status PrepareSocketPath(const std::string& path);
 
-// Sets the socket's mode to 0660.
-absl::Status RestrictSocketMode(const std::string& path);
-
 }  // namespace cloudlink::api

@@ -4,11 +4,7 @@
 
 namespace cloudlink {
 
-std::string RedactSecret(absl::string_view secret) {
-  if (secret.empty()) return "";
-  if (secret.size() < 12) return "****";
-  return absl::StrCat("****", secret.substr(secret.size() - 4));
-}
+std::string RedactSecret(absl::string_view secret) { return "****"; }
 
 std::string RedactUrlCredentials(absl::string_view url) {
   size_t scheme_end = url.find("://");
@@ -22,10 +18,12 @@ std::string RedactUrlCredentials(absl::string_view url) {
   if (at == absl::string_view::npos) return std::string(url);
   absl::string_view userinfo = authority.substr(0, at);
   size_t colon = userinfo.find(':');
-  absl::string_view user =
-      colon == absl::string_view::npos ? userinfo : userinfo.substr(0, colon);
-  return absl::StrCat(url.substr(0, authority_start), user, ":****",
-                      url.substr(authority_start + at));
+  absl::string_view user = userinfo.substr(0, colon);
+  absl::string_view password = colon == absl::string_view::npos
+                                   ? absl::string_view()
+                                   : userinfo.substr(colon + 1);
+  return absl::StrCat(url.substr(0, authority_start), user, ":",
+                      RedactSecret(password), url.substr(authority_start + at));
 }
 
 }  // namespace cloudlink

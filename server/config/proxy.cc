@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "server/common/redact.h"
 #include "server/common/status_macros.h"
 #include "server/config/authority.h"
 
@@ -147,17 +148,8 @@ std::string ProxyConfig::ToUrl() const {
 std::string ProxyConfig::Redacted() const {
   if (kind == ProxyKind::kDirect) return "none";
   if (kind == ProxyKind::kEnv) return "env";
-  ProxyConfig shown = *this;
-  shown.password.clear();
-  std::string url = shown.ToUrl();
-  if (password.empty()) return url;
-  // Insert ":****" after the (encoded) user name.
-  size_t at = url.find('@');
-  if (at == std::string::npos) {  // empty user name: "scheme://"
-    size_t start = url.find("://") + 3;
-    return absl::StrCat(url.substr(0, start), ":****@", url.substr(start));
-  }
-  return absl::StrCat(url.substr(0, at), ":****", url.substr(at));
+  // ToUrl() percent-encodes the user info, so its last '@' is the real one.
+  return RedactUrlCredentials(ToUrl());
 }
 
 absl::StatusOr<ProxyConfig> ParseProxy(absl::string_view value) {

@@ -48,8 +48,10 @@ struct ProxyConfig {
   // percent-encoded and IPv6 hosts bracketed. Contains the password.
   std::string ToUrl() const;
 
-  // For people (logs, GetState, errors): "none", "env", or ToUrl() with the
-  // password replaced by "****" ("http://bob:****@proxy:3128").
+  // For people (logs, GetState, errors): "none", "env", or
+  // RedactUrlCredentials(ToUrl()) (server/common/redact.h): the password,
+  // and whether there is one when a user name is set, shows as "****"
+  // ("http://bob:****@proxy:3128").
   std::string Redacted() const;
 
   friend bool operator==(const ProxyConfig& a, const ProxyConfig& b) {

@@ -1,3 +1,5 @@
+#include "server/http/curl_http_client.h"
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/common/error.h"
-#include "server/http/http_client.h"
 
 namespace cloudlink::http {
 namespace {

@@ -2,8 +2,8 @@
 
 // HTTPS requests to the cloud (claim, token regeneration, env, challenge,
 // password) through the node's proxy decision. An interface so the parts
-// above it can be tested against a scripted client; CurlHttpClient is the
-// real one.
+// above it can be tested against a scripted client; CurlHttpClient
+// (curl_http_client.h) is the real one.
 
 #include <map>
 #include <string>
@@ -58,14 +58,6 @@ class HttpClient {
   // Thread-safe.
   virtual absl::StatusOr<HttpResponse> Send(
       const HttpRequest& request, const TransportOptions& options) = 0;
-};
-
-// The real client, on libcurl (OpenSSL).
-class CurlHttpClient : public HttpClient {
- public:
-  CurlHttpClient();
-  absl::StatusOr<HttpResponse> Send(const HttpRequest& request,
-                                    const TransportOptions& options) override;
 };
 
 }  // namespace cloudlink::http

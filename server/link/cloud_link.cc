@@ -10,6 +10,7 @@
 #include "server/common/version.h"
 #include "server/config/env_proxy.h"
 #include "server/config/proxy.h"
+#include "server/http/transport_for.h"
 
 namespace cloudlink::link {
 namespace {
@@ -221,16 +222,13 @@ bool CloudLink::CommandPending() {
 
 absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   Report([](LinkStatus& s) { s.next_attempt = absl::InfinitePast(); });
-  absl::StatusOr<config::ProxyConfig> proxy = ResolveFor(config, config.url);
-  if (!proxy.ok()) {
-    Fail(proxy.status());
+  absl::StatusOr<http::TransportOptions> transport = http::TransportFor(
+      config.proxy, config.env, config.url, config.insecure, config.ca_file);
+  if (!transport.ok()) {
+    Fail(transport.status());
     return backoff_.Next();
   }
-  http::TransportOptions transport;
-  transport.proxy = *proxy;
-  transport.insecure = config.insecure;
-  transport.ca_file = config.ca_file;
-  cloud::CloudApi api(http_, transport, config.url, config.claim_id,
+  cloud::CloudApi api(http_, *transport, config.url, config.claim_id,
                       kAgentVersion);
 
   cloud::RetryAdvice advice;

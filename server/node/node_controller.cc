@@ -9,9 +9,9 @@
 #include "server/common/redact.h"
 #include "server/common/status_macros.h"
 #include "server/config/claim_sources.h"
-#include "server/config/env_proxy.h"
 #include "server/config/ini_file.h"
 #include "server/config/proxy.h"
+#include "server/http/transport_for.h"
 
 namespace cloudlink::node {
 namespace {
@@ -67,21 +67,6 @@ config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
   return inputs;
 }
 
-// The transport for `url` under the raw proxy setting `proxy_setting`.
-absl::StatusOr<http::TransportOptions> TransportFor(
-    const std::string& proxy_setting, const std::string& url, bool insecure,
-    const NodeOptions& options) {
-  ASSIGN_OR_RETURN(config::ProxyConfig proxy,
-                   config::ParseProxy(proxy_setting));
-  ASSIGN_OR_RETURN(config::ProxyConfig resolved,
-                   config::ResolveProxy(proxy, options.env, url));
-  http::TransportOptions transport;
-  transport.proxy = resolved;
-  transport.insecure = insecure;
-  transport.ca_file = options.cloud_ca;
-  return transport;
-}
-
 }  // namespace
 
 NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
@@ -127,7 +112,7 @@ void NodeController::Stop() {
 }
 
 void NodeController::StartLinkLocked() {
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   if (!stored.ok() || !stored->has_value()) return;
   const state::StoredClaim& claim = **stored;
@@ -180,7 +165,7 @@ void NodeController::OnLinkStatus(const link::LinkStatus& status) {
 }
 
 void NodeController::StoreNodeIdLocked(const PendingNodeId& pending) {
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   if (!stored.ok() || !stored->has_value() ||
       (*stored)->claimed_id != pending.claim_id) {
@@ -282,7 +267,7 @@ void NodeController::WorkerLoop() {
       node_id.swap(pending_node_id_);
     }
     if (node_id) StoreNodeIdLocked(*node_id);
-    absl::StatusOr<std::optional<state::StoredClaim>> stored =
+    absl::StatusOr<absl::optional<state::StoredClaim>> stored =
         state_dir_.ReadClaim();
     if (!stored.ok() || stored->has_value()) continue;  // claimed, or broken
     if (!claim_error_.ok() && !claim::IsRetryable(claim_error_)) {
@@ -346,7 +331,7 @@ void NodeController::LoadLocked() {
   }
   next.claim_source = sources.inputs ? sources.inputs->source : "";
 
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   if (!stored.ok()) {
     LogError(absl::StrCat("STATE: ", stored.status().message()));
@@ -427,7 +412,8 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
       claim::EnsureKeyPair(state_dir_, fs_);
   if (!public_pem.ok()) return fail(public_pem.status());
   absl::StatusOr<http::TransportOptions> transport =
-      TransportFor(inputs.proxy, inputs.url, inputs.insecure, options_);
+      http::TransportFor(inputs.proxy, options_.env, inputs.url,
+                         inputs.insecure, options_.cloud_ca);
   if (!transport.ok()) return fail(transport.status());
 
   claim::ClaimParams params;
@@ -454,7 +440,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   if (!written.ok()) {
     // cloud.conf is the commit point: when it made it to disk and only
     // claimed_id failed, the claim stands (claimed_id is repaired on read).
-    absl::StatusOr<std::optional<state::StoredClaim>> committed =
+    absl::StatusOr<absl::optional<state::StoredClaim>> committed =
         state_dir_.ReadClaim();
     if (committed.ok() && committed->has_value() &&
         (*committed)->claimed_id == *claimed_id) {
@@ -525,7 +511,7 @@ absl::StatusOr<ClaimOutcome> NodeController::Claim(const ClaimArgs& args) {
   const config::ClaimInputs inputs = InputsFromArgs(args);
   RETURN_IF_ERROR(config::ValidateClaimInputs(inputs));
   MutexLock op(&op_mu_);
-  ASSIGN_OR_RETURN(std::optional<state::StoredClaim> stored,
+  ASSIGN_OR_RETURN(absl::optional<state::StoredClaim> stored,
                    state_dir_.ReadClaim());
   if (stored.has_value()) {
     if (stored->has_cloud_conf && stored->cloud_conf.token == inputs.token &&
@@ -591,7 +577,7 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   // Defaults: the claim's url and proxy, else claim.conf's / the env's.
   std::string url = args.url;
   std::string proxy = args.proxy;
-  absl::StatusOr<std::optional<state::StoredClaim>> stored =
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
   config::ClaimSourcesResult sources =
       config::ResolveClaimInputs(options_.config_dir, options_.env);
@@ -610,7 +596,8 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   RETURN_IF_ERROR(config::ValidateClaimProxy(proxy));
 
   ASSIGN_OR_RETURN(http::TransportOptions transport,
-                   TransportFor(proxy, url, args.insecure, options_));
+                   http::TransportFor(proxy, options_.env, url, args.insecure,
+                                      options_.cloud_ca));
   // The cloud revokes the old token the moment it issues a new one, so
   // everything that can be checked is checked first: a claim.conf that
   // cannot be read or does not parse fails here, with nothing changed.

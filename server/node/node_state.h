@@ -16,7 +16,6 @@ inline constexpr char kStatusAvailable[] = "available";  // not claimed
 inline constexpr char kStatusOffline[] = "offline";  // claimed, not connected
 inline constexpr char kStatusOnline[] = "online";
 inline constexpr char kStatusBanned[] = "banned";
-inline constexpr char kStatusIndirect[] = "indirect";
 
 struct PublishStats {
   uint64_t published = 0;

@@ -97,15 +97,6 @@ std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
   return batch;
 }
 
-void PublishQueue::PushFront(std::vector<Message> messages) {
-  MutexLock lock(&mu_);
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    bytes_ += it->size();
-    messages_.push_front(std::move(*it));
-  }
-  stats_.taken -= std::min<uint64_t>(stats_.taken, messages.size());
-}
-
 void PublishQueue::Close() {
   std::deque<Message> left;
   {

@@ -80,11 +80,6 @@ class PublishQueue {
   // Never blocks. Wakes producers waiting for room.
   std::vector<Message> TakeBatch(size_t max_messages, size_t max_bytes);
 
-  // Puts messages the link took but could not send back at the front, in
-  // their order (used when it fails before writing them). Ignores the
-  // bounds: they were accounted for before.
-  void PushFront(std::vector<Message> messages);
-
   // Refuses further pushes (UNAVAILABLE SHUTTING_DOWN), wakes waiters and
   // completes every queued message with UNAVAILABLE SHUTTING_DOWN.
   void Close();

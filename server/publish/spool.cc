@@ -9,17 +9,11 @@
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
-#include "server/publish/crc32c.h"
+#include "server/publish/spool_record.h"
 
 namespace cloudlink::publish {
 namespace {
 
-constexpr uint8_t kTypeData = 1;
-constexpr uint8_t kTypeAck = 2;
-constexpr size_t kHeaderBytes = 8;             // length, CRC
-constexpr size_t kAckBodyBytes = 1 + 8;        // type, sequence
-constexpr size_t kDataFixedBytes = 1 + 8 + 2;  // type, sequence, topic length
-constexpr size_t kMaxBodyBytes = size_t{64} << 20;
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 // Sequence numbers count up from 1 and never come near this (2^62: a
 // million messages a second for 146,000 years). A larger one on disk is
@@ -27,70 +21,6 @@ constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 constexpr char kSegmentPrefix[] = "seg-";
 constexpr char kSegmentSuffix[] = ".log";
-
-void PutU16(std::string* out, uint16_t v) {
-  char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
-  out->append(b, 2);
-}
-void PutU32(std::string* out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out->append(b, 4);
-}
-void PutU64(std::string* out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out->append(b, 8);
-}
-uint64_t GetLe(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
-  }
-  return v;
-}
-
-// Appends one record (header and body) to `out`.
-void EncodeRecord(uint8_t type, uint64_t sequence, absl::string_view topic,
-                  absl::string_view payload, std::string* out) {
-  std::string body;
-  body.reserve(kDataFixedBytes + topic.size() + payload.size());
-  body.push_back(static_cast<char>(type));
-  PutU64(&body, sequence);
-  if (type == kTypeData) {
-    PutU16(&body, static_cast<uint16_t>(topic.size()));
-    body.append(topic.data(), topic.size());
-    body.append(payload.data(), payload.size());
-  }
-  PutU32(out, static_cast<uint32_t>(body.size()));
-  PutU32(out, Crc32c(body));
-  out->append(body);
-}
-
-size_t DataRecordBytes(size_t topic, size_t payload) {
-  return kHeaderBytes + kDataFixedBytes + topic + payload;
-}
-
-struct Decoded {
-  uint8_t type = 0;
-  uint64_t sequence = 0;
-  absl::string_view topic;
-  absl::string_view payload;
-};
-
-// Decodes a record body (CRC already checked). False when malformed.
-bool DecodeBody(absl::string_view body, Decoded* out) {
-  if (body.size() < kAckBodyBytes) return false;
-  out->type = static_cast<uint8_t>(body[0]);
-  out->sequence = GetLe(body.data() + 1, 8);
-  if (out->type == kTypeAck) return body.size() == kAckBodyBytes;
-  if (out->type != kTypeData || body.size() < kDataFixedBytes) return false;
-  const size_t topic_len = GetLe(body.data() + 9, 2);
-  if (kDataFixedBytes + topic_len > body.size()) return false;
-  out->topic = body.substr(kDataFixedBytes, topic_len);
-  out->payload = body.substr(kDataFixedBytes + topic_len);
-  return out->sequence > 0;
-}
 
 absl::Status OpenFailed(const absl::Status& why) {
   return Error(absl::StatusCode::kUnavailable, reason::kSpoolOpenFailed,
@@ -105,7 +35,7 @@ absl::Status ShuttingDown() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options,
-                                                   SpoolFileSystem* files,
+                                                   state::FileSystem* files,
                                                    Clock* clock) {
   std::unique_ptr<Spool> spool(new Spool(std::move(options), files, clock));
   absl::Status loaded = spool->Load();
@@ -120,9 +50,12 @@ std::string Spool::SegmentPath(uint64_t first) const {
 }
 
 absl::Status Spool::Load() {
-  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  absl::Status made = files_->MakeDirs(options_.dir, 0700);
+  // An existing directory is tightened too: the segments hold messages.
+  if (made.ok()) made = files_->SetMode(options_.dir, 0700);
   if (!made.ok()) return made;
-  absl::StatusOr<std::vector<std::string>> names = files_->List(options_.dir);
+  absl::StatusOr<std::vector<std::string>> names =
+      files_->ListFiles(options_.dir);
   if (!names.ok()) return names.status();
   MutexLock lock(&mu_);
   for (const std::string& name : *names) {
@@ -165,7 +98,8 @@ absl::Status Spool::Load() {
 
 absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
   const std::string path = absl::StrCat(options_.dir, "/", name);
-  absl::StatusOr<std::unique_ptr<SpoolFile>> file = files_->Open(path, false);
+  absl::StatusOr<std::unique_ptr<state::AppendableFile>> file =
+      files_->OpenAppendable(path, false);
   if (!file.ok()) return file.status();
   std::string data;
   absl::Status read = (*file)->ReadAt(0, (*file)->size(), &data);
@@ -176,39 +110,24 @@ absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
   uint64_t intact = 0;
   std::string problem;
   while (offset < data.size()) {
-    if (data.size() - offset < kHeaderBytes) {
-      problem = "a record header is cut short (torn write)";
+    absl::StatusOr<SpoolRecord> read =
+        ReadSpoolRecord(absl::string_view(data).substr(offset));
+    if (!read.ok()) {
+      problem = std::string(read.status().message());
       break;
     }
-    const uint64_t length = GetLe(data.data() + offset, 4);
-    const uint32_t crc =
-        static_cast<uint32_t>(GetLe(data.data() + offset + 4, 4));
-    if (length > data.size() - offset - kHeaderBytes) {
-      problem = absl::StrCat("a record of ", length,
-                             " bytes runs past the end of the file (torn "
-                             "write)");
-      break;
-    }
-    absl::string_view body(data.data() + offset + kHeaderBytes, length);
-    Decoded record;
-    if (Crc32c(body) != crc) {
-      problem = "a record's CRC does not match (corrupt)";
-      break;
-    }
-    if (!DecodeBody(body, &record)) {
-      problem = "a record does not parse (corrupt)";
-      break;
-    }
+    const SpoolRecord& record = *read;
     if (record.sequence > kMaxSequence) {
       problem = absl::StrCat("a record's sequence number ", record.sequence,
                              " is out of range (corrupt)");
       break;
     }
-    if (record.type == kTypeData) {
+    if (record.type == SpoolRecordType::kData) {
       Location location;
       location.segment = first;
       location.offset = offset;
-      location.length = static_cast<uint32_t>(length);
+      location.length =
+          static_cast<uint32_t>(record.size - kSpoolRecordHeaderBytes);
       if (unacked_.emplace(record.sequence, location).second) {
         ++segment.unacked;
       }
@@ -224,7 +143,7 @@ absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
     }
     next_sequence_ = std::max(next_sequence_, record.sequence + 1);
     ++intact;
-    offset += kHeaderBytes + length;
+    offset += record.size;
   }
   if (!problem.empty()) {
     ++stats_.corrupt;
@@ -259,16 +178,17 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                            Completion done, bool wait,
                            MonotonicTime wait_deadline,
                            const std::function<bool()>& cancelled) {
-  const size_t size = DataRecordBytes(topic.size(), payload.size());
+  const size_t size = SpoolDataRecordBytes(topic.size(), payload.size());
   MutexLock lock(&mu_);
   if (closing_) return ShuttingDown();
-  if (size > options_.max_bytes || size > kMaxBodyBytes ||
+  if (size > options_.max_bytes || size > kSpoolMaxBodyBytes ||
       topic.size() > 0xFFFF) {
     ++stats_.rejected;
-    return Error(absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
-                 absl::StrCat("the message needs ", size,
-                              " bytes in the spool, which holds at most ",
-                              std::min(options_.max_bytes, kMaxBodyBytes)));
+    return Error(
+        absl::StatusCode::kInvalidArgument, reason::kMessageTooLarge,
+        absl::StrCat("the message needs ", size,
+                     " bytes in the spool, which holds at most ",
+                     std::min(options_.max_bytes, kSpoolMaxBodyBytes)));
   }
   auto has_room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closing_ || UsedBytesLocked() + size <= options_.max_bytes;
@@ -334,7 +254,7 @@ void Spool::WriterLoop() {
 
 void Spool::RecreateIfRemoved() {
   if (files_->Exists(options_.dir)) return;
-  absl::Status made = files_->MakeDir(options_.dir, 0700);
+  absl::Status made = files_->MakeDirs(options_.dir, 0700);
   MutexLock lock(&mu_);
   LogWarning(absl::StrCat(
       "SPOOL: ", options_.dir, " was removed (a reclaim?); ", unacked_.size(),
@@ -353,9 +273,9 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
   std::string buffer;
   size_t batch_bytes = 0;
   for (const Pending& p : batch) {
-    batch_bytes += DataRecordBytes(p.topic.size(), p.payload.size());
+    batch_bytes += SpoolDataRecordBytes(p.topic.size(), p.payload.size());
   }
-  SpoolFile* file = nullptr;
+  state::AppendableFile* file = nullptr;
   uint64_t segment_key = 0;
   uint64_t base = 0;
   absl::Status status;
@@ -363,7 +283,7 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
     MutexLock lock(&mu_);
     // Ack records only matter while their message's segment exists.
     for (uint64_t sequence : acks) {
-      EncodeRecord(kTypeAck, sequence, "", "", &buffer);
+      AppendSpoolAckRecord(sequence, &buffer);
     }
     // Roll to a new segment when the active one would grow past its size,
     // or when there is none (at open, or after it was retired).
@@ -377,8 +297,8 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
       const uint64_t first =
           batch.empty() ? next_sequence_ : batch.front().sequence;
       if (segments_.count(first) == 0) {
-        absl::StatusOr<std::unique_ptr<SpoolFile>> created =
-            files_->Open(SegmentPath(first), true);
+        absl::StatusOr<std::unique_ptr<state::AppendableFile>> created =
+            files_->OpenAppendable(SegmentPath(first), true);
         if (created.ok()) {
           disk_bytes_ += (*created)->size();
           segments_[first].file = *std::move(created);
@@ -409,9 +329,9 @@ void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {
       location.segment = segment_key;
       location.offset = base + buffer.size();
       const size_t before = buffer.size();
-      EncodeRecord(kTypeData, p.sequence, p.topic, p.payload, &buffer);
-      location.length =
-          static_cast<uint32_t>(buffer.size() - before - kHeaderBytes);
+      AppendSpoolDataRecord(p.sequence, p.topic, p.payload, &buffer);
+      location.length = static_cast<uint32_t>(buffer.size() - before -
+                                              kSpoolRecordHeaderBytes);
       locations.push_back(location);
     }
     if (!buffer.empty()) status = file->Append(buffer);
@@ -472,7 +392,7 @@ void Spool::DeleteAckedSegmentsLocked() {
     auto oldest = segments_.begin();
     if (oldest->first == active_ || oldest->second.unacked > 0) break;
     const uint64_t size = oldest->second.file->size();
-    absl::Status removed = files_->Remove(SegmentPath(oldest->first));
+    absl::Status removed = files_->RemoveFile(SegmentPath(oldest->first));
     if (!removed.ok()) {
       LogWarning(absl::StrCat("SPOOL: ", removed.message()));
       break;
@@ -495,7 +415,7 @@ std::vector<Message> Spool::TakeReady(size_t max_messages, size_t max_bytes) {
       continue;
     }
     const Location location = it->second;
-    const size_t size = location.length + kHeaderBytes;
+    const size_t size = location.length + kSpoolRecordHeaderBytes;
     if (!out.empty() && bytes + size > max_bytes) break;
     ready_.pop_front();
     auto segment = segments_.find(location.segment);
@@ -503,12 +423,15 @@ std::vector<Message> Spool::TakeReady(size_t max_messages, size_t max_bytes) {
         segment == segments_.end()
             ? absl::NotFoundError("its segment is gone")
             : segment->second.file->ReadAt(location.offset, size, &record);
-    Decoded decoded;
+    SpoolRecord decoded;
     if (read.ok()) {
-      absl::string_view body(record.data() + kHeaderBytes, location.length);
-      if (Crc32c(body) != GetLe(record.data() + 4, 4) ||
-          !DecodeBody(body, &decoded) || decoded.sequence != sequence) {
+      absl::StatusOr<SpoolRecord> parsed = ReadSpoolRecord(record);
+      if (!parsed.ok() || parsed->size != size ||
+          parsed->type != SpoolRecordType::kData ||
+          parsed->sequence != sequence) {
         read = absl::DataLossError("it changed on disk (CRC mismatch)");
+      } else {
+        decoded = *parsed;
       }
     }
     if (!read.ok()) {

@@ -1,13 +1,13 @@
 #pragma once
 
-// The durable publish spool: DURABLE messages are
-// written to `cloud.d/spool/` (mode 0700) and fsynced before their producer
-// is acked; the link replays them from here, across restarts, until the
-// broker acknowledges each one.
+// The durable publish spool: DURABLE messages are written to
+// `cloud.d/spool/` (mode 0700) and fsynced before their producer is acked;
+// the link replays them from here, across restarts, until the broker
+// acknowledges each one.
 //
 // On disk: append-only segment files `seg-<first sequence, 20 digits>.log`
 // (a new one at each open and whenever the active one reaches
-// segment_bytes). Each record is
+// segment_bytes). Each record (spool_record.h) is
 //   u32 body length | u32 CRC32C of the body | body
 // with body = u8 type | u64 sequence | (data: u16 topic length | topic |
 // payload), all little-endian; type 1 is a message, type 2 says "sequence
@@ -53,7 +53,7 @@
 #include "server/common/mutex.h"
 #include "server/common/thread_role.h"
 #include "server/publish/message.h"
-#include "server/publish/spool_files.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::publish {
 
@@ -79,13 +79,15 @@ struct SpoolStats {
 
 class Spool {
  public:
-  // Creates the directory (0700), scans the segments (see above) and starts
-  // the writer thread. Errors: UNAVAILABLE SPOOL_OPEN_FAILED (the directory
-  // or a segment cannot be created, listed, read or truncated). `files` and
-  // `clock` (it stamps Message::enqueued and measures Append's waits) must
-  // outlive the spool.
+  // Creates the directory (and missing parents) or gives an existing one
+  // mode 0700, scans the segments (see above) and starts the writer thread.
+  // Every disk operation goes through `files` (the filesystem seam). Errors:
+  // UNAVAILABLE SPOOL_OPEN_FAILED (the directory or a segment cannot be
+  // created, listed, read or truncated). `files` and `clock` (it stamps
+  // Message::enqueued and measures Append's waits) must outlive the spool.
   static absl::StatusOr<std::unique_ptr<Spool>> Open(
-      SpoolOptions options, SpoolFileSystem* files = DefaultSpoolFileSystem(),
+      SpoolOptions options,
+      state::FileSystem* files = state::DefaultFileSystem(),
       Clock* clock = RealClock());
   // Commits what was appended, then stops the writer; later appends fail
   // with UNAVAILABLE SHUTTING_DOWN.
@@ -142,7 +144,7 @@ class Spool {
     uint32_t length = 0;   // body length
   };
   struct Segment {
-    std::unique_ptr<SpoolFile> file;
+    std::unique_ptr<state::AppendableFile> file;
     uint64_t unacked = 0;  // data records in it not yet acked
   };
   struct Pending {
@@ -152,7 +154,7 @@ class Spool {
     Completion done;
   };
 
-  Spool(SpoolOptions options, SpoolFileSystem* files, Clock* clock)
+  Spool(SpoolOptions options, state::FileSystem* files, Clock* clock)
       : options_(std::move(options)), files_(files), clock_(clock) {}
   absl::Status Load();
   absl::Status LoadSegment(uint64_t first, const std::string& name);
@@ -167,7 +169,7 @@ class Spool {
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
-  SpoolFileSystem* const files_;
+  state::FileSystem* const files_;
   Clock* const clock_;
 
   // The writer thread's: it alone writes, syncs and truncates segment files,

@@ -1,12 +1,15 @@
 #include "server/state/file_system.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/status_macros.h"
@@ -42,6 +45,81 @@ absl::Status SyncDir(const std::string& dir) {
 }
 
 }  // namespace
+
+// Every write step asks the owning filesystem first (BeforeStep).
+class PosixFileSystem::PosixAppendableFile : public AppendableFile {
+ public:
+  PosixAppendableFile(PosixFileSystem* fs, int fd, std::string path,
+                      uint64_t size)
+      : fs_(fs), fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixAppendableFile() override { close(fd_); }
+
+  absl::Status Append(absl::string_view data) override {
+    RETURN_IF_ERROR(fs_->BeforeStep(WriteStep::kAppend, path_));
+    while (!data.empty()) {
+      const ssize_t n =
+          pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", path_);
+      }
+      size_ += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override {
+    RETURN_IF_ERROR(fs_->BeforeStep(WriteStep::kAppendSync, path_));
+    return SyncData();
+  }
+
+  absl::Status ReadAt(uint64_t offset, size_t size, std::string* out) override {
+    out->resize(size);
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n = pread(fd_, &(*out)[done], size - done,
+                              static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("read", path_);
+      }
+      if (n == 0) {
+        return absl::OutOfRangeError(
+            absl::StrCat(path_, " ends before offset ", offset + size));
+      }
+      done += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Truncate(uint64_t size) override {
+    RETURN_IF_ERROR(fs_->BeforeStep(WriteStep::kTruncate, path_));
+    if (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return Errno("truncate", path_);
+    }
+    size_ = size;
+    return SyncData();
+  }
+
+  uint64_t size() const override { return size_; }
+
+ private:
+  absl::Status SyncData() {
+    if (fdatasync(fd_) != 0) return Errno("fsync", path_);
+    return absl::OkStatus();
+  }
+
+  PosixFileSystem* const fs_;
+  const int fd_;
+  const std::string path_;
+  uint64_t size_;
+};
+
+FileSystem* DefaultFileSystem() {
+  static PosixFileSystem* const fs = new PosixFileSystem();
+  return fs;
+}
 
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -162,6 +240,48 @@ absl::Status PosixFileSystem::Rename(const std::string& from,
 bool PosixFileSystem::Exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
+}
+
+absl::Status PosixFileSystem::SetMode(const std::string& path, mode_t mode) {
+  if (chmod(path.c_str(), mode) != 0) return Errno("chmod", path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> PosixFileSystem::ListFiles(
+    const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Errno("list", dir);
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (stat(absl::StrCat(dir, "/", name).c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      names.push_back(name);
+    }
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<AppendableFile>> PosixFileSystem::OpenAppendable(
+    const std::string& path, bool create) {
+  const bool existed = access(path.c_str(), F_OK) == 0;
+  const int fd =
+      open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) return Errno("open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    absl::Status status = Errno("stat", path);
+    close(fd);
+    return status;
+  }
+  auto file = std::make_unique<PosixAppendableFile>(
+      this, fd, path, static_cast<uint64_t>(st.st_size));
+  if (!existed) RETURN_IF_ERROR(SyncDir(DirName(path)));
+  return std::unique_ptr<AppendableFile>(std::move(file));
 }
 
 }  // namespace cloudlink::state

@@ -1,11 +1,26 @@
 #pragma once
 
-// The filesystem seam of the state store (as LevelDB's Env): everything the
-// state directory does to disk goes through FileSystem, so tests can inject a
-// failure at any step of a write and check what a crash there leaves behind.
+// The filesystem seam (as LevelDB's Env): everything cloudlink does to the
+// files it keeps goes through FileSystem: the state directory's atomic
+// writes, the publish spool's append-only segments, the dev cloud's state
+// files. Tests inject a failure at any step of a write (PosixFileSystem's
+// BeforeStep) and check what a crash there leaves behind, or put the files
+// in memory (the spool fuzzer).
+//
+// Errors carry no reason of their own (callers wrap them in theirs); their
+// code says what went wrong: NOT_FOUND (ENOENT), PERMISSION_DENIED (EACCES,
+// EPERM, EROFS), RESOURCE_EXHAUSTED (ENOSPC, EDQUOT), INTERNAL (any other
+// error); the message names the operation, the path and the system's text.
+//
+// Thread-safety: implementations are thread-safe, except that two writers of
+// the same path (WriteFileAtomic, or one AppendableFile used from two
+// threads) must not overlap.
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,22 +30,54 @@
 
 namespace cloudlink::state {
 
+// One open file that grows by appends and is read at offsets (the spool's
+// segments). ReadAt may run on one thread while another appends, for bytes
+// appended before.
+class AppendableFile {
+ public:
+  virtual ~AppendableFile() = default;
+
+  // Appends `data` at the end: all of it, or an error (after which the file
+  // may hold part of it; Truncate cuts it off).
+  virtual absl::Status Append(absl::string_view data) = 0;
+
+  // fdatasync: everything appended is durable when it returns OK.
+  virtual absl::Status Sync() = 0;
+
+  // Reads exactly `size` bytes at `offset` into `out`; OUT_OF_RANGE when the
+  // file is shorter.
+  virtual absl::Status ReadAt(uint64_t offset, size_t size,
+                              std::string* out) = 0;
+
+  // Cuts the file to `size` bytes and syncs it.
+  virtual absl::Status Truncate(uint64_t size) = 0;
+
+  // Current size in bytes (what was appended, less what was cut).
+  virtual uint64_t size() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // Whole contents of `path`. NOT_FOUND when it does not exist.
+  // Whole contents of `path` (at most 64 MiB; RESOURCE_EXHAUSTED beyond).
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
 
   // Replaces `path` with `content` atomically: writes `path`.tmp with `mode`
   // (exactly, whatever the umask), fsyncs it, renames it over `path`, fsyncs
-  // the directory. A crash at any point leaves the old file or the new one.
+  // the directory. A crash at any point leaves the old file or the new one
+  // (and perhaps `path`.tmp, which the next write replaces).
   virtual absl::Status WriteFileAtomic(const std::string& path,
                                        absl::string_view content,
                                        mode_t mode) = 0;
 
-  // Creates `path` and missing parents; sets `mode` on the ones it creates.
+  // Creates `path` and missing parents, giving `mode` (exactly) to the ones
+  // it creates and fsyncing their parents; an existing directory is left as
+  // it is. FAILED_PRECONDITION when `path` exists and is not a directory.
   virtual absl::Status MakeDirs(const std::string& path, mode_t mode) = 0;
+
+  // Sets the permission bits of `path` to `mode`.
+  virtual absl::Status SetMode(const std::string& path, mode_t mode) = 0;
 
   // Removes a file; OK when it does not exist.
   virtual absl::Status RemoveFile(const std::string& path) = 0;
@@ -44,7 +91,19 @@ class FileSystem {
   virtual absl::Status Rename(const std::string& from,
                               const std::string& to) = 0;
 
+  // True when something (a file, a directory, a dangling link) is at `path`.
   virtual bool Exists(const std::string& path) = 0;
+
+  // Names (not paths) of the regular files in `dir` (following links),
+  // sorted; NOT_FOUND when `dir` does not exist.
+  virtual absl::StatusOr<std::vector<std::string>> ListFiles(
+      const std::string& dir) = 0;
+
+  // Opens `path` for reading and appending. A missing file is created (mode
+  // 0600, its directory entry fsynced before this returns) when `create` is
+  // set, NOT_FOUND otherwise.
+  virtual absl::StatusOr<std::unique_ptr<AppendableFile>> OpenAppendable(
+      const std::string& path, bool create) = 0;
 };
 
 // The real filesystem (POSIX calls).
@@ -54,20 +113,46 @@ class PosixFileSystem : public FileSystem {
   absl::Status WriteFileAtomic(const std::string& path,
                                absl::string_view content, mode_t mode) override;
   absl::Status MakeDirs(const std::string& path, mode_t mode) override;
+  absl::Status SetMode(const std::string& path, mode_t mode) override;
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status RemoveTree(const std::string& path) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
   bool Exists(const std::string& path) override;
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      const std::string& dir) override;
+  // The file refers back to this filesystem (for BeforeStep), which must
+  // outlive it.
+  absl::StatusOr<std::unique_ptr<AppendableFile>> OpenAppendable(
+      const std::string& path, bool create) override;
 
  protected:
-  // The steps of WriteFileAtomic, in order; a test subclass fails one.
-  enum class WriteStep { kOpenTemp, kWrite, kSync, kRename, kSyncDir };
-  // Called before each step; a non-OK status aborts the write there, as a
-  // crash would (the temporary file is left behind, as after a crash).
+  // The steps of the writes, in order: WriteFileAtomic's five, then those
+  // of an AppendableFile (Append, Sync, Truncate).
+  enum class WriteStep {
+    kOpenTemp,
+    kWrite,
+    kSync,
+    kRename,
+    kSyncDir,
+    kAppend,
+    kAppendSync,
+    kTruncate,
+  };
+  // Called before each step with the path written (for WriteFileAtomic the
+  // target, not the temporary file); a non-OK status aborts the write there
+  // with that status, as a crash or a failing disk would (what the steps
+  // before it did stays done: WriteFileAtomic leaves the temporary file
+  // behind). May be called from several threads at once.
   virtual absl::Status BeforeStep(WriteStep step, const std::string& path) {
     return absl::OkStatus();
   }
+
+ private:
+  class PosixAppendableFile;
 };
+
+// A process-wide PosixFileSystem.
+FileSystem* DefaultFileSystem();
 
 // The directory part of `path` ("." when it has none).
 std::string DirName(const std::string& path);

@@ -111,7 +111,7 @@ absl::StatusOr<std::string> StateDir::ReplaceMachineGuid() {
   return guid;
 }
 
-absl::StatusOr<std::optional<StoredClaim>> StateDir::ReadClaim() {
+absl::StatusOr<absl::optional<StoredClaim>> StateDir::ReadClaim() {
   absl::StatusOr<std::string> conf_text = fs_->ReadFile(CloudConfPath());
   absl::StatusOr<std::string> id_text = fs_->ReadFile(ClaimedIdPath());
   if (!conf_text.ok() && !absl::IsNotFound(conf_text.status())) {
@@ -120,7 +120,7 @@ absl::StatusOr<std::optional<StoredClaim>> StateDir::ReadClaim() {
   if (!id_text.ok() && !absl::IsNotFound(id_text.status())) {
     return StateInvalid(ClaimedIdPath(), id_text.status().message());
   }
-  if (!conf_text.ok() && !id_text.ok()) return std::optional<StoredClaim>();
+  if (!conf_text.ok() && !id_text.ok()) return absl::optional<StoredClaim>();
 
   StoredClaim claim;
   if (conf_text.ok()) {
@@ -152,13 +152,13 @@ absl::StatusOr<std::optional<StoredClaim>> StateDir::ReadClaim() {
                                 ": ", repaired.message()));
       }
     }
-    return std::optional<StoredClaim>(std::move(claim));
+    return absl::optional<StoredClaim>(std::move(claim));
   }
   std::string id(absl::StripAsciiWhitespace(*id_text));
   if (!IsUuid(id)) return StateInvalid(ClaimedIdPath(), "not a UUID");
   claim.claimed_id = LowercaseUuid(id);
   claim.cloud_conf.claimed_id = claim.claimed_id;
-  return std::optional<StoredClaim>(std::move(claim));
+  return absl::optional<StoredClaim>(std::move(claim));
 }
 
 absl::Status StateDir::WriteClaim(const config::CloudConf& conf) {

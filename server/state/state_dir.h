@@ -16,12 +16,12 @@
 //
 // Not thread-safe: the node controller serializes all calls.
 
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "server/config/cloud_conf.h"
 #include "server/state/file_system.h"
 
@@ -64,7 +64,7 @@ class StateDir {
   // or neither cloud.conf nor claimed_id in it). Errors: STATE_INVALID when
   // cloud.conf or claimed_id exist but cannot be read or parsed (the caller
   // reports it and treats the node as unclaimed; nothing is deleted).
-  absl::StatusOr<std::optional<StoredClaim>> ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> ReadClaim();
 
   // Commits a claim: `conf.claimed_id` must be set. Creates cloud.d (0700).
   absl::Status WriteClaim(const config::CloudConf& conf);

@@ -10,19 +10,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/types/optional.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
-#include "server/config/authority.h"
 #include "server/socks5/socks5_relay.h"
+#include "server/transport/lws_connection_error.h"
+#include "server/transport/lws_http_proxy.h"
+#include "server/transport/lws_log.h"
+#include "server/transport/wss_url.h"
 #include "server/websocket/websocket_frame.h"
 #include "server/websocket/ws_send_queue.h"
 
@@ -36,25 +34,8 @@ constexpr size_t kMaxFrame = 64 * 1024;
 // TLS write and buffers the rest; this lets a whole frame go in one.
 constexpr size_t kMaxFrameOnWire =
     kMaxFrame + websocket::kWsMaxClientHeaderSize;
-// lws 4.1 keeps "user:password" for proxy Basic auth in a 96-byte buffer.
-constexpr size_t kMaxLwsProxyAuth = 95;
-
-absl::Status UrlInvalid(absl::string_view sentence) {
-  return Error(absl::StatusCode::kInvalidArgument, reason::kUrlInvalid,
-               sentence);
-}
-
 absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
-}
-
-void EmitLwsLog(int level, const char* line) {
-  absl::string_view text = absl::StripTrailingAsciiWhitespace(line);
-  if (level & LLL_ERR) {
-    LogWarning(absl::StrCat("LWS: ", text));
-  } else {
-    LogDebug(absl::StrCat("LWS: ", text));
-  }
 }
 
 // RFC 6455 section 10.3: a fresh, unpredictable key for every frame.
@@ -66,11 +47,6 @@ websocket::WsMaskKey RandomWsMaskKey() {
     std::abort();
   }
   return key;
-}
-
-void QuietLwsLogging() {
-  static std::once_flag once;
-  std::call_once(once, [] { lws_set_log_level(LLL_ERR, EmitLwsLog); });
 }
 
 unsigned int WholeSecondsAtLeastOne(absl::Duration d) {
@@ -235,54 +211,23 @@ class LwsWssConnection final : public WssConnection {
 };
 
 absl::Status LwsWssConnection::Start() {
-  QuietLwsLogging();
+  RouteLwsLogging();
   const config::ProxyConfig& proxy = target_.proxy;
-  switch (proxy.kind) {
-    case config::ProxyKind::kEnv:
-      return UrlInvalid(
-          "the proxy setting \"env\" must be resolved before connecting");
-    case config::ProxyKind::kHttp: {
-      if (proxy.host.find(':') != std::string::npos) {
-        return Error(absl::StatusCode::kInvalidArgument,
-                     reason::kProxyUnsupported,
-                     "an HTTP proxy at an IPv6 address is not supported for "
-                     "the cloud connection; use a host name");
-      }
-      std::string auth;
-      if (!proxy.username.empty() || !proxy.password.empty()) {
-        auth = absl::StrCat(proxy.username, ":", proxy.password);
-        if (auth.size() > kMaxLwsProxyAuth) {
-          return Error(absl::StatusCode::kInvalidArgument,
-                       reason::kProxyUnsupported,
-                       "the HTTP proxy user name and password are too long "
-                       "for the cloud connection (at most 95 bytes together)");
-        }
-        auth += "@";
-      }
-      proxy_setting_ = absl::StrCat(auth, proxy.host, ":", proxy.port);
-      break;
-    }
-    case config::ProxyKind::kSocks5:
-    case config::ProxyKind::kSocks5h: {
-      socks5::Socks5RelayOptions options;
-      options.proxy = proxy;
-      options.target_host = url_.host;
-      options.target_port = url_.port;
-      options.connect_timeout = target_.tcp_timeout;
-      options.handshake_timeout = target_.proxy_timeout;
-      auto relay = socks5::Socks5Relay::Start(std::move(options));
-      if (!relay.ok()) return relay.status();
-      relay_ = *std::move(relay);
-      relay_address_ = "+" + relay_->socket_path();
-      // Explicitly no HTTP proxy (see below).
-      proxy_setting_ = ":0";
-      break;
-    }
-    case config::ProxyKind::kDirect:
-      // A non-NULL address stops lws 4.1 from reading http_proxy from the
-      // environment; port 0 means "no proxy" to it.
-      proxy_setting_ = ":0";
-      break;
+  absl::StatusOr<std::string> proxy_setting = LwsHttpProxyAddress(proxy);
+  if (!proxy_setting.ok()) return proxy_setting.status();
+  proxy_setting_ = *std::move(proxy_setting);
+  if (proxy.kind == config::ProxyKind::kSocks5 ||
+      proxy.kind == config::ProxyKind::kSocks5h) {
+    socks5::Socks5RelayOptions options;
+    options.proxy = proxy;
+    options.target_host = url_.host;
+    options.target_port = url_.port;
+    options.connect_timeout = target_.tcp_timeout;
+    options.handshake_timeout = target_.proxy_timeout;
+    auto relay = socks5::Socks5Relay::Start(std::move(options));
+    if (!relay.ok()) return relay.status();
+    relay_ = *std::move(relay);
+    relay_address_ = "+" + relay_->socket_path();
   }
 
   lws_context_creation_info info;
@@ -513,96 +458,6 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
 }
 
 }  // namespace
-
-absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url) {
-  absl::string_view rest = url;
-  constexpr absl::string_view kScheme = "wss://";
-  if (rest.size() < kScheme.size() ||
-      !absl::EqualsIgnoreCase(rest.substr(0, kScheme.size()), kScheme)) {
-    return UrlInvalid("the MQTT endpoint must be a wss:// URL");
-  }
-  rest.remove_prefix(kScheme.size());
-  WssUrl parsed;
-  const size_t path_start = rest.find_first_of("/?#");
-  absl::string_view authority = rest.substr(0, path_start);
-  parsed.path = path_start == absl::string_view::npos
-                    ? "/"
-                    : std::string(rest.substr(path_start));
-  const size_t fragment = parsed.path.find('#');
-  if (fragment != std::string::npos) parsed.path.erase(fragment);
-  if (!parsed.path.empty() && parsed.path[0] == '?') {
-    parsed.path.insert(0, "/");
-  }
-  if (parsed.path.empty()) parsed.path = "/";
-  if (authority.find('@') != absl::string_view::npos) {
-    return UrlInvalid("the MQTT endpoint URL must not contain user info");
-  }
-  // The host goes to lws (DNS, SNI, certificate check) as a C string; the
-  // authority rules keep out every byte (NUL, space, '[') that would make it
-  // connect somewhere other than what we log.
-  config::Authority host_port;
-  const config::AuthorityProblem problem =
-      config::ParseAuthority(authority, &host_port);
-  if (problem != config::AuthorityProblem::kNone) {
-    return UrlInvalid(absl::StrCat("the MQTT endpoint URL is malformed: ",
-                                   config::ProblemHint(problem)));
-  }
-  parsed.host = std::move(host_port.host);
-  parsed.port = host_port.port.value_or(parsed.port);
-  return parsed;
-}
-
-absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
-                                          bool via_http_proxy) {
-  const std::string detail =
-      absl::StrCat(" (", lws_text.empty() ? "no detail" : lws_text, ")");
-  const std::string lower = absl::AsciiStrToLower(lws_text);
-  auto has = [&](absl::string_view needle) {
-    return absl::StrContains(lower, needle);
-  };
-  if (has("proxy not h1")) {
-    return Unavailable(
-        reason::kProxyAuth,
-        absl::StrCat("the HTTP proxy refused the CONNECT request, usually "
-                     "407 Proxy Authentication Required: check the proxy "
-                     "user and password",
-                     detail));
-  }
-  if (has("proxy")) {
-    return Unavailable(reason::kProxyFailed,
-                       absl::StrCat("proxy negotiation failed", detail));
-  }
-  if (has("certificate verify") || has("x509") || has("cert") ||
-      has("self signed") || has("self-signed") || has("hostname mismatch") ||
-      has("verify")) {
-    return Unavailable(
-        reason::kTlsVerifyFailed,
-        absl::StrCat("TLS certificate verification failed", detail));
-  }
-  if (has("tls") || has("ssl") || has("alert") || has("handshake failure")) {
-    return Unavailable(reason::kTlsFailed,
-                       absl::StrCat("the TLS handshake failed", detail));
-  }
-  if (has("hs:") || has("upgrade") || has("101") || has("sec-websocket") ||
-      has("subprotocol") || has("accept") || has("bad response")) {
-    return Unavailable(
-        reason::kWsUpgradeFailed,
-        absl::StrCat("the server refused the WebSocket upgrade", detail));
-  }
-  std::string what = "connection failed";
-  if (has("refused")) {
-    what = "connection refused";
-  } else if (has("timed out") || has("timeout")) {
-    what = "connection timed out";
-  } else if (has("dns") || has("getaddrinfo") || has("resolve") ||
-             has("lookup")) {
-    what = "the host name could not be resolved";
-  } else if (has("unreachable")) {
-    what = "network unreachable";
-  }
-  if (via_http_proxy) what += " (to the HTTP proxy)";
-  return Unavailable(reason::kConnectFailed, absl::StrCat(what, detail));
-}
 
 absl::StatusOr<std::unique_ptr<WssConnection>> LwsWssConnector::Connect(
     const WssTarget& target, WssListener* listener) {

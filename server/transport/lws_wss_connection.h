@@ -1,6 +1,8 @@
 #pragma once
 
-// WssConnector and WssConnection on libwebsockets 4.1.
+// WssConnector and WssConnection on libwebsockets 4.1. The endpoint URL is
+// parsed by ParseWssUrl (wss_url.h); lws's connection errors become statuses
+// through StatusFromLwsConnectionError (lws_connection_error.h).
 //
 // How each WssTarget setting reaches lws:
 // - One lws context (with its default vhost) per connection: proxy and CA
@@ -17,7 +19,8 @@
 //   lws never reads http_proxy itself. kSocks5/kSocks5h → Socks5Relay.
 //   kEnv must be resolved by the caller (URL_INVALID otherwise). An IPv6 HTTP
 //   proxy host, or credentials longer than lws 4.1 can carry (95 bytes for
-//   "user:password"), are refused with PROXY_UNSUPPORTED.
+//   "user:password"), are refused with PROXY_UNSUPPORTED (LwsHttpProxyAddress,
+//   lws_http_proxy.h).
 // - Timeouts: tcp_timeout → connect_timeout_secs, proxy_timeout →
 //   timeout_secs (lws's per-step network timeout: proxy reply, TLS, upgrade),
 //   both rounded up to whole seconds; connect_budget is our own lws_sul timer.
@@ -25,26 +28,16 @@
 //   inside Connect()/Service() on the owner's thread.
 //
 // lws logging is process-wide: the first Connect() routes lws's error lines
-// (only errors) to cloudlink's log as warnings, prefixed "LWS: ". lws error
-// lines name hosts and states, never credentials.
+// (only errors) to cloudlink's log as warnings, prefixed "LWS: "
+// (RouteLwsLogging, lws_log.h). lws error lines name hosts and states, never
+// credentials.
 
 #include <memory>
-#include <string>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "server/transport/wss_connection.h"
 
 namespace cloudlink::transport {
-
-// The parts of a "wss://host[:port][/path]" URL (scheme case-insensitive;
-// IPv6 hosts in brackets; port default 443; path default "/", query kept).
-struct WssUrl {
-  std::string host;  // without brackets
-  int port = 443;
-  std::string path;  // starts with '/'
-};
 
 // Connects with libwebsockets; stateless, so one instance serves the whole
 // process.
@@ -53,21 +46,5 @@ class LwsWssConnector final : public WssConnector {
   absl::StatusOr<std::unique_ptr<WssConnection>> Connect(
       const WssTarget& target, WssListener* listener) override;
 };
-
-// Parses `url`; INVALID_ARGUMENT URL_INVALID naming the problem for anything
-// else (other schemes, user info, empty host, a host that is neither a name
-// or IPv4 literal (letters, digits, '-', '.', '_') nor an IPv6 literal in
-// brackets, bad port).
-absl::StatusOr<WssUrl> ParseWssUrl(absl::string_view url);
-
-// Maps the text lws 4.1 passes with LWS_CALLBACK_CLIENT_CONNECTION_ERROR
-// (may be empty) to the UNAVAILABLE status WssListener::OnClosed reports:
-// CONNECT_FAILED, TLS_VERIFY_FAILED, TLS_FAILED, PROXY_AUTH (lws's "proxy not
-// h1": the HTTP proxy answered CONNECT with something other than 200, which
-// with lws 4.1 we cannot tell apart from a 407), PROXY_FAILED or
-// WS_UPGRADE_FAILED. The message always ends with lws's own text in
-// parentheses. `via_http_proxy` words the sentences for the proxy case.
-absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,
-                                          bool via_http_proxy);
 
 }  // namespace cloudlink::transport

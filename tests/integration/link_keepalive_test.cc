@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
-#include "server/http/http_client.h"
+#include "server/http/curl_http_client.h"
 #include "server/link/cloud_link.h"
 #include "server/transport/lws_wss_connection.h"
 #include "tests/integration/link_test_base.h"

@@ -21,7 +21,6 @@
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
 #include "tests/testing/loopback_port.h"
-#include "tools/devcloud/atomic_file.h"
 #include "tools/devcloud/random_token.h"
 
 namespace cloudlink::devcloud {
@@ -68,8 +67,8 @@ void AppendMqttString(std::string* out, absl::string_view s) {
   out->append(s.data(), s.size());
 }
 
-std::string LogTail(const std::string& path) {
-  absl::StatusOr<std::string> log = ReadWholeFile(path);
+std::string LogTail(state::FileSystem* fs, const std::string& path) {
+  absl::StatusOr<std::string> log = fs->ReadFile(path);
   if (!log.ok()) return "";
   return log->size() > 600 ? log->substr(log->size() - 600) : *log;
 }
@@ -193,8 +192,9 @@ absl::Status Broker::WriteConfigLocked() {
   std::string acl =
       absl::StrCat("user ", admin_username_, "\ntopic readwrite #\n\n",
                    "pattern readwrite /agent/%u/#\n");
-  RETURN_IF_ERROR(WriteFileAtomically(dir + "/mosquitto.conf", conf, 0600));
-  return WriteFileAtomically(dir + "/mosquitto.acl", acl, 0600);
+  RETURN_IF_ERROR(
+      options_.fs->WriteFileAtomic(dir + "/mosquitto.conf", conf, 0600));
+  return options_.fs->WriteFileAtomic(dir + "/mosquitto.acl", acl, 0600);
 }
 
 absl::Status Broker::WritePasswordsLocked() {
@@ -202,7 +202,8 @@ absl::Status Broker::WritePasswordsLocked() {
   for (const auto& [user, hash] : hashes_) {
     absl::StrAppend(&text, user, ":", hash, "\n");
   }
-  return WriteFileAtomically(options_.dir + "/mosquitto.passwd", text, 0600);
+  return options_.fs->WriteFileAtomic(options_.dir + "/mosquitto.passwd", text,
+                                      0600);
 }
 
 absl::Status Broker::LaunchLocked() {
@@ -239,7 +240,8 @@ absl::Status Broker::LaunchLocked() {
   absl::Time deadline = absl::Now() + kStartTimeout;
   while (absl::Now() < deadline) {
     if (!RunningLocked()) {
-      return StartFailed(absl::StrCat("mosquitto exited: ", LogTail(log_path)));
+      return StartFailed(
+          absl::StrCat("mosquitto exited: ", LogTail(options_.fs, log_path)));
     }
     int a = ConnectLoopback(plain_port_, absl::Milliseconds(200));
     int b = ConnectLoopback(websocket_port_, absl::Milliseconds(200));
@@ -255,7 +257,7 @@ absl::Status Broker::LaunchLocked() {
   }
   StopLocked();
   return StartFailed(absl::StrCat("mosquitto did not listen within 10 s: ",
-                                  LogTail(log_path)));
+                                  LogTail(options_.fs, log_path)));
 }
 
 bool Broker::RunningLocked() {

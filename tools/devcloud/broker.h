@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::devcloud {
 
@@ -32,6 +33,9 @@ struct BrokerOptions {
   std::string key_file;
   std::string mosquitto_path = "/usr/sbin/mosquitto";
   int max_keepalive_seconds = 0;  // 0: mosquitto's default
+  // The files in `dir` are written and read through it; must outlive the
+  // broker.
+  state::FileSystem* fs = state::DefaultFileSystem();
 };
 
 // mosquitto's password-file hash of `password`: "$7$101$salt$hash"
@@ -42,7 +46,8 @@ class Broker {
  public:
   // Picks the ports, writes the files and starts mosquitto, returning once
   // both listeners accept connections (at most 10 s). Errors: UNAVAILABLE
-  // (BROKER_START_FAILED, with the tail of its log), WRITE_FAILED.
+  // (BROKER_START_FAILED, with the tail of its log), or the error of
+  // FileSystem::WriteFileAtomic.
   static absl::StatusOr<std::unique_ptr<Broker>> Start(BrokerOptions options);
   // Stops mosquitto (SIGTERM, then SIGKILL after 5 s).
   ~Broker();

@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
-#include "tools/devcloud/atomic_file.h"
 
 namespace cloudlink::devcloud {
 namespace {
@@ -101,10 +100,10 @@ absl::StatusOr<std::string> KeyPem(EVP_PKEY* key) {
 
 // True when the three files exist and parse, the server key matches its
 // certificate, and the CA signed that certificate.
-bool ExistingFilesUsable(const CertificateFiles& files) {
-  auto ca = ReadWholeFile(files.ca_cert);
-  auto cert = ReadWholeFile(files.server_cert);
-  auto key = ReadWholeFile(files.server_key);
+bool ExistingFilesUsable(const CertificateFiles& files, state::FileSystem* fs) {
+  auto ca = fs->ReadFile(files.ca_cert);
+  auto cert = fs->ReadFile(files.server_cert);
+  auto key = fs->ReadFile(files.server_key);
   if (!ca.ok() || !cert.ok() || !key.ok()) return false;
   BioPtr ca_bio(BIO_new_mem_buf(ca->data(), static_cast<int>(ca->size())));
   X509Ptr ca_x509(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
@@ -122,13 +121,14 @@ bool ExistingFilesUsable(const CertificateFiles& files) {
 
 }  // namespace
 
-absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir) {
+absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir,
+                                                    state::FileSystem* fs) {
   CertificateFiles files;
   files.ca_cert = dir + "/ca.pem";
   files.ca_key = dir + "/ca.key";
   files.server_cert = dir + "/server.pem";
   files.server_key = dir + "/server.key";
-  if (ExistingFilesUsable(files)) return files;
+  if (ExistingFilesUsable(files, fs)) return files;
 
   PkeyPtr ca_key = NewRsaKey();
   PkeyPtr server_key = NewRsaKey();
@@ -172,10 +172,10 @@ absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir) {
   ASSIGN_OR_RETURN(std::string server_key_pem, KeyPem(server_key.get()));
   // The CA certificate last: until it is written, the set fails the checks
   // of ExistingFilesUsable, so a crash in between means a clean regeneration.
-  RETURN_IF_ERROR(WriteFileAtomically(files.ca_key, ca_key_pem, 0600));
-  RETURN_IF_ERROR(WriteFileAtomically(files.server_key, server_key_pem, 0600));
-  RETURN_IF_ERROR(WriteFileAtomically(files.server_cert, server_pem, 0644));
-  RETURN_IF_ERROR(WriteFileAtomically(files.ca_cert, ca_pem, 0644));
+  RETURN_IF_ERROR(fs->WriteFileAtomic(files.ca_key, ca_key_pem, 0600));
+  RETURN_IF_ERROR(fs->WriteFileAtomic(files.server_key, server_key_pem, 0600));
+  RETURN_IF_ERROR(fs->WriteFileAtomic(files.server_cert, server_pem, 0644));
+  RETURN_IF_ERROR(fs->WriteFileAtomic(files.ca_cert, ca_pem, 0644));
   files.created = true;
   return files;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::devcloud {
 
@@ -22,9 +23,11 @@ struct CertificateFiles {
 // Returns the certificate files in `dir`. When ca.pem, server.pem and
 // server.key exist, parse, and the key matches the certificate, they are
 // reused unchanged; otherwise a new CA (RSA 2048, 10 years) and a server
-// certificate signed by it are generated and written atomically. Errors:
-// INTERNAL with reason CERT_GENERATION_FAILED or WRITE_FAILED. Not
-// thread-safe with itself on the same `dir`.
-absl::StatusOr<CertificateFiles> EnsureCertificates(const std::string& dir);
+// certificate signed by it are generated and written atomically through
+// `fs` (the real filesystem unless a test gives another). Errors: INTERNAL with
+// reason CERT_GENERATION_FAILED, or the error of FileSystem::WriteFileAtomic.
+// Not thread-safe with itself on the same `dir`.
+absl::StatusOr<CertificateFiles> EnsureCertificates(
+    const std::string& dir, state::FileSystem* fs = state::DefaultFileSystem());
 
 }  // namespace cloudlink::devcloud

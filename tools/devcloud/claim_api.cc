@@ -60,7 +60,7 @@ HttpAnswer ClaimApi::Claim(absl::string_view claim_id, absl::string_view body) {
     return ErrorAnswer(400, "bad-request", "ErrBadRequest",
                        "the body is not a JSON object");
   }
-  std::optional<Space> space =
+  absl::optional<Space> space =
       spaces_->FindByClaimToken(StringField(doc, "token"));
   if (!space) {
     return ErrorAnswer(403, "claim-token-invalid", "ErrInvalidToken",

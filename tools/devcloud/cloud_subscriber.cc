@@ -217,7 +217,7 @@ void CloudSubscriber::HandleMessage(const std::string& topic,
 
 void CloudSubscriber::AnswerCreateNodeInstance(
     const std::string& claim_id, const aclk::v1::CreateNodeInstance& create) {
-  std::optional<Node> node = nodes_->Find(claim_id);
+  absl::optional<Node> node = nodes_->Find(claim_id);
   if (!node || node->machine_guid != LowercaseUuid(create.machine_guid())) {
     LogWarning(absl::StrCat("CreateNodeInstance from ", claim_id,
                             " for machine ", create.machine_guid(),

@@ -85,14 +85,18 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   std::unique_ptr<DevCloudServer> server(new DevCloudServer());
   ASSIGN_OR_RETURN(server->dir_, PrepareDir(options.dir));
   ASSIGN_OR_RETURN(server->lock_fd_, LockDir(server->dir_));
+  server->fs_ = options.fs;
   server->host_ = options.host;
-  ASSIGN_OR_RETURN(server->certs_, EnsureCertificates(server->dir_));
+  ASSIGN_OR_RETURN(server->certs_,
+                   EnsureCertificates(server->dir_, server->fs_));
   LogInfo(absl::StrCat(server->certs_.created ? "generated" : "reusing",
                        " certificates in ", server->dir_));
-  ASSIGN_OR_RETURN(server->spaces_,
-                   SpaceDirectory::Open(server->dir_ + "/devcloud.json"));
-  ASSIGN_OR_RETURN(server->nodes_,
-                   NodeRegistry::Open(server->dir_ + "/nodes.json"));
+  ASSIGN_OR_RETURN(
+      server->spaces_,
+      SpaceDirectory::Open(server->dir_ + "/devcloud.json", server->fs_));
+  ASSIGN_OR_RETURN(
+      server->nodes_,
+      NodeRegistry::Open(server->dir_ + "/nodes.json", server->fs_));
   server->claims_ =
       std::make_unique<ClaimApi>(server->spaces_.get(), server->nodes_.get());
 
@@ -124,6 +128,7 @@ absl::StatusOr<std::unique_ptr<DevCloudServer>> DevCloudServer::Create(
   broker_options.key_file = server->certs_.server_key;
   broker_options.mosquitto_path = options.mosquitto_path;
   broker_options.max_keepalive_seconds = options.broker_max_keepalive_seconds;
+  broker_options.fs = server->fs_;
   ASSIGN_OR_RETURN(server->broker_, Broker::Start(std::move(broker_options)));
   ASSIGN_OR_RETURN(
       server->subscriber_,
@@ -166,7 +171,7 @@ bool DevCloudServer::ApplyFault(const httplib::Request& req,
   if (absl::StartsWith(req.path, kDevPrefix)) return false;
   // The wall clock: tests set it beside the times cloudlinkd reports.
   requests_.Count(req.path, absl::Now());
-  std::optional<FaultRule> fault = faults_.Take(req.path);
+  absl::optional<FaultRule> fault = faults_.Take(req.path);
   if (!fault) return false;
   LogInfo(absl::StrCat("fault: ", req.method, " ", req.path, " -> ",
                        fault->answer.status));
@@ -410,7 +415,7 @@ absl::Status DevCloudServer::WriteReadiness() {
   lines.emplace_back("BROKER_ADMIN_USER", broker_->admin_username());
   lines.emplace_back("BROKER_ADMIN_PASSWORD", broker_->admin_password());
   lines.emplace_back("CLOUD_PID", absl::StrCat(getpid()));
-  return WriteEnvFile(dir_ + "/devcloud.env", lines);
+  return WriteEnvFile(dir_ + "/devcloud.env", lines, fs_);
 }
 
 absl::Status DevCloudServer::Serve() {
@@ -418,7 +423,7 @@ absl::Status DevCloudServer::Serve() {
   RETURN_IF_ERROR(WriteReadiness());
   LogInfo(absl::StrCat("dev cloud serving on https://", host_, ":", port_));
   bool ok = http_->listen_after_bind();
-  unlink((dir_ + "/devcloud.env").c_str());
+  (void)fs_->RemoveFile(dir_ + "/devcloud.env");
   subscriber_.reset();
   broker_.reset();
   if (!ok && !stop_requested_) {

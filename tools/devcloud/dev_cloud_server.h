@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/state/file_system.h"
 #include "tools/devcloud/broker.h"
 #include "tools/devcloud/certificates.h"
 #include "tools/devcloud/claim_api.h"
@@ -52,6 +53,9 @@ struct DevCloudOptions {
   // are told this one (Server Keep Alive), 10 to 65535 (mosquitto refuses
   // less). 0: mosquitto's default (65535).
   int broker_max_keepalive_seconds = 0;
+  // DIR's files (certificates, devcloud.json, nodes.json, devcloud.env, the
+  // broker's) are written and read through it; must outlive the server.
+  state::FileSystem* fs = state::DefaultFileSystem();
 };
 
 class DevCloudServer {
@@ -92,6 +96,7 @@ class DevCloudServer {
   absl::Status WriteReadiness();
 
   std::string dir_;
+  state::FileSystem* fs_ = nullptr;
   int lock_fd_ = -1;  // flock on DIR/devcloud.lock
   std::string host_;
   int port_ = 0;

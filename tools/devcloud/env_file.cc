@@ -2,7 +2,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "tools/devcloud/atomic_file.h"
 
 namespace cloudlink::devcloud {
 
@@ -35,8 +34,9 @@ std::string FormatEnvLines(const EnvLines& lines) {
   return out;
 }
 
-absl::Status WriteEnvFile(const std::string& path, const EnvLines& lines) {
-  return WriteFileAtomically(path, FormatEnvLines(lines), 0600);
+absl::Status WriteEnvFile(const std::string& path, const EnvLines& lines,
+                          state::FileSystem* fs) {
+  return fs->WriteFileAtomic(path, FormatEnvLines(lines), 0600);
 }
 
 EnvLines ParseEnvLines(absl::string_view text) {

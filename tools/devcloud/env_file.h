@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::devcloud {
 
@@ -22,9 +23,10 @@ std::string ShellQuote(absl::string_view value);
 // "KEY=value\n" lines, eval-able by sh.
 std::string FormatEnvLines(const EnvLines& lines);
 
-// Writes FormatEnvLines(lines) to `path` atomically, mode 0600 (it holds
-// tokens).
-absl::Status WriteEnvFile(const std::string& path, const EnvLines& lines);
+// Writes FormatEnvLines(lines) to `path` atomically through `fs`, mode 0600
+// (it holds tokens).
+absl::Status WriteEnvFile(const std::string& path, const EnvLines& lines,
+                          state::FileSystem* fs);
 
 // Parses "KEY=value" lines as written by FormatEnvLines (for tests and
 // tools). Lines without '=' are skipped.

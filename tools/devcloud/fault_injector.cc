@@ -109,7 +109,7 @@ void FaultInjector::Clear() {
   rules_.clear();
 }
 
-std::optional<FaultRule> FaultInjector::Take(absl::string_view path) {
+absl::optional<FaultRule> FaultInjector::Take(absl::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
     bool matches = false;
@@ -121,7 +121,7 @@ std::optional<FaultRule> FaultInjector::Take(absl::string_view path) {
     if (--it->remaining <= 0) rules_.erase(it);
     return taken;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
 }  // namespace cloudlink::devcloud

@@ -5,13 +5,13 @@
 // the order they were added; a rule is used up after `count` matches.
 
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "nlohmann/json.hpp"
 #include "tools/devcloud/http_answer.h"
 
@@ -46,7 +46,7 @@ class FaultInjector {
   void Clear();
   // The first live rule matching `path`, with its count decremented (removed
   // when it reaches 0); nullopt when none matches.
-  std::optional<FaultRule> Take(absl::string_view path);
+  absl::optional<FaultRule> Take(absl::string_view path);
 
  private:
   std::mutex mu_;

@@ -113,8 +113,8 @@ HttpAnswer LoginApi::Env(absl::string_view claim_id) const {
 }
 
 HttpAnswer LoginApi::Challenge(absl::string_view claim_id) {
-  std::optional<Node> node =
-      IsUuid(claim_id) ? nodes_->Find(claim_id) : std::nullopt;
+  absl::optional<Node> node =
+      IsUuid(claim_id) ? nodes_->Find(claim_id) : absl::nullopt;
   if (!node) return UnknownNode();
   std::string secret = RandomBytes(kChallengeBytes);
   std::string encrypted = OaepEncrypt(node->public_key_pem, secret);
@@ -135,8 +135,8 @@ HttpAnswer LoginApi::Challenge(absl::string_view claim_id) {
 
 HttpAnswer LoginApi::Password(absl::string_view claim_id,
                               absl::string_view body) {
-  std::optional<Node> node =
-      IsUuid(claim_id) ? nodes_->Find(claim_id) : std::nullopt;
+  absl::optional<Node> node =
+      IsUuid(claim_id) ? nodes_->Find(claim_id) : absl::nullopt;
   if (!node) return UnknownNode();
   json doc = json::parse(body.begin(), body.end(), nullptr,
                          /*allow_exceptions=*/false);

@@ -8,7 +8,6 @@
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
 #include "server/common/uuid.h"
-#include "tools/devcloud/atomic_file.h"
 
 namespace cloudlink::devcloud {
 
@@ -27,9 +26,9 @@ const char* NodeStateName(NodeState state) {
 }
 
 absl::StatusOr<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(
-    const std::string& path) {
-  std::unique_ptr<NodeRegistry> registry(new NodeRegistry(path));
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
+    const std::string& path, state::FileSystem* fs) {
+  std::unique_ptr<NodeRegistry> registry(new NodeRegistry(path, fs));
+  absl::StatusOr<std::string> text = fs->ReadFile(path);
   if (absl::IsNotFound(text.status())) return registry;
   if (!text.ok()) return text.status();
   json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -66,7 +65,7 @@ absl::Status NodeRegistry::PersistLocked(const std::vector<Node>& nodes) const {
                             {"publicKey", n.public_key_pem},
                             {"everOnline", n.state != NodeState::kCreated}});
   }
-  return WriteFileAtomically(path_, doc.dump(2) + "\n", 0600);
+  return fs_->WriteFileAtomic(path_, doc.dump(2) + "\n", 0600);
 }
 
 std::string NodeInstanceId(absl::string_view space_id,
@@ -105,13 +104,13 @@ absl::Status NodeRegistry::Add(Node node) {
   return absl::OkStatus();
 }
 
-std::optional<Node> NodeRegistry::Find(absl::string_view claim_id) const {
+absl::optional<Node> NodeRegistry::Find(absl::string_view claim_id) const {
   std::string id = LowercaseUuid(claim_id);
   std::lock_guard<std::mutex> lock(mu_);
   for (const Node& n : nodes_) {
     if (n.claim_id == id) return n;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
 std::vector<Node> NodeRegistry::InSpace(absl::string_view space_id) const {

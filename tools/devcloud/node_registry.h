@@ -7,13 +7,14 @@
 
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::devcloud {
 
@@ -45,27 +46,31 @@ std::string NodeInstanceId(absl::string_view space_id,
 // (state changes are not: after a restart an online node counts as offline).
 class NodeRegistry {
  public:
-  // Loads `path` (a missing file means no nodes). Errors: CONFIG_INVALID for
-  // an unreadable file, READ_FAILED.
+  // Loads `path` (a missing file means no nodes); it is read and written
+  // through `fs`, which must outlive the registry. Errors: CONFIG_INVALID for
+  // a file that is not a node list, or the error of FileSystem::ReadFile.
   static absl::StatusOr<std::unique_ptr<NodeRegistry>> Open(
-      const std::string& path);
+      const std::string& path, state::FileSystem* fs);
 
   // Stores `node`. ALREADY_EXISTS (ALREADY_CLAIMED) when its claim id is
   // taken; otherwise any node with the same machine GUID is removed first
-  // (the node moved). WRITE_FAILED leaves the registry unchanged.
+  // (the node moved). A write error (FileSystem::WriteFileAtomic) leaves the
+  // registry unchanged.
   absl::Status Add(Node node);
 
-  std::optional<Node> Find(absl::string_view claim_id) const;
+  absl::optional<Node> Find(absl::string_view claim_id) const;
   // The nodes of `space_id`, in claim order.
   std::vector<Node> InSpace(absl::string_view space_id) const;
   // Sets the state of `claim_id`; false when unknown.
   bool SetState(absl::string_view claim_id, NodeState state);
 
  private:
-  explicit NodeRegistry(std::string path) : path_(std::move(path)) {}
+  NodeRegistry(std::string path, state::FileSystem* fs)
+      : path_(std::move(path)), fs_(fs) {}
   absl::Status PersistLocked(const std::vector<Node>& nodes) const;
 
   const std::string path_;
+  state::FileSystem* const fs_;
   mutable std::mutex mu_;
   std::vector<Node> nodes_;  // guarded by mu_
 };

@@ -7,7 +7,6 @@
 #include "server/common/error.h"
 #include "server/common/status_macros.h"
 #include "server/common/uuid.h"
-#include "tools/devcloud/atomic_file.h"
 #include "tools/devcloud/random_token.h"
 
 namespace cloudlink::devcloud {
@@ -117,8 +116,8 @@ std::string SerializeCloudConfig(const CloudConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<SpaceDirectory>> SpaceDirectory::Open(
-    const std::string& path) {
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
+    const std::string& path, state::FileSystem* fs) {
+  absl::StatusOr<std::string> text = fs->ReadFile(path);
   CloudConfig config;
   if (text.ok()) {
     ASSIGN_OR_RETURN(config, ParseCloudConfig(*text));
@@ -126,12 +125,12 @@ absl::StatusOr<std::unique_ptr<SpaceDirectory>> SpaceDirectory::Open(
     config = DefaultCloudConfig();
     // 0600: the file holds claim and admin tokens.
     RETURN_IF_ERROR(
-        WriteFileAtomically(path, SerializeCloudConfig(config), 0600));
+        fs->WriteFileAtomic(path, SerializeCloudConfig(config), 0600));
   } else {
     return text.status();
   }
   return std::unique_ptr<SpaceDirectory>(
-      new SpaceDirectory(path, std::move(config)));
+      new SpaceDirectory(path, fs, std::move(config)));
 }
 
 std::vector<Space> SpaceDirectory::Spaces() const {
@@ -144,22 +143,22 @@ BackoffConfig SpaceDirectory::backoff() const {
   return config_.backoff;
 }
 
-std::optional<Space> SpaceDirectory::FindById(
+absl::optional<Space> SpaceDirectory::FindById(
     absl::string_view space_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Space& s : config_.spaces) {
     if (s.id == LowercaseUuid(space_id)) return s;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
-std::optional<Space> SpaceDirectory::FindByClaimToken(
+absl::optional<Space> SpaceDirectory::FindByClaimToken(
     absl::string_view token) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const Space& s : config_.spaces) {
     if (SecretEquals(s.claim_token, token)) return s;
   }
-  return std::nullopt;
+  return absl::nullopt;
 }
 
 bool SpaceDirectory::IsAdminToken(absl::string_view space_id,
@@ -190,7 +189,7 @@ absl::StatusOr<std::string> SpaceDirectory::RegenerateClaimToken(
     CloudConfig updated = config_;
     updated.spaces[i].claim_token = RandomToken(kClaimTokenLength);
     RETURN_IF_ERROR(
-        WriteFileAtomically(path_, SerializeCloudConfig(updated), 0600));
+        fs_->WriteFileAtomic(path_, SerializeCloudConfig(updated), 0600));
     config_ = std::move(updated);
     return config_.spaces[i].claim_token;
   }

@@ -12,13 +12,14 @@
 
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "server/state/file_system.h"
 
 namespace cloudlink::devcloud {
 
@@ -54,18 +55,20 @@ std::string SerializeCloudConfig(const CloudConfig& config);
 // Thread-safe view of the Spaces, persisting every change atomically.
 class SpaceDirectory {
  public:
-  // Loads `path`, or creates it from DefaultCloudConfig() when missing.
-  // Errors: CONFIG_INVALID for a bad file (left untouched), WRITE_FAILED.
+  // Loads `path`, or creates it from DefaultCloudConfig() when missing; it
+  // is read and written through `fs`, which must outlive the directory.
+  // Errors: CONFIG_INVALID for a bad file (left untouched), or the error of
+  // FileSystem::ReadFile or WriteFileAtomic.
   static absl::StatusOr<std::unique_ptr<SpaceDirectory>> Open(
-      const std::string& path);
+      const std::string& path, state::FileSystem* fs);
 
   // All Spaces, in file order (the first is the one the demo uses).
   std::vector<Space> Spaces() const;
   BackoffConfig backoff() const;
 
-  std::optional<Space> FindById(absl::string_view space_id) const;
+  absl::optional<Space> FindById(absl::string_view space_id) const;
   // The Space whose current claim token is `token` (constant-time compare).
-  std::optional<Space> FindByClaimToken(absl::string_view token) const;
+  absl::optional<Space> FindByClaimToken(absl::string_view token) const;
   // True when `token` is the admin API token of `space_id`.
   bool IsAdminToken(absl::string_view space_id, absl::string_view token) const;
   // True when `token` is the admin API token of any Space.
@@ -73,15 +76,17 @@ class SpaceDirectory {
 
   // Replaces the claim token of `space_id` with a new random one, persists
   // it, and returns it; the old one is refused from now on. NOT_FOUND
-  // (SPACE_NOT_FOUND) for an unknown Space; WRITE_FAILED when it cannot be
-  // persisted (the old token then stays valid).
+  // (SPACE_NOT_FOUND) for an unknown Space; the error of
+  // FileSystem::WriteFileAtomic when it cannot be persisted (the old token
+  // then stays valid).
   absl::StatusOr<std::string> RegenerateClaimToken(absl::string_view space_id);
 
  private:
-  SpaceDirectory(std::string path, CloudConfig config)
-      : path_(std::move(path)), config_(std::move(config)) {}
+  SpaceDirectory(std::string path, state::FileSystem* fs, CloudConfig config)
+      : path_(std::move(path)), fs_(fs), config_(std::move(config)) {}
 
   const std::string path_;
+  state::FileSystem* const fs_;
   mutable std::mutex mu_;
   CloudConfig config_;  // guarded by mu_
 };

@@ -170,16 +170,5 @@ TEST(PrepareSocketPathTest, ParentThatIsAFileFails) {
   EXPECT_EQ(ReadFileOrEmpty(tmp.Join("file")), "x");
 }
 
-TEST(RestrictSocketModeTest, Sets0660) {
-  TempDir tmp;
-  const std::string path = tmp.Join("api.sock");
-  BoundSocket sock(path, true);
-  ASSERT_TRUE(sock.ok());
-  ASSERT_EQ(chmod(path.c_str(), 0777), 0);
-  EXPECT_TRUE(RestrictSocketMode(path).ok());
-  EXPECT_EQ(FileMode(path), 0660);
-  EXPECT_FALSE(RestrictSocketMode(tmp.Join("missing")).ok());
-}
-
 }  // namespace
 }  // namespace cloudlink::api

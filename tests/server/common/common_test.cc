@@ -79,10 +79,13 @@ TEST(ErrorTest, WithCodeKeepsMessageReasonAndMetadata) {
   EXPECT_TRUE(WithCode(absl::OkStatus(), absl::StatusCode::kInternal).ok());
 }
 
-TEST(RedactTest, SecretShowsAtMostLastFour) {
-  EXPECT_EQ(RedactSecret(""), "");
+// Nothing of a secret shows: not its tail, its length, nor whether it is
+// empty. (Tokens are 72 characters, API tokens 48, proxy passwords anything.)
+TEST(RedactTest, SecretShowsNothingOfIt) {
+  EXPECT_EQ(RedactSecret(""), "****");
   EXPECT_EQ(RedactSecret("short"), "****");
-  EXPECT_EQ(RedactSecret("abcdefghijklmnop"), "****mnop");
+  EXPECT_EQ(RedactSecret("abcdefghijklmnop"), "****");
+  EXPECT_EQ(RedactSecret(std::string(72, 't')), "****");
 }
 
 TEST(RedactTest, UrlPasswordIsHidden) {
@@ -94,6 +97,13 @@ TEST(RedactTest, UrlPasswordIsHidden) {
   EXPECT_EQ(RedactUrlCredentials("env"), "env");
   // A user name alone is not a secret, but is marked so nothing is guessed.
   EXPECT_EQ(RedactUrlCredentials("http://bob@proxy"), "http://bob:****@proxy");
+  // The user info ends at the last '@': an unencoded '@' or ':' in the
+  // password shows nothing of it.
+  EXPECT_EQ(RedactUrlCredentials("http://bob:p@ss:w@proxy:3128/"),
+            "http://bob:****@proxy:3128/");
+  EXPECT_EQ(RedactUrlCredentials("http://:s3cret@proxy"), "http://:****@proxy");
+  EXPECT_EQ(RedactUrlCredentials("bob:s3cret@proxy:3128"),
+            "bob:****@proxy:3128");
 }
 
 TEST(UuidTest, NewIsV4LowercaseAndUnique) {

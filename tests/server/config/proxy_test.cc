@@ -128,8 +128,13 @@ TEST(ProxyConfigTest, RedactedHidesPasswordOnly) {
   EXPECT_EQ(Proxy(ProxyKind::kEnv, "", 0).Redacted(), "env");
   EXPECT_EQ(Proxy(ProxyKind::kHttp, "proxy", 3128, "bob", "s3cret").Redacted(),
             "http://bob:****@proxy:3128");
+  // A user name without a password is marked like one with a password
+  // (RedactUrlCredentials), so the output does not tell them apart.
   EXPECT_EQ(Proxy(ProxyKind::kHttp, "proxy", 3128, "bob").Redacted(),
-            "http://bob@proxy:3128");
+            "http://bob:****@proxy:3128");
+  // Percent-encoded user info: the password's '@' cannot move the cut.
+  EXPECT_EQ(Proxy(ProxyKind::kHttp, "proxy", 3128, "b@b", "p@ss").Redacted(),
+            "http://b%40b:****@proxy:3128");
   EXPECT_EQ(Proxy(ProxyKind::kSocks5, "::1", 1080, "u", "x").Redacted(),
             "socks5://u:****@[::1]:1080");
   EXPECT_EQ(Proxy(ProxyKind::kHttp, "p", 1, "", "secret").Redacted(),

@@ -179,7 +179,7 @@ TEST_P(NodeControllerDiskFaultTest, StoringTheClaimFailsCleanly) {
   EXPECT_GE(fs_.failures(), 1);
   EXPECT_FALSE(FileExists(Dir().CloudConfPath()));
   EXPECT_FALSE(FileExists(Dir().ClaimedIdPath()));
-  absl::StatusOr<std::optional<state::StoredClaim>> stored = Dir().ReadClaim();
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored = Dir().ReadClaim();
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_FALSE(stored->has_value());
 
@@ -220,7 +220,7 @@ TEST_P(NodeControllerDiskFaultTest, ClaimedIdFailingAfterTheCommitKeepsClaim) {
   // StateDir has one user at a time).
   node_.reset();
   fs_.Heal();
-  absl::StatusOr<std::optional<state::StoredClaim>> stored = Dir().ReadClaim();
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored = Dir().ReadClaim();
   ASSERT_TRUE(stored.ok()) << stored.status();
   ASSERT_TRUE(stored->has_value());
   EXPECT_EQ((*stored)->claimed_id, claimed->claimed_id);
@@ -239,7 +239,7 @@ TEST_P(NodeControllerDiskFaultTest, ReclaimThatCannotStoreLeavesNoMix) {
       Node().Reclaim(/*new_identity=*/false, Args());
   ASSERT_FALSE(reclaimed.ok());
   ExpectStateWriteFailed(reclaimed.status());
-  absl::StatusOr<std::optional<state::StoredClaim>> stored = Dir().ReadClaim();
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored = Dir().ReadClaim();
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_FALSE(stored->has_value());  // Reclaim unclaims first, by design
 }

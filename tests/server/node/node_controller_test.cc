@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "absl/types/optional.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -201,7 +201,7 @@ TEST_F(NodeControllerTest, ClaimStoresTheClaimAndSendsNodeIdentity) {
   EXPECT_EQ(body["node"]["id"], outcome->claimed_id);
   EXPECT_EQ(body["publicKey"], ReadFileOrEmpty(Dir().PublicKeyPath()));
 
-  absl::StatusOr<std::optional<state::StoredClaim>> stored = Dir().ReadClaim();
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored = Dir().ReadClaim();
   ASSERT_TRUE(stored.ok() && stored->has_value());
   EXPECT_EQ((*stored)->claimed_id, outcome->claimed_id);
   EXPECT_EQ((*stored)->cloud_conf.token, kToken);

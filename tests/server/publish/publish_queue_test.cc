@@ -168,20 +168,6 @@ TEST(PublishQueueTest, StampsEnqueueTimeFromItsClock) {
             MonotonicTime::FromEpoch(absl::Seconds(42)));
 }
 
-TEST(PublishQueueTest, PushFrontRestoresOrderAndBytes) {
-  PublishQueue queue(QueueOptions{});
-  ASSERT_TRUE(queue.Push(Msg("1")).ok());
-  ASSERT_TRUE(queue.Push(Msg("2")).ok());
-  ASSERT_TRUE(queue.Push(Msg("3")).ok());
-  std::vector<Message> taken = queue.TakeBatch(2, 100);
-  queue.PushFront(std::move(taken));
-  std::vector<Message> all = queue.TakeBatch(10, 100);
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].payload, "1");
-  EXPECT_EQ(all[2].payload, "3");
-  EXPECT_EQ(queue.stats().queued_bytes, 0u);
-}
-
 TEST(PublishQueueTest, CloseCompletesQueuedAndRefusesNew) {
   std::vector<absl::Status> outcomes;
   PublishQueue queue(QueueOptions{});

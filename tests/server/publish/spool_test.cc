@@ -19,8 +19,9 @@
 namespace cloudlink::publish {
 namespace {
 
-// Files that can fail or block an fsync, and count them.
-class FaultyFiles : public PosixSpoolFileSystem {
+// The real filesystem, whose data fsyncs (AppendableFile::Sync) can fail or
+// block, counted.
+class FaultyFiles : public state::PosixFileSystem {
  public:
   std::atomic<int> syncs{0};
   std::atomic<bool> fail_sync{false};
@@ -29,38 +30,16 @@ class FaultyFiles : public PosixSpoolFileSystem {
   Notification sync_entered;
   Notification release;
 
-  absl::StatusOr<std::unique_ptr<SpoolFile>> Open(const std::string& path,
-                                                  bool create) override {
-    absl::StatusOr<std::unique_ptr<SpoolFile>> file =
-        PosixSpoolFileSystem::Open(path, create);
-    if (!file.ok()) return file;
-    return std::unique_ptr<SpoolFile>(new Wrapped(this, *std::move(file)));
+ protected:
+  absl::Status BeforeStep(WriteStep step, const std::string& path) override {
+    if (step != WriteStep::kAppendSync) return absl::OkStatus();
+    if (syncs.fetch_add(1) == 0 && block_first_sync != nullptr) {
+      sync_entered.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
+    if (fail_sync) return absl::UnavailableError("injected EIO");
+    return absl::OkStatus();
   }
-
- private:
-  class Wrapped : public SpoolFile {
-   public:
-    Wrapped(FaultyFiles* fs, std::unique_ptr<SpoolFile> f)
-        : fs_(fs), f_(std::move(f)) {}
-    absl::Status Append(absl::string_view d) override { return f_->Append(d); }
-    absl::Status Sync() override {
-      if (fs_->syncs.fetch_add(1) == 0 && fs_->block_first_sync != nullptr) {
-        fs_->sync_entered.Notify();
-        fs_->release.WaitForNotificationWithTimeout(absl::Seconds(30));
-      }
-      if (fs_->fail_sync) return absl::UnavailableError("injected EIO");
-      return f_->Sync();
-    }
-    absl::Status ReadAt(uint64_t o, size_t n, std::string* out) override {
-      return f_->ReadAt(o, n, out);
-    }
-    absl::Status Truncate(uint64_t s) override { return f_->Truncate(s); }
-    uint64_t size() const override { return f_->size(); }
-
-   private:
-    FaultyFiles* fs_;
-    std::unique_ptr<SpoolFile> f_;
-  };
 };
 
 struct Outcomes {
@@ -93,13 +72,13 @@ class SpoolTest : public ::testing::Test {
     return o;
   }
   std::unique_ptr<Spool> OpenSpool(SpoolOptions o,
-                                   SpoolFileSystem* fs = nullptr) {
-    auto spool = Spool::Open(o, fs ? fs : DefaultSpoolFileSystem());
+                                   state::FileSystem* fs = nullptr) {
+    auto spool = Spool::Open(o, fs ? fs : state::DefaultFileSystem());
     EXPECT_TRUE(spool.ok()) << spool.status();
     return spool.ok() ? *std::move(spool) : nullptr;
   }
   std::vector<std::string> SegmentFiles(const std::string& dir) {
-    auto names = DefaultSpoolFileSystem()->List(dir);
+    auto names = state::DefaultFileSystem()->ListFiles(dir);
     return names.ok() ? *names : std::vector<std::string>{};
   }
   testing::TempDir tmp_;
@@ -131,6 +110,17 @@ TEST_F(SpoolTest, RoundTripInOrderAfterFsync) {
   EXPECT_EQ(stats.spooled, 3u);
   EXPECT_EQ(stats.appended, 3u);
   EXPECT_GT(stats.bytes, 0u);
+  struct stat st;
+  ASSERT_EQ(stat(Options().dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// The segments hold messages: a directory that exists with a wider mode is
+// tightened to 0700 at open.
+TEST_F(SpoolTest, ExistingDirectoryIsTightenedTo0700) {
+  ASSERT_TRUE(state::DefaultFileSystem()->MakeDirs(Options().dir, 0755).ok());
+  auto spool = OpenSpool(Options());
+  ASSERT_NE(spool, nullptr);
   struct stat st;
   ASSERT_EQ(stat(Options().dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
@@ -298,7 +288,7 @@ TEST_F(SpoolTest, WaitingAppendDeadlineIsOnTheSpoolsMonotonicClock) {
   o.max_bytes = 200;  // two records of 100 bytes
   o.segment_bytes = 200;
   cloudlink::testing::FakeClock clock;
-  auto opened = Spool::Open(o, DefaultSpoolFileSystem(), &clock);
+  auto opened = Spool::Open(o, state::DefaultFileSystem(), &clock);
   ASSERT_TRUE(opened.ok()) << opened.status();
   std::unique_ptr<Spool> spool = *std::move(opened);
   for (int i = 0; i < 2; ++i) {

@@ -3,18 +3,19 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
 #include "server/common/uuid.h"
 #include "server/config/cloud_conf.h"
 #include "server/state/file_system.h"
+#include "tests/server/state/test_claim.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::state {
@@ -26,10 +27,6 @@ using ::cloudlink::testing::ReadFileOrEmpty;
 using ::cloudlink::testing::TempDir;
 using ::cloudlink::testing::WriteFile;
 using ::testing::HasSubstr;
-
-constexpr char kOldId[] = "11111111-2222-4333-8444-555555555555";
-constexpr char kNewId[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-constexpr char kGuid[] = "0b2a1c1e-1d2e-4f00-8a6b-2d1c9e8f7a6b";
 
 // Sets the process umask for the lifetime of the object.
 class ScopedUmask {
@@ -45,21 +42,6 @@ bool IsLowercaseUuidV4(const std::string& text) {
   if (!IsUuid(text) || text != LowercaseUuid(text)) return false;
   return text[14] == '4' &&
          std::string("89ab").find(text[19]) != std::string::npos;
-}
-
-config::CloudConf MakeConf(const std::string& claimed_id,
-                           const std::string& token,
-                           std::vector<std::string> rooms) {
-  config::CloudConf conf;
-  conf.url = "https://cloud.example";
-  conf.proxy = "env";
-  conf.token = token;
-  conf.rooms = std::move(rooms);
-  conf.insecure = false;
-  conf.machine_guid = kGuid;
-  conf.claimed_id = claimed_id;
-  conf.hostname = "node1";
-  return conf;
 }
 
 class StateDirTest : public ::testing::Test {
@@ -201,7 +183,7 @@ TEST_F(StateDirTest, ReplaceMachineGuidRepairsAnInvalidFile) {
 
 TEST_F(StateDirTest, ReadClaimWithNothingIsUnclaimed) {
   StateDir dir = NewStateDir();
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   EXPECT_FALSE(claim->has_value());
   // An empty cloud.d (e.g. only a key pair) is unclaimed too.
@@ -216,7 +198,7 @@ TEST_F(StateDirTest, ReadClaimWithCloudConfAndClaimedId) {
   StateDir dir = NewStateDir();
   const config::CloudConf conf = MakeConf(kNewId, "tok-1", {"r1", "r2"});
   ASSERT_TRUE(dir.WriteClaim(conf).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -228,7 +210,7 @@ TEST_F(StateDirTest, ReadClaimWithCloudConfAndClaimedId) {
 TEST_F(StateDirTest, ReadClaimWithClaimedIdOnly) {
   StateDir dir = NewStateDir();
   WriteCloudDirFile("claimed_id", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE\n");
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -243,7 +225,7 @@ TEST_F(StateDirTest, MismatchedClaimedIdIsRepairedFromCloudConf) {
   ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), kOldId).ok());
   ASSERT_EQ(chmod(dir.ClaimedIdPath().c_str(), 0600), 0);
 
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok()) << claim.status();
   ASSERT_TRUE(claim->has_value());
   EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -261,7 +243,7 @@ TEST_F(StateDirTest, MissingOrGarbageClaimedIdIsRepairedFromCloudConf) {
     } else {
       ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), damage).ok());
     }
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_TRUE(claim.ok()) << claim.status();
     ASSERT_TRUE(claim->has_value());
     EXPECT_EQ((*claim)->claimed_id, kNewId);
@@ -295,7 +277,7 @@ TEST_F(StateDirTest, InvalidFilesAreStateInvalidAndNothingIsDeleted) {
     if (c.claimed_id != nullptr) {
       ASSERT_TRUE(WriteFile(dir.ClaimedIdPath(), c.claimed_id).ok());
     }
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_FALSE(claim.ok());
     EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
     EXPECT_EQ(claim.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -314,7 +296,7 @@ TEST_F(StateDirTest, CloudConfWithDuplicateKeyIsStateInvalid) {
   const std::string text = absl::StrCat("[global]\n  claimed_id = ", kNewId,
                                         "\n  claimed_id = ", kOldId, "\n");
   ASSERT_TRUE(WriteFile(dir.CloudConfPath(), text).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_FALSE(claim.ok());
   EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
   EXPECT_EQ(ReadFileOrEmpty(dir.CloudConfPath()), text);
@@ -329,7 +311,7 @@ TEST_F(StateDirTest, UnreadableClaimFilesAreStateInvalid) {
     const std::string broken =
         conf_broken ? dir.CloudConfPath() : dir.ClaimedIdPath();
     ASSERT_EQ(mkdir(broken.c_str(), 0700), 0);  // read() fails, even as root
-    absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+    absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
     ASSERT_FALSE(claim.ok());
     EXPECT_EQ(ReasonOf(claim.status()), "STATE_INVALID");
     EXPECT_THAT(std::string(claim.status().message()), HasSubstr(broken));
@@ -345,7 +327,7 @@ TEST_F(StateDirTest, CloudConfErrorsNeverQuoteTheToken) {
       WriteFile(dir.CloudConfPath(), absl::StrCat("[global]\n  token = ", token,
                                                   "\n  token = ", token, "\n"))
           .ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_FALSE(claim.ok());
   EXPECT_THAT(std::string(claim.status().message()),
               ::testing::Not(HasSubstr(token)));
@@ -382,7 +364,7 @@ TEST_F(StateDirTest, WriteClaimReplacesAnExistingClaim) {
   ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {"a"})).ok());
   const config::CloudConf next = MakeConf(kNewId, "new", {"b", "c"});
   ASSERT_TRUE(dir.WriteClaim(next).ok());
-  absl::StatusOr<std::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = NewStateDir().ReadClaim();
   ASSERT_TRUE(claim.ok() && claim->has_value());
   EXPECT_EQ((*claim)->cloud_conf, next);
   EXPECT_FALSE(FileExists(dir.CloudConfPath() + ".tmp"));
@@ -394,141 +376,10 @@ TEST_F(StateDirTest, RemoveCloudDirUnclaims) {
   ASSERT_TRUE(dir.WriteClaim(MakeConf(kOldId, "old", {})).ok());
   ASSERT_TRUE(dir.RemoveCloudDir().ok());
   EXPECT_FALSE(FileExists(dir.CloudDir()));
-  absl::StatusOr<std::optional<StoredClaim>> claim = dir.ReadClaim();
+  absl::StatusOr<absl::optional<StoredClaim>> claim = dir.ReadClaim();
   ASSERT_TRUE(claim.ok());
   EXPECT_FALSE(claim->has_value());
   EXPECT_TRUE(dir.RemoveCloudDir().ok());  // idempotent
-}
-
-// --- crash safety ---
-
-// Fails step `fail_step` of the `fail_write`-th WriteFileAtomic call (both
-// 1-based; 0 never fails), as a crash there would: nothing after it happens.
-class CrashingFileSystem : public PosixFileSystem {
- public:
-  static constexpr int kSteps = 5;  // kOpenTemp .. kSyncDir
-
-  CrashingFileSystem(int fail_write, int fail_step)
-      : fail_write_(fail_write), fail_step_(fail_step) {}
-
-  int writes() const { return writes_; }
-  bool crashed() const { return crashed_; }
-
- protected:
-  absl::Status BeforeStep(WriteStep step, const std::string& path) override {
-    if (step == WriteStep::kOpenTemp) ++writes_;
-    if (writes_ == fail_write_ && StepNumber(step) == fail_step_) {
-      crashed_ = true;
-      return absl::InternalError(absl::StrCat("injected crash before step ",
-                                              fail_step_, " of ", path));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  static int StepNumber(WriteStep step) {
-    switch (step) {
-      case WriteStep::kOpenTemp:
-        return 1;
-      case WriteStep::kWrite:
-        return 2;
-      case WriteStep::kSync:
-        return 3;
-      case WriteStep::kRename:
-        return 4;
-      case WriteStep::kSyncDir:
-        return 5;
-    }
-    return 0;
-  }
-
-  const int fail_write_;
-  const int fail_step_;
-  int writes_ = 0;
-  bool crashed_ = false;
-};
-
-TEST_F(StateDirTest, WriteClaimCrashAtAnyPointLeavesOldOrNewClaim) {
-  const config::CloudConf old_conf = MakeConf(kOldId, "old-token", {"a"});
-  const config::CloudConf new_conf = MakeConf(kNewId, "new-token", {"b", "c"});
-
-  // How many atomic writes a WriteClaim over an existing claim makes.
-  int total_writes = 0;
-  {
-    TempDir tmp;
-    StateDir plain(tmp.Join("lib"), &fs_);
-    ASSERT_TRUE(plain.WriteClaim(old_conf).ok());
-    CrashingFileSystem counting(0, 0);
-    StateDir dir(tmp.Join("lib"), &counting);
-    ASSERT_TRUE(dir.WriteClaim(new_conf).ok());
-    total_writes = counting.writes();
-  }
-  ASSERT_GE(total_writes, 2);  // cloud.conf and claimed_id at least
-
-  int saw_old = 0;
-  int saw_new = 0;
-  for (int write = 1; write <= total_writes; ++write) {
-    for (int step = 1; step <= CrashingFileSystem::kSteps; ++step) {
-      SCOPED_TRACE(absl::StrCat("crash at write ", write, " step ", step));
-      TempDir tmp;
-      const std::string lib = tmp.Join("lib");
-      {
-        StateDir plain(lib, &fs_);
-        ASSERT_TRUE(plain.WriteClaim(old_conf).ok());
-      }
-      CrashingFileSystem crashing(write, step);
-      StateDir dir(lib, &crashing);
-      EXPECT_FALSE(dir.WriteClaim(new_conf).ok());
-      ASSERT_TRUE(crashing.crashed());
-
-      // "After the restart": a fresh StateDir on the real filesystem.
-      StateDir after(lib, &fs_);
-      absl::StatusOr<std::optional<StoredClaim>> claim = after.ReadClaim();
-      ASSERT_TRUE(claim.ok()) << claim.status();
-      ASSERT_TRUE(claim->has_value());
-      const StoredClaim& got = **claim;
-      ASSERT_TRUE(got.has_cloud_conf);
-      EXPECT_EQ(got.claimed_id, got.cloud_conf.claimed_id);
-      const bool is_old = got.cloud_conf == old_conf;
-      const bool is_new = got.cloud_conf == new_conf;
-      EXPECT_TRUE(is_old || is_new)
-          << "a mix: claimed_id " << got.claimed_id << " token "
-          << (got.cloud_conf.token == "old-token" ? "old" : "new");
-      saw_old += is_old;
-      saw_new += is_new;
-      // The files agree with each other after the read.
-      EXPECT_EQ(ReadFileOrEmpty(after.ClaimedIdPath()), got.claimed_id);
-
-      // And the next write goes through despite the leftover temp file.
-      ASSERT_TRUE(after.WriteClaim(new_conf).ok());
-      absl::StatusOr<std::optional<StoredClaim>> rewritten =
-          StateDir(lib, &fs_).ReadClaim();
-      ASSERT_TRUE(rewritten.ok() && rewritten->has_value());
-      EXPECT_EQ((*rewritten)->cloud_conf, new_conf);
-    }
-  }
-  // Both outcomes occur: before the commit rename, and after it.
-  EXPECT_GT(saw_old, 0);
-  EXPECT_GT(saw_new, 0);
-}
-
-TEST_F(StateDirTest, FirstClaimCrashLeavesUnclaimedOrClaimed) {
-  const config::CloudConf conf = MakeConf(kNewId, "tok", {});
-  for (int write = 1; write <= 2; ++write) {
-    for (int step = 1; step <= CrashingFileSystem::kSteps; ++step) {
-      SCOPED_TRACE(absl::StrCat("crash at write ", write, " step ", step));
-      TempDir tmp;
-      CrashingFileSystem crashing(write, step);
-      StateDir dir(tmp.Join("lib"), &crashing);
-      EXPECT_FALSE(dir.WriteClaim(conf).ok());
-      absl::StatusOr<std::optional<StoredClaim>> claim =
-          StateDir(tmp.Join("lib"), &fs_).ReadClaim();
-      ASSERT_TRUE(claim.ok()) << claim.status();
-      if (claim->has_value()) {
-        EXPECT_EQ((*claim)->cloud_conf, conf);
-      }
-    }
-  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "server/common/uuid.h"
+#include "server/state/file_system.h"
 #include "tests/testing/test_env.h"
 #include "tests/tools/devcloud/node_key.h"
 
@@ -21,8 +22,8 @@ using nlohmann::json;
 class LoginApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    spaces_ = *SpaceDirectory::Open(dir_.Join("devcloud.json"));
-    nodes_ = *NodeRegistry::Open(dir_.Join("nodes.json"));
+    spaces_ = *SpaceDirectory::Open(dir_.Join("devcloud.json"), &fs_);
+    nodes_ = *NodeRegistry::Open(dir_.Join("nodes.json"), &fs_);
     Node node;
     node.claim_id = claim_id_;
     node.hostname = "n";
@@ -60,6 +61,7 @@ class LoginApiTest : public ::testing::Test {
   }
 
   cloudlink::testing::TempDir dir_;
+  state::PosixFileSystem fs_;
   NodeKey key_;
   std::string claim_id_ = NewUuidV4();
   std::unique_ptr<SpaceDirectory> spaces_;
