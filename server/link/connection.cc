@@ -302,11 +302,13 @@ void Connection::HandleNodeInstanceResult(const std::string& payload) {
     return;
   }
   LogInfo(absl::StrCat("LINK: the cloud knows this node as ", *node_id));
-  host_->OnNodeId(*node_id);
+  // Sent before the host hears of the node id, so whoever sees the node id
+  // knows the node instance is announced.
   PublishOwn(
       kNodeInstanceConnection,
       NodeInstanceConnectionPayload(params_.claim_id, *node_id,
                                     params_.session_id, clock_->WallNow()));
+  host_->OnNodeId(*node_id);
 }
 
 }  // namespace cloudlink::link
