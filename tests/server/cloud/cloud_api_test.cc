@@ -1,9 +1,6 @@
 #include "server/cloud/cloud_api.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <deque>
 #include <map>
@@ -17,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "tests/server/cloud/fake_cloud_http.h"
 
 namespace cloudlink::cloud {
 namespace {
@@ -301,64 +299,6 @@ TEST_F(CloudApiTest, GetEnvPassesTransportErrorsThrough) {
 
 // --- Login -------------------------------------------------------------------
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-Pkey GenerateRsaKey() {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
-      EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 2048) != 1 ||
-      EVP_PKEY_keygen(ctx.get(), &key) != 1) {
-    return nullptr;
-  }
-  return Pkey(key);
-}
-
-std::string PrivatePem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1) {
-    return "";
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
-// RSA-OAEP with SHA-1 and MGF1-SHA-1, as the cloud encrypts its challenge.
-std::string EncryptOaepSha1(EVP_PKEY* key, const std::string& plaintext) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
-      EVP_PKEY_CTX_new(key, nullptr));
-  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha1()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha1()) != 1) {
-    return "";
-  }
-  const auto* in = reinterpret_cast<const unsigned char*>(plaintext.data());
-  size_t len = 0;
-  if (EVP_PKEY_encrypt(ctx.get(), nullptr, &len, in, plaintext.size()) != 1) {
-    return "";
-  }
-  std::string out(len, '\0');
-  if (EVP_PKEY_encrypt(ctx.get(), reinterpret_cast<unsigned char*>(&out[0]),
-                       &len, in, plaintext.size()) != 1) {
-    return "";
-  }
-  out.resize(len);
-  return out;
-}
-
 // A 32-byte secret with every kind of byte in it (NUL, high bit).
 std::string Secret() {
   std::string secret;
@@ -390,16 +330,8 @@ json PasswordAnswer() {
 class CloudApiLoginTest : public CloudApiTest {
  protected:
   static void SetUpTestSuite() {
-    key_ = GenerateRsaKey().release();
-    ASSERT_NE(key_, nullptr);
-    pem_ = new std::string(PrivatePem(key_));
+    pem_ = &testing::FakeCloudHttp::NodeKeyPem();
     ASSERT_TRUE(absl::StartsWith(*pem_, "-----BEGIN PRIVATE KEY-----"));
-  }
-  static void TearDownTestSuite() {
-    EVP_PKEY_free(key_);
-    key_ = nullptr;
-    delete pem_;
-    pem_ = nullptr;
   }
 
   LinkEnv Env() {
@@ -411,7 +343,7 @@ class CloudApiLoginTest : public CloudApiTest {
   }
 
   std::string Challenge() {
-    std::string ciphertext = EncryptOaepSha1(key_, Secret());
+    std::string ciphertext = testing::FakeCloudHttp::EncryptToNode(Secret());
     EXPECT_EQ(ciphertext.size(), 256u);
     return absl::Base64Escape(ciphertext);
   }
@@ -427,13 +359,11 @@ class CloudApiLoginTest : public CloudApiTest {
     return absl::StrCat(kBaseUrl, "/api/v1/auth/node/", kClaimId, "/password");
   }
 
-  static EVP_PKEY* key_;
-  static std::string* pem_;
+  static const std::string* pem_;
   RetryAdvice advice_;
 };
 
-EVP_PKEY* CloudApiLoginTest::key_ = nullptr;
-std::string* CloudApiLoginTest::pem_ = nullptr;
+const std::string* CloudApiLoginTest::pem_ = nullptr;
 
 TEST_F(CloudApiLoginTest, AnswersTheChallengeAndReturnsCredentials) {
   http_.Answer(200, json{{"challenge", Challenge()}});
@@ -520,7 +450,7 @@ TEST_F(CloudApiLoginTest, MissingCredentialFieldIsLoginInvalid) {
 }
 
 TEST_F(CloudApiLoginTest, BadChallengesAreChallengeInvalid) {
-  const std::string good = EncryptOaepSha1(key_, Secret());
+  const std::string good = testing::FakeCloudHttp::EncryptToNode(Secret());
   std::string tampered = good;
   tampered[100] = static_cast<char>(tampered[100] ^ 0x01);
   const std::vector<std::pair<const char*, std::string>> cases = {

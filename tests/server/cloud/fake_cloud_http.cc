@@ -42,8 +42,9 @@ EVP_PKEY* NodeKey() {
   return key;
 }
 
-// RSA-OAEP with SHA-1, as the cloud encrypts its challenge.
-std::string EncryptToNode(const std::string& plaintext) {
+}  // namespace
+
+std::string FakeCloudHttp::EncryptToNode(const std::string& plaintext) {
   std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(
       EVP_PKEY_CTX_new(NodeKey(), nullptr));
   size_t len = 0;
@@ -62,6 +63,8 @@ std::string EncryptToNode(const std::string& plaintext) {
   out.resize(len);
   return out;
 }
+
+namespace {
 
 // The claim id in ".../node/<claim id>/challenge".
 std::string ClaimIdOf(absl::string_view url) {
@@ -139,8 +142,9 @@ absl::StatusOr<http::HttpResponse> FakeCloudHttp::Send(
   }
   const std::string claim_id = ClaimIdOf(request.url);
   if (absl::EndsWith(request.url, "/challenge")) {
-    return Answer(200, json{{"challenge", absl::Base64Escape(EncryptToNode(
-                                              "a secret of the test cloud"))}});
+    return Answer(
+        200, json{{"challenge", absl::Base64Escape(FakeCloudHttp::EncryptToNode(
+                                    "a secret of the test cloud"))}});
   }
   if (absl::EndsWith(request.url, "/password")) {
     const std::string prefix = absl::StrCat("/agent/", claim_id);

@@ -28,6 +28,9 @@ class FakeCloudHttp : public http::HttpClient {
 
   // The node's private key (PEM, RSA 2048), made once per process.
   static const std::string& NodeKeyPem();
+  // `plaintext` encrypted to that key as the cloud encrypts its challenge
+  // (RSA-OAEP with SHA-1); "" if OpenSSL fails.
+  static std::string EncryptToNode(const std::string& plaintext);
 
   // The next request whose URL contains `url_part` waits in Send() until
   // Release().
