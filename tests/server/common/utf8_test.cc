@@ -5,14 +5,12 @@
 #include <initializer_list>
 #include <string>
 
+#include "tests/testing/byte_strings.h"
+
 namespace cloudlink {
 namespace {
 
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out.push_back(static_cast<char>(v));
-  return out;
-}
+using ::cloudlink::testing::Bytes;
 
 TEST(Utf8Test, AcceptsEveryEncodingLengthAtItsBoundaries) {
   const std::string valid[] = {

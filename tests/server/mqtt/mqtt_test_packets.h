@@ -11,14 +11,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/mqtt/mqtt_packet.h"
+#include "tests/testing/byte_strings.h"
 
 namespace cloudlink::mqtt {
 
-// Bytes from a list of values 0..255.
-std::string Bytes(std::initializer_list<int> values);
-
-// "0A 1F ..." for reading test failures.
-std::string Hex(absl::string_view bytes);
+using ::cloudlink::testing::Bytes;
+using ::cloudlink::testing::Hex;
 
 // EncodePacket's output; a test failure if it fails.
 std::string Encode(const MqttPacket& packet);

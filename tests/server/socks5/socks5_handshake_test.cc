@@ -6,15 +6,12 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
+#include "tests/testing/byte_strings.h"
 
 namespace cloudlink::socks5 {
 namespace {
 
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out.push_back(static_cast<char>(v));
-  return out;
-}
+using ::cloudlink::testing::Bytes;
 
 Destination DomainDestination() {
   Destination d;

@@ -9,26 +9,13 @@
 #include <vector>
 
 #include "server/common/error.h"
+#include "tests/testing/byte_strings.h"
 
 namespace cloudlink::websocket {
 namespace {
 
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out.push_back(static_cast<char>(v));
-  return out;
-}
-
-std::string Hex(absl::string_view bytes) {
-  static const char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (!out.empty()) out.push_back(' ');
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+using ::cloudlink::testing::Bytes;
+using ::cloudlink::testing::Hex;
 
 // The key of the RFC 6455 section 5.7 examples.
 constexpr WsMaskKey kRfcKey = {0x37, 0xfa, 0x21, 0x3d};
