@@ -139,6 +139,7 @@ bool CloudLink::WaitForCommand(absl::Duration delay) {
 }
 
 void CloudLink::Run() {
+  ThreadRoleScope role(&link_thread_);
   LinkConfig config;
   bool have_config = false;
   bool banned = false;
@@ -325,13 +326,17 @@ void CloudLink::OnOnline() {
   });
 }
 
-void CloudLink::OnStable() { backoff_.Reset(); }
+void CloudLink::OnStable() {
+  link_thread_.AssertHeld();
+  backoff_.Reset();
+}
 
 void CloudLink::OnNodeId(const std::string& node_id) {
   Report([&](LinkStatus& s) { s.node_id = node_id; });
 }
 
 void CloudLink::OnProgress() {
+  link_thread_.AssertHeld();
   mqtt::SessionCounters counters = finished_counters_;
   uint64_t in_flight = 0;
   uint64_t queued = 0;

@@ -31,6 +31,7 @@
 #include "server/common/backoff.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
+#include "server/common/thread_role.h"
 #include "server/config/environment.h"
 #include "server/http/http_client.h"
 #include "server/link/connection.h"
@@ -115,11 +116,13 @@ class CloudLink final : private ConnectionHost {
     LinkConfig config;
   };
 
+  // The link thread's body; holds link_thread_ throughout.
   void Run();
   // One connection attempt and, when it gets online, its whole life.
   // Returns how long to wait before the next attempt (InfiniteDuration
   // when banned).
-  absl::Duration ConnectOnce(const LinkConfig& config);
+  absl::Duration ConnectOnce(const LinkConfig& config)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(link_thread_);
   // Waits for a command up to `delay`. True when one arrived.
   bool WaitForCommand(absl::Duration delay);
   bool CommandPending();
@@ -151,11 +154,20 @@ class CloudLink final : private ConnectionHost {
   Connection* connection_ ABSL_GUARDED_BY(mu_) = nullptr;  // to Wake() it
   LinkStatus status_ ABSL_GUARDED_BY(mu_);
 
-  // Link thread only.
-  Backoff backoff_{BackoffParams{}};
-  std::unique_ptr<PublishPump> pump_;        // with a publisher
-  Connection* current_ = nullptr;            // the connection being run
-  mqtt::SessionCounters finished_counters_;  // of connections that ended
+  // Link thread only: clang's analysis (--config=tsa) checks that only code
+  // holding this role touches the members guarded by it, and debug builds
+  // check at run time that the role's holder is the link thread. The
+  // ConnectionHost callbacks assert it, as Connection calls them from
+  // inside Run().
+  ThreadRole link_thread_{"link thread"};
+  Backoff backoff_ ABSL_GUARDED_BY(link_thread_){BackoffParams{}};
+  // The connection being run.
+  Connection* current_ ABSL_GUARDED_BY(link_thread_) = nullptr;
+  // The counters of connections that ended.
+  mqtt::SessionCounters finished_counters_ ABSL_GUARDED_BY(link_thread_);
+  // With a publisher. Set before the thread starts and reset after it is
+  // joined; NoteWork() is thread-safe, the rest runs on the link thread.
+  std::unique_ptr<PublishPump> pump_;
   std::thread thread_;
 };
 
