@@ -229,172 +229,68 @@ absl::Status ReadProperties(Reader& r, uint16_t context, const char* where,
   return absl::OkStatus();
 }
 
-std::string Str(absl::string_view text) { return std::string(text); }
-MqttUserProperty User(const PropertyValue& v) {
-  return MqttUserProperty{Str(v.text), Str(v.text2)};
-}
+// Stores one property read into the listed field with its identifier; the
+// other fields are left alone.
+class PropertyAssigner {
+ public:
+  explicit PropertyAssigner(const PropertyValue& v) : v_(v) {}
+
+  void operator()(uint8_t id, absl::optional<uint8_t>& field) const {
+    if (id == v_.id) field = static_cast<uint8_t>(v_.number);
+  }
+  void operator()(uint8_t id, absl::optional<uint16_t>& field) const {
+    if (id == v_.id) field = static_cast<uint16_t>(v_.number);
+  }
+  void operator()(uint8_t id, absl::optional<uint32_t>& field) const {
+    if (id == v_.id) field = v_.number;
+  }
+  void operator()(uint8_t id, absl::optional<std::string>& field) const {
+    if (id == v_.id) field = std::string(v_.text);
+  }
+  void operator()(uint8_t id, std::vector<uint32_t>& field) const {
+    if (id == v_.id) field.push_back(v_.number);
+  }
+  void operator()(uint8_t id, std::vector<MqttUserProperty>& field) const {
+    if (id == v_.id) {
+      field.push_back(
+          MqttUserProperty{std::string(v_.text), std::string(v_.text2)});
+    }
+  }
+
+ private:
+  const PropertyValue& v_;
+};
 
 }  // namespace
 
 absl::Status ReadConnectProperties(Reader& r, MqttConnectProperties* p) {
-  namespace id = mqtt_property;
   return ReadProperties(r, kConnectBit, "CONNECT", [p](const PropertyValue& v) {
-    switch (v.id) {
-      case id::kSessionExpiryInterval:
-        p->session_expiry_interval_seconds = v.number;
-        break;
-      case id::kReceiveMaximum:
-        p->receive_maximum = static_cast<uint16_t>(v.number);
-        break;
-      case id::kMaximumPacketSize:
-        p->maximum_packet_size = v.number;
-        break;
-      case id::kTopicAliasMaximum:
-        p->topic_alias_maximum = static_cast<uint16_t>(v.number);
-        break;
-      case id::kRequestResponseInformation:
-        p->request_response_information = static_cast<uint8_t>(v.number);
-        break;
-      case id::kRequestProblemInformation:
-        p->request_problem_information = static_cast<uint8_t>(v.number);
-        break;
-      case id::kAuthenticationMethod:
-        p->authentication_method = Str(v.text);
-        break;
-      case id::kAuthenticationData:
-        p->authentication_data = Str(v.text);
-        break;
-      case id::kUserProperty:
-        p->user_properties.push_back(User(v));
-        break;
-    }
+    VisitConnectProperties(*p, PropertyAssigner(v));
   });
 }
 
 absl::Status ReadWillProperties(Reader& r, MqttWillProperties* p) {
-  namespace id = mqtt_property;
-  return ReadProperties(
-      r, kWillContext, "CONNECT Will Properties", [p](const PropertyValue& v) {
-        switch (v.id) {
-          case id::kWillDelayInterval:
-            p->will_delay_interval_seconds = v.number;
-            break;
-          case id::kPayloadFormatIndicator:
-            p->payload_format_indicator = static_cast<uint8_t>(v.number);
-            break;
-          case id::kMessageExpiryInterval:
-            p->message_expiry_interval_seconds = v.number;
-            break;
-          case id::kContentType:
-            p->content_type = Str(v.text);
-            break;
-          case id::kResponseTopic:
-            p->response_topic = Str(v.text);
-            break;
-          case id::kCorrelationData:
-            p->correlation_data = Str(v.text);
-            break;
-          case id::kUserProperty:
-            p->user_properties.push_back(User(v));
-            break;
-        }
-      });
+  return ReadProperties(r, kWillContext, "CONNECT Will Properties",
+                        [p](const PropertyValue& v) {
+                          VisitWillProperties(*p, PropertyAssigner(v));
+                        });
 }
 
 absl::Status ReadConnackProperties(Reader& r, MqttConnackProperties* p) {
-  namespace id = mqtt_property;
   return ReadProperties(r, kConnackBit, "CONNACK", [p](const PropertyValue& v) {
-    const auto byte = static_cast<uint8_t>(v.number);
-    const auto u16 = static_cast<uint16_t>(v.number);
-    switch (v.id) {
-      case id::kSessionExpiryInterval:
-        p->session_expiry_interval_seconds = v.number;
-        break;
-      case id::kReceiveMaximum:
-        p->receive_maximum = u16;
-        break;
-      case id::kMaximumQos:
-        p->maximum_qos = byte;
-        break;
-      case id::kRetainAvailable:
-        p->retain_available = byte;
-        break;
-      case id::kMaximumPacketSize:
-        p->maximum_packet_size = v.number;
-        break;
-      case id::kAssignedClientIdentifier:
-        p->assigned_client_identifier = Str(v.text);
-        break;
-      case id::kTopicAliasMaximum:
-        p->topic_alias_maximum = u16;
-        break;
-      case id::kReasonString:
-        p->reason_string = Str(v.text);
-        break;
-      case id::kWildcardSubscriptionAvailable:
-        p->wildcard_subscription_available = byte;
-        break;
-      case id::kSubscriptionIdentifierAvailable:
-        p->subscription_identifiers_available = byte;
-        break;
-      case id::kSharedSubscriptionAvailable:
-        p->shared_subscription_available = byte;
-        break;
-      case id::kServerKeepAlive:
-        p->server_keep_alive_seconds = u16;
-        break;
-      case id::kResponseInformation:
-        p->response_information = Str(v.text);
-        break;
-      case id::kServerReference:
-        p->server_reference = Str(v.text);
-        break;
-      case id::kAuthenticationMethod:
-        p->authentication_method = Str(v.text);
-        break;
-      case id::kAuthenticationData:
-        p->authentication_data = Str(v.text);
-        break;
-      case id::kUserProperty:
-        p->user_properties.push_back(User(v));
-        break;
-    }
+    VisitConnackProperties(*p, PropertyAssigner(v));
   });
 }
 
 absl::Status ReadPublishProperties(Reader& r,
                                    absl::optional<uint16_t>* topic_alias,
                                    MqttPublishProperties* p) {
-  namespace id = mqtt_property;
-  return ReadProperties(
-      r, kPublishBit, "PUBLISH", [topic_alias, p](const PropertyValue& v) {
-        switch (v.id) {
-          case id::kTopicAlias:
-            *topic_alias = static_cast<uint16_t>(v.number);
-            break;
-          case id::kPayloadFormatIndicator:
-            p->payload_format_indicator = static_cast<uint8_t>(v.number);
-            break;
-          case id::kMessageExpiryInterval:
-            p->message_expiry_interval_seconds = v.number;
-            break;
-          case id::kResponseTopic:
-            p->response_topic = Str(v.text);
-            break;
-          case id::kCorrelationData:
-            p->correlation_data = Str(v.text);
-            break;
-          case id::kSubscriptionIdentifier:
-            p->subscription_identifiers.push_back(v.number);
-            break;
-          case id::kContentType:
-            p->content_type = Str(v.text);
-            break;
-          case id::kUserProperty:
-            p->user_properties.push_back(User(v));
-            break;
-        }
-      });
+  return ReadProperties(r, kPublishBit, "PUBLISH",
+                        [topic_alias, p](const PropertyValue& v) {
+                          const PropertyAssigner assign(v);
+                          assign(mqtt_property::kTopicAlias, *topic_alias);
+                          VisitPublishProperties(*p, assign);
+                        });
 }
 
 absl::Status ReadReasonProperties(Reader& r, MqttPacketType type,
@@ -402,43 +298,23 @@ absl::Status ReadReasonProperties(Reader& r, MqttPacketType type,
                                   std::vector<MqttUserProperty>* users) {
   return ReadProperties(r, Bit(type), MqttPacketTypeName(type),
                         [reason_string, users](const PropertyValue& v) {
-                          if (v.id == mqtt_property::kReasonString) {
-                            *reason_string = Str(v.text);
-                          } else if (v.id == mqtt_property::kUserProperty) {
-                            users->push_back(User(v));
-                          }
+                          const PropertyAssigner assign(v);
+                          assign(mqtt_property::kReasonString, *reason_string);
+                          assign(mqtt_property::kUserProperty, *users);
                         });
 }
 
 absl::Status ReadSubscribeProperties(Reader& r, MqttSubscribe* s) {
   return ReadProperties(r, kSubscribeBit, "SUBSCRIBE",
                         [s](const PropertyValue& v) {
-                          if (v.id == mqtt_property::kSubscriptionIdentifier) {
-                            s->subscription_identifier = v.number;
-                          } else if (v.id == mqtt_property::kUserProperty) {
-                            s->user_properties.push_back(User(v));
-                          }
+                          VisitSubscribeProperties(*s, PropertyAssigner(v));
                         });
 }
 
 absl::Status ReadDisconnectProperties(Reader& r, MqttDisconnect* d) {
-  namespace id = mqtt_property;
   return ReadProperties(r, kDisconnectBit, "DISCONNECT",
                         [d](const PropertyValue& v) {
-                          switch (v.id) {
-                            case id::kSessionExpiryInterval:
-                              d->session_expiry_interval_seconds = v.number;
-                              break;
-                            case id::kReasonString:
-                              d->reason_string = Str(v.text);
-                              break;
-                            case id::kServerReference:
-                              d->server_reference = Str(v.text);
-                              break;
-                            case id::kUserProperty:
-                              d->user_properties.push_back(User(v));
-                              break;
-                          }
+                          VisitDisconnectProperties(*d, PropertyAssigner(v));
                         });
 }
 

@@ -3,9 +3,9 @@
 // Internal to server/mqtt: MQTT 5.0 properties (section 2.2.2), both ways.
 //
 // Writing: Write*Properties put one packet's properties into a Sink (see
-// mqtt_wire.h), in the order the structs declare them, nothing for an absent
-// property. They write the properties only; the caller writes the Property
-// Length before them (measured with a SizeCounter).
+// mqtt_wire.h), in the order of the Visit*Properties lists, nothing for an
+// absent property. They write the properties only; the caller writes the
+// Property Length before them (measured with a SizeCounter).
 //
 // Reading: Read*Properties read a Property Length and the properties after
 // it and store each in the packet's struct. Each property is checked against
@@ -29,113 +29,167 @@
 
 namespace cloudlink::mqtt::internal {
 
+// --- Each packet's properties, listed once ----------------------------------
+//
+// `visit(id, field)` for each property of the packet, in the order they are
+// written. The writers below and the readers in the .cc go through these
+// lists, so a property is added in one place. `P` is the struct or its const.
+// A field is an absl::optional of uint8_t, uint16_t, uint32_t or
+// std::string, or a std::vector of MqttUserProperty or uint32_t (Subscription
+// Identifiers, the only Variable Byte Integer property).
+
+template <typename P, typename Visit>
+void VisitConnectProperties(P& p, Visit&& visit) {
+  namespace id = mqtt_property;
+  visit(id::kSessionExpiryInterval, p.session_expiry_interval_seconds);
+  visit(id::kReceiveMaximum, p.receive_maximum);
+  visit(id::kMaximumPacketSize, p.maximum_packet_size);
+  visit(id::kTopicAliasMaximum, p.topic_alias_maximum);
+  visit(id::kRequestResponseInformation, p.request_response_information);
+  visit(id::kRequestProblemInformation, p.request_problem_information);
+  visit(id::kAuthenticationMethod, p.authentication_method);
+  visit(id::kAuthenticationData, p.authentication_data);
+  visit(id::kUserProperty, p.user_properties);
+}
+
+template <typename P, typename Visit>
+void VisitWillProperties(P& p, Visit&& visit) {
+  namespace id = mqtt_property;
+  visit(id::kWillDelayInterval, p.will_delay_interval_seconds);
+  visit(id::kPayloadFormatIndicator, p.payload_format_indicator);
+  visit(id::kMessageExpiryInterval, p.message_expiry_interval_seconds);
+  visit(id::kContentType, p.content_type);
+  visit(id::kResponseTopic, p.response_topic);
+  visit(id::kCorrelationData, p.correlation_data);
+  visit(id::kUserProperty, p.user_properties);
+}
+
+template <typename P, typename Visit>
+void VisitConnackProperties(P& p, Visit&& visit) {
+  namespace id = mqtt_property;
+  visit(id::kSessionExpiryInterval, p.session_expiry_interval_seconds);
+  visit(id::kReceiveMaximum, p.receive_maximum);
+  visit(id::kMaximumQos, p.maximum_qos);
+  visit(id::kRetainAvailable, p.retain_available);
+  visit(id::kMaximumPacketSize, p.maximum_packet_size);
+  visit(id::kAssignedClientIdentifier, p.assigned_client_identifier);
+  visit(id::kTopicAliasMaximum, p.topic_alias_maximum);
+  visit(id::kReasonString, p.reason_string);
+  visit(id::kWildcardSubscriptionAvailable, p.wildcard_subscription_available);
+  visit(id::kSubscriptionIdentifierAvailable,
+        p.subscription_identifiers_available);
+  visit(id::kSharedSubscriptionAvailable, p.shared_subscription_available);
+  visit(id::kServerKeepAlive, p.server_keep_alive_seconds);
+  visit(id::kResponseInformation, p.response_information);
+  visit(id::kServerReference, p.server_reference);
+  visit(id::kAuthenticationMethod, p.authentication_method);
+  visit(id::kAuthenticationData, p.authentication_data);
+  visit(id::kUserProperty, p.user_properties);
+}
+
+// Without the Topic Alias, which MqttPublish holds itself.
+template <typename P, typename Visit>
+void VisitPublishProperties(P& p, Visit&& visit) {
+  namespace id = mqtt_property;
+  visit(id::kPayloadFormatIndicator, p.payload_format_indicator);
+  visit(id::kMessageExpiryInterval, p.message_expiry_interval_seconds);
+  visit(id::kResponseTopic, p.response_topic);
+  visit(id::kCorrelationData, p.correlation_data);
+  visit(id::kSubscriptionIdentifier, p.subscription_identifiers);
+  visit(id::kContentType, p.content_type);
+  visit(id::kUserProperty, p.user_properties);
+}
+
+// SUBSCRIBE's (an MqttSubscribe).
+template <typename P, typename Visit>
+void VisitSubscribeProperties(P& p, Visit&& visit) {
+  visit(mqtt_property::kSubscriptionIdentifier, p.subscription_identifier);
+  visit(mqtt_property::kUserProperty, p.user_properties);
+}
+
+// DISCONNECT's (an MqttDisconnect).
+template <typename P, typename Visit>
+void VisitDisconnectProperties(P& p, Visit&& visit) {
+  namespace id = mqtt_property;
+  visit(id::kSessionExpiryInterval, p.session_expiry_interval_seconds);
+  visit(id::kReasonString, p.reason_string);
+  visit(id::kServerReference, p.server_reference);
+  visit(id::kUserProperty, p.user_properties);
+}
+
 // --- Writing ----------------------------------------------------------------
 
+// Writes one listed field: its identifier and value, nothing when absent.
 template <typename Sink>
-void PropByte(Sink& s, uint8_t id, const absl::optional<uint8_t>& value) {
-  if (!value) return;
-  s.Byte(id);
-  s.Byte(*value);
-}
-template <typename Sink>
-void PropU16(Sink& s, uint8_t id, const absl::optional<uint16_t>& value) {
-  if (!value) return;
-  s.Byte(id);
-  s.U16(*value);
-}
-template <typename Sink>
-void PropU32(Sink& s, uint8_t id, const absl::optional<uint32_t>& value) {
-  if (!value) return;
-  s.Byte(id);
-  s.U32(*value);
-}
-template <typename Sink>
-void PropVbi(Sink& s, uint8_t id, uint32_t value) {
-  s.Byte(id);
-  s.Vbi(value);
-}
-template <typename Sink>
-void PropField(Sink& s, uint8_t id, const absl::optional<std::string>& value) {
-  if (!value) return;
-  s.Byte(id);
-  s.Field(*value);
-}
-template <typename Sink>
-void PropUsers(Sink& s, const std::vector<MqttUserProperty>& users) {
-  for (const MqttUserProperty& user : users) {
-    s.Byte(mqtt_property::kUserProperty);
-    s.Field(user.name);
-    s.Field(user.value);
+class PropertyWriter {
+ public:
+  explicit PropertyWriter(Sink& s) : s_(s) {}
+
+  void operator()(uint8_t id, const absl::optional<uint8_t>& value) const {
+    if (!value) return;
+    s_.Byte(id);
+    s_.Byte(*value);
   }
-}
+  void operator()(uint8_t id, const absl::optional<uint16_t>& value) const {
+    if (!value) return;
+    s_.Byte(id);
+    s_.U16(*value);
+  }
+  void operator()(uint8_t id, const absl::optional<uint32_t>& value) const {
+    if (!value) return;
+    s_.Byte(id);
+    if (id == mqtt_property::kSubscriptionIdentifier) {
+      s_.Vbi(*value);
+    } else {
+      s_.U32(*value);
+    }
+  }
+  void operator()(uint8_t id, const absl::optional<std::string>& value) const {
+    if (!value) return;
+    s_.Byte(id);
+    s_.Field(*value);
+  }
+  void operator()(uint8_t id, const std::vector<uint32_t>& values) const {
+    for (uint32_t value : values) {
+      s_.Byte(id);
+      s_.Vbi(value);
+    }
+  }
+  void operator()(uint8_t id,
+                  const std::vector<MqttUserProperty>& users) const {
+    for (const MqttUserProperty& user : users) {
+      s_.Byte(id);
+      s_.Field(user.name);
+      s_.Field(user.value);
+    }
+  }
+
+ private:
+  Sink& s_;
+};
 
 template <typename Sink>
 void WriteConnectProperties(const MqttConnectProperties& p, Sink& s) {
-  namespace id = mqtt_property;
-  PropU32(s, id::kSessionExpiryInterval, p.session_expiry_interval_seconds);
-  PropU16(s, id::kReceiveMaximum, p.receive_maximum);
-  PropU32(s, id::kMaximumPacketSize, p.maximum_packet_size);
-  PropU16(s, id::kTopicAliasMaximum, p.topic_alias_maximum);
-  PropByte(s, id::kRequestResponseInformation, p.request_response_information);
-  PropByte(s, id::kRequestProblemInformation, p.request_problem_information);
-  PropField(s, id::kAuthenticationMethod, p.authentication_method);
-  PropField(s, id::kAuthenticationData, p.authentication_data);
-  PropUsers(s, p.user_properties);
+  VisitConnectProperties(p, PropertyWriter<Sink>(s));
 }
 
 template <typename Sink>
 void WriteWillProperties(const MqttWillProperties& p, Sink& s) {
-  namespace id = mqtt_property;
-  PropU32(s, id::kWillDelayInterval, p.will_delay_interval_seconds);
-  PropByte(s, id::kPayloadFormatIndicator, p.payload_format_indicator);
-  PropU32(s, id::kMessageExpiryInterval, p.message_expiry_interval_seconds);
-  PropField(s, id::kContentType, p.content_type);
-  PropField(s, id::kResponseTopic, p.response_topic);
-  PropField(s, id::kCorrelationData, p.correlation_data);
-  PropUsers(s, p.user_properties);
+  VisitWillProperties(p, PropertyWriter<Sink>(s));
 }
 
 template <typename Sink>
 void WriteConnackProperties(const MqttConnackProperties& p, Sink& s) {
-  namespace id = mqtt_property;
-  PropU32(s, id::kSessionExpiryInterval, p.session_expiry_interval_seconds);
-  PropU16(s, id::kReceiveMaximum, p.receive_maximum);
-  PropByte(s, id::kMaximumQos, p.maximum_qos);
-  PropByte(s, id::kRetainAvailable, p.retain_available);
-  PropU32(s, id::kMaximumPacketSize, p.maximum_packet_size);
-  PropField(s, id::kAssignedClientIdentifier, p.assigned_client_identifier);
-  PropU16(s, id::kTopicAliasMaximum, p.topic_alias_maximum);
-  PropField(s, id::kReasonString, p.reason_string);
-  PropByte(s, id::kWildcardSubscriptionAvailable,
-           p.wildcard_subscription_available);
-  PropByte(s, id::kSubscriptionIdentifierAvailable,
-           p.subscription_identifiers_available);
-  PropByte(s, id::kSharedSubscriptionAvailable,
-           p.shared_subscription_available);
-  PropU16(s, id::kServerKeepAlive, p.server_keep_alive_seconds);
-  PropField(s, id::kResponseInformation, p.response_information);
-  PropField(s, id::kServerReference, p.server_reference);
-  PropField(s, id::kAuthenticationMethod, p.authentication_method);
-  PropField(s, id::kAuthenticationData, p.authentication_data);
-  PropUsers(s, p.user_properties);
+  VisitConnackProperties(p, PropertyWriter<Sink>(s));
 }
 
 // Topic Alias first, then `p`'s properties (none when `p` is null).
 template <typename Sink>
 void WritePublishProperties(const absl::optional<uint16_t>& topic_alias,
                             const MqttPublishProperties* p, Sink& s) {
-  namespace id = mqtt_property;
-  PropU16(s, id::kTopicAlias, topic_alias);
-  if (p == nullptr) return;
-  PropByte(s, id::kPayloadFormatIndicator, p->payload_format_indicator);
-  PropU32(s, id::kMessageExpiryInterval, p->message_expiry_interval_seconds);
-  PropField(s, id::kResponseTopic, p->response_topic);
-  PropField(s, id::kCorrelationData, p->correlation_data);
-  for (uint32_t subscription_id : p->subscription_identifiers) {
-    PropVbi(s, id::kSubscriptionIdentifier, subscription_id);
-  }
-  PropField(s, id::kContentType, p->content_type);
-  PropUsers(s, p->user_properties);
+  const PropertyWriter<Sink> write(s);
+  write(mqtt_property::kTopicAlias, topic_alias);
+  if (p != nullptr) VisitPublishProperties(*p, write);
 }
 
 // PUBACK and SUBACK: Reason String and User Properties.
@@ -143,26 +197,19 @@ template <typename Sink>
 void WriteReasonProperties(const absl::optional<std::string>& reason_string,
                            const std::vector<MqttUserProperty>& users,
                            Sink& s) {
-  PropField(s, mqtt_property::kReasonString, reason_string);
-  PropUsers(s, users);
+  const PropertyWriter<Sink> write(s);
+  write(mqtt_property::kReasonString, reason_string);
+  write(mqtt_property::kUserProperty, users);
 }
 
 template <typename Sink>
 void WriteSubscribeProperties(const MqttSubscribe& sub, Sink& s) {
-  if (sub.subscription_identifier) {
-    PropVbi(s, mqtt_property::kSubscriptionIdentifier,
-            *sub.subscription_identifier);
-  }
-  PropUsers(s, sub.user_properties);
+  VisitSubscribeProperties(sub, PropertyWriter<Sink>(s));
 }
 
 template <typename Sink>
 void WriteDisconnectProperties(const MqttDisconnect& d, Sink& s) {
-  namespace id = mqtt_property;
-  PropU32(s, id::kSessionExpiryInterval, d.session_expiry_interval_seconds);
-  PropField(s, id::kReasonString, d.reason_string);
-  PropField(s, id::kServerReference, d.server_reference);
-  PropUsers(s, d.user_properties);
+  VisitDisconnectProperties(d, PropertyWriter<Sink>(s));
 }
 
 // --- Reading ----------------------------------------------------------------
