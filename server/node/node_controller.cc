@@ -2,59 +2,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/claim/key_pair.h"
-#include "server/claim/token_regenerator.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
-#include "server/common/redact.h"
 #include "server/common/status_macros.h"
 #include "server/config/claim_sources.h"
-#include "server/config/ini_file.h"
-#include "server/config/proxy.h"
 #include "server/http/transport_for.h"
+#include "server/node/claim_state.h"
+#include "server/node/compose_state.h"
+#include "server/node/node_reason.h"
 
 namespace cloudlink::node {
 namespace {
-
-constexpr mode_t kClaimConfMode = 0640;
-
-// config_error text: claim.conf's problem, then the environment's.
-std::string ConfigErrorText(const config::ClaimSourcesResult& sources) {
-  std::string text;
-  if (!sources.claim_conf_error.ok()) {
-    text = std::string(sources.claim_conf_error.message());
-  }
-  if (!sources.env_error.ok()) {
-    if (!text.empty()) text += "; ";
-    text += std::string(sources.env_error.message());
-  }
-  return text;
-}
-
-// The reason behind ConfigErrorText (the first problem's), "" when none.
-std::string ConfigErrorReason(const config::ClaimSourcesResult& sources) {
-  return ReasonOf(sources.claim_conf_error.ok() ? sources.env_error
-                                                : sources.claim_conf_error);
-}
-
-// Sets the state's reason text and name to `why`'s.
-void SetReason(NodeState* state, const absl::Status& why) {
-  state->reason = std::string(why.message());
-  state->reason_name = ReasonOf(why);
-}
-
-// Sets the state's reason to "REASON: sentence".
-void SetReason(NodeState* state, const Reason& reason,
-               absl::string_view sentence) {
-  state->reason = ErrorText(reason, sentence);
-  state->reason_name = std::string(reason.name);
-}
-
-std::string RedactedProxy(absl::string_view raw) {
-  absl::StatusOr<config::ProxyConfig> proxy = config::ParseProxy(raw);
-  if (!proxy.ok()) return RedactUrlCredentials(raw);
-  return proxy->Redacted();
-}
 
 config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
   config::ClaimInputs inputs;
@@ -184,47 +143,7 @@ void NodeController::StoreNodeIdLocked(const PendingNodeId& pending) {
 }
 
 void NodeController::ComposeLocked() {
-  NodeState next = base_;
-  const link::LinkStatus& l = link_status_;
-  if (next.claimed && !l.node_id.empty() && l.claim_id == next.claimed_id) {
-    next.node_id = l.node_id;
-  }
-  if (next.claimed && l.active) {
-    next.online = l.online;
-    next.mqtt_version = l.mqtt_version;
-    if (l.banned) {
-      next.status = kStatusBanned;
-    } else if (l.online) {
-      next.status = kStatusOnline;
-    } else {
-      next.status = kStatusOffline;
-    }
-    if (l.online) {
-      next.reason.clear();
-      next.reason_name.clear();
-    } else if (!l.reason.empty()) {
-      next.reason = l.reason;
-      next.reason_name = l.reason_name;
-    } else {
-      SetReason(&next, reason::kConnecting, "connecting to the cloud");
-    }
-    next.next_attempt = l.next_attempt;
-    next.last_backoff = l.last_backoff;
-  }
-  next.reconnect_count = l.connections > 0 ? l.connections - 1 : 0;
-  next.last_connect = l.last_connect;
-  next.last_disconnect = l.last_disconnect;
-  next.publish.published = l.counters.published;
-  next.publish.acked = l.counters.acked;
-  next.publish.resent = l.publish_resent;
-  next.publish.timed_out = l.publish_timed_out;
-  next.publish.failed = l.counters.failed + l.publish_failed;
-  next.publish.bytes = l.counters.bytes;
-  next.publish.pending = l.in_flight + l.publish_held;
-  next.publish.queued = l.queued;
-  next.publish.latency_p50 = l.latency_p50;
-  next.publish.latency_p99 = l.latency_p99;
-
+  NodeState next = ComposeNodeState(base_, link_status_);
   const NodeState& cur = state_;
   next.since = cur.since;  // derived below; not a change by itself
   if (next == cur && version_ > 1) return;
@@ -295,106 +214,29 @@ void NodeController::WorkerLoop() {
 }
 
 void NodeController::LoadLocked() {
-  NodeState next;
-  {
-    MutexLock lock(&mu_);
-    next = base_;
-  }
-  next.hostname = options_.hostname;
-  next.claimed = false;
-  next.claimed_id.clear();
-  next.node_id.clear();
-  next.rooms.clear();
-  next.url.clear();
-  next.proxy.clear();
-  next.proxy_source.clear();
-  next.insecure = false;
-  next.next_attempt = absl::InfinitePast();
-  next.reason.clear();
-  next.reason_name.clear();
-
-  absl::StatusOr<std::string> guid = state_dir_.LoadOrCreateMachineGuid();
-  if (guid.ok()) {
-    next.machine_guid = *guid;
-  } else {
-    next.machine_guid.clear();
-    SetReason(&next, guid.status());
-    LogError(absl::StrCat("STATE: ", guid.status().message()));
-  }
-
-  config::ClaimSourcesResult sources =
+  ClaimStateInputs inputs;
+  inputs.hostname = options_.hostname;
+  inputs.sources =
       config::ResolveClaimInputs(options_.config_dir, options_.env);
-  next.config_error = ConfigErrorText(sources);
-  if (!next.config_error.empty() &&
-      next.config_error != GetState().first.config_error) {
-    LogError(absl::StrCat("CLAIM: ", next.config_error));
-  }
-  next.claim_source = sources.inputs ? sources.inputs->source : "";
-
-  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
-      state_dir_.ReadClaim();
-  if (!stored.ok()) {
-    LogError(absl::StrCat("STATE: ", stored.status().message()));
-    if (next.reason.empty()) SetReason(&next, stored.status());
-  } else if (stored->has_value()) {
-    const state::StoredClaim& claim = **stored;
-    next.claimed = true;
-    next.claimed_id = claim.claimed_id;
-    absl::StatusOr<std::string> node_id = state_dir_.ReadNodeId();
-    if (node_id.ok()) {
-      next.node_id = *node_id;
-    } else {
-      LogWarning(absl::StrCat("STATE: ", node_id.status().message()));
-    }
-    next.url = claim.cloud_conf.url;
-    next.rooms = claim.cloud_conf.rooms;
-    next.insecure = claim.cloud_conf.insecure;
-    if (claim.has_cloud_conf) {
-      next.proxy = RedactedProxy(claim.cloud_conf.proxy);
-      next.proxy_source = "cloud.conf";
-    }
-  }
-  if (!next.claimed && sources.inputs) {
-    next.url = sources.inputs->url;
-    next.rooms = sources.inputs->rooms;
-    next.insecure = sources.inputs->insecure;
-    next.proxy = RedactedProxy(sources.inputs->proxy);
-    next.proxy_source = sources.inputs->source;
-  }
+  inputs.claim_error = claim_error_;
   {
     MutexLock lock(&worker_mu_);
-    if (!next.claimed &&
-        next_claim_attempt_ != MonotonicTime::InfiniteFuture()) {
+    if (next_claim_attempt_ != MonotonicTime::InfiniteFuture()) {
       // Shown in wall time: when it is due by the wall clock as it reads now.
-      next.next_attempt =
+      inputs.next_claim_attempt =
           clock_->WallNow() + (next_claim_attempt_ - clock_->MonotonicNow());
     }
   }
-
-  if (next.claimed) {
-    next.status = kStatusOffline;
-    if (next.reason.empty()) {
-      SetReason(&next, reason::kNotConnected,
-                "claimed; the cloud link is not connected yet");
-    }
-  } else {
-    next.status = kStatusAvailable;
-    if (next.reason.empty()) {
-      if (!claim_error_.ok()) {
-        SetReason(&next, claim_error_);
-      } else if (!next.config_error.empty()) {
-        next.reason = next.config_error;
-        next.reason_name = ConfigErrorReason(sources);
-      } else if (sources.inputs) {
-        SetReason(&next, reason::kClaimPending,
-                  absl::StrCat("claiming with the token from ",
-                               sources.inputs->source));
-      } else {
-        SetReason(&next, reason::kNotClaimed,
-                  "the node is not claimed; create claim.conf, set "
-                  "NETDATA_CLAIM_TOKEN, or call Claim");
-      }
-    }
+  NodeState previous;
+  {
+    MutexLock lock(&mu_);
+    previous = base_;
+  }
+  const std::string previous_config_error = GetState().first.config_error;
+  NodeState next = ReadClaimState(std::move(previous), state_dir_, inputs);
+  if (!next.config_error.empty() &&
+      next.config_error != previous_config_error) {
+    LogError(absl::StrCat("CLAIM: ", next.config_error));
   }
   Publish(std::move(next));
 }
@@ -574,91 +416,20 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
 absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     const RegenerateArgs& args) {
   MutexLock op(&op_mu_);
-  // Defaults: the claim's url and proxy, else claim.conf's / the env's.
-  std::string url = args.url;
-  std::string proxy = args.proxy;
+  RegenerateContext context;
+  context.config_dir = options_.config_dir;
+  context.cloud_ca = options_.cloud_ca;
+  context.env = options_.env;
   absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
-  config::ClaimSourcesResult sources =
+  if (stored.ok()) context.stored = *std::move(stored);
+  context.sources =
       config::ResolveClaimInputs(options_.config_dir, options_.env);
-  if (stored.ok() && stored->has_value() && (*stored)->has_cloud_conf) {
-    if (url.empty()) url = (*stored)->cloud_conf.url;
-    if (proxy.empty()) proxy = (*stored)->cloud_conf.proxy;
-  }
-  if (sources.inputs) {
-    if (url.empty()) url = sources.inputs->url;
-    if (proxy.empty()) proxy = sources.inputs->proxy;
-  }
-  if (url.empty()) url = config::kDefaultCloudUrl;
-  if (proxy.empty()) proxy = config::kDefaultProxy;
-  url = config::CanonicalCloudUrl(url);
-  RETURN_IF_ERROR(config::ValidateClaimUrl(url));
-  RETURN_IF_ERROR(config::ValidateClaimProxy(proxy));
-
-  ASSIGN_OR_RETURN(http::TransportOptions transport,
-                   http::TransportFor(proxy, options_.env, url, args.insecure,
-                                      options_.cloud_ca));
-  // The cloud revokes the old token the moment it issues a new one, so
-  // everything that can be checked is checked first: a claim.conf that
-  // cannot be read or does not parse fails here, with nothing changed.
-  const std::string path = options_.config_dir + "/claim.conf";
-  std::string claim_conf_text;
-  if (args.update_claim_conf) {
-    absl::StatusOr<std::string> text = fs_->ReadFile(path);
-    if (!text.ok() && !absl::IsNotFound(text.status())) {
-      return Error(
-          absl::StatusCode::kFailedPrecondition, reason::kClaimConfWriteFailed,
-          absl::StrCat(path, " cannot be read (", text.status().message(),
-                       "); nothing was changed and the token was not "
-                       "regenerated: fix the file, or call without "
-                       "update_claim_conf"));
-    }
-    if (text.ok()) claim_conf_text = *std::move(text);
-    absl::StatusOr<std::string> check =
-        config::SetIniValue(claim_conf_text, path, "global", "token", "check");
-    if (!check.ok()) {
-      return Error(absl::StatusCode::kFailedPrecondition,
-                   reason::kClaimConfWriteFailed,
-                   absl::StrCat(check.status().message(),
-                                "; nothing was changed and the token was not "
-                                "regenerated"));
-    }
-  }
-  claim::RegenerateParams params;
-  params.url = url;
-  params.space_id = args.space_id;
-  params.api_token = args.api_token;
-  params.transport = transport;
-  ASSIGN_OR_RETURN(std::string token,
-                   claim::RegenerateClaimToken(http_, params));
-
-  RegenerateOutcome outcome;
-  outcome.token = token;
-  if (args.update_claim_conf) {
-    absl::StatusOr<std::string> updated =
-        config::SetIniValue(claim_conf_text, path, "global", "token", token);
-    absl::Status written = updated.ok()
-                               ? fs_->MakeDirs(options_.config_dir, 0755)
-                               : updated.status();
-    if (written.ok())
-      written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
-    if (!written.ok()) {
-      // The old token is gone: the answer still carries the new one, with
-      // claim_conf_updated=false and why.
-      LogError(absl::StrCat("CLAIM: could not update ", path, ": ",
-                            written.message()));
-      outcome.claim_conf_error = ErrorText(
-          reason::kClaimConfWriteFailed,
-          absl::StrCat("the new token was issued (the old one no longer "
-                       "works) but ",
-                       path, " could not be updated (", written.message(),
-                       "); put the token from this answer in it"));
-      return outcome;
-    }
-    outcome.claim_conf_updated = true;
-    LogInfo(absl::StrCat("CLAIM: wrote the new token into ", path));
-    LoadLocked();
-  }
+  context.fs = fs_;
+  context.http = http_;
+  absl::StatusOr<RegenerateOutcome> outcome =
+      RegenerateTokenAndClaimConf(args, context);
+  if (outcome.ok() && outcome->claim_conf_updated) LoadLocked();
   return outcome;
 }
 

@@ -28,6 +28,7 @@
 #include "server/http/http_client.h"
 #include "server/link/cloud_link.h"
 #include "server/node/node_state.h"
+#include "server/node/token_regeneration.h"
 #include "server/publish/publisher.h"
 #include "server/state/file_system.h"
 #include "server/state/state_dir.h"
@@ -72,22 +73,6 @@ struct ClaimOutcome {
 struct ReclaimOutcome {
   std::string claimed_id;
   std::string machine_guid;
-};
-
-struct RegenerateArgs {
-  std::string space_id;
-  std::string api_token;
-  std::string url;
-  std::string proxy;
-  bool update_claim_conf = false;
-  bool insecure = false;
-};
-
-struct RegenerateOutcome {
-  std::string token;
-  bool claim_conf_updated = false;
-  // Why claim.conf was not updated although asked ("" otherwise).
-  std::string claim_conf_error;
 };
 
 class NodeController {
@@ -135,7 +120,7 @@ class NodeController {
                                          const ClaimArgs& args);
 
   // Regenerates the Space's claim token; with update_claim_conf rewrites
-  // the token in claim.conf, keeping its other lines.
+  // the token in claim.conf, keeping its other lines (token_regeneration.h).
   absl::StatusOr<RegenerateOutcome> RegenerateToken(const RegenerateArgs& args);
 
   // Re-reads claim.conf and the environment, claims when unclaimed, clears a
@@ -170,7 +155,7 @@ class NodeController {
   void StartLinkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // The link thread's status reports.
   void OnLinkStatus(const link::LinkStatus& status);
-  // base_ with the link's view laid over it.
+  // state_ = base_ with the link's view laid over it (compose_state.h).
   void ComposeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const NodeOptions options_;
