@@ -408,6 +408,32 @@ TEST_F(AuthzTest, WithoutTheAdminGroupOnlyRootMutatesAndTheSocketGroupReads) {
                                    missing + " does not exist"));
 }
 
+// A cloud.d owned by another user (who put their own cloud.conf in it):
+// the root daemon refuses to start, naming the directory and the fix.
+TEST_F(AuthzTest, ACloudDirOwnedByAnotherUserStopsTheStart) {
+  TempDir lib;
+  const std::string cloud_dir = lib.Join("cloud.d");
+  ASSERT_EQ(mkdir(cloud_dir.c_str(), 0755), 0);
+  ASSERT_TRUE(
+      testing::WriteFile(cloud_dir + "/cloud.conf",
+                         "[global]\n    url = https://attacker.invalid\n"
+                         "    insecure = yes\n")
+          .ok());
+  ASSERT_EQ(chown(cloud_dir.c_str(), shared_->user_uid, kNogroup), 0);
+  ASSERT_EQ(
+      chown((cloud_dir + "/cloud.conf").c_str(), shared_->user_uid, kNogroup),
+      0);
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon =
+      Daemon::Start(shared_->ctl, {"--lib-dir=" + lib.path()});
+  ASSERT_FALSE(daemon.ok()) << "started on another user's cloud.d";
+  EXPECT_THAT(
+      std::string(daemon.status().message()),
+      AllOf(HasSubstr("STATE_DIR_UNSAFE: " + cloud_dir + " is owned by uid " +
+                      std::to_string(shared_->user_uid)),
+            HasSubstr("chown root " + cloud_dir),
+            Not(HasSubstr("attacker.invalid"))));
+}
+
 // The remote listener: a CA, the server's certificate, clients.
 class RemoteAuthzTest : public AuthzTest {
  protected:
