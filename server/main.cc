@@ -1,5 +1,6 @@
 // cloudlinkd: runs the cloud link of this node and serves the CloudLink API
-// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help; docs/operating.md).
+// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help;
+// docs/operating.md).
 
 #include <signal.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
 #include "server/publish/spool.h"
+#include "server/state/dir_safety.h"
 #include "server/state/file_system.h"
 #include "server/transport/lws_wss_connection.h"
 
@@ -142,6 +144,13 @@ int main(int argc, char** argv) {
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", config_dir,
                                   ", lib ", lib_dir));
+  // Nothing is read from a directory another user could have changed.
+  absl::Status dirs_safe =
+      cloudlink::state::CheckStateDirsSafe(config_dir, lib_dir);
+  if (!dirs_safe.ok()) {
+    cloudlink::LogError(absl::StrCat("cloudlinkd: ", dirs_safe.message()));
+    return 1;
+  }
   // The publish path. Without a usable spool the daemon still runs; DURABLE
   // publishes are then refused (SPOOL_UNAVAILABLE).
   cloudlink::publish::QueueOptions queue_options;

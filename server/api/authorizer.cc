@@ -82,21 +82,28 @@ absl::Status Authorizer::CheckUnix(const UnixCredentials& caller,
       method, " needs one of them"));
 }
 
-absl::Status Authorizer::CheckTls(absl::string_view subject_dn,
-                                  absl::string_view common_name,
+absl::Status Authorizer::CheckTls(const DistinguishedName& subject,
                                   absl::string_view method) const {
-  const SubjectRole role = subjects_.RoleOf(subject_dn, common_name);
+  const SubjectRole role = subjects_.RoleOf(subject);
   if (role == SubjectRole::kAdmin) return absl::OkStatus();
+  const std::string shown = subject.ToString();
   if (role == SubjectRole::kRead) {
     if (RequiredAccess(method) == Access::kRead) return absl::OkStatus();
     return NotAuthorized(absl::StrCat(
-        "client certificate \"", subject_dn, "\" is allowed read-only access; ",
+        "client certificate \"", shown, "\" is allowed read-only access; ",
         method,
         " needs an admin entry in the allowed subjects (--tls-allowed-"
         "subjects)"));
   }
+  if (subject.HasControlCharacter()) {
+    return NotAuthorized(absl::StrCat(
+        "client certificate \"", shown,
+        "\" has a control character in its subject, which matches no "
+        "allowed subject; ",
+        method, " is refused"));
+  }
   return NotAuthorized(absl::StrCat(
-      "client certificate \"", subject_dn,
+      "client certificate \"", shown,
       "\" is not in the allowed subjects (--tls-allowed-subjects); ", method,
       " needs ", RequiredAccess(method) == Access::kAdmin ? "an admin" : "an",
       " entry"));
@@ -110,15 +117,24 @@ absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
   if (auth != nullptr &&
       FirstProperty(*auth, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) ==
           GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
-    const std::string subject =
-        FirstProperty(*auth, GRPC_X509_SUBJECT_PROPERTY_NAME);
-    const std::string common_name =
-        FirstProperty(*auth, GRPC_X509_CN_PROPERTY_NAME);
-    if (!auth->IsPeerAuthenticated() || subject.empty()) {
+    // The subject comes from the certificate's own structure, never from
+    // gRPC's printed form, whose joined text a crafted value can imitate.
+    const std::string pem =
+        FirstProperty(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    if (!auth->IsPeerAuthenticated() || pem.empty()) {
       return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                    "the TLS client presented no verified certificate");
     }
-    absl::Status allowed = CheckTls(subject, common_name, method);
+    absl::StatusOr<DistinguishedName> name =
+        DistinguishedName::FromPemCertificate(pem);
+    if (!name.ok()) {
+      return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
+                   absl::StrCat("the TLS client's certificate subject cannot "
+                                "be read (",
+                                name.status().message(), ")"));
+    }
+    const std::string subject = name->ToString();
+    absl::Status allowed = CheckTls(*name, method);
     if (!allowed.ok()) {
       LogWarning(absl::StrCat("API: refused ", method, " from ", subject,
                               " (tls ", peer, ")"));

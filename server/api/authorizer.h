@@ -16,8 +16,9 @@
 // Membership is the peer's gid or a group of its uid's account.
 //
 // On the remote listener (mutual TLS) the caller is the verified client
-// certificate: its subject must be listed in the allowed-subjects file,
-// `admin` for every call, `read` for read calls (allowed_subjects.h).
+// certificate: its subject, read from the certificate itself, must be
+// listed in the allowed-subjects file, `admin` for every call, `read` for
+// read calls (allowed_subjects.h).
 //
 // A refusal is PERMISSION_DENIED "CALLER_NOT_AUTHORIZED: ..." naming the
 // caller and what it lacks. Each allowed mutating call is logged on one INFO
@@ -69,10 +70,10 @@ class Authorizer {
   // The policy for a Unix socket caller: OK or CALLER_NOT_AUTHORIZED.
   absl::Status CheckUnix(const UnixCredentials& caller,
                          absl::string_view method) const;
-  // The policy for a verified TLS client with certificate subject
-  // `subject_dn` (RFC 2253) and common name `common_name`.
-  absl::Status CheckTls(absl::string_view subject_dn,
-                        absl::string_view common_name,
+  // The policy for a verified TLS client with certificate subject `subject`
+  // (compared as a structure, see allowed_subjects.h); refusals name it
+  // escaped.
+  absl::Status CheckTls(const DistinguishedName& subject,
                         absl::string_view method) const;
 
   // Identifies the caller of the call `context` belongs to (a Unix socket

@@ -71,6 +71,8 @@ struct Reason {
     "a file of the state directory (cloud.d/) does not parse")                 \
   X(kStateWriteFailed, "STATE_WRITE_FAILED",                                   \
     "a state file (cloud.d/, the machine GUID) could not be written")          \
+  X(kStateDirUnsafe, "STATE_DIR_UNSAFE",                                       \
+    "a state or configuration directory may be changed by another user")       \
   X(kMachineGuidInvalid, "MACHINE_GUID_INVALID",                               \
     "the machine GUID file cannot be read or is not a UUID")                   \
   X(kClaimPending, "CLAIM_PENDING",                                            \

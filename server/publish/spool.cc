@@ -80,6 +80,13 @@ absl::Status Spool::Load() {
     mu_.Unlock();
     absl::Status segment = LoadSegment(first, name);
     mu_.Lock();
+    if (absl::IsFailedPrecondition(segment)) {
+      // A link or a special file where a segment should be: never read,
+      // truncated or written through.
+      LogWarning(absl::StrCat("SPOOL: ", segment.message(),
+                              "; ignoring it and leaving it in place"));
+      continue;
+    }
     if (!segment.ok()) return segment;
   }
   for (const auto& entry : unacked_) ready_.push_back(entry.first);

@@ -22,7 +22,10 @@
 // Open scans every segment; a torn or corrupt record (length past the end
 // of the file, CRC mismatch, bad type) is logged ("SPOOL: ..."), counted
 // (stats().corrupt), and its segment is truncated there; every intact
-// record before it is kept and replayed.
+// record before it is kept and replayed. A segment name that is a symbolic
+// link (or not a regular file) is logged and left alone: the spool never
+// reads, truncates or writes through a link (state::FileSystem), so a
+// segment created later under that name fails to open.
 //
 // When the directory disappears (a Reclaim removes cloud.d/), the spool
 // notices at its next commit, logs it, forgets the old claim's messages

@@ -20,7 +20,14 @@ namespace {
 absl::Status Errno(absl::string_view what, const std::string& path) {
   int err = errno;
   std::string message = absl::StrCat(what, " ", path, ": ", strerror(err));
+  if (err == ELOOP) {
+    message = absl::StrCat(what, " ", path,
+                           ": it is a symbolic link, and cloudlinkd does not "
+                           "follow links to its state files (remove it)");
+  }
   switch (err) {
+    case ELOOP:
+      return absl::FailedPreconditionError(message);
     case ENOENT:
       return absl::NotFoundError(message);
     case EACCES:
@@ -129,8 +136,14 @@ std::string DirName(const std::string& path) {
 }
 
 absl::StatusOr<std::string> PosixFileSystem::ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return Errno("open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a regular file"));
+  }
   std::string content;
   char buf[8192];
   while (true) {
@@ -159,7 +172,8 @@ absl::Status PosixFileSystem::WriteFileAtomic(const std::string& path,
   const std::string tmp = path + ".tmp";
   RETURN_IF_ERROR(BeforeStep(WriteStep::kOpenTemp, path));
   unlink(tmp.c_str());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC,
+  int fd = open(tmp.c_str(),
+                O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                 mode);
   if (fd < 0) return Errno("create", tmp);
   // The mode must not depend on the daemon's umask.
@@ -210,7 +224,7 @@ absl::Status PosixFileSystem::MakeDirs(const std::string& path, mode_t mode) {
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
     return Errno("mkdir", path);
   }
-  if (chmod(path.c_str(), mode) != 0) return Errno("chmod", path);
+  RETURN_IF_ERROR(SetMode(path, mode));
   return SyncDir(parent);
 }
 
@@ -243,8 +257,22 @@ bool PosixFileSystem::Exists(const std::string& path) {
 }
 
 absl::Status PosixFileSystem::SetMode(const std::string& path, mode_t mode) {
-  if (chmod(path.c_str(), mode) != 0) return Errno("chmod", path);
-  return absl::OkStatus();
+  // The entry itself, never a link's target: chmod through the descriptor
+  // of what `path` names (O_PATH needs no permission on the file).
+  const int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Errno("chmod", path);
+  struct stat st;
+  absl::Status status;
+  if (fstat(fd, &st) != 0) {
+    status = Errno("chmod", path);
+  } else if (S_ISLNK(st.st_mode)) {
+    errno = ELOOP;
+    status = Errno("chmod", path);
+  } else if (chmod(absl::StrCat("/proc/self/fd/", fd).c_str(), mode) != 0) {
+    status = Errno("chmod", path);
+  }
+  close(fd);
+  return status;
 }
 
 absl::StatusOr<std::vector<std::string>> PosixFileSystem::ListFiles(
@@ -268,15 +296,24 @@ absl::StatusOr<std::vector<std::string>> PosixFileSystem::ListFiles(
 
 absl::StatusOr<std::unique_ptr<AppendableFile>> PosixFileSystem::OpenAppendable(
     const std::string& path, bool create) {
-  const bool existed = access(path.c_str(), F_OK) == 0;
-  const int fd =
-      open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0) return Errno("open", path);
   struct stat st;
+  const bool existed = lstat(path.c_str(), &st) == 0;
+  const int fd = open(
+      path.c_str(),
+      O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0),
+      0600);
+  if (fd < 0) return Errno("open", path);
   if (fstat(fd, &st) != 0) {
     absl::Status status = Errno("stat", path);
     close(fd);
     return status;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path,
+                     " is not a regular file; cloudlinkd leaves it "
+                     "alone (remove it)"));
   }
   auto file = std::make_unique<PosixAppendableFile>(
       this, fd, path, static_cast<uint64_t>(st.st_size));

@@ -7,10 +7,18 @@
 // BeforeStep) and check what a crash there leaves behind, or put the files
 // in memory (the spool fuzzer).
 //
+// No call follows a symbolic link at the path it is given (O_NOFOLLOW): a
+// link where a state file should be is an error (its message says so), and
+// nothing is read, written, truncated or chmod-ed through it. Directories
+// above the path are followed; the daemon checks them at start
+// (dir_safety.h).
+//
 // Errors carry no reason of their own (callers wrap them in theirs); their
 // code says what went wrong: NOT_FOUND (ENOENT), PERMISSION_DENIED (EACCES,
-// EPERM, EROFS), RESOURCE_EXHAUSTED (ENOSPC, EDQUOT), INTERNAL (any other
-// error); the message names the operation, the path and the system's text.
+// EPERM, EROFS), RESOURCE_EXHAUSTED (ENOSPC, EDQUOT), FAILED_PRECONDITION (a
+// symbolic link or something else than a regular file where one is
+// expected), INTERNAL (any other error); the message names the operation,
+// the path and the system's text.
 //
 // Thread-safety: implementations are thread-safe, except that two writers of
 // the same path (WriteFileAtomic, or one AppendableFile used from two
@@ -60,7 +68,9 @@ class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // Whole contents of `path` (at most 64 MiB; RESOURCE_EXHAUSTED beyond).
+  // Whole contents of the regular file `path` (at most 64 MiB;
+  // RESOURCE_EXHAUSTED beyond; FAILED_PRECONDITION for anything but a
+  // regular file).
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
 
   // Replaces `path` with `content` atomically: writes `path`.tmp with `mode`
@@ -76,7 +86,8 @@ class FileSystem {
   // it is. FAILED_PRECONDITION when `path` exists and is not a directory.
   virtual absl::Status MakeDirs(const std::string& path, mode_t mode) = 0;
 
-  // Sets the permission bits of `path` to `mode`.
+  // Sets the permission bits of `path` to `mode`; an error for a symbolic
+  // link (its target is left alone).
   virtual absl::Status SetMode(const std::string& path, mode_t mode) = 0;
 
   // Removes a file; OK when it does not exist.
@@ -94,14 +105,16 @@ class FileSystem {
   // True when something (a file, a directory, a dangling link) is at `path`.
   virtual bool Exists(const std::string& path) = 0;
 
-  // Names (not paths) of the regular files in `dir` (following links),
-  // sorted; NOT_FOUND when `dir` does not exist.
+  // Names (not paths) of the regular files in `dir` (and of links to
+  // regular files, which the other calls then refuse), sorted; NOT_FOUND
+  // when `dir` does not exist.
   virtual absl::StatusOr<std::vector<std::string>> ListFiles(
       const std::string& dir) = 0;
 
-  // Opens `path` for reading and appending. A missing file is created (mode
-  // 0600, its directory entry fsynced before this returns) when `create` is
-  // set, NOT_FOUND otherwise.
+  // Opens the regular file `path` for reading and appending. A missing file
+  // is created (mode 0600, its directory entry fsynced before this returns)
+  // when `create` is set, NOT_FOUND otherwise. FAILED_PRECONDITION for
+  // anything but a regular file.
   virtual absl::StatusOr<std::unique_ptr<AppendableFile>> OpenAppendable(
       const std::string& path, bool create) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -206,8 +207,10 @@ class LwsWssConnection final : public WssConnection {
   int peer_close_code_ = -1;  // from the server's close frame, if any
   std::string peer_close_reason_;
   std::string tls_verify_error_;  // first OpenSSL verification error seen
-  websocket::WsSendQueue out_;    // queued data, framed and masked by us
-  std::string frame_;             // LWS_PRE headroom + one finished frame
+  bool verify_ip_ = false;        // the host is an IPv6 literal to verify
+  bool ip_verification_installed_ = false;  // on the client SSL_CTX
+  websocket::WsSendQueue out_;  // queued data, framed and masked by us
+  std::string frame_;           // LWS_PRE headroom + one finished frame
 };
 
 absl::Status LwsWssConnection::Start() {
@@ -245,6 +248,12 @@ absl::Status LwsWssConnection::Start() {
   if (!target_.ca_file.empty()) {
     info.client_ssl_ca_filepath = target_.ca_file.c_str();
   }
+  // lws 4.1 cuts the name it verifies at the first ':', so an IPv6 literal
+  // would be checked against nothing. The address goes on the client
+  // SSL_CTX instead, as it is made (LOAD_EXTRA_CLIENT_VERIFY_CERTS); every
+  // connection's SSL inherits it, and a certificate without that IP address
+  // fails the handshake before a byte of the WebSocket request is sent.
+  verify_ip_ = !target_.insecure && url_.host.find(':') != std::string::npos;
   context_ = lws_create_context(&info);
   // lws copied what it needs; the credentials need not stay around.
   std::fill(proxy_setting_.begin(), proxy_setting_.end(), '\0');
@@ -252,6 +261,12 @@ absl::Status LwsWssConnection::Start() {
     return Error(absl::StatusCode::kInternal, reason::kTransportFailed,
                  "cannot create the libwebsockets context (is the CA file "
                  "readable PEM?)");
+  }
+  if (verify_ip_ && !ip_verification_installed_) {
+    return Unavailable(
+        reason::kTlsVerifyFailed,
+        absl::StrCat("cannot verify a certificate for the IPv6 address ",
+                     url_.host, "; not connecting"));
   }
 
   // Host header, SNI and verification name: lws cuts at the first ':' for
@@ -424,6 +439,16 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
       self->OnClientClosed();
+      return 0;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+      // user: the client SSL_CTX, while the context is made.
+      if (self->verify_ip_ && user != nullptr) {
+        X509_VERIFY_PARAM* param =
+            SSL_CTX_get0_param(static_cast<SSL_CTX*>(user));
+        self->ip_verification_installed_ =
+            param != nullptr &&
+            X509_VERIFY_PARAM_set1_ip_asc(param, self->url_.host.c_str()) == 1;
+      }
       return 0;
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
       // user: X509_STORE_CTX*, len: OpenSSL's preverify_ok. Only noted; lws

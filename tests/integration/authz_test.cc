@@ -408,6 +408,32 @@ TEST_F(AuthzTest, WithoutTheAdminGroupOnlyRootMutatesAndTheSocketGroupReads) {
                                    missing + " does not exist"));
 }
 
+// A cloud.d owned by another user (who put their own cloud.conf in it):
+// the root daemon refuses to start, naming the directory and the fix.
+TEST_F(AuthzTest, ACloudDirOwnedByAnotherUserStopsTheStart) {
+  TempDir lib;
+  const std::string cloud_dir = lib.Join("cloud.d");
+  ASSERT_EQ(mkdir(cloud_dir.c_str(), 0755), 0);
+  ASSERT_TRUE(
+      testing::WriteFile(cloud_dir + "/cloud.conf",
+                         "[global]\n    url = https://attacker.invalid\n"
+                         "    insecure = yes\n")
+          .ok());
+  ASSERT_EQ(chown(cloud_dir.c_str(), shared_->user_uid, kNogroup), 0);
+  ASSERT_EQ(
+      chown((cloud_dir + "/cloud.conf").c_str(), shared_->user_uid, kNogroup),
+      0);
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon =
+      Daemon::Start(shared_->ctl, {"--lib-dir=" + lib.path()});
+  ASSERT_FALSE(daemon.ok()) << "started on another user's cloud.d";
+  EXPECT_THAT(
+      std::string(daemon.status().message()),
+      AllOf(HasSubstr("STATE_DIR_UNSAFE: " + cloud_dir + " is owned by uid " +
+                      std::to_string(shared_->user_uid)),
+            HasSubstr("chown root " + cloud_dir),
+            Not(HasSubstr("attacker.invalid"))));
+}
+
 // The remote listener: a CA, the server's certificate, clients.
 class RemoteAuthzTest : public AuthzTest {
  protected:
@@ -439,7 +465,9 @@ class RemoteAuthzTest : public AuthzTest {
     ASSERT_TRUE(testing::WriteFile(subjects_,
                                    "# who may manage this node remotely\n"
                                    "admin CN=fleet-admin, O=cloudlink tests\n"
-                                   "read dashboard\n")
+                                   "read dashboard\n"
+                                   "admin CN=ops,O=Example\n"
+                                   "admin C=US,CN=alice,OU=Admins\n")
                     .ok());
   }
 
@@ -521,6 +549,63 @@ TEST_F(RemoteAuthzTest, ClientsGetWhatTheirCertificateAllows) {
   grpc::Status status = stub->GetState(&context, {}, &state);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << status.error_message();
+}
+
+// Names a CA may sign on request, crafted so that their printed, joined
+// form imitates a listed subject.
+TEST_F(RemoteAuthzTest, CraftedCertificateNamesAreRefused) {
+  CertFiles ops, alice, newline_ops, newline_alice, multi_valued, newline_cn;
+  auto issue = [&](const std::string& name, const std::string& subject,
+                   CertFiles* into) {
+    absl::StatusOr<CertFiles> files = pki_->IssueClient(name, subject);
+    ASSERT_TRUE(files.ok()) << name << ": " << files.status();
+    *into = *files;
+  };
+  issue("ops", "/O=Example/CN=ops", &ops);
+  issue("alice", "/C=US/CN=alice/OU=Admins", &alice);
+  issue("newline-ops", "/CN=ops\nO=Example", &newline_ops);
+  issue("newline-alice", "/C=US/CN=alice\nOU=Admins", &newline_alice);
+  issue("multi-valued", "/CN=ops+O=Example", &multi_valued);
+  issue("newline-cn", "/O=Example/CN=dashboard\n", &newline_cn);
+  if (HasFatalFailure()) return;
+  const int port = testing::PickFreePort();
+  auto daemon = StartDaemon(ListenArgs(port));
+  ASSERT_NE(daemon, nullptr);
+
+  // The honest certificates still get admin.
+  for (const CertFiles* honest : {&ops, &alice}) {
+    RunResult claim = Remote(port, *honest, {"claim", "--token", "x y"});
+    EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+    EXPECT_THAT(claim.err, AllOf(HasSubstr("TOKEN_INVALID_FORMAT"),
+                                 Not(HasSubstr("PERMISSION_DENIED"))));
+  }
+
+  struct Crafted {
+    const CertFiles* files;
+    std::string shown;  // as the refusal and the log show it
+  } crafted[] = {
+      {&newline_ops, "CN=ops\\0AO=Example"},
+      {&newline_alice, "CN=alice\\0AOU=Admins,C=US"},
+      {&multi_valued, "CN=ops+O=Example"},
+      {&newline_cn, "CN=dashboard\\0A,O=Example"},
+  };
+  for (const Crafted& c : crafted) {
+    for (const std::vector<std::string>& call :
+         std::vector<std::vector<std::string>>{{"get-state"},
+                                               {"claim", "--token", "x y"}}) {
+      RunResult refused = Remote(port, *c.files, call);
+      EXPECT_EQ(refused.exit_code, 1) << c.shown << " " << Describe(refused);
+      EXPECT_THAT(refused.err, AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"),
+                                     HasSubstr("\"" + c.shown + "\""),
+                                     HasSubstr("PERMISSION_DENIED"),
+                                     Not(HasSubstr("TOKEN_INVALID_FORMAT"))))
+          << c.shown;
+    }
+    EXPECT_TRUE(daemon->LogHas("API: refused Claim from " + c.shown + " (tls"))
+        << daemon->Stderr();
+  }
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("\nO=Example")));
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("API: Claim by CN=ops\\0A")));
 }
 
 TEST_F(RemoteAuthzTest, IncompleteOrWrongTlsSettingsStopTheStart) {

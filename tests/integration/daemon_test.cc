@@ -626,6 +626,91 @@ TEST_F(DaemonTest, RegularFileAtTheSocketPathIsRefused) {
   EXPECT_EQ(ReadFileOrEmpty(Socket()), "not a socket");
 }
 
+// A cloud.d made in advance, writable by everyone and owned by another user,
+// who put their own cloud.conf (their URL, insecure) in it: the daemon does
+// not start on it, naming the directory and the fix.
+TEST_F(DaemonTest, AnUnsafeCloudDirStopsTheStart) {
+  const std::string cloud_dir = LibDir() + "/cloud.d";
+  ASSERT_EQ(mkdir(cloud_dir.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(cloud_dir.c_str(), 0777), 0);
+  const bool chowned =
+      geteuid() == 0 && chown(cloud_dir.c_str(), 65534, 65534) == 0;
+  ASSERT_TRUE(
+      WriteFile(cloud_dir + "/cloud.conf",
+                "[global]\n"
+                "    url = https://attacker.invalid\n"
+                "    insecure = yes\n"
+                "    claimed_id = 0f3c4e1a-6b7d-4c8e-9f00-112233445566\n")
+          .ok());
+  ASSERT_TRUE(WriteFile(cloud_dir + "/claimed_id",
+                        "0f3c4e1a-6b7d-4c8e-9f00-112233445566\n")
+                  .ok());
+  std::unique_ptr<Subprocess> daemon = Launch("daemon");
+  ASSERT_NE(daemon, nullptr);
+  absl::StatusOr<int> status = daemon->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "cloudlinkd kept running on an unsafe cloud.d";
+  EXPECT_EQ(ExitText(*status), "exit 1");
+  const std::string log = daemon->Stderr();
+  EXPECT_THAT(log, HasSubstr("STATE_DIR_UNSAFE: " + cloud_dir));
+  if (chowned) {
+    EXPECT_THAT(log, HasSubstr("is owned by uid 65534"));
+    EXPECT_THAT(log, HasSubstr("chown root " + cloud_dir));
+  } else {
+    EXPECT_THAT(log, HasSubstr("chmod o-w " + cloud_dir));
+  }
+  EXPECT_THAT(log, Not(HasSubstr("attacker.invalid")));
+  EXPECT_FALSE(FileExists(Socket()));
+}
+
+// A spool segment that is a link to another file: the root daemon neither
+// truncates nor writes the file, and keeps running.
+TEST_F(DaemonTest, ASymlinkedSpoolSegmentLeavesItsTargetUnchanged) {
+  const std::string spool_dir = LibDir() + "/cloud.d/spool";
+  ASSERT_EQ(mkdir((LibDir() + "/cloud.d").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(spool_dir.c_str(), 0700), 0);
+  const std::string victim = tmp_.Join("victim.txt");
+  const std::string precious = "root's precious file\nsecond line\n";
+  ASSERT_TRUE(WriteFile(victim, precious).ok());
+  ASSERT_EQ(chmod(victim.c_str(), 0644), 0);
+  const std::string link = spool_dir + "/seg-00000000000000000001.log";
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StrContains(daemon->Stderr(), link) &&
+               absl::StrContains(daemon->Stderr(), "symbolic link");
+      },
+      absl::Seconds(5)))
+      << daemon->Stderr();
+  // A durable publish would create the first segment under the link's name.
+  SubprocessOptions publish;
+  publish.argv = {RunfilePath("client/cloudlinkctl"),
+                  "--socket",
+                  Socket(),
+                  "publish",
+                  "--id",
+                  "1",
+                  "--topic",
+                  "alarm-log",
+                  "--payload",
+                  "aGk=",
+                  "--level",
+                  "DELIVERY_LEVEL_DURABLE"};
+  publish.unset_env = {"CLOUDLINK_SOCKET"};
+  absl::StatusOr<RunResult> published = testing::Run(publish, kCliTimeout);
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_THAT(published->out + published->err, HasSubstr("SPOOL_WRITE_FAILED"));
+  EXPECT_EQ(ReadFileOrEmpty(victim), precious);
+  EXPECT_EQ(FileMode(victim), 0644);
+  struct stat st;
+  ASSERT_EQ(lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_TRUE(daemon->Running());
+  EXPECT_EQ(Terminate(*daemon), 0);
+}
+
 TEST_F(DaemonTest, CliExitsThreeWhenNoDaemonIsRunning) {
   // No socket at all.
   RunResult missing = Ctl({"get-state"});

@@ -157,6 +157,12 @@ TEST(AuthorizerTest, UnixRefusalNamesUidAndWhatItLacks) {
                 " (the socket's group) nor in group cloudlink"));
 }
 
+DistinguishedName Dn(const char* text) {
+  absl::StatusOr<DistinguishedName> dn = DistinguishedName::Parse(text);
+  EXPECT_TRUE(dn.ok()) << text << ": " << dn.status();
+  return *dn;
+}
+
 absl::StatusOr<AllowedSubjects> Subjects() {
   return AllowedSubjects::Parse(
       "# remote clients\n"
@@ -171,22 +177,24 @@ TEST(AuthorizerTest, TlsPolicyTable) {
   const Authorizer authorizer(WithAdminGroup(), *subjects, nullptr);
   struct TlsCase {
     const char* subject;
-    const char* common_name;
     bool read_allowed;
     bool admin_allowed;
   } cases[] = {
-      {"CN=ops,O=Example", "ops", true, true},
-      {"O=Example,CN=ops", "ops", true, true},  // attribute order
-      {"CN=ops,O=Elsewhere", "ops", false, false},
-      {"CN=dashboard,O=Anyone", "dashboard", true, false},
-      {"CN=stranger,O=Example", "stranger", false, false},
-      {"CN=Dashboard", "Dashboard", false, false},  // values are exact
+      {"CN=ops,O=Example", true, true},
+      {"O=Example,CN=ops", true, true},  // attribute order
+      {"CN=ops,O=Elsewhere", false, false},
+      {"CN=dashboard,O=Anyone", true, false},
+      {"CN=stranger,O=Example", false, false},
+      {"CN=Dashboard", false, false},  // values are exact
+      // Crafted names that a joined-text comparison would confuse.
+      {"CN=ops\\0AO=Example", false, false},
+      {"CN=ops+O=Example", false, false},
+      {"CN=dashboard\\0A", false, false},
   };
   for (const TlsCase& c : cases) {
     for (const std::string& method : AllMethods()) {
       const bool expected = IsRead(method) ? c.read_allowed : c.admin_allowed;
-      const absl::Status status =
-          authorizer.CheckTls(c.subject, c.common_name, method);
+      const absl::Status status = authorizer.CheckTls(Dn(c.subject), method);
       EXPECT_EQ(status.ok(), expected) << c.subject << " " << method;
       if (!status.ok()) {
         EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
@@ -201,19 +209,18 @@ TEST(AuthorizerTest, TlsRefusalSaysWhetherListedReadOnlyOrNotAtAll) {
   ASSERT_TRUE(subjects.ok());
   const Authorizer authorizer(WithAdminGroup(), *subjects, nullptr);
   EXPECT_THAT(
-      std::string(authorizer.CheckTls("CN=dashboard,O=X", "dashboard", "Claim")
-                      .message()),
+      std::string(
+          authorizer.CheckTls(Dn("CN=dashboard,O=X"), "Claim").message()),
       AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"), HasSubstr("read-only"),
             HasSubstr("Claim")));
   EXPECT_THAT(
-      std::string(
-          authorizer.CheckTls("CN=stranger", "stranger", "GetState").message()),
+      std::string(authorizer.CheckTls(Dn("CN=stranger"), "GetState").message()),
       HasSubstr("\"CN=stranger\" is not in the allowed subjects"));
 }
 
 TEST(AuthorizerTest, NoAllowedSubjectsRefusesEveryTlsClient) {
   const Authorizer authorizer = UnixOnly(WithAdminGroup());
-  EXPECT_FALSE(authorizer.CheckTls("CN=ops,O=Example", "ops", "GetState").ok());
+  EXPECT_FALSE(authorizer.CheckTls(Dn("CN=ops,O=Example"), "GetState").ok());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
@@ -124,6 +125,36 @@ TEST_F(SpoolTest, ExistingDirectoryIsTightenedTo0700) {
   struct stat st;
   ASSERT_EQ(stat(Options().dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// A segment name that is a link to another file (planted by someone who
+// could write to the directory): the file it points to is never read,
+// truncated or written; the link is left in place and logged; a segment
+// that would be created under its name fails instead.
+TEST_F(SpoolTest, ASymlinkedSegmentIsNeverFollowed) {
+  ASSERT_TRUE(state::DefaultFileSystem()->MakeDirs(Options().dir, 0700).ok());
+  const std::string victim = tmp_.Join("victim.txt");
+  ASSERT_TRUE(testing::WriteFile(victim, "not a spool record\n").ok());
+  const std::string link = Options().dir + "/seg-00000000000000000001.log";
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+  ::testing::internal::CaptureStderr();
+  auto spool = OpenSpool(Options());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(spool, nullptr);
+  EXPECT_THAT(log,
+              ::testing::AllOf(::testing::HasSubstr(link),
+                               ::testing::HasSubstr("symbolic link"),
+                               ::testing::HasSubstr("leaving it in place")));
+  EXPECT_EQ(spool->stats().corrupt, 0u);
+  Outcomes outcomes;
+  ASSERT_TRUE(spool->Append("t", "payload", outcomes.Add()).ok());
+  spool->Flush();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_FALSE(outcomes.AllOk());
+  EXPECT_EQ(testing::ReadFileOrEmpty(victim), "not a spool record\n");
+  struct stat st;
+  ASSERT_EQ(lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
 }
 
 TEST_F(SpoolTest, FlushWithNothingWrittenIsQuiet) {

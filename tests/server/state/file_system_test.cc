@@ -69,6 +69,46 @@ TEST(PosixFileSystemTest, ListFilesNamesRegularFilesSorted) {
   EXPECT_TRUE(absl::IsNotFound(fs.ListFiles(tmp.Join("missing")).status()));
 }
 
+// A link where a state file should be (made by someone who could write to
+// the directory) never lets a write reach its target.
+TEST(PosixFileSystemTest, NothingIsDoneThroughASymbolicLink) {
+  TempDir tmp;
+  PosixFileSystem fs;
+  const std::string victim = tmp.Join("victim.txt");
+  ASSERT_TRUE(WriteFile(victim, "precious\n").ok());
+  ASSERT_EQ(chmod(victim.c_str(), 0644), 0);
+  const std::string link = tmp.Join("seg.log");
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+
+  for (bool create : {false, true}) {
+    absl::StatusOr<std::unique_ptr<AppendableFile>> opened =
+        fs.OpenAppendable(link, create);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(opened.status().message()),
+                ::testing::HasSubstr("symbolic link"));
+  }
+  absl::StatusOr<std::string> read = fs.ReadFile(link);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(fs.SetMode(link, 0600).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A link to a directory is not chmod-ed either.
+  ASSERT_TRUE(fs.MakeDirs(tmp.Join("dir"), 0755).ok());
+  ASSERT_EQ(symlink(tmp.Join("dir").c_str(), tmp.Join("dirlink").c_str()), 0);
+  EXPECT_FALSE(fs.SetMode(tmp.Join("dirlink"), 0700).ok());
+  EXPECT_EQ(FileMode(tmp.Join("dir")), 0755);
+  // An atomic write replaces the link itself.
+  ASSERT_TRUE(fs.WriteFileAtomic(link, "new", 0600).ok());
+  EXPECT_EQ(ReadFileOrEmpty(link), "new");
+
+  EXPECT_EQ(ReadFileOrEmpty(victim), "precious\n");
+  EXPECT_EQ(FileMode(victim), 0644);
+  // A FIFO is not a file to read (and does not block the caller).
+  ASSERT_EQ(mkfifo(tmp.Join("fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(fs.ReadFile(tmp.Join("fifo")).ok());
+  EXPECT_FALSE(fs.OpenAppendable(tmp.Join("fifo"), false).ok());
+}
+
 TEST(PosixFileSystemTest, AppendableFileAppendsReadsAndTruncates) {
   TempDir tmp;
   PosixFileSystem fs;
