@@ -1,5 +1,6 @@
 // cloudlinkd: runs the cloud link of this node and serves the CloudLink API
-// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help; docs/operating.md).
+// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help;
+// docs/operating.md).
 
 #include <signal.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "server/publish/publisher.h"
 #include "server/publish/spool.h"
 #include "server/state/file_system.h"
+#include "server/state/instance_lock.h"
 #include "server/transport/lws_wss_connection.h"
 
 ABSL_FLAG(std::string, socket, "/run/cloudlink/cloudlink.sock",
@@ -124,6 +126,17 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // One daemon per lib dir, decided before anything is created or changed
+  // (the spool, the socket, the machine GUID): a refused daemon leaves no
+  // trace.
+  absl::StatusOr<cloudlink::state::InstanceLock> instance_lock =
+      cloudlink::state::InstanceLock::Acquire(lib_dir);
+  if (!instance_lock.ok()) {
+    cloudlink::LogError(
+        absl::StrCat("cloudlinkd: ", instance_lock.status().message()));
+    return 1;
+  }
 
   cloudlink::state::PosixFileSystem fs;
   cloudlink::node::NodeOptions options;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,12 +114,20 @@ class DaemonTest : public ::testing::Test {
   std::string LibDir() const { return tmp_.Join("lib"); }
   std::string ClaimConf() const { return ConfigDir() + "/claim.conf"; }
 
-  // Starts cloudlinkd (stderr to `<name>.err`) without waiting for it.
-  std::unique_ptr<Subprocess> Launch(const std::string& name) {
+  // Starts cloudlinkd (stderr to `<name>.err`) without waiting for it, on
+  // the test's socket and lib dir unless others are given.
+  std::unique_ptr<Subprocess> Launch(const std::string& name,
+                                     const std::string& socket = "",
+                                     const std::string& lib_dir = "",
+                                     std::vector<std::string> extra_args = {}) {
     SubprocessOptions options;
-    options.argv = {RunfilePath("server/cloudlinkd"), "--socket=" + Socket(),
-                    "--config-dir=" + ConfigDir(), "--lib-dir=" + LibDir(),
+    options.argv = {RunfilePath("server/cloudlinkd"),
+                    "--socket=" + (socket.empty() ? Socket() : socket),
+                    "--config-dir=" + ConfigDir(),
+                    "--lib-dir=" + (lib_dir.empty() ? LibDir() : lib_dir),
                     "--log-level=debug"};
+    options.argv.insert(options.argv.end(), extra_args.begin(),
+                        extra_args.end());
     // Nothing from the test's environment may claim or pick a proxy.
     options.unset_env = {"NETDATA_CLAIM_URL",
                          "NETDATA_CLAIM_TOKEN",
@@ -588,7 +597,9 @@ TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
   const std::string guid =
       ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
 
-  std::unique_ptr<Subprocess> second = Launch("second");
+  // Its own lib dir, so that the socket, not the lib dir's lock, refuses it.
+  std::unique_ptr<Subprocess> second =
+      Launch("second", Socket(), tmp_.Join("lib2"));
   ASSERT_NE(second, nullptr);
   absl::StatusOr<int> status = second->Wait(kExitTimeout);
   ASSERT_TRUE(status.ok()) << "the second daemon kept running";
@@ -601,6 +612,82 @@ TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
   EXPECT_TRUE(IsSocket(Socket()));
   nlohmann::json state = StateJson();
   EXPECT_EQ(state["machine_guid"], guid);
+}
+
+// Every path under `dir` with its type, size and mtime, one per line.
+std::string Tree(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st;
+    if (lstat(it->path().c_str(), &st) != 0) continue;
+    absl::StrAppend(&out, it->path().string(), " ", st.st_mode, " ",
+                    S_ISDIR(st.st_mode) ? 0 : st.st_size, " ",
+                    st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "\n");
+  }
+  return out;
+}
+
+TEST_F(DaemonTest, SecondDaemonOnTheSameLibDirExitsWithInstanceRunning) {
+  std::unique_ptr<Subprocess> first = StartDaemon("first");
+  ASSERT_NE(first, nullptr);
+  const std::string guid =
+      ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
+  const std::string lib_before = Tree(LibDir());
+  ASSERT_THAT(lib_before, HasSubstr("cloudlinkd.lock"));
+
+  // Another socket: only the lib dir is shared.
+  const std::string other_socket = tmp_.Join("run2/cl.sock");
+  std::unique_ptr<Subprocess> second = Launch("second", other_socket);
+  ASSERT_NE(second, nullptr);
+  absl::StatusOr<int> status = second->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "the second daemon kept running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0)
+      << ExitText(*status);
+  const std::string log = second->Stderr();
+  EXPECT_THAT(log, HasSubstr("INSTANCE_RUNNING"));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("pid ", first->pid())));
+  EXPECT_THAT(log, HasSubstr(LibDir()));
+
+  // No side effects: nothing in the lib dir changed, no socket directory.
+  EXPECT_EQ(Tree(LibDir()), lib_before);
+  EXPECT_FALSE(FileExists(tmp_.Join("run2")));
+  EXPECT_TRUE(first->Running());
+  EXPECT_EQ(StateJson()["machine_guid"], guid);
+
+  // Once the holder is gone (even by SIGKILL) the lib dir is free again.
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(first->Wait(kExitTimeout).ok());
+  std::unique_ptr<Subprocess> third = StartDaemon("third");
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(ReadFileOrEmpty(LibDir() + "/cloudlinkd.lock"),
+            absl::StrCat(third->pid(), "\n"));
+  EXPECT_EQ(Terminate(*third), 0);
+}
+
+// The refused daemon created nothing even where the lib dir did not exist
+// before the first daemon made it.
+TEST_F(DaemonTest, RefusedDaemonCreatesNoSpool) {
+  const std::string fresh = tmp_.Join("fresh-lib");
+  std::unique_ptr<Subprocess> first = Launch("first", Socket(), fresh);
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !first->Running() || Connectable(Socket()); },
+      kStartTimeout))
+      << first->Stderr();
+  ASSERT_TRUE(FileExists(fresh + "/cloud.d/spool"));
+  // Removing the spool shows whether the second daemon makes it again.
+  std::error_code ec;
+  std::filesystem::remove_all(fresh + "/cloud.d/spool", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::unique_ptr<Subprocess> second =
+      Launch("second", tmp_.Join("run3/cl.sock"), fresh);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(second->Wait(kExitTimeout).ok());
+  EXPECT_THAT(second->Stderr(), HasSubstr("INSTANCE_RUNNING"));
+  EXPECT_FALSE(FileExists(fresh + "/cloud.d/spool"));
 }
 
 TEST_F(DaemonTest, StaleSocketFileIsReplaced) {
