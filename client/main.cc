@@ -6,8 +6,18 @@
 #include <vector>
 
 #include "client/cli.h"
+#include "server/common/grpc_log.h"
+#include "server/common/log.h"
 
 int main(int argc, char** argv) {
+  // gRPC's own lines (a failed TLS handshake, say) go through our log, and
+  // only when $CLOUDLINK_LOG_LEVEL asks: the CLI reports a failed call
+  // itself, so by default only errors of its own would show.
+  cloudlink::LogLevel level = cloudlink::LogLevel::kError;
+  const char* env_level = std::getenv("CLOUDLINK_LOG_LEVEL");
+  if (env_level != nullptr) cloudlink::ParseLogLevel(env_level, &level);
+  cloudlink::SetLogLevel(level);
+  cloudlink::RouteGrpcLogsToOurLog();
   const std::vector<std::string> args(argv + 1, argv + argc);
   const char* env_socket = std::getenv("CLOUDLINK_SOCKET");
   return cloudlink::client::RunCli(args,

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +24,9 @@
 #include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket.h"
 #include "server/common/command_line.h"
+#include "server/common/grpc_log.h"
 #include "server/common/log.h"
+#include "server/common/process_hygiene.h"
 #include "server/config/environment.h"
 #include "server/http/curl_http_client.h"
 #include "server/node/node_controller.h"
@@ -31,6 +35,7 @@
 #include "server/publish/spool.h"
 #include "server/state/dir_safety.h"
 #include "server/state/file_system.h"
+#include "server/state/instance_lock.h"
 #include "server/transport/lws_wss_connection.h"
 
 ABSL_FLAG(std::string, socket, "/run/cloudlink/cloudlink.sock",
@@ -42,6 +47,12 @@ ABSL_FLAG(std::string, cloud_ca, "",
           "a file of extra CA certificates (PEM) trusted for the cloud");
 ABSL_FLAG(cloudlink::LogLevel, log_level, cloudlink::LogLevel::kInfo,
           "debug, info, warning or error");
+ABSL_FLAG(std::string, log_file, "",
+          "append the log to this file instead of stderr (reopened on "
+          "SIGHUP, for log rotation)");
+ABSL_FLAG(bool, allow_core_dumps, false,
+          "keep the process's core dump settings; by default cloudlinkd makes "
+          "no core dumps, which would hold its private key and MQTT password");
 ABSL_FLAG(uint64_t, queue_bytes, uint64_t{64} << 20,
           "bound of the publish memory queue in bytes, a positive number "
           "(default 64 MiB)");
@@ -75,6 +86,30 @@ constexpr char kUsage[] =
     "\n"
     "The remote API (--listen) is optional and mutual TLS only: give the\n"
     "--listen and --tls-* flags all together.";
+
+// One thing SIGHUP re-reads. Each part that can be re-read adds a step in
+// main() below; a step logs its own details and returns what failed.
+struct ReloadStep {
+  const char* what;
+  std::function<absl::Status()> run;
+};
+
+// Runs every step in order, also after a failed one, and logs the outcome.
+void Reload(const std::vector<ReloadStep>& steps) {
+  std::string names;
+  for (const ReloadStep& step : steps) {
+    absl::StrAppend(&names, names.empty() ? "" : ", ", step.what);
+  }
+  cloudlink::LogInfo(absl::StrCat("cloudlinkd: SIGHUP, reloading: ", names));
+  for (const ReloadStep& step : steps) {
+    const absl::Status status = step.run();
+    if (!status.ok()) {
+      cloudlink::LogError(absl::StrCat("cloudlinkd: reloading ", step.what,
+                                       " failed: ", status.message()));
+    }
+  }
+  cloudlink::LogInfo("cloudlinkd: reloaded");
+}
 
 std::string HostName() {
   char name[256] = {0};
@@ -114,24 +149,63 @@ int main(int argc, char** argv) {
     return 2;
   }
   cloudlink::SetLogLevel(absl::GetFlag(FLAGS_log_level));
+  // The daemon works from "/" (process hygiene below): paths given relative
+  // to where it was started are made absolute first.
+  const std::string log_file =
+      cloudlink::AbsolutePath(absl::GetFlag(FLAGS_log_file));
+  if (!log_file.empty()) {
+    absl::Status opened = cloudlink::SetLogFile(log_file);
+    if (!opened.ok()) {
+      fprintf(stderr, "cloudlinkd: --log-file: %s\n",
+              std::string(opened.message()).c_str());
+      return 1;
+    }
+  }
+  cloudlink::RouteGrpcLogsToOurLog();
   const std::string socket_path = absl::GetFlag(FLAGS_socket);
-  const std::string config_dir = absl::GetFlag(FLAGS_config_dir);
-  const std::string lib_dir = absl::GetFlag(FLAGS_lib_dir);
+  const std::string config_dir =
+      cloudlink::AbsolutePath(absl::GetFlag(FLAGS_config_dir));
+  const std::string lib_dir =
+      cloudlink::AbsolutePath(absl::GetFlag(FLAGS_lib_dir));
+  for (std::string* file : {&remote.tls_cert, &remote.tls_key,
+                            &remote.tls_client_ca, &remote.allowed_subjects}) {
+    *file = cloudlink::AbsolutePath(*file);
+  }
 
   // Signals are taken by sigwait() below, not by handlers; block them before
-  // any thread starts so every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // any thread starts so every thread inherits the mask. SIGTERM and SIGINT
+  // stop, SIGHUP reloads; SIGPIPE (a peer gone mid-write) is ignored, the
+  // write's EPIPE is handled where it happens.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  cloudlink::HygieneOptions hygiene;
+  hygiene.allow_core_dumps = absl::GetFlag(FLAGS_allow_core_dumps);
+  for (const std::string& line : cloudlink::ApplyProcessHygiene(hygiene)) {
+    cloudlink::LogDebug(absl::StrCat("cloudlinkd: ", line));
+  }
+
+  // One daemon per lib dir, decided before anything is created or changed
+  // (the spool, the socket, the machine GUID): a refused daemon leaves no
+  // trace.
+  absl::StatusOr<cloudlink::state::InstanceLock> instance_lock =
+      cloudlink::state::InstanceLock::Acquire(lib_dir);
+  if (!instance_lock.ok()) {
+    cloudlink::LogError(
+        absl::StrCat("cloudlinkd: ", instance_lock.status().message()));
+    return 1;
+  }
 
   cloudlink::state::PosixFileSystem fs;
   cloudlink::node::NodeOptions options;
   options.config_dir = config_dir;
   options.lib_dir = lib_dir;
-  options.cloud_ca = absl::GetFlag(FLAGS_cloud_ca);
+  options.cloud_ca = cloudlink::AbsolutePath(absl::GetFlag(FLAGS_cloud_ca));
   options.env = cloudlink::config::ProcessEnvironment();
   // Proxy decisions are ours alone: no library may read these behind our
   // back (libwebsockets reads http_proxy when no proxy is set). The values
@@ -217,8 +291,25 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // What SIGHUP re-reads, in this order (the log file first, so that the
+  // reload's own lines land in the new file). Add a step for every part that
+  // can be re-read.
+  std::vector<ReloadStep> reload_steps;
+  reload_steps.push_back(
+      {"log file", [] { return cloudlink::ReopenLogFile(); }});
+  reload_steps.push_back({"claiming state", [&node] {
+                            // As the ReloadClaimingState call, without
+                            // waiting: the outcome shows in the state.
+                            node.ReloadClaimingState(absl::ZeroDuration());
+                            return absl::OkStatus();
+                          }});
+
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    Reload(reload_steps);
+  }
   cloudlink::LogInfo(
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
   (*server)->Shutdown();

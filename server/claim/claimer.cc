@@ -1,6 +1,7 @@
 #include "server/claim/claimer.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/common/log.h"
 #include "server/common/uuid.h"
 
@@ -10,6 +11,12 @@ absl::StatusOr<std::string> Claimer::Claim(const ClaimParams& params) {
   absl::Status last;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     const std::string claim_id = NewUuidV4();
+    LogDebug(absl::StrCat(
+        "CLAIM: attempt ", attempt, " of ", options_.max_attempts,
+        ": claim id ", claim_id, ", url ", params.url, ", rooms ",
+        params.rooms.empty() ? "(none)" : absl::StrJoin(params.rooms, ","),
+        ", proxy ", params.transport.proxy.Redacted(),
+        params.transport.insecure ? ", insecure" : ""));
     absl::StatusOr<http::HttpResponse> response =
         client_->Send(BuildClaimRequest(params, claim_id), params.transport);
     last = response.ok() ? ClaimResponseStatus(*response) : response.status();

@@ -192,6 +192,10 @@ struct Reason {
     "the API socket's directory cannot be made or used")                       \
   X(kSocketInUse, "SOCKET_IN_USE",                                             \
     "another cloudlinkd is serving on the API socket")                         \
+  X(kInstanceRunning, "INSTANCE_RUNNING",                                     \
+    "another cloudlinkd holds the lock of this lib dir")                       \
+  X(kInstanceLockFailed, "INSTANCE_LOCK_FAILED",                               \
+    "the lib dir's lock file cannot be made, opened or locked")                \
   X(kSocketListenFailed, "SOCKET_LISTEN_FAILED",                               \
     "the API socket could not be bound or listened on")                        \
   X(kSocketModeFailed, "SOCKET_MODE_FAILED",                                   \

@@ -8,11 +8,40 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "server/common/error.h"
+#include "server/common/log.h"
+#include "server/common/redact.h"
 
 namespace cloudlink::http {
 namespace {
+
+// The URL as logged: without its query, which could carry a secret.
+absl::string_view UrlForLog(absl::string_view url) {
+  return url.substr(0, url.find('?'));
+}
+
+// curl's own account of a transfer, for debug logs: only its informational
+// text (connecting, proxy CONNECT, TLS handshake and certificate checks),
+// never headers or data, which carry tokens and proxy credentials.
+// `secret` (the proxy password), should curl ever quote it, is masked.
+int CurlDebugLine(CURL*, curl_infotype type, char* data, size_t size,
+                  void* secret) {
+  if (type != CURLINFO_TEXT) return 0;
+  absl::string_view text(data, size);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  if (text.empty()) return 0;
+  std::string line(text);
+  const std::string& password = *static_cast<const std::string*>(secret);
+  if (!password.empty()) {
+    line = absl::StrReplaceAll(line, {{password, RedactSecret(password)}});
+  }
+  LogDebug(absl::StrCat("HTTP: curl: ", line));
+  return 0;
+}
 
 size_t AppendBody(char* data, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -197,13 +226,33 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
                      static_cast<curl_off_t>(request.body.size()));
   }
 
+  const bool debug = LogEnabled(LogLevel::kDebug);
+  if (debug) {
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, CurlDebugLine);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &options.proxy.password);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    LogDebug(absl::StrCat("HTTP: ", request.method, " ", UrlForLog(request.url),
+                          " (proxy ", options.proxy.Redacted(),
+                          options.insecure ? ", insecure" : "", ")"));
+  }
   CURLcode code = curl_easy_perform(c);
   if (code != CURLE_OK) {
-    return TransportError(code, c, request, options, error);
+    absl::Status failed = TransportError(code, c, request, options, error);
+    if (debug) {
+      LogDebug(absl::StrCat("HTTP: ", request.method, " ",
+                            UrlForLog(request.url),
+                            " failed: ", failed.message()));
+    }
+    return failed;
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
+  if (debug) {
+    LogDebug(absl::StrCat("HTTP: ", request.method, " ", UrlForLog(request.url),
+                          " -> ", response.status, " (", response.body.size(),
+                          " bytes)"));
+  }
   return response;
 }
 

@@ -8,6 +8,7 @@
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/link/aclk_messages.h"
+#include "server/mqtt/mqtt_packet.h"
 
 namespace cloudlink::link {
 namespace {
@@ -159,7 +160,12 @@ void Connection::PumpPublish(MonotonicTime now) {
 }
 
 void Connection::Flush(const std::string& out) {
-  if (!out.empty() && wss_ && opened_) wss_->Send(out);
+  if (!out.empty() && wss_ && opened_) {
+    if (LogEnabled(LogLevel::kDebug)) {
+      LogDebug(absl::StrCat("MQTT: sent ", mqtt::DescribePackets(out)));
+    }
+    wss_->Send(out);
+  }
 }
 
 void Connection::CloseWith(const absl::Status& why) {

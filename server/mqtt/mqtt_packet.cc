@@ -2,6 +2,9 @@
 
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 namespace cloudlink::mqtt {
 
 const char* MqttPacketTypeName(MqttPacketType type) {
@@ -192,6 +195,66 @@ struct PacketTypeVisitor {
 
 MqttPacketType TypeOf(const MqttPacket& packet) {
   return absl::visit(PacketTypeVisitor{}, packet);
+}
+
+namespace {
+
+std::string Hex(uint8_t code) { return absl::StrFormat("0x%02x", code); }
+
+}  // namespace
+
+std::string DescribePacket(const MqttPacket& packet) {
+  std::string text = MqttPacketTypeName(TypeOf(packet));
+  if (const auto* connack = absl::get_if<MqttConnack>(&packet)) {
+    absl::StrAppend(&text, " (reason ", Hex(connack->reason_code),
+                    connack->session_present ? ", session present" : "", ")");
+  } else if (const auto* publish = absl::get_if<MqttPublish>(&packet)) {
+    absl::StrAppend(&text, " (qos ", publish->qos);
+    if (publish->qos > 0) absl::StrAppend(&text, ", id ", publish->packet_id);
+    absl::StrAppend(&text, ", topic ", publish->topic, ", ",
+                    publish->payload.size(), " bytes)");
+  } else if (const auto* puback = absl::get_if<MqttPuback>(&packet)) {
+    absl::StrAppend(&text, " (id ", puback->packet_id, ", reason ",
+                    Hex(puback->reason_code), ")");
+  } else if (const auto* suback = absl::get_if<MqttSuback>(&packet)) {
+    absl::StrAppend(&text, " (id ", suback->packet_id, ")");
+  } else if (const auto* disconnect = absl::get_if<MqttDisconnect>(&packet)) {
+    absl::StrAppend(&text, " (reason ", Hex(disconnect->reason_code), ")");
+  }
+  return text;
+}
+
+std::string DescribePackets(absl::string_view bytes) {
+  std::string text;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const uint8_t type = static_cast<uint8_t>(bytes[at]) >> 4;
+    // The Remaining Length: 1 to 4 bytes, 7 bits each (section 1.5.5).
+    uint32_t length = 0;
+    size_t i = at + 1;
+    int shift = 0;
+    bool complete = false;
+    while (i < bytes.size() && shift <= 21) {
+      const uint8_t byte = static_cast<uint8_t>(bytes[i++]);
+      length |= static_cast<uint32_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) {
+        complete = true;
+        break;
+      }
+    }
+    if (!text.empty()) text += ", ";
+    if (!complete || bytes.size() - i < length) {
+      text += "(malformed)";
+      break;
+    }
+    const size_t total = i - at + length;
+    absl::StrAppend(&text,
+                    MqttPacketTypeName(static_cast<MqttPacketType>(type)), " ",
+                    total, " bytes");
+    at += total;
+  }
+  return text;
 }
 
 }  // namespace cloudlink::mqtt

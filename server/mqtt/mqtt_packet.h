@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "absl/types/variant.h"
 
@@ -307,5 +308,17 @@ using MqttPacket = absl::variant<MqttConnect, MqttConnack, MqttPublish,
 
 // The control packet type of `packet`.
 MqttPacketType TypeOf(const MqttPacket& packet);
+
+// For debug logs: the packet's type and what identifies it, never its
+// payload or credentials: "CONNACK (reason 0x00)", "PUBLISH (qos 1, id 7,
+// topic /agent/x/inbound/cmd, 120 bytes)", "PUBACK (id 7, reason 0x00)",
+// "SUBACK (id 1)", "DISCONNECT (reason 0x8e)", "PINGRESP".
+std::string DescribePacket(const MqttPacket& packet);
+
+// For debug logs: the types of the whole packets in `bytes`, in order, each
+// with its length ("CONNECT 212 bytes, SUBSCRIBE 58 bytes"). Reads only the
+// fixed headers; a malformed or cut-off header ends the list with
+// "(malformed)".
+std::string DescribePackets(absl::string_view bytes);
 
 }  // namespace cloudlink::mqtt

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
+#include "server/common/log.h"
 #include "server/common/status_macros.h"
 #include "server/mqtt/mqtt_encoder.h"
 
@@ -318,6 +319,9 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
     }
     if (!next->has_value()) break;
     MqttPacket& packet = **next;
+    if (LogEnabled(LogLevel::kDebug)) {
+      LogDebug(absl::StrCat("MQTT: received ", DescribePacket(packet)));
+    }
     absl::Status error;
     if (awaiting_connack_ && !absl::holds_alternative<MqttConnack>(packet)) {
       return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,

@@ -294,6 +294,13 @@ absl::Status LwsWssConnection::Start() {
   connect.protocol = "mqtt";
   connect.pwsi = &wsi_;
 
+  LogDebug(absl::StrCat(
+      "LINK: connecting to wss://", host_header_, url_.path, " (",
+      relay_ != nullptr
+          ? "through the SOCKS5 relay to "
+          : (proxy.kind == config::ProxyKind::kHttp ? "HTTP CONNECT through "
+                                                    : ""),
+      proxy.Redacted(), target_.insecure ? ", TLS not verified" : "", ")"));
   lws_sul_schedule(context_, 0, &budget_sul_.sul, &OnBudgetSul,
                    Micros(target_.connect_budget));
   starting_ = true;
@@ -407,6 +414,15 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
               : absl::string_view());
       return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      if (LogEnabled(LogLevel::kDebug)) {
+        SSL* ssl = lws_get_ssl(wsi);
+        LogDebug(absl::StrCat("LINK: TLS ",
+                              ssl != nullptr
+                                  ? absl::StrCat(SSL_get_version(ssl), " ",
+                                                 SSL_get_cipher_name(ssl))
+                                  : std::string("?"),
+                              " and the WebSocket upgrade done"));
+      }
       self->wsi_ = wsi;
       self->open_ = true;
       lws_sul_schedule(self->context_, 0, &self->budget_sul_.sul, &OnBudgetSul,
@@ -453,6 +469,20 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
       // user: X509_STORE_CTX*, len: OpenSSL's preverify_ok. Only noted; lws
       // decides (and honours the insecure flags).
+      if (user != nullptr && LogEnabled(LogLevel::kDebug)) {
+        auto* store = static_cast<X509_STORE_CTX*>(user);
+        X509* cert = X509_STORE_CTX_get_current_cert(store);
+        char subject[256] = "?";
+        if (cert != nullptr) {
+          X509_NAME_oneline(X509_get_subject_name(cert), subject,
+                            sizeof(subject));
+        }
+        const int error = X509_STORE_CTX_get_error(store);
+        LogDebug(absl::StrCat(
+            "LINK: TLS certificate at depth ",
+            X509_STORE_CTX_get_error_depth(store), " ", subject, ": ",
+            len != 0 ? "verified" : X509_verify_cert_error_string(error)));
+      }
       if (len == 0 && user != nullptr) {
         const int error =
             X509_STORE_CTX_get_error(static_cast<X509_STORE_CTX*>(user));

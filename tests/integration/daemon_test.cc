@@ -10,7 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
@@ -113,12 +118,21 @@ class DaemonTest : public ::testing::Test {
   std::string LibDir() const { return tmp_.Join("lib"); }
   std::string ClaimConf() const { return ConfigDir() + "/claim.conf"; }
 
-  // Starts cloudlinkd (stderr to `<name>.err`) without waiting for it.
-  std::unique_ptr<Subprocess> Launch(const std::string& name) {
+  // Starts cloudlinkd (stderr to `<name>.err`) without waiting for it, on
+  // the test's socket and lib dir unless others are given.
+  std::unique_ptr<Subprocess> Launch(
+      const std::string& name, const std::string& socket = "",
+      const std::string& lib_dir = "", std::vector<std::string> extra_args = {},
+      std::map<std::string, std::string> env = {}) {
     SubprocessOptions options;
-    options.argv = {RunfilePath("server/cloudlinkd"), "--socket=" + Socket(),
-                    "--config-dir=" + ConfigDir(), "--lib-dir=" + LibDir(),
+    options.argv = {RunfilePath("server/cloudlinkd"),
+                    "--socket=" + (socket.empty() ? Socket() : socket),
+                    "--config-dir=" + ConfigDir(),
+                    "--lib-dir=" + (lib_dir.empty() ? LibDir() : lib_dir),
                     "--log-level=debug"};
+    options.argv.insert(options.argv.end(), extra_args.begin(),
+                        extra_args.end());
+    options.env = std::move(env);
     // Nothing from the test's environment may claim or pick a proxy.
     options.unset_env = {"NETDATA_CLAIM_URL",
                          "NETDATA_CLAIM_TOKEN",
@@ -588,7 +602,9 @@ TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
   const std::string guid =
       ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
 
-  std::unique_ptr<Subprocess> second = Launch("second");
+  // Its own lib dir, so that the socket, not the lib dir's lock, refuses it.
+  std::unique_ptr<Subprocess> second =
+      Launch("second", Socket(), tmp_.Join("lib2"));
   ASSERT_NE(second, nullptr);
   absl::StatusOr<int> status = second->Wait(kExitTimeout);
   ASSERT_TRUE(status.ok()) << "the second daemon kept running";
@@ -601,6 +617,323 @@ TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
   EXPECT_TRUE(IsSocket(Socket()));
   nlohmann::json state = StateJson();
   EXPECT_EQ(state["machine_guid"], guid);
+}
+
+// Every path under `dir` with its type, size and mtime, one per line.
+std::string Tree(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st;
+    if (lstat(it->path().c_str(), &st) != 0) continue;
+    absl::StrAppend(&out, it->path().string(), " ", st.st_mode, " ",
+                    S_ISDIR(st.st_mode) ? 0 : st.st_size, " ",
+                    st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "\n");
+  }
+  return out;
+}
+
+TEST_F(DaemonTest, SecondDaemonOnTheSameLibDirExitsWithInstanceRunning) {
+  std::unique_ptr<Subprocess> first = StartDaemon("first");
+  ASSERT_NE(first, nullptr);
+  const std::string guid =
+      ReadFileOrEmpty(LibDir() + "/registry/netdata.public.unique.id");
+  const std::string lib_before = Tree(LibDir());
+  ASSERT_THAT(lib_before, HasSubstr("cloudlinkd.lock"));
+
+  // Another socket: only the lib dir is shared.
+  const std::string other_socket = tmp_.Join("run2/cl.sock");
+  std::unique_ptr<Subprocess> second = Launch("second", other_socket);
+  ASSERT_NE(second, nullptr);
+  absl::StatusOr<int> status = second->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "the second daemon kept running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0)
+      << ExitText(*status);
+  const std::string log = second->Stderr();
+  EXPECT_THAT(log, HasSubstr("INSTANCE_RUNNING"));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("pid ", first->pid())));
+  EXPECT_THAT(log, HasSubstr(LibDir()));
+
+  // No side effects: nothing in the lib dir changed, no socket directory.
+  EXPECT_EQ(Tree(LibDir()), lib_before);
+  EXPECT_FALSE(FileExists(tmp_.Join("run2")));
+  EXPECT_TRUE(first->Running());
+  EXPECT_EQ(StateJson()["machine_guid"], guid);
+
+  // Once the holder is gone (even by SIGKILL) the lib dir is free again.
+  first->Signal(SIGKILL);
+  ASSERT_TRUE(first->Wait(kExitTimeout).ok());
+  std::unique_ptr<Subprocess> third = StartDaemon("third");
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(ReadFileOrEmpty(LibDir() + "/cloudlinkd.lock"),
+            absl::StrCat(third->pid(), "\n"));
+  EXPECT_EQ(Terminate(*third), 0);
+}
+
+// The refused daemon created nothing even where the lib dir did not exist
+// before the first daemon made it.
+TEST_F(DaemonTest, RefusedDaemonCreatesNoSpool) {
+  const std::string fresh = tmp_.Join("fresh-lib");
+  std::unique_ptr<Subprocess> first = Launch("first", Socket(), fresh);
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !first->Running() || Connectable(Socket()); },
+      kStartTimeout))
+      << first->Stderr();
+  ASSERT_TRUE(FileExists(fresh + "/cloud.d/spool"));
+  // Removing the spool shows whether the second daemon makes it again.
+  std::error_code ec;
+  std::filesystem::remove_all(fresh + "/cloud.d/spool", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::unique_ptr<Subprocess> second =
+      Launch("second", tmp_.Join("run3/cl.sock"), fresh);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(second->Wait(kExitTimeout).ok());
+  EXPECT_THAT(second->Stderr(), HasSubstr("INSTANCE_RUNNING"));
+  EXPECT_FALSE(FileExists(fresh + "/cloud.d/spool"));
+}
+
+// ---- Signals ---------------------------------------------------------------
+
+TEST_F(DaemonTest, SighupReloadsTheClaimingStateAndKeepsServing) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(StateJson()["config_error"], "");
+  // A claim.conf written after the start is read on SIGHUP, as the
+  // ReloadClaimingState call reads it.
+  ASSERT_TRUE(WriteFile(ClaimConf(), absl::StrCat("[global]\n  token = ",
+                                                  kToken, "\n  tokn = x\n"))
+                  .ok());
+  daemon->Signal(SIGHUP);
+  nlohmann::json state;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        if (!daemon->Running()) return true;
+        state = StateJson();
+        return absl::StartsWith(state["config_error"].get<std::string>(),
+                                "CONFIG_INVALID");
+      },
+      kCliTimeout))
+      << state;
+  ASSERT_TRUE(daemon->Running()) << daemon->Stderr();
+  EXPECT_THAT(state["config_error"].get<std::string>(),
+              HasSubstr(ClaimConf() + ":3"));
+  const std::string log = daemon->Stderr();
+  EXPECT_THAT(log, HasSubstr("cloudlinkd: SIGHUP, reloading: log file, "
+                             "claiming state"));
+  EXPECT_THAT(log, HasSubstr("CLAIM: reloading claiming state"));
+  EXPECT_THAT(log, HasSubstr("cloudlinkd: reloaded"));
+  EXPECT_TRUE(IsSocket(Socket()));
+  EXPECT_EQ(Terminate(*daemon), 0);
+}
+
+TEST_F(DaemonTest, SigpipeIsIgnoredAndSigintStops) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  daemon->Signal(SIGPIPE);
+  daemon->Signal(SIGPIPE);
+  // Still serving after the signals were delivered (get-state is answered
+  // after them: signals to a process are delivered before kill() returns
+  // when not blocked, and SIGPIPE is never blocked).
+  EXPECT_EQ(Ctl({"get-state"}).exit_code, 0);
+  EXPECT_TRUE(daemon->Running());
+
+  daemon->Signal(SIGINT);
+  absl::StatusOr<int> status = daemon->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "cloudlinkd did not exit after SIGINT";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << ExitText(*status);
+  EXPECT_FALSE(FileExists(Socket()));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("cloudlinkd: stopped"));
+}
+
+// ---- Logs and the process ---------------------------------------------------
+
+TEST_F(DaemonTest, LogFileTakesTheLinesAndIsReopenedOnSighup) {
+  const std::string log_file = tmp_.Join("cloudlinkd.log");
+  std::unique_ptr<Subprocess> daemon =
+      Launch("daemon", "", "", {"--log-file=" + log_file});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !daemon->Running() || Connectable(Socket()); },
+      kStartTimeout));
+  ASSERT_TRUE(daemon->Running()) << daemon->Stderr();
+  EXPECT_THAT(ReadFileOrEmpty(log_file), HasSubstr("cloudlinkd starting"));
+  EXPECT_EQ(FileMode(log_file), 0640);
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("cloudlinkd starting")));
+
+  // As logrotate does: move the file away, then SIGHUP.
+  const std::string rotated = log_file + ".1";
+  ASSERT_EQ(rename(log_file.c_str(), rotated.c_str()), 0);
+  daemon->Signal(SIGHUP);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StrContains(ReadFileOrEmpty(log_file),
+                                 "cloudlinkd: reloaded");
+      },
+      kCliTimeout))
+      << ReadFileOrEmpty(rotated);
+  EXPECT_THAT(ReadFileOrEmpty(rotated), HasSubstr("cloudlinkd starting"));
+  EXPECT_THAT(ReadFileOrEmpty(log_file), Not(HasSubstr("cloudlinkd starting")));
+  EXPECT_EQ(Terminate(*daemon), 0);
+  EXPECT_THAT(ReadFileOrEmpty(log_file), HasSubstr("cloudlinkd: stopped"));
+}
+
+// JOURNAL_STREAM as systemd sets it for a service whose stderr is the
+// journal: "DEVICE:INODE" of that stream.
+std::string JournalStreamOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return "";
+  return absl::StrCat(st.st_dev, ":", st.st_ino);
+}
+
+TEST_F(DaemonTest, JournalPriorityPrefixesOnlyWhenStderrIsTheJournal) {
+  // The file the daemon's stderr will be (Subprocess truncates it in place,
+  // keeping its inode).
+  const std::string err = tmp_.Join("journal.err");
+  ASSERT_TRUE(WriteFile(err, "").ok());
+  std::unique_ptr<Subprocess> daemon =
+      Launch("journal", "", "", {}, {{"JOURNAL_STREAM", JournalStreamOf(err)}});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !daemon->Running() || Connectable(Socket()); },
+      kStartTimeout));
+  ASSERT_TRUE(daemon->Running()) << daemon->Stderr();
+  const std::string log = ReadFileOrEmpty(err);
+  EXPECT_THAT(log, HasSubstr("<6>INFO cloudlinkd starting"));
+  EXPECT_THAT(log, HasSubstr("<7>DEBUG "));
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    EXPECT_THAT(std::string(line), StartsWith("<")) << line;
+  }
+
+  // A refused second daemon: its error has priority 3 when its stderr is
+  // the journal, and a timestamp when JOURNAL_STREAM names another stream
+  // (a child that inherited the variable but not the stream).
+  const std::string second_err = tmp_.Join("second.err");
+  ASSERT_TRUE(WriteFile(second_err, "").ok());
+  std::unique_ptr<Subprocess> second =
+      Launch("second", tmp_.Join("run2/cl.sock"), "", {},
+             {{"JOURNAL_STREAM", JournalStreamOf(second_err)}});
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(second->Wait(kExitTimeout).ok());
+  EXPECT_THAT(second->Stderr(),
+              HasSubstr("\n<3>ERROR cloudlinkd: INSTANCE_RUNNING"));
+  std::unique_ptr<Subprocess> third =
+      Launch("third", tmp_.Join("run3/cl.sock"), "", {},
+             {{"JOURNAL_STREAM", JournalStreamOf(err)}});
+  ASSERT_NE(third, nullptr);
+  ASSERT_TRUE(third->Wait(kExitTimeout).ok());
+  for (absl::string_view line :
+       absl::StrSplit(third->Stderr(), '\n', absl::SkipEmpty())) {
+    EXPECT_THAT(std::string(line), StartsWith("20")) << line;
+  }
+  EXPECT_THAT(third->Stderr(),
+              HasSubstr(" ERROR cloudlinkd: INSTANCE_RUNNING"));
+}
+
+// gRPC's own lines in its own format ("I1206 06:52:56.190 ... file.cc:121]")
+// on `text`'s lines, if any.
+std::string RawGrpcLine(const std::string& text) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.size() > 6 && absl::StrContains("DIWE", line.substr(0, 1)) &&
+        std::all_of(line.begin() + 1, line.begin() + 5,
+                    [](char c) { return c >= '0' && c <= '9'; }) &&
+        line[5] == ' ') {
+      return std::string(line);
+    }
+  }
+  return "";
+}
+
+TEST_F(DaemonTest, GrpcLinesGoThroughOurLogInDaemonAndCli) {
+  // GRPC_VERBOSITY=INFO makes gRPC log at start and on connects.
+  std::unique_ptr<Subprocess> daemon =
+      Launch("daemon", "", "", {}, {{"GRPC_VERBOSITY", "INFO"}});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !daemon->Running() || Connectable(Socket()); },
+      kStartTimeout));
+  ASSERT_TRUE(daemon->Running()) << daemon->Stderr();
+  EXPECT_THAT(daemon->Stderr(), HasSubstr(" DEBUG GRPC: "));
+  EXPECT_EQ(RawGrpcLine(daemon->Stderr()), "");
+
+  auto cli = [&](std::map<std::string, std::string> env) {
+    SubprocessOptions options;
+    options.argv = {RunfilePath("client/cloudlinkctl"), "--socket",
+                    tmp_.Join("nothing.sock"), "get-state"};
+    options.unset_env = {"CLOUDLINK_SOCKET"};
+    if (env.count("CLOUDLINK_LOG_LEVEL") == 0) {
+      options.unset_env.push_back("CLOUDLINK_LOG_LEVEL");
+    }
+    env["GRPC_VERBOSITY"] = "INFO";
+    options.env = std::move(env);
+    absl::StatusOr<RunResult> result = testing::Run(options, kCliTimeout);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : RunResult{};
+  };
+  // By default the CLI's own message only (its exit code is its own).
+  const RunResult quiet = cli({});
+  EXPECT_EQ(quiet.exit_code, 3) << quiet.err;
+  EXPECT_EQ(RawGrpcLine(quiet.err), "") << quiet.err;
+  EXPECT_THAT(quiet.err, Not(HasSubstr("GRPC:")));
+  EXPECT_THAT(quiet.err, HasSubstr("DAEMON_UNREACHABLE"));
+  // CLOUDLINK_LOG_LEVEL=debug shows gRPC's lines, in our format.
+  const RunResult verbose = cli({{"CLOUDLINK_LOG_LEVEL", "debug"}});
+  EXPECT_EQ(verbose.exit_code, 3);
+  EXPECT_THAT(verbose.err, HasSubstr(" DEBUG GRPC: "));
+  EXPECT_EQ(RawGrpcLine(verbose.err), "") << verbose.err;
+  EXPECT_EQ(Terminate(*daemon), 0);
+}
+
+// /proc/PID/limits' row for `name`: its soft and hard values.
+std::pair<std::string, std::string> Limit(pid_t pid, const std::string& name) {
+  std::ifstream limits(absl::StrCat("/proc/", pid, "/limits"));
+  std::string line;
+  while (std::getline(limits, line)) {
+    if (!absl::StartsWith(line, name)) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(line.substr(name.size()), ' ', absl::SkipEmpty());
+    if (fields.size() >= 2) return {fields[0], fields[1]};
+  }
+  return {"", ""};
+}
+
+TEST_F(DaemonTest, NoCoreDumpsAllOpenFilesAndTheRootDirectory) {
+  // Started with a core limit and a low open-files soft limit, as a shell
+  // or a service manager might.
+  SubprocessOptions options;
+  options.argv = {"/bin/sh",
+                  "-c",
+                  "ulimit -S -c unlimited 2>/dev/null; ulimit -S -n 256 && "
+                  "exec \"$0\" \"$@\"",
+                  RunfilePath("server/cloudlinkd"),
+                  "--socket=" + Socket(),
+                  "--config-dir=" + ConfigDir(),
+                  "--lib-dir=" + LibDir()};
+  options.unset_env = {"NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL"};
+  options.stderr_path = tmp_.Join("hygiene.err");
+  absl::StatusOr<std::unique_ptr<Subprocess>> started =
+      Subprocess::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Subprocess& daemon = **started;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !daemon.Running() || Connectable(Socket()); },
+      kStartTimeout));
+  ASSERT_TRUE(daemon.Running()) << daemon.Stderr();
+
+  EXPECT_EQ(Limit(daemon.pid(), "Max core file size"),
+            std::make_pair(std::string("0"), std::string("0")));
+  const auto files = Limit(daemon.pid(), "Max open files");
+  EXPECT_EQ(files.first, files.second);
+  EXPECT_NE(files.first, "256");
+  char cwd[4096] = {0};
+  ASSERT_GT(readlink(absl::StrCat("/proc/", daemon.pid(), "/cwd").c_str(), cwd,
+                     sizeof(cwd) - 1),
+            0);
+  EXPECT_STREQ(cwd, "/");
+  EXPECT_EQ(Terminate(daemon), 0);
 }
 
 TEST_F(DaemonTest, StaleSocketFileIsReplaced) {

@@ -186,6 +186,37 @@ TEST_F(LinkTest, GoesOnlineThroughTinyproxy) {
       << proxy->Log();
 }
 
+// --log-level=debug tells the claim's steps, the HTTP statuses, the proxy
+// and TLS steps and the MQTT packet types; the fixture's TearDown checks
+// that no token or proxy password is among them.
+TEST_F(LinkTest, DebugLogShowsClaimHttpProxyTlsAndMqttSteps) {
+  const std::string password = NewProxyPassword();
+  ProxyProcess* proxy = StartProxy(ProxyKind::kTinyproxy, "debugger", password);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdOptions options = TrustingOptions();
+  options.log_level = "debug";
+  CloudlinkdProcess* daemon = StartDaemon(options);
+  ASSERT_NE(daemon, nullptr);
+  ClaimAndExpectOnline(daemon, proxy->Url("http"));
+  const std::string log = daemon->Stderr();
+  for (const char* line : {
+           " DEBUG CLAIM: attempt 1 of ",
+           " DEBUG HTTP: PUT https://",
+           "/api/v1/spaces/nodes/",
+           " -> 204 ",
+           "(proxy http://debugger:****@127.0.0.1:",
+           " DEBUG HTTP: curl: ",
+           "HTTP CONNECT through http://debugger:****@",
+           " DEBUG LINK: TLS certificate at depth 0 ",
+           " DEBUG LINK: TLS TLSv1",
+           " DEBUG MQTT: sent CONNECT ",
+           " DEBUG MQTT: received CONNACK (reason 0x00",
+           " DEBUG MQTT: received PUBLISH (qos 1",
+       }) {
+    EXPECT_THAT(log, HasSubstr(line)) << Diagnostics(daemon);
+  }
+}
+
 TEST_F(LinkTest, GoesOnlineThroughTinyproxyWithBasicAuth) {
   const std::string password = NewProxyPassword();
   ProxyProcess* proxy = StartProxy(ProxyKind::kTinyproxy, "linker", password);
