@@ -24,7 +24,8 @@ namespace cloudlink::client {
 // Since, Machine GUID, Node Id, Hostname, Cloud URL, Rooms, Claim Source,
 // Config Error, Proxy, Proxy Source, Insecure, Banned By Cloud, MQTT Version,
 // Reconnect Count, Last Connect, Last Disconnect, Next Attempt, Last Backoff,
-// publish counters and latency). Absent values print as "null", flags as
+// publish counters and latency). Absent values print as "null" (as in the
+// text of get-state and every other command: output_format.h), flags as
 // Yes/No, times as RFC 3339 UTC. Every line ends with "\n".
 std::string AclkStateText(const cloudlink::v1::State& state);
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <istream>
 #include <memory>
+#include <set>
 #include <ostream>
 
 #include "absl/status/status.h"
@@ -14,16 +15,20 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/aclk_state.h"
+#include "client/call_outcome.h"
 #include "client/channel_target.h"
 #include "client/cli_help.h"
 #include "client/descriptor_commands.h"
 #include "client/embedded_descriptor_set.h"
+#include "client/error_report.h"
 #include "client/flag_parser.h"
 #include "client/generic_call.h"
 #include "client/global_flags.h"
 #include "client/output_format.h"
 #include "client/proto_comments.h"
+#include "client/secret_flags.h"
 #include "client/secret_scrub.h"
+#include "client/socket_access.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -96,10 +101,61 @@ std::string UnreachableMessage(const ChannelTarget& target,
                    "CLOUDLINK_SOCKET to its socket."));
 }
 
-int ReportUsage(const absl::Status& status, const CliIo& io) {
-  *io.err << "cloudlinkctl: " << status.message()
-          << "\nRun cloudlinkctl --help for usage.\n";
-  return kExitUsage;
+// Prints errors and warnings: "cloudlinkctl: REASON: sentence" lines, or
+// with --json one JSON object per line (error_report.h); secrets scrubbed.
+struct Reporter {
+  const CliIo& io;
+  bool json = false;
+  std::vector<std::string> secrets;
+
+  // `error` in JSON, or `text` (already "REASON: sentence ...") as a line.
+  int Fail(CliError error, const std::string& text) {
+    if (json) {
+      error.message = Scrub(error.message, secrets);
+      *io.err << ErrorJson(error);
+    } else {
+      *io.err << "cloudlinkctl: " << Scrub(text, secrets) << "\n";
+    }
+    return error.exit_code;
+  }
+
+  // A status made by Error(): its message is the text.
+  int FailWith(const absl::Status& status, int exit_code) {
+    return Fail(ErrorOf(status, exit_code), std::string(status.message()));
+  }
+
+  int Usage(const absl::Status& status) {
+    return Fail(
+        ErrorOf(status, kExitUsage),
+        absl::StrCat(status.message(), "\nRun cloudlinkctl --help for usage."));
+  }
+
+  void Warn(const Reason& reason, const std::string& sentence) {
+    if (json) {
+      *io.err << WarningJson(reason.name, sentence);
+    } else {
+      *io.err << "cloudlinkctl: warning: " << ErrorText(reason, sentence)
+              << "\n";
+    }
+  }
+};
+
+// Whether --json is among `args` (before parsing, so that usage errors
+// found on the way are reported in the form asked for).
+bool AsksForJson(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view word = args[i];
+    if (word == "--json") return true;
+    bool value = false;
+    if (absl::ConsumePrefix(&word, "--json=") && ParseBoolValue(word, &value)) {
+      return value;
+    }
+    if (word == kAclkStateCommand && i + 1 < args.size() &&
+        args[i + 1] == "json") {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Runs `method` with `request` (or, for client-streaming methods without
@@ -108,17 +164,17 @@ int ReportUsage(const absl::Status& status, const CliIo& io) {
 int Execute(const ChannelTarget& target, const GlobalFlags& flags,
             const google::protobuf::MethodDescriptor* method,
             std::unique_ptr<Message> request, bool any_flag,
-            std::vector<std::string> secrets,
             const std::function<void(const Message&, int64_t)>& print,
-            const CliIo& io) {
+            Reporter& report) {
+  const CliIo& io = report.io;
   absl::Duration timeout = flags.timeout;
   if (!flags.has_timeout && method->server_streaming()) {
     timeout = absl::InfiniteDuration();
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(target);
-  if (!channel.ok()) return ReportUsage(channel.status(), io);
+  if (!channel.ok()) return report.Usage(channel.status());
 
-  CollectSecrets(*request, &secrets);
+  CollectSecrets(*request, &report.secrets);
   const bool from_stdin = method->client_streaming() && !any_flag;
   int line_number = 0;
   std::vector<std::string> stdin_secrets;  // read only after the call
@@ -145,42 +201,122 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
     return std::unique_ptr<Message>();
   };
   int64_t printed = 0;
+  CallOutcome outcome(method);
   CallResult result = CallMethod(
       *channel, method, source,
-      [&](const Message& response) { print(response, printed++); }, timeout);
-  secrets.insert(secrets.end(), stdin_secrets.begin(), stdin_secrets.end());
+      [&](const Message& response) {
+        outcome.Observe(response);
+        print(response, printed++);
+      },
+      timeout);
+  report.secrets.insert(report.secrets.end(), stdin_secrets.begin(),
+                        stdin_secrets.end());
 
   if (!result.local_error.ok()) {
     if (HasReason(result.local_error, reason::kBadRequestLine)) {
-      return ReportUsage(result.local_error, io);
+      return report.Usage(result.local_error);
     }
-    *io.err << "cloudlinkctl: "
-            << Scrub(std::string(result.local_error.message()), secrets)
-            << "\n";
-    return kExitRpcError;
+    return report.FailWith(result.local_error, kExitRpcError);
   }
   const grpc::Status& status = result.status;
-  if (status.ok()) return kExitOk;
+  if (status.ok()) {
+    const absl::Status verdict = outcome.Verdict();
+    if (verdict.ok()) return kExitOk;
+    return report.FailWith(verdict,
+                           HasReason(verdict, reason::kPublishAcksFailed)
+                               ? kExitPublishFailed
+                               : kExitNotReached);
+  }
   const std::string message = status.error_message();
   // The daemon's errors carry their reason as an ErrorInfo detail; gRPC's own
   // (no daemon at the socket, deadline passed) carry none.
-  const bool has_reason = !ReasonOf(api::FromGrpcStatus(status)).empty();
+  const std::string reason_name = ReasonOf(api::FromGrpcStatus(status));
+  const bool has_reason = !reason_name.empty();
+  const std::string code = CodeName(status.error_code());
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       result.responses == 0 && !has_reason) {
-    *io.err << "cloudlinkctl: "
-            << Scrub(UnreachableMessage(target, status), secrets) << "\n";
-    return kExitUnreachable;
+    if (!target.remote()) {
+      if (absl::optional<std::string> denied =
+              SocketPermissionProblem(target.socket)) {
+        return report.Fail({"PERMISSION_DENIED",
+                            std::string(reason::kSocketPermissionDenied.name),
+                            *denied, kExitUnreachable},
+                           ErrorText(reason::kSocketPermissionDenied, *denied));
+      }
+    }
+    const std::string text = UnreachableMessage(target, status);
+    return report.Fail(
+        {code, std::string(reason::kDaemonUnreachable.name),
+         WithoutReasonPrefix(text, "DAEMON_UNREACHABLE"), kExitUnreachable},
+        text);
   }
-  const std::string code = CodeName(status.error_code());
   std::string text = has_reason ? message : absl::StrCat(code, ": ", message);
+  std::string sentence = WithoutReasonPrefix(message, reason_name);
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
       !has_reason) {
-    absl::StrAppend(&text, " (no answer within ", absl::FormatDuration(timeout),
-                    "; see --timeout)");
+    const std::string hint =
+        absl::StrCat(" (no answer within ", absl::FormatDuration(timeout),
+                     "; see --timeout)");
+    absl::StrAppend(&text, hint);
+    absl::StrAppend(&sentence, hint);
   }
-  *io.err << "cloudlinkctl: " << Scrub(text, secrets) << " (gRPC " << code
-          << ")\n";
-  return kExitRpcError;
+  return report.Fail({code, reason_name, sentence, kExitRpcError},
+                     absl::StrCat(text, " (gRPC ", code, ")"));
+}
+
+// Fills the secret flags of the command from their files, standard input or
+// environment variables (secret_flags.h), warns about those given as plain
+// arguments, and checks that every required flag is there.
+absl::Status CompleteRequest(const CommandSpec& command,
+                             RequestFlagParser* parser, Reporter& report) {
+  int from_stdin = 0;
+  std::set<const FlagSpec*> warned;
+  for (const SecretInput& input : parser->secret_inputs()) {
+    if (input.form == SecretForm::kArgument) {
+      if (warned.insert(input.flag).second) {
+        report.Warn(reason::kSecretOnCommandLine,
+                    SecretArgumentWarning(*input.flag));
+      }
+      continue;
+    }
+    if (input.form == SecretForm::kStdin && ++from_stdin > 1) {
+      return UsageError(reason::kConflictingFlags,
+                        "only one secret flag may read standard input (-)");
+    }
+    absl::StatusOr<std::string> value = ReadSecret(input, *report.io.in);
+    if (!value.ok()) return value.status();
+    if (absl::Status set = parser->SetSecret(*input.flag, *value); !set.ok()) {
+      return set;
+    }
+  }
+  const bool from_stdin_requests =
+      command.method->client_streaming() && !parser->any_flag();
+  for (const FlagSpec& flag : command.flags) {
+    if (!flag.secret || parser->IsSet(flag.field) || !report.io.getenv) {
+      continue;
+    }
+    const absl::optional<std::string> value =
+        report.io.getenv(SecretEnvVar(flag));
+    if (!value.has_value() || absl::StripAsciiWhitespace(*value).empty()) {
+      continue;
+    }
+    const absl::Status set = parser->SetSecret(
+        flag, std::string(absl::StripAsciiWhitespace(*value)));
+    if (!set.ok()) return set;
+  }
+  if (from_stdin_requests) return absl::OkStatus();
+  for (const FlagSpec& flag : command.flags) {
+    if (!flag.required || parser->IsSet(flag.field)) continue;
+    return UsageError(
+        reason::kMissingFlag,
+        absl::StrCat(
+            command.name, " needs --", flag.name,
+            flag.secret
+                ? absl::StrCat(" (or --", flag.name, "-file PATH, --",
+                               flag.name, " -, or $", SecretEnvVar(flag), ")")
+                : ""));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -197,6 +333,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
   google::protobuf::DynamicMessageFactory factory;
   factory.SetDelegateToGeneratedFactory(true);
 
+  Reporter report{io, AsksForJson(args), {}};
   bool have_command = false;
   bool aclk_state = false;
   bool aclk_json = false;
@@ -207,21 +344,20 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
   for (size_t i = 0; i < args.size();) {
     const std::string& word = args[i];
     absl::StatusOr<bool> global = ApplyGlobalFlag(args, &i, &flags);
-    if (!global.ok()) return ReportUsage(global.status(), io);
+    if (!global.ok()) return report.Usage(global.status());
     if (*global) continue;
     if (absl::StartsWith(word, "--")) {
       if (parser != nullptr) {
         const absl::Status status = parser->Apply(args, &i);
-        if (!status.ok()) return ReportUsage(status, io);
+        if (!status.ok()) return report.Usage(status);
         continue;
       }
       absl::string_view name = absl::string_view(word).substr(2);
       name = name.substr(0, name.find('='));
-      return ReportUsage(
+      return report.Usage(
           UsageError(reason::kUnknownFlag,
                      absl::StrCat("--", name, " is not a flag",
-                                  aclk_state ? " of aclk-state" : "")),
-          io);
+                                  aclk_state ? " of aclk-state" : "")));
     }
     if (!have_command) {
       ++i;
@@ -236,10 +372,9 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       }
       command = FindCommand(commands, word);
       if (command == nullptr) {
-        return ReportUsage(
+        return report.Usage(
             UsageError(reason::kUnknownCommand,
-                       absl::StrCat("\"", word, "\" is not a command")),
-            io);
+                       absl::StrCat("\"", word, "\" is not a command")));
       }
       request.reset(factory.GetPrototype(command->method->input_type())->New());
       parser = std::make_unique<RequestFlagParser>(command, request.get());
@@ -251,14 +386,12 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
       continue;
     }
     if (parser != nullptr) {
-      return ReportUsage(parser->Apply(args, &i), io);  // UNEXPECTED_ARGUMENT
+      return report.Usage(parser->Apply(args, &i));  // UNEXPECTED_ARGUMENT
     }
-    return ReportUsage(
-        UsageError(
-            reason::kUnexpectedArgument,
-            absl::StrCat("aclk-state takes only \"json\"; \"",
-                         word.size() <= 24 ? word : "...", "\" is not it")),
-        io);
+    return report.Usage(UsageError(
+        reason::kUnexpectedArgument,
+        absl::StrCat("aclk-state takes only \"json\"; \"",
+                     word.size() <= 24 ? word : "...", "\" is not it")));
   }
 
   if (flags.version) {
@@ -288,9 +421,10 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
   target.tls_key = flags.tls_key;
   target.tls_ca = flags.tls_ca;
   if (absl::Status checked = CheckChannelTarget(target); !checked.ok()) {
-    return ReportUsage(checked, io);
+    return report.Usage(checked);
   }
   const bool json = flags.json || aclk_json;
+  report.json = json;
   if (aclk_state) {
     const google::protobuf::MethodDescriptor* get_state =
         service->FindMethodByName("GetState");
@@ -298,7 +432,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
         target, flags, get_state,
         std::unique_ptr<Message>(
             factory.GetPrototype(get_state->input_type())->New()),
-        false, {},
+        false,
         [&](const Message& response, int64_t) {
           if (json) {
             absl::StatusOr<std::string> text = ToStableJson(response, true);
@@ -309,13 +443,18 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
           state.ParseFromString(response.SerializeAsString());
           *io.out << AclkStateText(state) << std::flush;
         },
-        io);
+        report);
   }
 
+  if (absl::Status complete = CompleteRequest(*command, parser.get(), report);
+      !complete.ok()) {
+    report.secrets = parser->secret_values();
+    return report.Usage(complete);
+  }
+  report.secrets = parser->secret_values();
   const bool stream = command->method->server_streaming();
   return Execute(
       target, flags, command->method, std::move(request), parser->any_flag(),
-      parser->secret_values(),
       [&](const Message& response, int64_t index) {
         if (json) {
           absl::StatusOr<std::string> text = ToStableJson(response, !stream);
@@ -324,7 +463,7 @@ int RunCli(const std::vector<std::string>& args, absl::string_view env_socket,
         }
         *io.out << (index > 0 ? "\n" : "") << ToText(response) << std::flush;
       },
-      io);
+      report);
 }
 
 }  // namespace cloudlink::client

@@ -60,8 +60,20 @@ std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
       "certificate\n                     (default: the system's)\n"
       "  --help, -h         this text; COMMAND --help for a command\n"
       "  --version          print the version\n\n"
-      "Exit codes: 0 success, 1 the daemon returned an error, 2 usage error,\n"
-      "3 cloudlinkd not reachable at the socket or target.\n");
+      "Secret flags (--token, --api-token) also take --token-file PATH, "
+      "--token -\n(the first line of standard input) or $CLOUDLINK_TOKEN / "
+      "$CLOUDLINK_API_TOKEN;\ngiven as plain arguments they are visible to "
+      "local users (a warning is printed).\n\n"
+      "Exit codes (with --json, errors are one JSON object on stderr):\n"
+      "  0  success\n"
+      "  1  the daemon returned an error, or the call failed (deadline)\n"
+      "  2  usage error: unknown command or flag, bad or missing value; "
+      "nothing sent\n"
+      "  3  cloudlinkd not reachable at the socket or target, or no "
+      "permission\n     to connect to the socket\n"
+      "  4  reload-claiming-state: the node is not online (or has a "
+      "config error)\n"
+      "  5  publish: one or more acks carry an error\n");
   return out;
 }
 

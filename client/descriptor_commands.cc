@@ -131,6 +131,10 @@ bool IsSecretField(const FieldDescriptor* field) {
   return false;
 }
 
+std::string SecretEnvVar(const FlagSpec& flag) {
+  return absl::StrCat("CLOUDLINK_", absl::AsciiStrToUpper(flag.field->name()));
+}
+
 std::vector<CommandSpec> CommandsFromService(
     const google::protobuf::ServiceDescriptor* service,
     const ProtoComments& comments) {
@@ -150,6 +154,7 @@ std::vector<CommandSpec> CommandsFromService(
       flag.value_hint = ValueHint(field);
       flag.secret = IsSecretField(field);
       flag.help = comments.Leading(field);
+      flag.required = absl::StrContains(flag.help, "Required.");
       command.flags.push_back(std::move(flag));
     }
     commands.push_back(std::move(command));
@@ -199,6 +204,14 @@ std::string CommandHelp(const CommandSpec& command) {
       std::string text = flag.help;
       const std::string note = ValueNote(flag.field);
       if (!note.empty()) absl::StrAppend(&text, text.empty() ? "" : "\n", note);
+      if (flag.secret) {
+        absl::StrAppend(&text, text.empty() ? "" : "\n", "Secret: also --",
+                        flag.name, "-file PATH, --", flag.name,
+                        " - (first line of\nstandard input) or $",
+                        SecretEnvVar(flag),
+                        ". A plain argument is visible\nto local users in "
+                        "/proc/PID/cmdline; cloudlinkctl warns about it.");
+      }
       if (!text.empty()) absl::StrAppend(&out, Indent(text, "      "), "\n");
     }
   }

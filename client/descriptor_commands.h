@@ -28,7 +28,10 @@ struct FlagSpec {
   // "X[,X...]".
   std::string value_hint;
   bool secret = false;  // the value is never printed (see IsSecretField)
-  std::string help;     // the field's leading comment
+  // The field's comment says "Required.": without it the command is a usage
+  // error (MISSING_FLAG) before anything is sent.
+  bool required = false;
+  std::string help;  // the field's leading comment
 };
 
 // One sub-command: one RPC of the service.
@@ -46,6 +49,11 @@ std::string KebabCase(absl::string_view name);
 // True for fields whose values are secrets: "token", "password", "secret",
 // or names ending in "_token", "_password", "_secret" ("api_token").
 bool IsSecretField(const google::protobuf::FieldDescriptor* field);
+
+// The environment variable a secret flag's value may come from when the flag
+// is not given: "CLOUDLINK_" and the field name in upper case ("token" →
+// CLOUDLINK_TOKEN, "api_token" → CLOUDLINK_API_TOKEN).
+std::string SecretEnvVar(const FlagSpec& flag);
 
 // One command per method of `service`, in declaration order, with one flag
 // per field of the method's input type. `comments` supplies help text (may be
@@ -66,7 +74,8 @@ const FlagSpec* FindFlag(const CommandSpec& command, absl::string_view name);
 std::string CommandSummary(const CommandSpec& command);
 
 // The full `cloudlinkctl <command> --help` text: usage, the RPC's comment,
-// each flag with its value hint and comment, how requests and responses are
+// each flag with its value hint and comment (secret flags also with their
+// safe forms: secret_flags.h), how requests and responses are
 // streamed, and the response type. Ends with a newline.
 std::string CommandHelp(const CommandSpec& command);
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "server/common/error.h"
@@ -243,6 +244,19 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
   const absl::string_view name =
       has_inline_value ? body.substr(0, equals) : body;
   const FlagSpec* flag = FindFlag(*command_, name);
+  // --X-file PATH for a secret flag --X.
+  bool file_form = false;
+  if (flag == nullptr) {
+    absl::string_view stem = name;
+    if (absl::ConsumeSuffix(&stem, "-file") ||
+        absl::ConsumeSuffix(&stem, "_file")) {
+      const FlagSpec* secret = FindFlag(*command_, stem);
+      if (secret != nullptr && secret->secret) {
+        flag = secret;
+        file_form = true;
+      }
+    }
+  }
   if (flag == nullptr) {
     std::vector<std::string> known;
     for (const FlagSpec& f : command_->flags) known.push_back("--" + f.name);
@@ -259,7 +273,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
   if (has_inline_value) {
     value = std::string(body.substr(equals + 1));
     *index += 1;
-  } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_BOOL &&
+  } else if (!file_form && field->cpp_type() == FieldDescriptor::CPPTYPE_BOOL &&
              !field->is_repeated()) {
     if (*index + 1 < args.size() && IsBoolLiteral(args[*index + 1])) {
       value = args[*index + 1];
@@ -270,9 +284,13 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
     }
   } else {
     if (*index + 1 >= args.size() || absl::StartsWith(args[*index + 1], "--")) {
-      return UsageError(reason::kMissingFlagValue,
-                        absl::StrCat("--", flag->name, " needs a value (",
-                                     flag->value_hint, ")"));
+      return UsageError(
+          reason::kMissingFlagValue,
+          file_form ? absl::StrCat("--", flag->name,
+                                   "-file needs a value (PATH, or - for "
+                                   "standard input)")
+                    : absl::StrCat("--", flag->name, " needs a value (",
+                                   flag->value_hint, ")"));
     }
     value = args[*index + 1];
     *index += 2;
@@ -290,10 +308,46 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
       }
     }
   }
+  if (flag->secret) {
+    // Plain arguments may repeat (the last wins, as for any flag); a file
+    // or standard input is one form among others only once.
+    bool read_elsewhere = file_form || value == "-";
+    for (const SecretInput& earlier : secret_inputs_) {
+      if (earlier.flag->field == field &&
+          earlier.form != SecretForm::kArgument) {
+        read_elsewhere = true;
+      }
+    }
+    if (set_fields_.count(field) > 0 && read_elsewhere) {
+      return UsageError(
+          reason::kConflictingFlags,
+          absl::StrCat("--", flag->name, " is given more than once (as --",
+                       flag->name, " or --", flag->name,
+                       "-file); give it once"));
+    }
+    set_fields_.insert(field);
+    any_flag_ = true;
+    if (file_form || value == "-") {
+      // Read by the caller (secret_flags.h), after all flags parsed.
+      secret_inputs_.push_back(
+          {flag, value == "-" ? SecretForm::kStdin : SecretForm::kFile, value});
+      return absl::OkStatus();
+    }
+    secret_inputs_.push_back({flag, SecretForm::kArgument, ""});
+    if (!value.empty()) secret_values_.push_back(value);
+    return SetValue(*flag, value);
+  }
   set_fields_.insert(field);
   any_flag_ = true;
-  if (flag->secret && !value.empty()) secret_values_.push_back(value);
   return SetValue(*flag, value);
+}
+
+absl::Status RequestFlagParser::SetSecret(const FlagSpec& flag,
+                                          const std::string& value) {
+  set_fields_.insert(flag.field);
+  any_flag_ = true;
+  if (!value.empty()) secret_values_.push_back(value);
+  return SetValue(flag, value);
 }
 
 absl::Status RequestFlagParser::SetValue(const FlagSpec& flag,

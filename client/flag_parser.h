@@ -13,6 +13,15 @@
 //   --since 2026-01-02T03:04:05Z messages: a JSON object, or the JSON
 //   --after 2.5s                 string form of well-known types
 //
+// Secret fields (IsSecretField) also take their value from elsewhere, so that
+// it stays out of /proc/PID/cmdline:
+//
+//   --token-file PATH            the file's content (the parser records it;
+//   --token -                    the caller reads it: secret_flags.h); "-":
+//                                the first line of standard input
+//
+// and each secret flag may be given once, in one form.
+//
 // Errors are INVALID_ARGUMENT with a reason (UNKNOWN_FLAG, MISSING_FLAG_VALUE,
 // BAD_FLAG_VALUE, CONFLICTING_FLAGS, UNEXPECTED_ARGUMENT) and name the flag;
 // they never contain the value of a secret field.
@@ -23,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "client/descriptor_commands.h"
+#include "client/secret_flags.h"
 #include "google/protobuf/message.h"
 
 namespace cloudlink::client {
@@ -46,6 +56,20 @@ class RequestFlagParser {
   const std::vector<std::string>& secret_values() const {
     return secret_values_;
   }
+  // How each secret flag given so far was given, in order. Those in a file
+  // or on standard input are not set yet: the caller reads them and calls
+  // SetSecret.
+  const std::vector<SecretInput>& secret_inputs() const {
+    return secret_inputs_;
+  }
+  // Sets the secret field of `flag` to `value` (read by the caller from a
+  // file, standard input or the environment) and records it for scrubbing.
+  // Counts as the flag being given.
+  absl::Status SetSecret(const FlagSpec& flag, const std::string& value);
+  // Whether a flag set this field.
+  bool IsSet(const google::protobuf::FieldDescriptor* field) const {
+    return set_fields_.count(field) > 0;
+  }
   // Whether any flag was applied.
   bool any_flag() const { return any_flag_; }
 
@@ -55,6 +79,7 @@ class RequestFlagParser {
   const CommandSpec* command_;
   google::protobuf::Message* request_;
   std::vector<std::string> secret_values_;
+  std::vector<SecretInput> secret_inputs_;
   std::set<const google::protobuf::FieldDescriptor*> set_fields_;
   bool any_flag_ = false;
 };

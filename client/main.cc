@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/optional.h"
 #include "client/cli.h"
 #include "server/common/grpc_log.h"
 #include "server/common/log.h"
@@ -20,7 +21,13 @@ int main(int argc, char** argv) {
   cloudlink::RouteGrpcLogsToOurLog();
   const std::vector<std::string> args(argv + 1, argv + argc);
   const char* env_socket = std::getenv("CLOUDLINK_SOCKET");
+  cloudlink::client::CliIo io{
+      &std::cin, &std::cout, &std::cerr,
+      [](const std::string& name) -> absl::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr) return absl::nullopt;
+        return std::string(value);
+      }};
   return cloudlink::client::RunCli(args,
-                                   env_socket != nullptr ? env_socket : "",
-                                   {&std::cin, &std::cout, &std::cerr});
+                                   env_socket != nullptr ? env_socket : "", io);
 }

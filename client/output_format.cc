@@ -127,6 +127,10 @@ std::string WellKnownText(const Message& message) {
   return json;
 }
 
+// How an absent value (an empty string, bytes or list, an unset message) is
+// shown, the same as in `aclk-state`.
+constexpr absl::string_view kAbsent = "null";
+
 void AppendText(const Message& message, const std::string& indent,
                 std::string* out) {
   const Descriptor* type = message.GetDescriptor();
@@ -145,12 +149,16 @@ void AppendText(const Message& message, const std::string& indent,
       } else {
         value = ScalarText(message, field, 0);
       }
-      absl::StrAppend(out, indent, key, ":", value.empty() ? "" : " ", value,
+      absl::StrAppend(out, indent, key, ": ", value.empty() ? kAbsent : value,
                       "\n");
       continue;
     }
     const Descriptor* item_type = field->message_type();
     if (field->is_map()) {
+      if (r->FieldSize(message, field) == 0) {
+        absl::StrAppend(out, indent, key, ": ", kAbsent, "\n");
+        continue;
+      }
       absl::StrAppend(out, indent, key, ":\n");
       const FieldDescriptor* key_field = item_type->map_key();
       const FieldDescriptor* value_field = item_type->map_value();
@@ -174,18 +182,19 @@ void AppendText(const Message& message, const std::string& indent,
           items.push_back(
               WellKnownText(r->GetRepeatedMessage(message, field, j)));
         }
-        absl::StrAppend(out, indent, key, ":", size == 0 ? "" : " ",
-                        absl::StrJoin(items, ", "), "\n");
+        absl::StrAppend(out, indent, key, ": ",
+                        size == 0 ? kAbsent : absl::StrJoin(items, ", "),
+                        "\n");
         continue;
       }
-      if (size == 0) absl::StrAppend(out, indent, key, ":\n");
+      if (size == 0) absl::StrAppend(out, indent, key, ": ", kAbsent, "\n");
       for (int j = 0; j < size; ++j) {
         absl::StrAppend(out, indent, key, "[", j, "]:\n");
         AppendText(r->GetRepeatedMessage(message, field, j), indent + "  ",
                    out);
       }
     } else if (!r->HasField(message, field)) {
-      absl::StrAppend(out, indent, key, ": -\n");
+      absl::StrAppend(out, indent, key, ": ", kAbsent, "\n");
     } else if (IsWellKnown(item_type)) {
       absl::StrAppend(out, indent, key, ": ",
                       WellKnownText(r->GetMessage(message, field)), "\n");

@@ -26,7 +26,9 @@ absl::StatusOr<std::string> ToStableJson(
 // indented by two more spaces; repeated scalars as "a, b"; repeated messages
 // as "key[i]:" blocks; bools true/false; enums by name; bytes in base64;
 // Timestamps as RFC 3339 UTC ("2026-01-02T03:04:05.5Z"); Durations as
-// "2.5s" / "1m30s"; unset message fields as "-". Every line ends with "\n".
+// "2.5s" / "1m30s". An absent value (an empty string, bytes, list or map, an
+// unset message field) is "null", as in `aclk-state` (aclk_state.h); false
+// and 0 are values and print as such. Every line ends with "\n".
 std::string ToText(const google::protobuf::Message& message);
 
 // RFC 3339 in UTC, fractional seconds only when non-zero.

@@ -22,7 +22,10 @@ std::string ParentOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-absl::Status MakeDirs(const std::string& dir) {
+// Creates the socket's own directory `dir` (0750) when it is missing; its
+// parent must exist: a mistyped --socket must not leave a tree of
+// directories behind.
+absl::Status MakeSocketDir(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
@@ -30,9 +33,14 @@ absl::Status MakeDirs(const std::string& dir) {
                  reason::kSocketDirFailed,
                  absl::StrCat(dir, " exists and is not a directory"));
   }
-  if (dir != "/") {
-    absl::Status parent = MakeDirs(ParentOf(dir));
-    if (!parent.ok()) return parent;
+  const std::string parent = ParentOf(dir);
+  if (stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 reason::kSocketDirFailed,
+                 absl::StrCat("cannot create ", dir, ": its parent ", parent,
+                              " is not a directory; cloudlinkd creates only "
+                              "the socket's own directory. Create ",
+                              parent, " or choose another --socket"));
   }
   if (mkdir(dir.c_str(), kSocketDirMode) != 0 && errno != EEXIST) {
     return Error(absl::StatusCode::kFailedPrecondition,
@@ -71,12 +79,9 @@ absl::Status PrepareSocketPath(const std::string& path) {
                               " bytes; Unix socket paths must be shorter than ",
                               sizeof(sockaddr_un{}.sun_path), " bytes"));
   }
-  const std::string dir = ParentOf(path);
-  struct stat st;
-  const bool dir_existed = stat(dir.c_str(), &st) == 0;
-  absl::Status made = MakeDirs(dir);
+  absl::Status made = MakeSocketDir(ParentOf(path));
   if (!made.ok()) return made;
-  if (!dir_existed) chmod(dir.c_str(), kSocketDirMode);
+  struct stat st;
 
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
   if (!S_ISSOCK(st.st_mode)) {

@@ -10,10 +10,11 @@
 
 namespace cloudlink::api {
 
-// Makes `path` ready to listen on. Creates the parent directory (0750) when
-// missing. Errors: SOCKET_IN_USE (another daemon accepts connections there),
-// SOCKET_PATH_INVALID (too long for sockaddr_un, relative, or an existing
-// non-socket file), SOCKET_DIR_FAILED (cannot create the directory).
+// Makes `path` ready to listen on. Creates the socket's own directory (0750)
+// when missing, but no directory above it. Errors: SOCKET_IN_USE (another
+// daemon accepts connections there), SOCKET_PATH_INVALID (too long for
+// sockaddr_un, relative, or an existing non-socket file), SOCKET_DIR_FAILED
+// (cannot create the directory, or its parent is missing).
 absl::Status PrepareSocketPath(const std::string& path);
 
 }  // namespace cloudlink::api

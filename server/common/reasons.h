@@ -218,6 +218,17 @@ struct Reason {
     "a --tls-* file of cloudlinkctl cannot be read")                           \
   X(kDaemonUnreachable, "DAEMON_UNREACHABLE",                                  \
     "cloudlinkd does not answer at the socket or --target")                    \
+  X(kSocketPermissionDenied, "SOCKET_PERMISSION_DENIED",                      \
+    "the caller may not connect to cloudlinkd's socket (not root or in its "   \
+    "group)")                                                                  \
+  X(kStateNotReached, "STATE_NOT_REACHED",                                     \
+    "the node did not reach the state the command asked for (online)")        \
+  X(kPublishAcksFailed, "PUBLISH_ACKS_FAILED",                                \
+    "one or more publish acks carry an error")                                 \
+  X(kSecretOnCommandLine, "SECRET_ON_COMMAND_LINE",                            \
+    "a secret was given as a command-line argument, readable by local users")  \
+  X(kSecretUnreadable, "SECRET_UNREADABLE",                                    \
+    "a secret's file or standard input cannot be read or holds no secret")     \
   X(kBadResponse, "BAD_RESPONSE",                                              \
     "a response from the daemon did not parse as the method's message")        \
   X(kJsonFailed, "JSON_FAILED", "a response could not be printed as JSON")     \

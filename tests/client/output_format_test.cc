@@ -102,14 +102,14 @@ TEST(TextTest, StateLines) {
                                     "claimed: true\n"
                                     "claimed_id: "
                                     "53aa76c2-8af5-448f-849a-b16872cc4ba1\n"
-                                    "machine_guid:\n"));
+                                    "machine_guid: null\n"));
   EXPECT_THAT(text, HasSubstr("\nrooms: r1, r2\n"));
   EXPECT_THAT(text, HasSubstr("\nsince: 2026-01-02T03:04:05.25Z\n"));
-  EXPECT_THAT(text, HasSubstr("\nlast_connect: -\n"));
+  EXPECT_THAT(text, HasSubstr("\nlast_connect: null\n"));
   EXPECT_THAT(text, HasSubstr("\nlast_backoff: 2.5s\n"));
   EXPECT_THAT(text, HasSubstr("\npublish:\n  published: 7\n  acked: 0\n"));
-  EXPECT_THAT(text, HasSubstr("\npublish_latency:\n  p50: -\n  p99: 1m30s\n"));
-  EXPECT_THAT(text, ::testing::EndsWith("hostname:\n"));
+  EXPECT_THAT(text, HasSubstr("\npublish_latency:\n  p50: null\n  p99: 1m30s\n"));
+  EXPECT_THAT(text, ::testing::EndsWith("hostname: null\n"));
 }
 
 TEST(TextTest, EveryKind) {
@@ -128,9 +128,9 @@ TEST(TextTest, EveryKind) {
   EXPECT_THAT(text, HasSubstr("\nnumbers: 1, -2\n"));
   EXPECT_THAT(text, HasSubstr("\nf64: 0.5\n"));
   EXPECT_THAT(text, HasSubstr("\ninners[0]:\n  name: x\n  count: 0\n"
-                              "inners[1]:\n  name:\n  count: 2\n"));
+                              "inners[1]:\n  name: null\n  count: 2\n"));
   EXPECT_THAT(text, HasSubstr("\nlabels:\n  k: v\n"));
-  EXPECT_THAT(text, HasSubstr("\ninner: -\n"));
+  EXPECT_THAT(text, HasSubstr("\ninner: null\n"));
 }
 
 TEST(FormatTest, TimestampsAndDurations) {

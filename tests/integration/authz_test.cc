@@ -289,7 +289,9 @@ TEST_F(AuthzTest, RootMayMakeEveryCallAndMutatingCallsAreLogged) {
   pid_t pid = 0;
   RunResult reload = daemon->CtlAs(
       {0, 0, {}}, {"reload-claiming-state", "--wait-seconds", "1"}, &pid);
-  EXPECT_EQ(reload.exit_code, 0) << Describe(reload);
+  // Allowed; the unclaimed node does not come online: exit 4, not 1.
+  EXPECT_EQ(reload.exit_code, 4) << Describe(reload);
+  EXPECT_THAT(reload.err, HasSubstr("STATE_NOT_REACHED"));
   EXPECT_TRUE(daemon->LogHas(
       absl::StrCat("API: ReloadClaimingState by uid 0 pid ", pid)))
       << daemon->Stderr();
@@ -314,6 +316,71 @@ TEST_F(AuthzTest, SocketAndItsDirectoryBelongToTheAdminGroup) {
   // Outsiders cannot even connect.
   RunResult outsider = daemon->CtlAs(kNobodyIdentity, {"get-state"});
   EXPECT_EQ(outsider.exit_code, 3) << Describe(outsider);
+}
+
+// Who may not connect is told who may, and how to join, instead of
+// "DAEMON_UNREACHABLE ... Is cloudlinkd running?".
+TEST_F(AuthzTest, SocketPermissionErrorSaysWhoMayConnectAndHowToJoin) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // The 0750 directory stops nobody first.
+  RunResult outsider = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(outsider.exit_code, 3) << Describe(outsider);
+  EXPECT_THAT(
+      outsider.err,
+      AllOf(HasSubstr("SOCKET_PERMISSION_DENIED: cloudlinkctl (user nobody, "
+                      "uid 65534) may not connect to cloudlinkd's socket " +
+                      daemon->socket()),
+            HasSubstr("permission denied on its directory " +
+                      daemon->socket_dir()),
+            HasSubstr("Only root and members of group " + shared_->group +
+                      " may connect"),
+            HasSubstr("sudo usermod -aG " + shared_->group + " nobody"),
+            HasSubstr("then log in again"),
+            Not(HasSubstr("Is cloudlinkd running"))));
+  // With --json, the same as a JSON error.
+  RunResult json = daemon->CtlAs(kNobodyIdentity, {"--json", "get-state"});
+  EXPECT_EQ(json.exit_code, 3) << Describe(json);
+  nlohmann::json error = nlohmann::json::parse(json.err, nullptr, false);
+  ASSERT_FALSE(error.is_discarded()) << json.err;
+  EXPECT_EQ(error["error"]["reason"], "SOCKET_PERMISSION_DENIED");
+  EXPECT_EQ(error["error"]["code"], "PERMISSION_DENIED");
+  EXPECT_EQ(error["error"]["exit_code"], 3);
+  EXPECT_THAT(error["error"]["message"].get<std::string>(),
+              HasSubstr("usermod -aG " + shared_->group));
+
+  // A member of the group in its account whose session lacks the group
+  // (it logged in before it was added) needs only to log in again.
+  const Identity stale_session = {shared_->user_uid, kNogroup, {kNogroup}};
+  RunResult stale = daemon->CtlAs(stale_session, {"get-state"});
+  EXPECT_EQ(stale.exit_code, 3) << Describe(stale);
+  EXPECT_THAT(stale.err,
+              AllOf(HasSubstr("User " + shared_->user + " is in group " +
+                              shared_->group + " already"),
+                    HasSubstr("log in again"), Not(HasSubstr("usermod"))));
+
+  // With the directory open, the 0660 socket itself refuses.
+  ASSERT_EQ(chmod(daemon->socket_dir().c_str(), 0755), 0);
+  RunResult socket = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(socket.exit_code, 3) << Describe(socket);
+  EXPECT_THAT(socket.err,
+              AllOf(HasSubstr("SOCKET_PERMISSION_DENIED"),
+                    HasSubstr("permission denied on the socket"),
+                    HasSubstr("members of group " + shared_->group)));
+}
+
+TEST_F(AuthzTest, SocketOfRootsGroupIsForRootOnly) {
+  const std::string missing = "clnogroup" + std::to_string(getpid());
+  auto daemon = StartDaemon({"--admin-group=" + missing});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_EQ(chmod(daemon->socket_dir().c_str(), 0755), 0);
+  RunResult outsider = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(outsider.exit_code, 3) << Describe(outsider);
+  EXPECT_THAT(outsider.err,
+              AllOf(HasSubstr("SOCKET_PERMISSION_DENIED"),
+                    HasSubstr("Only root may connect; run cloudlinkctl as "
+                              "root (sudo)"),
+                    Not(HasSubstr("usermod"))));
 }
 
 TEST_F(AuthzTest, AnOutsiderIsRefusedByUidEvenWhenItCanConnect) {
@@ -366,7 +433,9 @@ TEST_F(AuthzTest, AdminGroupMembersMayMutate) {
   pid_t pid = 0;
   RunResult reload = daemon->CtlAs(
       member, {"reload-claiming-state", "--wait-seconds", "1"}, &pid);
-  EXPECT_EQ(reload.exit_code, 0) << Describe(reload);
+  // Allowed; the unclaimed node does not come online: exit 4, not 1.
+  EXPECT_EQ(reload.exit_code, 4) << Describe(reload);
+  EXPECT_THAT(reload.err, HasSubstr("STATE_NOT_REACHED"));
   EXPECT_TRUE(daemon->LogHas(absl::StrCat("API: ReloadClaimingState by uid ",
                                           shared_->user_uid, " pid ", pid)))
       << daemon->Stderr();
@@ -380,7 +449,8 @@ TEST_F(AuthzTest, AdminGroupMembersMayMutate) {
   const Identity by_gid = {kNobody, shared_->gid, {shared_->gid}};
   RunResult reload2 =
       daemon->CtlAs(by_gid, {"reload-claiming-state", "--wait-seconds", "1"});
-  EXPECT_EQ(reload2.exit_code, 0) << Describe(reload2);
+  EXPECT_EQ(reload2.exit_code, 4) << Describe(reload2);
+  EXPECT_THAT(reload2.err, HasSubstr("STATE_NOT_REACHED"));
 }
 
 TEST_F(AuthzTest, WithoutTheAdminGroupOnlyRootMutatesAndTheSocketGroupReads) {
@@ -652,7 +722,9 @@ TEST_F(RemoteAuthzTest, OneClientManagesAFleetOfThree) {
   for (int port : ports) {
     RunResult reload =
         Remote(port, admin_, {"reload-claiming-state", "--wait-seconds", "1"});
-    EXPECT_EQ(reload.exit_code, 0) << port << ": " << Describe(reload);
+    // Allowed; the unclaimed node does not come online: exit 4, not 1.
+    EXPECT_EQ(reload.exit_code, 4) << port << ": " << Describe(reload);
+    EXPECT_THAT(reload.err, HasSubstr("STATE_NOT_REACHED"));
   }
   for (const auto& daemon : fleet) {
     EXPECT_TRUE(daemon->LogHas("API: ReloadClaimingState by CN=fleet-admin,O="))

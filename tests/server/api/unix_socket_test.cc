@@ -61,15 +61,14 @@ class ScopedUmask {
   mode_t old_;
 };
 
-TEST(PrepareSocketPathTest, CreatesMissingDirectoriesWithMode0750) {
+TEST(PrepareSocketPathTest, CreatesTheSocketsOwnDirectoryWithMode0750) {
   TempDir tmp;
-  const std::string path = tmp.Join("run/cloudlink/api.sock");
+  const std::string path = tmp.Join("run/api.sock");
   {
     ScopedUmask mask(077);
     ASSERT_TRUE(PrepareSocketPath(path).ok());
   }
   EXPECT_EQ(FileMode(tmp.Join("run")), 0750);
-  EXPECT_EQ(FileMode(tmp.Join("run/cloudlink")), 0750);
   EXPECT_FALSE(FileExists(path));  // only the directory is made
   {
     ScopedUmask mask(0);
@@ -77,6 +76,18 @@ TEST(PrepareSocketPathTest, CreatesMissingDirectoriesWithMode0750) {
     ASSERT_TRUE(PrepareSocketPath(other).ok());
     EXPECT_EQ(FileMode(tmp.Join("run2")), 0750);
   }
+}
+
+// A mistyped --socket must not leave a tree of directories behind: only the
+// socket's own directory is created, never its missing parents.
+TEST(PrepareSocketPathTest, MissingParentsOfTheSocketDirectoryAreNotCreated) {
+  TempDir tmp;
+  const absl::Status status =
+      PrepareSocketPath(tmp.Join("run/cloudlink/api.sock"));
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(ReasonOf(status), "SOCKET_DIR_FAILED");
+  EXPECT_THAT(std::string(status.message()), HasSubstr(tmp.Join("run")));
+  EXPECT_FALSE(FileExists(tmp.Join("run")));
 }
 
 TEST(PrepareSocketPathTest, ExistingDirectoryIsUsedAsIs) {
