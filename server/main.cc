@@ -76,6 +76,22 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, tls_allowed_subjects, "",
           "remote API: a file of lines \"admin SUBJECT\" or \"read SUBJECT\" "
           "(a certificate DN or common name)");
+ABSL_FLAG(std::string, tls_crl, "",
+          "remote API: a file of CRLs (PEM) revoking client certificates; "
+          "optional, re-read on reload");
+ABSL_FLAG(int, listen_max_connections, 128,
+          "remote API: connections open at once, handshaking or not");
+ABSL_FLAG(int, listen_max_connections_per_address, 16,
+          "remote API: connections open at once from one source address");
+ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
+          "remote API: a connection's TLS handshake must end within this");
+ABSL_FLAG(absl::Duration, api_idle_timeout, absl::Minutes(5),
+          "both listeners: a connection without a call for this long is "
+          "closed");
+ABSL_FLAG(int, socket_max_connections_per_uid, 64,
+          "Unix socket: connections open at once by one uid (root: no cap)");
+ABSL_FLAG(int, socket_max_connections, 512,
+          "Unix socket: connections open at once by all uids but root");
 
 namespace {
 
@@ -142,6 +158,7 @@ int main(int argc, char** argv) {
   remote.tls_key = absl::GetFlag(FLAGS_tls_key);
   remote.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   remote.allowed_subjects = absl::GetFlag(FLAGS_tls_allowed_subjects);
+  remote.tls_crl = absl::GetFlag(FLAGS_tls_crl);
   absl::Status remote_flags = cloudlink::api::CheckRemoteListenerFlags(remote);
   if (!remote_flags.ok()) {
     fprintf(stderr, "cloudlinkd: %s\n",
@@ -263,9 +280,20 @@ int main(int argc, char** argv) {
       return 1;
     }
     allowed_subjects = *std::move(subjects);
-    api_options.listen_address = remote.listen;
-    api_options.remote_credentials = *std::move(credentials);
+    api_options.remote.address = remote.listen;
+    api_options.remote_tls = *std::move(credentials);
   }
+  api_options.remote.max_connections =
+      std::max(1, absl::GetFlag(FLAGS_listen_max_connections));
+  api_options.remote.max_connections_per_address =
+      std::max(1, absl::GetFlag(FLAGS_listen_max_connections_per_address));
+  api_options.remote.handshake_timeout =
+      absl::GetFlag(FLAGS_tls_handshake_timeout);
+  api_options.idle_timeout = absl::GetFlag(FLAGS_api_idle_timeout);
+  api_options.socket_max_connections_per_uid =
+      std::max(1, absl::GetFlag(FLAGS_socket_max_connections_per_uid));
+  api_options.socket_max_connections =
+      std::max(1, absl::GetFlag(FLAGS_socket_max_connections));
   const cloudlink::api::UnixPolicy unix_policy =
       cloudlink::api::UnixPolicy::Resolve(admin_group);
   api_options.socket_group = unix_policy.socket_gid;

@@ -25,12 +25,15 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int remote_port = 0;
-  const bool remote = !options.listen_address.empty();
-  if (remote) {
-    builder.AddListeningPort(options.listen_address, options.remote_credentials,
-                             &remote_port);
-  }
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.idle_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
   builder.RegisterService(service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
@@ -38,31 +41,40 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   interceptors.push_back(MalformedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || (remote && remote_port == 0)) {
-    if (server != nullptr) server->Shutdown();
+  if (server == nullptr) {
     return Error(absl::StatusCode::kUnavailable, reason::kListenFailed,
-                 remote
-                     ? absl::StrCat("cannot listen on ", options.listen_address,
-                                    " (--listen); is the address local "
-                                    "and the port free?")
-                     : "cannot start the gRPC server");
+                 "cannot start the gRPC server");
   }
+  std::unique_ptr<TlsListener> remote;
+  if (!options.remote.address.empty()) {
+    absl::StatusOr<std::unique_ptr<TlsListener>> started = TlsListener::Start(
+        options.remote, options.remote_tls, peers, server.get());
+    if (!started.ok()) {
+      server->Shutdown();
+      return started.status();
+    }
+    remote = *std::move(started);
+  }
+  UnixSocketLimits limits;
+  limits.max_per_uid = options.socket_max_connections_per_uid;
+  limits.max_not_root = options.socket_max_connections;
   absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
       UnixSocketListener::Start(options.socket_path, options.socket_group,
-                                peers, server.get());
+                                peers, server.get(), limits);
   if (!listener.ok()) {
+    if (remote != nullptr) remote->Stop();
     server->Shutdown();
     return listener.status();
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   LogInfo(absl::StrCat("API: serving on unix:", options.socket_path));
-  if (remote) {
-    LogInfo(absl::StrCat("API: serving on ", options.listen_address,
-                         " (mutual TLS), port ", remote_port));
+  if (remote != nullptr) {
+    LogInfo(absl::StrCat("API: serving on ", options.remote.address,
+                         " (mutual TLS), port ", remote->port()));
   }
   return std::unique_ptr<ApiServer>(
       new ApiServer(options.socket_path, service, std::move(server),
-                    *std::move(listener), remote_port));
+                    *std::move(listener), std::move(remote)));
 }
 
 void ApiServer::Shutdown() {
@@ -70,6 +82,7 @@ void ApiServer::Shutdown() {
   shut_down_ = true;
   service_->Shutdown();
   listener_->Stop();
+  if (remote_ != nullptr) remote_->Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server_->Wait();

@@ -2,11 +2,16 @@
 
 // The gRPC server of the API: the CloudLink service, server reflection and
 // grpc.health.v1, on the Unix socket (always) and on a remote mutual-TLS
-// listener (optional). Unix socket connections are accepted by a
-// UnixSocketListener, which records each caller's credentials in the
-// UnixPeerRegistry the service's Authorizer reads.
+// listener (optional). gRPC listens on nothing itself: Unix socket
+// connections are accepted by a UnixSocketListener, remote ones by a
+// TlsListener (which also ends their TLS), and both record each caller in
+// the UnixPeerRegistry the service's Authorizer reads.
+//
+// On every connection gRPC closes one that has had no call for
+// `idle_timeout` (a GOAWAY, GRPC_ARG_MAX_CONNECTION_IDLE_MS), and pings the
+// peer after `keepalive_time` without traffic, closing the connection when
+// no answer comes within `keepalive_timeout` (a dead or silent peer).
 
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <sys/types.h>
 
@@ -15,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/api/cloudlink_service.h"
+#include "server/api/tls_listener.h"
 #include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket_listener.h"
 
@@ -23,10 +29,18 @@ namespace cloudlink::api {
 struct ApiServerOptions {
   std::string socket_path;
   gid_t socket_group = 0;  // see UnixPolicy::socket_gid
-  // The remote listener, "HOST:PORT"; "" for none. Needs `remote_credentials`
+  // The remote listener; its address "" for none. Needs `remote_tls`
   // (LoadMutualTlsCredentials).
-  std::string listen_address;
-  std::shared_ptr<grpc::ServerCredentials> remote_credentials;
+  TlsListenerOptions remote;
+  std::shared_ptr<TlsServerContext> remote_tls;
+  // Connection limits of both listeners (see above).
+  absl::Duration idle_timeout = absl::Minutes(5);
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Unix socket connections open at once: per uid and for all uids but root
+  // together (root is never refused).
+  int socket_max_connections_per_uid = 64;
+  int socket_max_connections = 512;
 };
 
 class ApiServer {
@@ -34,8 +48,8 @@ class ApiServer {
   // Prepares the socket path (see unix_socket.h), starts the server (and
   // the remote listener, when asked), then the Unix socket (mode 0660,
   // group `socket_group`). `service` and `peers` must outlive the server.
-  // Errors: those of PrepareSocketPath and UnixSocketListener::Start;
-  // UNAVAILABLE LISTEN_FAILED when the remote address cannot be bound.
+  // Errors: those of PrepareSocketPath, UnixSocketListener::Start and
+  // TlsListener::Start.
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(
       const ApiServerOptions& options, CloudLinkService* service,
       UnixPeerRegistry* peers);
@@ -46,23 +60,26 @@ class ApiServer {
   ~ApiServer();
 
   // The remote listener's port (useful with port 0), or 0 without one.
-  int remote_port() const { return remote_port_; }
+  int remote_port() const { return remote_ != nullptr ? remote_->port() : 0; }
+  // The remote listener, or nullptr without one.
+  TlsListener* remote() const { return remote_.get(); }
 
  private:
   ApiServer(std::string socket_path, CloudLinkService* service,
             std::unique_ptr<grpc::Server> server,
-            std::unique_ptr<UnixSocketListener> listener, int remote_port)
+            std::unique_ptr<UnixSocketListener> listener,
+            std::unique_ptr<TlsListener> remote)
       : socket_path_(std::move(socket_path)),
         service_(service),
         server_(std::move(server)),
         listener_(std::move(listener)),
-        remote_port_(remote_port) {}
+        remote_(std::move(remote)) {}
 
   std::string socket_path_;
   CloudLinkService* service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UnixSocketListener> listener_;
-  int remote_port_;
+  std::unique_ptr<TlsListener> remote_;
   bool shut_down_ = false;
 };
 

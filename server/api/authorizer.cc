@@ -1,7 +1,5 @@
 #include "server/api/authorizer.h"
 
-#include <grpc/grpc_security_constants.h>
-#include <grpcpp/security/auth_context.h>
 #include <grpcpp/server_context.h>
 #include <unistd.h>
 
@@ -16,12 +14,6 @@ namespace {
 absl::Status NotAuthorized(absl::string_view sentence) {
   return Error(absl::StatusCode::kPermissionDenied,
                reason::kCallerNotAuthorized, sentence);
-}
-
-std::string FirstProperty(const grpc::AuthContext& auth, const char* name) {
-  std::vector<grpc::string_ref> values = auth.FindPropertyValues(name);
-  if (values.empty()) return "";
-  return std::string(values[0].data(), values[0].size());
 }
 
 }  // namespace
@@ -109,24 +101,25 @@ absl::Status Authorizer::CheckTls(const DistinguishedName& subject,
       " entry"));
 }
 
-absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
+absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    absl::string_view method) const {
   const std::string peer = context.peer();
   const bool mutating = RequiredAccess(method) == Access::kAdmin;
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth != nullptr &&
-      FirstProperty(*auth, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) ==
-          GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
-    // The subject comes from the certificate's own structure, never from
-    // gRPC's printed form, whose joined text a crafted value can imitate.
-    const std::string pem =
-        FirstProperty(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME);
-    if (!auth->IsPeerAuthenticated() || pem.empty()) {
+  if (peers_ != nullptr && peers_->IsTls(peer)) {
+    absl::StatusOr<TlsPeer> client = peers_->LookupTls(peer);
+    if (!client.ok()) {
+      return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
+                   absl::StrCat("cannot identify the TLS client on ", peer,
+                                " (", client.status().message(), ")"));
+    }
+    if (client->certificate_pem.empty()) {
       return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                    "the TLS client presented no verified certificate");
     }
+    // The subject comes from the certificate's own structure, never from a
+    // printed form, whose joined text a crafted value can imitate.
     absl::StatusOr<DistinguishedName> name =
-        DistinguishedName::FromPemCertificate(pem);
+        DistinguishedName::FromPemCertificate(client->certificate_pem);
     if (!name.ok()) {
       return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                    absl::StrCat("the TLS client's certificate subject cannot "
@@ -137,10 +130,10 @@ absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
     absl::Status allowed = CheckTls(*name, method);
     if (!allowed.ok()) {
       LogWarning(absl::StrCat("API: refused ", method, " from ", subject,
-                              " (tls ", peer, ")"));
+                              " (tls ", client->address, ")"));
     } else if (mutating) {
-      LogInfo(
-          absl::StrCat("API: ", method, " by ", subject, " (tls ", peer, ")"));
+      LogInfo(absl::StrCat("API: ", method, " by ", subject, " (tls ",
+                           client->address, ")"));
     }
     return allowed;
   }

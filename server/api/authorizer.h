@@ -15,10 +15,11 @@
 //             exists, else the daemon's group), or of the admin group.
 // Membership is the peer's gid or a group of its uid's account.
 //
-// On the remote listener (mutual TLS) the caller is the verified client
-// certificate: its subject, read from the certificate itself, must be
-// listed in the allowed-subjects file, `admin` for every call, `read` for
-// read calls (allowed_subjects.h).
+// On the remote listener (mutual TLS, ended in this process, see
+// tls_listener.h) the caller is the verified client certificate recorded
+// for its connection: its subject, read from the certificate's structure,
+// must be listed in the allowed-subjects file, `admin` for every call,
+// `read` for read calls (allowed_subjects.h).
 //
 // A refusal is PERMISSION_DENIED "CALLER_NOT_AUTHORIZED: ..." naming the
 // caller and what it lacks. Each allowed mutating call is logged on one INFO
@@ -37,7 +38,7 @@
 #include "server/api/unix_peer_registry.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace cloudlink::api {
@@ -61,9 +62,9 @@ struct UnixPolicy {
 
 class Authorizer {
  public:
-  // `peers` (the Unix socket's connections) must outlive the authorizer;
-  // nullptr when there is no Unix socket (then every "fd:" caller is
-  // unknown).
+  // `peers` (the connections of the Unix socket and the remote listener)
+  // must outlive the authorizer; nullptr when there is none (then every
+  // caller is unknown).
   Authorizer(UnixPolicy unix_policy, AllowedSubjects subjects,
              const UnixPeerRegistry* peers);
 
@@ -77,11 +78,12 @@ class Authorizer {
                         absl::string_view method) const;
 
   // Identifies the caller of the call `context` belongs to (a Unix socket
-  // connection by its peer name, or a TLS client by its certificate),
+  // connection or a remote listener's TLS client, by its peer name in
+  // `peers`),
   // applies the policy for `method` and logs an allowed mutating call.
   // PERMISSION_DENIED CALLER_UNKNOWN when the caller cannot be identified
   // (its connection already ended, or an unexpected transport).
-  absl::Status Authorize(const grpc::ServerContext& context,
+  absl::Status Authorize(const grpc::ServerContextBase& context,
                          absl::string_view method) const;
 
   const UnixPolicy& unix_policy() const { return unix_policy_; }

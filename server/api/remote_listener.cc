@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -53,10 +54,34 @@ std::unique_ptr<BIO, BioDeleter> MemoryBio(const std::string& pem) {
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-std::unique_ptr<X509, X509Deleter> FirstCertificate(const std::string& pem) {
+struct CrlDeleter {
+  void operator()(X509_CRL* crl) const { X509_CRL_free(crl); }
+};
+
+// Every certificate in `pem`, in order.
+std::vector<std::unique_ptr<X509, X509Deleter>> Certificates(
+    const std::string& pem) {
   auto bio = MemoryBio(pem);
-  return std::unique_ptr<X509, X509Deleter>(
-      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  std::vector<std::unique_ptr<X509, X509Deleter>> certificates;
+  while (X509* one = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certificates.emplace_back(one);
+  }
+  ERR_clear_error();  // the end of the file reads as an error
+  return certificates;
+}
+
+// ALPN: "h2" when the client offers it (gRPC clients refuse a server that
+// selects nothing).
+int SelectH2(SSL*, const unsigned char** out, unsigned char* out_length,
+             const unsigned char* offered, unsigned int offered_length, void*) {
+  static const unsigned char kH2[] = {2, 'h', '2'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, kH2, sizeof(kH2), offered,
+                            offered_length) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
 }
 
 }  // namespace
@@ -70,6 +95,11 @@ absl::Status CheckRemoteListenerFlags(const RemoteListenerFlags& flags) {
                {"--tls-client-ca", &flags.tls_client_ca},
                {"--tls-allowed-subjects", &flags.allowed_subjects}};
   if (flags.listen.empty()) {
+    if (!flags.tls_crl.empty()) {
+      return FlagsInvalid(
+          "--tls-crl is only used with --listen ADDRESS:PORT; add --listen "
+          "or remove --tls-crl");
+    }
     for (const auto& file : files) {
       if (!file.value->empty()) {
         return FlagsInvalid(
@@ -112,8 +142,8 @@ absl::Status CheckRemoteListenerFlags(const RemoteListenerFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
-LoadMutualTlsCredentials(const RemoteListenerFlags& flags) {
+absl::StatusOr<std::shared_ptr<TlsServerContext>> LoadMutualTlsCredentials(
+    const RemoteListenerFlags& flags) {
   absl::StatusOr<std::string> cert = ReadFile("--tls-cert", flags.tls_cert);
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadFile("--tls-key", flags.tls_key);
@@ -121,9 +151,14 @@ LoadMutualTlsCredentials(const RemoteListenerFlags& flags) {
   absl::StatusOr<std::string> client_ca =
       ReadFile("--tls-client-ca", flags.tls_client_ca);
   if (!client_ca.ok()) return client_ca.status();
+  absl::StatusOr<std::string> crl;
+  if (!flags.tls_crl.empty()) {
+    crl = ReadFile("--tls-crl", flags.tls_crl);
+    if (!crl.ok()) return crl.status();
+  }
 
-  auto certificate = FirstCertificate(*cert);
-  if (certificate == nullptr) {
+  std::vector<std::unique_ptr<X509, X509Deleter>> chain = Certificates(*cert);
+  if (chain.empty()) {
     return FileInvalid("--tls-cert", flags.tls_cert,
                        "holds no PEM certificate");
   }
@@ -135,23 +170,67 @@ LoadMutualTlsCredentials(const RemoteListenerFlags& flags) {
     return FileInvalid("--tls-key", flags.tls_key,
                        "holds no unencrypted PEM private key");
   }
-  if (X509_check_private_key(certificate.get(), private_key.get()) != 1) {
+  if (X509_check_private_key(chain[0].get(), private_key.get()) != 1) {
     ERR_clear_error();
     return FileInvalid(
         "--tls-key", flags.tls_key,
         absl::StrCat("does not belong to the certificate in ", flags.tls_cert));
   }
-  if (FirstCertificate(*client_ca) == nullptr) {
-    ERR_clear_error();
+  std::vector<std::unique_ptr<X509, X509Deleter>> cas =
+      Certificates(*client_ca);
+  if (cas.empty()) {
     return FileInvalid("--tls-client-ca", flags.tls_client_ca,
                        "holds no PEM certificate");
   }
+  std::vector<std::unique_ptr<X509_CRL, CrlDeleter>> crls;
+  if (crl.ok() && !flags.tls_crl.empty()) {
+    auto bio = MemoryBio(*crl);
+    while (X509_CRL* one =
+               PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+      crls.emplace_back(one);
+    }
+    ERR_clear_error();
+    if (crls.empty()) {
+      return FileInvalid("--tls-crl", flags.tls_crl, "holds no PEM CRL");
+    }
+  }
 
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = *client_ca;
-  options.pem_key_cert_pairs.push_back({*key, *cert});
-  return grpc::SslServerCredentials(options);
+  auto context =
+      std::make_shared<TlsServerContext>(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX* ctx = context->get();
+  if (ctx == nullptr) {
+    ERR_clear_error();
+    return FileInvalid("--tls-cert", flags.tls_cert,
+                       "cannot set up TLS (SSL_CTX_new failed)");
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_mode(
+      ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  bool ok = SSL_CTX_use_certificate(ctx, chain[0].get()) == 1 &&
+            SSL_CTX_use_PrivateKey(ctx, private_key.get()) == 1;
+  for (size_t i = 1; ok && i < chain.size(); ++i) {
+    ok = SSL_CTX_add_extra_chain_cert(ctx, chain[i].get()) == 1;
+    if (ok) chain[i].release();  // the context owns it now
+  }
+  if (!ok) {
+    ERR_clear_error();
+    return FileInvalid("--tls-cert", flags.tls_cert,
+                       "cannot be used as the server certificate");
+  }
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (const auto& ca : cas) X509_STORE_add_cert(store, ca.get());
+  for (const auto& one : crls) X509_STORE_add_crl(store, one.get());
+  if (!crls.empty()) {
+    X509_STORE_set_flags(store,
+                         X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  }
+  ERR_clear_error();  // a CA listed twice is not an error
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     nullptr);
+  SSL_CTX_set_alpn_select_cb(ctx, SelectH2, nullptr);
+  return context;
 }
 
 }  // namespace cloudlink::api

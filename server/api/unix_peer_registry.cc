@@ -1,7 +1,11 @@
 #include "server/api/unix_peer_registry.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -10,6 +14,12 @@
 #include "absl/strings/strip.h"
 
 namespace cloudlink::api {
+namespace {
+
+constexpr int kFirstNumber = 64;
+constexpr int kNumbers = 4096;
+
+}  // namespace
 
 std::string UnixPeerRegistry::PeerName(int fd) {
   return absl::StrCat("fd:", fd);
@@ -25,11 +35,21 @@ bool UnixPeerRegistry::CurrentSocket(int fd, SocketId* id) {
 
 absl::Status UnixPeerRegistry::Register(int fd, UnixCredentials credentials) {
   Entry entry;
+  entry.credentials = std::move(credentials);
+  return Add(fd, std::move(entry));
+}
+
+absl::Status UnixPeerRegistry::Register(int fd, TlsPeer peer) {
+  Entry entry;
+  entry.tls = std::move(peer);
+  return Add(fd, std::move(entry));
+}
+
+absl::Status UnixPeerRegistry::Add(int fd, Entry entry) {
   if (!CurrentSocket(fd, &entry.socket)) {
     return absl::InternalError(
         absl::StrCat("descriptor ", fd, " is not an open socket"));
   }
-  entry.credentials = std::move(credentials);
   MutexLock lock(&mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     SocketId now;
@@ -44,7 +64,7 @@ absl::Status UnixPeerRegistry::Register(int fd, UnixCredentials credentials) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<UnixCredentials> UnixPeerRegistry::Lookup(
+absl::StatusOr<UnixPeerRegistry::Entry> UnixPeerRegistry::Find(
     absl::string_view peer) const {
   int fd = -1;
   if (!absl::ConsumePrefix(&peer, "fd:") || !absl::SimpleAtoi(peer, &fd) ||
@@ -60,7 +80,84 @@ absl::StatusOr<UnixCredentials> UnixPeerRegistry::Lookup(
   if (!CurrentSocket(fd, &now) || !(now == it->second.socket)) {
     return absl::NotFoundError("connection ended");
   }
-  return it->second.credentials;
+  return it->second;
+}
+
+absl::StatusOr<UnixCredentials> UnixPeerRegistry::Lookup(
+    absl::string_view peer) const {
+  absl::StatusOr<Entry> entry = Find(peer);
+  if (!entry.ok()) return entry.status();
+  if (!entry->credentials.has_value()) {
+    return absl::NotFoundError("a remote listener connection");
+  }
+  return *entry->credentials;
+}
+
+absl::StatusOr<TlsPeer> UnixPeerRegistry::LookupTls(
+    absl::string_view peer) const {
+  absl::StatusOr<Entry> entry = Find(peer);
+  if (!entry.ok()) return entry.status();
+  if (entry->credentials.has_value()) {
+    return absl::NotFoundError("a Unix socket connection");
+  }
+  return entry->tls;
+}
+
+bool UnixPeerRegistry::IsTls(absl::string_view peer) const {
+  int fd = -1;
+  if (!absl::ConsumePrefix(&peer, "fd:") || !absl::SimpleAtoi(peer, &fd)) {
+    return false;
+  }
+  MutexLock lock(&mu_);
+  auto it = entries_.find(fd);
+  return it != entries_.end() && !it->second.credentials.has_value();
+}
+
+int UnixPeerRegistry::CountUnix(uid_t uid) const {
+  MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [fd, entry] : entries_) {
+    SocketId now;
+    if (entry.credentials.has_value() && entry.credentials->uid == uid &&
+        CurrentSocket(fd, &now) && now == entry.socket) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+int UnixPeerRegistry::CountUnixNotRoot() const {
+  MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [fd, entry] : entries_) {
+    SocketId now;
+    if (entry.credentials.has_value() && entry.credentials->uid != 0 &&
+        CurrentSocket(fd, &now) && now == entry.socket) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+int UnixPeerRegistry::MoveToRotatingNumber(int fd) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const int end = static_cast<int>(std::min<rlim_t>(
+      limit.rlim_cur, static_cast<rlim_t>(kFirstNumber + kNumbers)));
+  if (end <= kFirstNumber) return fd;
+  MutexLock lock(&mu_);
+  if (next_number_ < kFirstNumber || next_number_ >= end) {
+    next_number_ = kFirstNumber;
+  }
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
+  if (moved < 0 && next_number_ != kFirstNumber) {
+    next_number_ = kFirstNumber;  // the top of the range is full: wrap
+    moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
+  }
+  if (moved < 0) return fd;
+  close(fd);
+  next_number_ = moved + 1;
+  return moved;
 }
 
 size_t UnixPeerRegistry::size() const {

@@ -23,11 +23,6 @@ namespace {
 constexpr mode_t kSocketMode = 0660;
 constexpr mode_t kOwnDirMode = 0750;
 constexpr int kBacklog = 64;
-// Connection descriptors are numbered from kFirstNumber up to
-// kFirstNumber + kNumbers (or the descriptor limit), then again from the
-// start, skipping numbers in use.
-constexpr int kFirstNumber = 64;
-constexpr int kNumbers = 4096;
 
 absl::Status ListenFailed(const std::string& path, absl::string_view what) {
   return Error(
@@ -63,7 +58,7 @@ void ShareOwnDirectory(const std::string& dir, gid_t group) {
 
 absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
     const std::string& path, gid_t group, UnixPeerRegistry* peers,
-    grpc::Server* server) {
+    grpc::Server* server, UnixSocketLimits limits) {
   sockaddr_un addr{};
   if (path.size() >= sizeof(addr.sun_path)) {
     errno = ENAMETOOLONG;
@@ -105,30 +100,26 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
     return failed;
   }
   std::unique_ptr<UnixSocketListener> listener(
-      new UnixSocketListener(fd, wake[0], wake[1], peers, server));
+      new UnixSocketListener(fd, wake[0], wake[1], peers, server, limits));
   listener->accept_thread_ =
       std::thread([l = listener.get()] { l->AcceptLoop(); });
   return listener;
 }
 
-int UnixSocketListener::MoveToRotatingNumber(int fd) {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  const int end = static_cast<int>(std::min<rlim_t>(
-      limit.rlim_cur, static_cast<rlim_t>(kFirstNumber + kNumbers)));
-  if (end <= kFirstNumber) return fd;
-  if (next_number_ < kFirstNumber || next_number_ >= end) {
-    next_number_ = kFirstNumber;
+std::string UnixSocketListener::OverLimit(const UnixCredentials& caller) const {
+  if (caller.uid == 0) return "";
+  const int mine = peers_->CountUnix(caller.uid);
+  if (mine >= limits_.max_per_uid) {
+    return absl::StrCat("uid ", caller.uid, " has ", mine,
+                        " connections open (--socket-max-connections-per-uid)");
   }
-  int moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
-  if (moved < 0 && next_number_ != kFirstNumber) {
-    next_number_ = kFirstNumber;  // the top of the range is full: wrap
-    moved = fcntl(fd, F_DUPFD_CLOEXEC, next_number_);
+  const int all = peers_->CountUnixNotRoot();
+  if (all >= limits_.max_not_root) {
+    return absl::StrCat(all,
+                        " connections of uids but root are open "
+                        "(--socket-max-connections)");
   }
-  if (moved < 0) return fd;
-  close(fd);
-  next_number_ = moved + 1;
-  return moved;
+  return "";
 }
 
 void UnixSocketListener::AcceptLoop() {
@@ -147,7 +138,9 @@ void UnixSocketListener::AcceptLoop() {
     if (fd < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
           errno != ECONNABORTED) {
-        LogWarning(absl::StrCat("API: accept failed: ", strerror(errno)));
+        accept_errors_.Log(
+            LogLevel::kWarning,
+            absl::StrCat("API: accept failed: ", strerror(errno)));
         // Out of descriptors or memory: give the daemon a moment rather
         // than spinning on the same error.
         poll(&fds[1], 1, 100);
@@ -156,15 +149,25 @@ void UnixSocketListener::AcceptLoop() {
     }
     absl::StatusOr<UnixCredentials> credentials = ReadPeerCredentials(fd);
     if (!credentials.ok()) {
-      LogWarning(absl::StrCat("API: dropped a connection: ",
-                              credentials.status().message()));
+      refused_.Log(LogLevel::kWarning,
+                   absl::StrCat("API: dropped a connection: ",
+                                credentials.status().message()));
       close(fd);
       continue;
     }
-    fd = MoveToRotatingNumber(fd);
+    if (std::string over = OverLimit(*credentials); !over.empty()) {
+      refused_.Log(
+          LogLevel::kWarning,
+          absl::StrCat("API: refused a connection of uid ", credentials->uid,
+                       " pid ", credentials->pid, ": ", over));
+      close(fd);
+      continue;
+    }
+    fd = peers_->MoveToRotatingNumber(fd);
     absl::Status registered = peers_->Register(fd, *std::move(credentials));
     if (!registered.ok()) {
-      LogWarning(
+      refused_.Log(
+          LogLevel::kWarning,
           absl::StrCat("API: dropped a connection: ", registered.message()));
       close(fd);
       continue;

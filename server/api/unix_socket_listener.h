@@ -14,6 +14,12 @@
 //
 // Descriptors are handed to gRPC under numbers taken in rotation from a range
 // (see unix_peer_registry.h on descriptor reuse).
+//
+// Connections are capped (UnixSocketLimits): a connection over a cap is
+// closed at once, before gRPC sees it; root's are never refused. An accept
+// error (EMFILE, ENFILE, ECONNABORTED, ...) never ends the listener: it
+// pauses 100 ms and tries again. Lines about both are rate-limited
+// (log_throttle.h).
 
 #include <grpcpp/server.h>
 #include <sys/types.h>
@@ -23,9 +29,15 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/api/log_throttle.h"
 #include "server/api/unix_peer_registry.h"
 
 namespace cloudlink::api {
+
+struct UnixSocketLimits {
+  int max_per_uid = 64;    // open connections of one uid (not root)
+  int max_not_root = 512;  // open connections of all uids but root
+};
 
 class UnixSocketListener {
  public:
@@ -36,7 +48,7 @@ class UnixSocketListener {
   // (chmod or chown failed).
   static absl::StatusOr<std::unique_ptr<UnixSocketListener>> Start(
       const std::string& path, gid_t group, UnixPeerRegistry* peers,
-      grpc::Server* server);
+      grpc::Server* server, UnixSocketLimits limits = UnixSocketLimits());
 
   // Stops accepting and joins the accept thread (it wakes at once), closes
   // the listening socket. Connections already handed to gRPC stay with it.
@@ -49,24 +61,27 @@ class UnixSocketListener {
 
  private:
   UnixSocketListener(int listen_fd, int wake_read, int wake_write,
-                     UnixPeerRegistry* peers, grpc::Server* server)
+                     UnixPeerRegistry* peers, grpc::Server* server,
+                     UnixSocketLimits limits)
       : listen_fd_(listen_fd),
         wake_read_(wake_read),
         wake_write_(wake_write),
         peers_(peers),
-        server_(server) {}
+        server_(server),
+        limits_(limits) {}
 
   void AcceptLoop();
-  // Moves `fd` to the next free number of the rotation; returns the new
-  // number (or `fd` when it cannot be moved).
-  int MoveToRotatingNumber(int fd);
+  // "" when `caller` may open one more connection, else why not.
+  std::string OverLimit(const UnixCredentials& caller) const;
 
   int listen_fd_;
   int wake_read_;
   int wake_write_;
   UnixPeerRegistry* const peers_;
   grpc::Server* const server_;
-  int next_number_ = 0;  // accept thread only
+  const UnixSocketLimits limits_;
+  LogThrottle accept_errors_;
+  LogThrottle refused_;
   std::thread accept_thread_;
   bool stopped_ = false;
 };

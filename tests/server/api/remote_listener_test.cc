@@ -111,7 +111,7 @@ class LoadMutualTlsCredentialsTest : public ::testing::Test {
 };
 
 TEST_F(LoadMutualTlsCredentialsTest, GoodFilesGiveCredentials) {
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+  absl::StatusOr<std::shared_ptr<TlsServerContext>> credentials =
       LoadMutualTlsCredentials(flags_);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_NE(*credentials, nullptr);
@@ -136,7 +136,7 @@ TEST_F(LoadMutualTlsCredentialsTest, EachBadFileIsNamed) {
   for (const auto& c : cases) {
     RemoteListenerFlags flags = flags_;
     flags.*c.field = c.value;
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+    absl::StatusOr<std::shared_ptr<TlsServerContext>> credentials =
         LoadMutualTlsCredentials(flags);
     ASSERT_FALSE(credentials.ok()) << c.expected;
     EXPECT_EQ(ReasonOf(credentials.status()), "TLS_FILE_INVALID");

@@ -1,0 +1,570 @@
+#include "server/api/tls_listener.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpcpp/server_posix.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/common/error.h"
+#include "server/common/log.h"
+
+namespace cloudlink::api {
+namespace {
+
+constexpr int kBacklog = 128;
+constexpr size_t kBufferBytes = 64 * 1024;
+constexpr size_t kChunk = 16 * 1024;
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+
+// The listening sockets are tagged with this in epoll_event.data.u64's top
+// bit; connections by their address.
+constexpr uint64_t kListenTag = uint64_t{1} << 63;
+constexpr uint64_t kWakeTag = kListenTag | 0xffffffff;
+
+// "ipv4:1.2.3.4:5" / "ipv6:[::1]:5" (the form gRPC gives TCP peers), and the
+// source address alone in `source`.
+std::string PeerAddress(const sockaddr_storage& addr, std::string* source) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    port = ntohs(in->sin_port);
+    *source = text;
+    return absl::StrCat("ipv4:", text, ":", port);
+  }
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+  inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+  port = ntohs(in6->sin6_port);
+  *source = text;
+  return absl::StrCat("ipv6:[", text, "]:", port);
+}
+
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "connection closed";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+std::string SubjectOf(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "";
+  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string subject(data, size > 0 ? static_cast<size_t>(size) : 0);
+  BIO_free(bio);
+  return subject;
+}
+
+std::string CommonNameOf(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (index < 0) return "";
+  ASN1_STRING* data =
+      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return "";
+  std::string common_name(reinterpret_cast<char*>(utf8), length);
+  OPENSSL_free(utf8);
+  return common_name;
+}
+
+std::string PemOf(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "";
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, size > 0 ? static_cast<size_t>(size) : 0);
+  BIO_free(bio);
+  return pem;
+}
+
+X509* PeerCertificate(SSL* ssl) {
+#if defined(OPENSSL_IS_BORINGSSL) || OPENSSL_VERSION_NUMBER < 0x30000000L
+  return SSL_get_peer_certificate(ssl);
+#else
+  return SSL_get1_peer_certificate(ssl);
+#endif
+}
+
+}  // namespace
+
+struct TlsListener::Connection {
+  int tcp = -1;
+  int relay = -1;  // our end of the pair to gRPC; -1 while handshaking
+  SSL* ssl = nullptr;
+  std::string source;      // the per-address cap's key
+  std::string peer;        // for logs
+  MonotonicTime deadline;  // of the handshake
+  bool want_read = true;   // what the handshake waits for
+  bool want_write = false;
+  bool tcp_write_blocked = false;  // SSL_write waits for the socket
+  bool relay_ended = false;        // gRPC closed its end
+  std::string to_grpc;             // plain text from the client
+  std::string to_client;           // plain text from gRPC
+  uint32_t tcp_events = 0;         // registered with epoll
+  uint32_t relay_events = 0;
+  bool tcp_added = false;
+  bool relay_added = false;
+};
+
+TlsListener::TlsListener(const TlsListenerOptions& options,
+                         std::shared_ptr<TlsServerContext> tls,
+                         UnixPeerRegistry* peers, grpc::Server* server)
+    : options_(options),
+      tls_(std::move(tls)),
+      peers_(peers),
+      server_(server) {}
+
+absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
+    const TlsListenerOptions& options, std::shared_ptr<TlsServerContext> tls,
+    UnixPeerRegistry* peers, grpc::Server* server) {
+  auto failed = [&](absl::string_view why) {
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kListenFailed,
+        absl::StrCat("cannot listen on ", options.address, " (--listen): ", why,
+                     "; is the address local and the port free?"));
+  };
+  const size_t colon = options.address.rfind(':');
+  if (colon == std::string::npos) return failed("no port");
+  std::string host = options.address.substr(0, colon);
+  const std::string port = options.address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int resolved = getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                                   port.c_str(), &hints, &found);
+  if (resolved != 0) return failed(gai_strerror(resolved));
+
+  std::unique_ptr<TlsListener> listener(
+      new TlsListener(options, std::move(tls), peers, server));
+  std::string last_error = "no address";
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family,
+                          ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6) {
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    // With port 0, every address gets the port the first one was given.
+    if (listener->port_ != 0) {
+      if (ai->ai_family == AF_INET) {
+        reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_port =
+            htons(listener->port_);
+      } else if (ai->ai_family == AF_INET6) {
+        reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_port =
+            htons(listener->port_);
+      }
+    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, kBacklog) != 0) {
+      last_error = strerror(errno);
+      close(fd);
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof(bound);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+      listener->port_ =
+          bound.ss_family == AF_INET
+              ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+              : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    }
+    listener->listen_fds_.push_back(fd);
+  }
+  freeaddrinfo(found);
+  if (listener->listen_fds_.empty()) return failed(last_error);
+
+  int wake[2];
+  listener->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (listener->epoll_fd_ < 0 || pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+    const std::string why = strerror(errno);
+    for (int fd : listener->listen_fds_) close(fd);
+    if (listener->epoll_fd_ >= 0) close(listener->epoll_fd_);
+    listener->stopped_ = true;
+    return failed(why);
+  }
+  listener->wake_read_ = wake[0];
+  listener->wake_write_ = wake[1];
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeTag;
+  epoll_ctl(listener->epoll_fd_, EPOLL_CTL_ADD, wake[0], &event);
+  for (int fd : listener->listen_fds_) {
+    event.data.u64 = kListenTag | static_cast<uint32_t>(fd);
+    epoll_ctl(listener->epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  }
+  listener->thread_ = std::thread([l = listener.get()] { l->Run(); });
+  return listener;
+}
+
+void TlsListener::SetTlsContext(std::shared_ptr<TlsServerContext> tls) {
+  MutexLock lock(&mu_);
+  tls_ = std::move(tls);
+}
+
+void TlsListener::Run() {
+  epoll_event events[64];
+  while (true) {
+    // The next deadline: a handshake's end, or the end of a pause.
+    MonotonicTime next = MonotonicTime::InfiniteFuture();
+    for (const auto& [key, c] : connections_) {
+      if (c->relay < 0) next = std::min(next, c->deadline);
+    }
+    if (accept_paused_) next = std::min(next, accept_paused_until_);
+    int timeout_ms = -1;
+    if (next != MonotonicTime::InfiniteFuture()) {
+      const absl::Duration left = next - RealClock()->MonotonicNow();
+      timeout_ms = static_cast<int>(
+          std::max<int64_t>(0, absl::ToInt64Milliseconds(left) + 1));
+    }
+    const int ready = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      LogError(absl::StrCat("API: epoll on the remote listener failed: ",
+                            strerror(errno)));
+      return;
+    }
+    for (int i = 0; i < ready; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kWakeTag) return;  // Stop()
+      if ((tag & kListenTag) != 0) {
+        AcceptAll(static_cast<int>(tag & 0xffffffff));
+        continue;
+      }
+      auto* c = reinterpret_cast<Connection*>(events[i].data.ptr);
+      if (connections_.count(c) == 0) continue;  // closed in this round
+      const bool hung_up = (events[i].events & (EPOLLERR | EPOLLHUP)) != 0;
+      if (!Pump(c) || hung_up) {
+        Close(c);
+      } else {
+        UpdateInterest(c);
+      }
+    }
+    const MonotonicTime now = RealClock()->MonotonicNow();
+    std::vector<Connection*> late;
+    for (const auto& [key, c] : connections_) {
+      if (c->relay < 0 && c->deadline <= now) late.push_back(c.get());
+    }
+    for (Connection* c : late) {
+      handshake_failures_.Log(
+          LogLevel::kWarning,
+          absl::StrCat("API: closed ", c->peer, ": no TLS handshake within ",
+                       absl::FormatDuration(options_.handshake_timeout),
+                       " (--tls-handshake-timeout)"));
+      Close(c);
+    }
+    if (accept_paused_ && accept_paused_until_ <= now) {
+      accept_paused_ = false;
+      for (int fd : listen_fds_) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = kListenTag | static_cast<uint32_t>(fd);
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+      }
+    }
+  }
+}
+
+void TlsListener::PauseAccepting() {
+  accept_paused_ = true;
+  accept_paused_until_ = RealClock()->MonotonicNow() + kAcceptPause;
+  for (int fd : listen_fds_) {
+    epoll_event event{};
+    event.events = 0;
+    event.data.u64 = kListenTag | static_cast<uint32_t>(fd);
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+  }
+}
+
+void TlsListener::AcceptAll(int listen_fd) {
+  if (accept_paused_) return;
+  for (int round = 0; round < 64; ++round) {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof(addr);
+    const int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr),
+                           &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or
+      // anything else: the listener stays, and tries again shortly.
+      accept_errors_.Log(LogLevel::kWarning,
+                         absl::StrCat("API: accept on ", options_.address,
+                                      " failed: ", strerror(errno)));
+      PauseAccepting();
+      return;
+    }
+    std::string source;
+    std::string peer = PeerAddress(addr, &source);
+    if (static_cast<int>(connections_.size()) >= options_.max_connections) {
+      over_cap_.Log(
+          LogLevel::kWarning,
+          absl::StrCat("API: refused ", peer, ": ", options_.max_connections,
+                       " connections already "
+                       "(--listen-max-connections)"));
+      close(fd);
+      continue;
+    }
+    int& from_source = per_address_[source];
+    if (from_source >= options_.max_connections_per_address) {
+      over_cap_.Log(LogLevel::kWarning,
+                    absl::StrCat("API: refused ", peer, ": ", from_source,
+                                 " connections from ", source,
+                                 " already (--listen-max-connections-per-"
+                                 "address)"));
+      close(fd);
+      continue;
+    }
+    std::shared_ptr<TlsServerContext> tls;
+    {
+      MutexLock lock(&mu_);
+      tls = tls_;
+    }
+    SSL* ssl = SSL_new(tls->get());
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
+      accept_errors_.Log(LogLevel::kWarning,
+                         absl::StrCat("API: cannot set up TLS for ", peer, ": ",
+                                      OpenSslError()));
+      if (ssl != nullptr) SSL_free(ssl);
+      close(fd);
+      continue;
+    }
+    SSL_set_accept_state(ssl);
+    ++from_source;
+    auto c = std::make_unique<Connection>();
+    c->tcp = fd;
+    c->ssl = ssl;
+    c->source = source;
+    c->peer = std::move(peer);
+    c->deadline = RealClock()->MonotonicNow() + options_.handshake_timeout;
+    Connection* raw = c.get();
+    connections_[raw] = std::move(c);
+    connection_count_.store(static_cast<int>(connections_.size()));
+    UpdateInterest(raw);
+  }
+}
+
+bool TlsListener::Pump(Connection* c) {
+  if (c->relay < 0) {
+    if (!Handshake(c)) return false;
+    if (c->relay < 0) return true;  // still handshaking
+  }
+  return Relay(c);
+}
+
+bool TlsListener::Handshake(Connection* c) {
+  const int done = SSL_do_handshake(c->ssl);
+  if (done == 1) return HandOver(c);
+  const int error = SSL_get_error(c->ssl, done);
+  c->want_read = error == SSL_ERROR_WANT_READ;
+  c->want_write = error == SSL_ERROR_WANT_WRITE;
+  if (c->want_read || c->want_write) return true;
+  std::string why = OpenSslError();
+  const long verified = SSL_get_verify_result(c->ssl);
+  if (verified != X509_V_OK) {
+    why = absl::StrCat("client certificate: ",
+                       X509_verify_cert_error_string(verified));
+  }
+  handshake_failures_.Log(
+      LogLevel::kWarning,
+      absl::StrCat("API: TLS handshake with ", c->peer, " failed: ", why));
+  return false;
+}
+
+bool TlsListener::HandOver(Connection* c) {
+  X509* cert = PeerCertificate(c->ssl);
+  if (cert == nullptr || SSL_get_verify_result(c->ssl) != X509_V_OK) {
+    if (cert != nullptr) X509_free(cert);
+    handshake_failures_.Log(
+        LogLevel::kWarning,
+        absl::StrCat("API: ", c->peer, " presented no verified certificate"));
+    return false;
+  }
+  TlsPeer peer;
+  peer.subject = SubjectOf(cert);
+  peer.common_name = CommonNameOf(cert);
+  peer.certificate_pem = PemOf(cert);
+  peer.address = c->peer;
+  X509_free(cert);
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                 pair) != 0) {
+    accept_errors_.Log(LogLevel::kWarning,
+                       absl::StrCat("API: cannot hand ", c->peer,
+                                    " to gRPC: socketpair: ", strerror(errno)));
+    return false;
+  }
+  const int grpc_end = peers_->MoveToRotatingNumber(pair[1]);
+  absl::Status registered = peers_->Register(grpc_end, std::move(peer));
+  if (!registered.ok()) {
+    close(pair[0]);
+    close(grpc_end);
+    return false;
+  }
+  grpc::AddInsecureChannelFromFd(server_, grpc_end);  // gRPC owns it now
+  c->relay = pair[0];
+  c->want_read = c->want_write = false;
+  return true;
+}
+
+bool TlsListener::Relay(Connection* c) {
+  char buffer[kChunk];
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    // Client → gRPC.
+    while (c->to_grpc.size() < kBufferBytes) {
+      const int n = SSL_read(c->ssl, buffer, sizeof(buffer));
+      if (n > 0) {
+        c->to_grpc.append(buffer, n);
+        progress = true;
+        continue;
+      }
+      const int error = SSL_get_error(c->ssl, n);
+      if (error == SSL_ERROR_WANT_READ) break;
+      if (error == SSL_ERROR_WANT_WRITE) {
+        c->tcp_write_blocked = true;
+        break;
+      }
+      ERR_clear_error();
+      return false;  // the client closed, or TLS failed
+    }
+    if (!c->to_grpc.empty()) {
+      const ssize_t n = write(c->relay, c->to_grpc.data(), c->to_grpc.size());
+      if (n > 0) {
+        c->to_grpc.erase(0, n);
+        progress = true;
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        return false;  // gRPC closed the connection
+      }
+    }
+    // gRPC → client.
+    if (!c->relay_ended && c->to_client.size() < kBufferBytes) {
+      const ssize_t n =
+          read(c->relay, buffer,
+               std::min(sizeof(buffer), kBufferBytes - c->to_client.size()));
+      if (n > 0) {
+        c->to_client.append(buffer, n);
+        progress = true;
+      } else if (n == 0) {
+        c->relay_ended = true;
+      } else if (errno != EAGAIN && errno != EINTR) {
+        return false;
+      }
+    }
+    if (!c->to_client.empty()) {
+      const int n = SSL_write(c->ssl, c->to_client.data(),
+                              static_cast<int>(c->to_client.size()));
+      if (n > 0) {
+        c->to_client.erase(0, n);
+        c->tcp_write_blocked = false;
+        progress = true;
+      } else {
+        const int error = SSL_get_error(c->ssl, n);
+        if (error == SSL_ERROR_WANT_WRITE) {
+          c->tcp_write_blocked = true;
+        } else if (error != SSL_ERROR_WANT_READ) {
+          ERR_clear_error();
+          return false;
+        }
+      }
+    }
+    if (c->relay_ended && c->to_client.empty()) {
+      SSL_shutdown(c->ssl);
+      return false;
+    }
+  }
+  return true;
+}
+
+void TlsListener::UpdateInterest(Connection* c) {
+  uint32_t tcp = 0;
+  uint32_t relay = 0;
+  if (c->relay < 0) {
+    if (c->want_read) tcp |= EPOLLIN;
+    if (c->want_write) tcp |= EPOLLOUT;
+  } else {
+    if (c->to_grpc.size() < kBufferBytes) tcp |= EPOLLIN;
+    if (c->tcp_write_blocked) tcp |= EPOLLOUT;
+    if (c->to_client.size() < kBufferBytes) relay |= EPOLLIN;
+    if (!c->to_grpc.empty()) relay |= EPOLLOUT;
+  }
+  epoll_event event{};
+  event.data.ptr = c;
+  if (!c->tcp_added || tcp != c->tcp_events) {
+    event.events = tcp;
+    epoll_ctl(epoll_fd_, c->tcp_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->tcp,
+              &event);
+    c->tcp_added = true;
+    c->tcp_events = tcp;
+  }
+  if (c->relay >= 0 && (!c->relay_added || relay != c->relay_events)) {
+    event.events = relay;
+    epoll_ctl(epoll_fd_, c->relay_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+              c->relay, &event);
+    c->relay_added = true;
+    c->relay_events = relay;
+  }
+}
+
+void TlsListener::Close(Connection* c) {
+  SSL_free(c->ssl);
+  close(c->tcp);  // also leaves the epoll set
+  if (c->relay >= 0) close(c->relay);
+  auto source = per_address_.find(c->source);
+  if (source != per_address_.end() && --source->second <= 0) {
+    per_address_.erase(source);
+  }
+  connections_.erase(c);
+  connection_count_.store(static_cast<int>(connections_.size()));
+}
+
+void TlsListener::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  char byte = 1;
+  while (write(wake_write_, &byte, 1) < 0 && errno == EINTR) {
+  }
+  thread_.join();
+  std::vector<Connection*> all;
+  for (const auto& [key, c] : connections_) all.push_back(c.get());
+  for (Connection* c : all) Close(c);
+  for (int fd : listen_fds_) close(fd);
+  close(epoll_fd_);
+  close(wake_read_);
+  close(wake_write_);
+}
+
+TlsListener::~TlsListener() { Stop(); }
+
+}  // namespace cloudlink::api
