@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <istream>
 #include <memory>
-#include <set>
 #include <ostream>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -132,7 +132,7 @@ struct Reporter {
 
   void Warn(const Reason& reason, const std::string& sentence) {
     if (json) {
-      *io.err << WarningJson(reason.name, sentence);
+      *io.err << WarningJson(reason.name, ErrorText(reason, sentence));
     } else {
       *io.err << "cloudlinkctl: warning: " << ErrorText(reason, sentence)
               << "\n";
@@ -245,13 +245,12 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
       }
     }
     const std::string text = UnreachableMessage(target, status);
-    return report.Fail(
-        {code, std::string(reason::kDaemonUnreachable.name),
-         WithoutReasonPrefix(text, "DAEMON_UNREACHABLE"), kExitUnreachable},
-        text);
+    return report.Fail({code, std::string(reason::kDaemonUnreachable.name),
+                        text, kExitUnreachable},
+                       text);
   }
   std::string text = has_reason ? message : absl::StrCat(code, ": ", message);
-  std::string sentence = WithoutReasonPrefix(message, reason_name);
+  std::string sentence = message;
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
       !has_reason) {
     const std::string hint =

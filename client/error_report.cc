@@ -1,6 +1,5 @@
 #include "client/error_report.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "server/common/error.h"
@@ -17,20 +16,11 @@ std::string Dump(const Json& json) {
 
 }  // namespace
 
-std::string WithoutReasonPrefix(absl::string_view message,
-                                absl::string_view reason) {
-  if (!reason.empty() && absl::StartsWith(message, reason) &&
-      absl::StartsWith(message.substr(reason.size()), ": ")) {
-    message.remove_prefix(reason.size() + 2);
-  }
-  return std::string(message);
-}
-
 CliError ErrorOf(const absl::Status& status, int exit_code) {
   CliError error;
   error.code = absl::StatusCodeToString(status.code());
   error.reason = ReasonOf(status);
-  error.message = WithoutReasonPrefix(status.message(), error.reason);
+  error.message = std::string(status.message());
   error.exit_code = exit_code;
   return error;
 }

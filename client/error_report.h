@@ -5,15 +5,17 @@
 // sentences:
 //
 //   {"error":{"code":"PERMISSION_DENIED","reason":"TOKEN_INVALID",
-//             "message":"the cloud rejected the claim token (HTTP 403); ...",
+//             "message":"TOKEN_INVALID: the cloud rejected the claim token "
+//                       "(HTTP 403); ...",
 //             "exit_code":1}}
 //
 // code: the gRPC status code name (for the CLI's own errors the code that
 // fits: INVALID_ARGUMENT for usage errors, UNAVAILABLE for an unreachable
 // daemon, ...); reason: the UPPER_SNAKE reason ("" when gRPC's own error
-// carries none); message: the sentence, without the "REASON: " prefix;
+// carries none); message: the text as the daemon or the CLI writes it,
+// "REASON: sentence" (as gRPC's status message and PublishAck.message);
 // exit_code: the process's exit code (cli.h). Warnings have the shape
-// {"warning":{"reason":"...","message":"..."}}.
+// {"warning":{"reason":"...","message":"REASON: ..."}}.
 
 #include <string>
 
@@ -25,17 +27,13 @@ namespace cloudlink::client {
 struct CliError {
   std::string code;     // "INVALID_ARGUMENT"
   std::string reason;   // "BAD_FLAG_VALUE"; "" when none is known
-  std::string message;  // the sentence
+  std::string message;  // "REASON: sentence"
   int exit_code = 1;
 };
 
 // A CliError from a status made by Error() (or any status): code name,
-// ReasonOf(status), and the message without a leading "REASON: ".
+// ReasonOf(status) and the message.
 CliError ErrorOf(const absl::Status& status, int exit_code);
-
-// `message` without a leading "`reason`: " (when `reason` is not empty).
-std::string WithoutReasonPrefix(absl::string_view message,
-                                absl::string_view reason);
 
 // The one-line JSON of `error` / of a warning, each ending with "\n".
 std::string ErrorJson(const CliError& error);

@@ -183,8 +183,7 @@ void AppendText(const Message& message, const std::string& indent,
               WellKnownText(r->GetRepeatedMessage(message, field, j)));
         }
         absl::StrAppend(out, indent, key, ": ",
-                        size == 0 ? kAbsent : absl::StrJoin(items, ", "),
-                        "\n");
+                        size == 0 ? kAbsent : absl::StrJoin(items, ", "), "\n");
         continue;
       }
       if (size == 0) absl::StrAppend(out, indent, key, ": ", kAbsent, "\n");

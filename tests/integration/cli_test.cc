@@ -176,7 +176,7 @@ TEST_F(CliTest, JsonErrors) {
   EXPECT_EQ(daemon_error["reason"], "TOKEN_INVALID_FORMAT") << bad_token.err;
   EXPECT_EQ(daemon_error["code"], "INVALID_ARGUMENT");
   EXPECT_THAT(daemon_error["message"].get<std::string>(),
-              Not(HasSubstr("TOKEN_INVALID_FORMAT:")));
+              ::testing::StartsWith("TOKEN_INVALID_FORMAT: "));
 
   const RunResult usage = Ctl({"--json", "claim"});
   EXPECT_EQ(usage.exit_code, 2);

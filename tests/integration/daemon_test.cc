@@ -547,7 +547,9 @@ TEST_F(DaemonTest, MalformedClaimConfKeepsServingAndNamesFileAndLine) {
     if (i > 0) {
       ASSERT_TRUE(WriteFile(ClaimConf(), c.text).ok());
       RunResult reload = Ctl({"reload-claiming-state", "--wait-seconds", "2"});
-      EXPECT_EQ(reload.exit_code, 0) << reload.err;
+      // Read, and not online (the config is wrong): exit 4.
+      EXPECT_EQ(reload.exit_code, 4) << reload.err;
+      EXPECT_THAT(reload.err, HasSubstr("STATE_NOT_REACHED"));
     }
     nlohmann::json state = StateJson();
     const std::string where = absl::StrCat(ClaimConf(), ":", c.line);
