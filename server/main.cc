@@ -203,8 +203,11 @@ int main(int argc, char** argv) {
 
   cloudlink::HygieneOptions hygiene;
   hygiene.allow_core_dumps = absl::GetFlag(FLAGS_allow_core_dumps);
-  for (const std::string& line : cloudlink::ApplyProcessHygiene(hygiene)) {
-    cloudlink::LogDebug(absl::StrCat("cloudlinkd: ", line));
+  for (const cloudlink::HygieneStep& step :
+       cloudlink::ApplyProcessHygiene(hygiene)) {
+    cloudlink::Log(
+        step.ok ? cloudlink::LogLevel::kDebug : cloudlink::LogLevel::kWarning,
+        absl::StrCat("cloudlinkd: ", step.text));
   }
 
   // One daemon per lib dir, decided before anything is created or changed

@@ -19,47 +19,53 @@ std::string LimitText(rlim_t value) {
 
 }  // namespace
 
-std::vector<std::string> ApplyProcessHygiene(const HygieneOptions& options) {
-  std::vector<std::string> report;
+std::vector<HygieneStep> ApplyProcessHygiene(const HygieneOptions& options) {
+  std::vector<HygieneStep> report;
   if (options.allow_core_dumps) {
-    report.push_back("core dumps allowed (--allow-core-dumps)");
+    report.push_back({true, "core dumps allowed (--allow-core-dumps)"});
   } else {
     const rlimit no_core = {0, 0};
     const bool limited = setrlimit(RLIMIT_CORE, &no_core) == 0;
     const int limit_errno = errno;
     const bool undumpable = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
     if (limited && undumpable) {
-      report.push_back("core dumps off");
+      report.push_back({true, "core dumps off"});
     } else {
-      report.push_back(absl::StrCat(
-          "core dumps could not be turned off: ",
-          limited ? "" : absl::StrCat("RLIMIT_CORE: ", strerror(limit_errno)),
-          undumpable ? ""
-                     : absl::StrCat(" PR_SET_DUMPABLE: ", strerror(errno))));
+      report.push_back(
+          {false, absl::StrCat("core dumps could not be turned off: ",
+                               limited ? ""
+                                       : absl::StrCat("RLIMIT_CORE: ",
+                                                      strerror(limit_errno)),
+                               undumpable ? ""
+                                          : absl::StrCat(" PR_SET_DUMPABLE: ",
+                                                         strerror(errno)))});
     }
   }
 
   rlimit files;
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) {
     report.push_back(
-        absl::StrCat("open files limit unknown: ", strerror(errno)));
+        {false, absl::StrCat("open files limit unknown: ", strerror(errno))});
   } else if (files.rlim_cur != files.rlim_max) {
     const rlim_t before = files.rlim_cur;
     files.rlim_cur = files.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &files) == 0) {
-      report.push_back(absl::StrCat("open files limit ", LimitText(before),
-                                    " -> ", LimitText(files.rlim_max)));
+      report.push_back(
+          {true, absl::StrCat("open files limit ", LimitText(before), " -> ",
+                              LimitText(files.rlim_max))});
     } else {
-      report.push_back(absl::StrCat("open files limit stays ",
-                                    LimitText(before), ": ", strerror(errno)));
+      report.push_back(
+          {false, absl::StrCat("open files limit stays ", LimitText(before),
+                               ": ", strerror(errno))});
     }
   } else {
     report.push_back(
-        absl::StrCat("open files limit ", LimitText(files.rlim_cur)));
+        {true, absl::StrCat("open files limit ", LimitText(files.rlim_cur))});
   }
 
   if (chdir("/") != 0) {
-    report.push_back(absl::StrCat("cannot change to /: ", strerror(errno)));
+    report.push_back(
+        {false, absl::StrCat("cannot change to /: ", strerror(errno))});
   }
   return report;
 }

@@ -21,10 +21,15 @@ struct HygieneOptions {
   bool allow_core_dumps = false;
 };
 
-// Applies the above. Returns one line per step for the log ("core dumps off",
-// "open files limit 1024 -> 524288", or what failed); a failed step is
-// reported and the others still run.
-std::vector<std::string> ApplyProcessHygiene(const HygieneOptions& options);
+// One step's outcome, for the log.
+struct HygieneStep {
+  bool ok = true;    // false: the step failed (worth a warning)
+  std::string text;  // "core dumps off", "open files limit 1024 -> 524288"
+};
+
+// Applies the above, one step after the other; a failed step is reported and
+// the others still run.
+std::vector<HygieneStep> ApplyProcessHygiene(const HygieneOptions& options);
 
 // `path` made absolute against the current directory; "" stays "".
 std::string AbsolutePath(const std::string& path);

@@ -27,6 +27,40 @@ TEST(MqttPacketTest, TypeNames) {
             "RESERVED");
 }
 
+// Debug log text: type and identifiers, never payloads or credentials.
+TEST(MqttPacketTest, DescribePacketShowsTypeAndIdsButNoPayload) {
+  MqttPublish publish;
+  publish.qos = 1;
+  publish.packet_id = 7;
+  publish.topic = "/agent/x/inbound/cmd";
+  publish.payload = "payload-secret";
+  EXPECT_EQ(DescribePacket(publish),
+            "PUBLISH (qos 1, id 7, topic /agent/x/inbound/cmd, 14 bytes)");
+  MqttPuback puback;
+  puback.packet_id = 9;
+  puback.reason_code = 0x10;
+  EXPECT_EQ(DescribePacket(puback), "PUBACK (id 9, reason 0x10)");
+  MqttDisconnect disconnect;
+  disconnect.reason_code = 0x8e;
+  EXPECT_EQ(DescribePacket(disconnect), "DISCONNECT (reason 0x8e)");
+  MqttConnect connect;
+  connect.password = "mqtt-password";
+  EXPECT_EQ(DescribePacket(connect), "CONNECT");
+  EXPECT_EQ(DescribePacket(MqttPingresp{}), "PINGRESP");
+}
+
+TEST(MqttPacketTest, DescribePacketsWalksFixedHeaders) {
+  // PINGREQ (0xC0 0x00), then a PUBLISH whose remaining length 200 takes two
+  // bytes (0xC8 0x01), then a cut-off header.
+  std::string bytes("\xC0\x00", 2);
+  bytes += std::string("\x32\xC8\x01", 3) + std::string(200, 'x');
+  EXPECT_EQ(DescribePackets(bytes), "PINGREQ 2 bytes, PUBLISH 203 bytes");
+  EXPECT_EQ(DescribePackets(bytes + "\xE0"),
+            "PINGREQ 2 bytes, PUBLISH 203 bytes, (malformed)");
+  EXPECT_EQ(DescribePackets(std::string("\x30\x05\x00", 3)), "(malformed)");
+  EXPECT_EQ(DescribePackets(""), "");
+}
+
 TEST(MqttPacketTest, EqualityLooksAtEveryField) {
   MqttPublish a;
   a.topic = "t";
