@@ -81,6 +81,14 @@ ABSL_FLAG(int, socket_max_connections_per_uid, 64,
           "Unix socket: connections open at once by one uid (root: no cap)");
 ABSL_FLAG(int, socket_max_connections, 512,
           "Unix socket: connections open at once by all uids but root");
+ABSL_FLAG(int, api_max_streams_per_connection, 16,
+          "open streams (watch-state, publish, reflection) on one connection");
+ABSL_FLAG(int, api_max_streams_per_caller, 32,
+          "open streams of one caller (a uid or a certificate); root: no cap");
+ABSL_FLAG(int, api_max_streams, 64,
+          "open streams of all callers but root together");
+ABSL_FLAG(int, api_max_threads, 128,
+          "the most threads the API's gRPC server may use");
 
 namespace {
 
@@ -220,7 +228,15 @@ int main(int argc, char** argv) {
   cloudlink::api::UnixPeerRegistry unix_peers;
   const cloudlink::api::Authorizer authorizer(
       unix_policy, std::move(allowed_subjects), &unix_peers);
-  cloudlink::api::CloudLinkService service(&node, &authorizer, &publisher);
+  cloudlink::api::StreamCaps stream_caps;
+  stream_caps.per_connection =
+      std::max(1, absl::GetFlag(FLAGS_api_max_streams_per_connection));
+  stream_caps.per_caller =
+      std::max(1, absl::GetFlag(FLAGS_api_max_streams_per_caller));
+  stream_caps.total = std::max(1, absl::GetFlag(FLAGS_api_max_streams));
+  api_options.max_threads = std::max(8, absl::GetFlag(FLAGS_api_max_threads));
+  cloudlink::api::CloudLinkService service(&node, &authorizer, &publisher,
+                                           stream_caps);
   // The node's state is loaded before the API answers, so no client ever
   // sees a blank state (no machine GUID, "available" for a claimed node).
   // The socket is checked first, so a second daemon on the same socket

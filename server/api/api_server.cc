@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/builtin_services_guard.h"
 #include "server/api/malformed_request.h"
 #include "server/api/unix_socket.h"
 #include "server/common/error.h"
@@ -34,11 +36,16 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  grpc::ResourceQuota quota("cloudlink-api");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(MalformedRequestInterceptorFactory());
+  interceptors.push_back(BuiltinServicesGuardFactory(service->authorizer(),
+                                                     service->stream_limits()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {

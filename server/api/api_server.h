@@ -7,6 +7,9 @@
 // TlsListener (which also ends their TLS), and both record each caller in
 // the UnixPeerRegistry the service's Authorizer reads.
 //
+// Server reflection and health answer only callers who may read the state
+// (builtin_services_guard.h).
+//
 // On every connection gRPC closes one that has had no call for
 // `idle_timeout` (a GOAWAY, GRPC_ARG_MAX_CONNECTION_IDLE_MS), and pings the
 // peer after `keepalive_time` without traffic, closing the connection when
@@ -41,6 +44,10 @@ struct ApiServerOptions {
   // together (root is never refused).
   int socket_max_connections_per_uid = 64;
   int socket_max_connections = 512;
+  // The most threads gRPC may use (grpc::ResourceQuota::SetMaxThreads);
+  // a call that finds none is answered RESOURCE_EXHAUSTED by gRPC. The
+  // stream caps (stream_limits.h) keep streams well below it.
+  int max_threads = 128;
 };
 
 class ApiServer {

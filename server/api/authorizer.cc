@@ -19,8 +19,11 @@ absl::Status NotAuthorized(absl::string_view sentence) {
 }  // namespace
 
 Access RequiredAccess(absl::string_view method) {
-  return method == "GetState" || method == "WatchState" ? Access::kRead
-                                                        : Access::kAdmin;
+  // Server reflection and health tell no more than GetState does.
+  const bool read = method == "GetState" || method == "WatchState" ||
+                    absl::StartsWith(method, "grpc.reflection.") ||
+                    absl::StartsWith(method, "grpc.health.");
+  return read ? Access::kRead : Access::kAdmin;
 }
 
 UnixPolicy UnixPolicy::Resolve(const std::string& admin_group) {
@@ -139,6 +142,23 @@ absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
   }
   return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                absl::StrCat("calls from ", peer, " are not accepted"));
+}
+
+absl::StatusOr<Authorizer::Caller> Authorizer::Identify(
+    const grpc::ServerContextBase& context) const {
+  const std::string peer = context.peer();
+  if (peers_ != nullptr && peers_->IsTls(peer)) {
+    absl::StatusOr<TlsPeer> client = peers_->LookupTls(peer);
+    if (client.ok())
+      return Caller{absl::StrCat("tls ", client->subject), false};
+  } else if (peers_ != nullptr) {
+    absl::StatusOr<UnixCredentials> caller = peers_->Lookup(peer);
+    if (caller.ok()) {
+      return Caller{absl::StrCat("uid ", caller->uid), caller->uid == 0};
+    }
+  }
+  return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
+               absl::StrCat("cannot identify the caller on ", peer));
 }
 
 }  // namespace cloudlink::api

@@ -4,8 +4,10 @@
 // The service asks once at the start of each call; the policy lives here
 // alone.
 //
-// Calls are read calls (GetState, WatchState) or mutating calls (everything
-// else, including methods added later: an unknown method is mutating).
+// Calls are read calls (GetState, WatchState, and the methods of server
+// reflection and grpc.health.v1, named "grpc.health.v1.Health/Check") or
+// mutating calls (everything else, including methods added later: an
+// unknown method is mutating).
 //
 // On the Unix socket the caller is the peer process (SO_PEERCRED, recorded
 // when the connection was accepted, see unix_peer_registry.h):
@@ -30,6 +32,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "server/api/allowed_subjects.h"
@@ -44,7 +47,8 @@ namespace cloudlink::api {
 
 enum class Access { kRead, kAdmin };
 
-// The access `method` (a CloudLink method name, "GetState") needs.
+// The access `method` (a CloudLink method name, "GetState", or another
+// service's "package.Service/Method") needs.
 Access RequiredAccess(absl::string_view method);
 
 // The Unix socket side of the policy.
@@ -84,6 +88,15 @@ class Authorizer {
   // (its connection already ended, or an unexpected transport).
   absl::Status Authorize(const grpc::ServerContextBase& context,
                          absl::string_view method) const;
+
+  // Who made the call `context` belongs to, for the stream caps
+  // (stream_limits.h): "uid 1000" or "tls CN=...,O=...", and whether it is
+  // root (uid 0 on the Unix socket). CALLER_UNKNOWN as Authorize.
+  struct Caller {
+    std::string name;
+    bool root = false;
+  };
+  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context) const;
 
   const UnixPolicy& unix_policy() const { return unix_policy_; }
 

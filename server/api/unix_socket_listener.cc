@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/common/thread_start.h"
 
 namespace cloudlink::api {
 namespace {
@@ -101,8 +102,19 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
   }
   std::unique_ptr<UnixSocketListener> listener(
       new UnixSocketListener(fd, wake[0], wake[1], peers, server, limits));
-  listener->accept_thread_ =
-      std::thread([l = listener.get()] { l->AcceptLoop(); });
+  absl::StatusOr<std::thread> thread =
+      StartThread([l = listener.get()] { l->AcceptLoop(); });
+  if (!thread.ok()) {
+    listener->stopped_ = true;
+    close(fd);
+    close(wake[0]);
+    close(wake[1]);
+    unlink(path.c_str());
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kSocketListenFailed,
+        absl::StrCat("cannot serve ", path, ": ", thread.status().message()));
+  }
+  listener->accept_thread_ = *std::move(thread);
   return listener;
 }
 
