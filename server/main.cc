@@ -51,6 +51,9 @@ ABSL_FLAG(uint64_t, spool_bytes, uint64_t{256} << 20,
 ABSL_FLAG(std::string, admin_group, "cloudlink",
           "group whose members may claim, reclaim, reload and publish (root "
           "always may); owns the socket. If the group is missing: only root");
+ABSL_FLAG(std::string, publisher_group, "",
+          "group whose members may publish and read state, nothing else "
+          "(default: none)");
 ABSL_FLAG(std::string, listen, "",
           "remote API: also serve the API on this TCP ADDRESS:PORT (mutual "
           "TLS; needs --tls-cert, --tls-key, --tls-client-ca and "
@@ -63,8 +66,8 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "remote API: CA certificates (PEM file) client certificates must "
           "chain to");
 ABSL_FLAG(std::string, tls_allowed_subjects, "",
-          "remote API: a file of lines \"admin SUBJECT\" or \"read SUBJECT\" "
-          "(a certificate DN or common name)");
+          "remote API: a file of lines \"admin SUBJECT\", \"publish SUBJECT\" "
+          "or \"read SUBJECT\" (a certificate DN or common name)");
 ABSL_FLAG(std::string, tls_crl, "",
           "remote API: a file of CRLs (PEM) revoking client certificates; "
           "optional, re-read on reload");
@@ -149,6 +152,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -223,10 +227,14 @@ int main(int argc, char** argv) {
   api_options.socket_max_connections =
       std::max(1, absl::GetFlag(FLAGS_socket_max_connections));
   const cloudlink::api::UnixPolicy unix_policy =
-      cloudlink::api::UnixPolicy::Resolve(admin_group);
+      cloudlink::api::UnixPolicy::Resolve(admin_group,
+                                          absl::GetFlag(FLAGS_publisher_group));
   api_options.socket_group = unix_policy.socket_gid;
+  api_options.publisher_gid = unix_policy.publisher_gid;
   cloudlink::api::UnixPeerRegistry unix_peers;
-  const cloudlink::api::Authorizer authorizer(
+  // Not const: ApiServer::ReloadRemoteFiles (for SIGHUP) replaces its
+  // allowed subjects.
+  cloudlink::api::Authorizer authorizer(
       unix_policy, std::move(allowed_subjects), &unix_peers);
   cloudlink::api::StreamCaps stream_caps;
   stream_caps.per_connection =
@@ -256,7 +264,11 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  // SIGHUP: re-read the remote listener's files (certificate, CAs, CRL,
+  // allowed subjects); a bad file keeps the old settings.
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    (void)(*server)->ReloadRemoteFiles(remote, &authorizer);
+  }
   cloudlink::LogInfo(
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
   (*server)->Shutdown();

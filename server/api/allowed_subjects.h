@@ -7,8 +7,10 @@
 //   admin CN=ops-console,O=Example Corp
 //   read  /C=DE/O=Example Corp/CN=dashboard
 //   read  monitoring            (a bare common name)
+//   publish producer-7
 //
-// The role is `admin` (every call) or `read` (GetState, WatchState). The
+// The role is `admin` (every call), `publish` (Publish and the read calls)
+// or `read` (GetState, WatchState). The
 // subject is either a distinguished name, in any spelling OpenSSL prints
 // (RFC 2253 "CN=a,O=b", the one-line "/O=b/CN=a", or "CN = a, O = b": the
 // order of attributes and spaces around separators do not matter, attribute
@@ -23,7 +25,8 @@
 
 namespace cloudlink::api {
 
-enum class SubjectRole { kNone, kRead, kAdmin };
+// In increasing order of what they allow.
+enum class SubjectRole { kNone, kRead, kPublish, kAdmin };
 
 class AllowedSubjects {
  public:

@@ -65,6 +65,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   UnixSocketLimits limits;
   limits.max_per_uid = options.socket_max_connections_per_uid;
   limits.max_not_root = options.socket_max_connections;
+  limits.extra_group = options.publisher_gid;
   absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
       UnixSocketListener::Start(options.socket_path, options.socket_group,
                                 peers, server.get(), limits);
@@ -82,6 +83,28 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   return std::unique_ptr<ApiServer>(
       new ApiServer(options.socket_path, service, std::move(server),
                     *std::move(listener), std::move(remote)));
+}
+
+absl::Status ApiServer::ReloadRemoteFiles(const RemoteListenerFlags& flags,
+                                          Authorizer* authorizer) {
+  if (remote_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<TlsServerContext>> tls =
+      LoadMutualTlsCredentials(flags);
+  absl::StatusOr<AllowedSubjects> subjects =
+      tls.ok() ? AllowedSubjects::Load(flags.allowed_subjects) : tls.status();
+  if (!subjects.ok()) {
+    LogError(
+        absl::StrCat("API: reload failed, the remote listener keeps its "
+                     "settings: ",
+                     subjects.status().message()));
+    return subjects.status();
+  }
+  remote_->SetTlsContext(*std::move(tls));
+  authorizer->SetSubjects(*std::move(subjects));
+  LogInfo(
+      "API: reloaded the remote listener's certificate, CAs, CRL and "
+      "allowed subjects");
+  return absl::OkStatus();
 }
 
 void ApiServer::Shutdown() {

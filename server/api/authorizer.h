@@ -15,6 +15,9 @@
 //             "cloudlink"; when that group does not exist, only root);
 //   read:     uid 0, a member of the socket's group (the admin group when it
 //             exists, else the daemon's group), or of the admin group.
+//   publish:  a member of the publisher group (--publisher-group, none by
+//             default) may call Publish and the read calls, nothing else
+//             (the socket gives that group access with an ACL entry).
 // Membership is the peer's gid or a group of its uid's account.
 //
 // On the remote listener (mutual TLS, ended in this process, see
@@ -29,6 +32,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -38,6 +42,7 @@
 #include "server/api/allowed_subjects.h"
 #include "server/api/peer_credentials.h"
 #include "server/api/unix_peer_registry.h"
+#include "server/common/mutex.h"
 
 namespace grpc {
 class ServerContextBase;
@@ -56,11 +61,15 @@ struct UnixPolicy {
   std::string admin_group = "cloudlink";  // as configured
   absl::optional<gid_t> admin_gid;        // none: the group does not exist
   gid_t socket_gid = 0;                   // the group the socket belongs to
+  std::string publisher_group;            // as configured; "" for none
+  absl::optional<gid_t> publisher_gid;    // none: no publisher role
 
-  // Looks `admin_group` up. The socket's group is the admin group when it
+  // Looks the groups up. The socket's group is the admin group when it
   // exists, else this process's effective gid. Logs one warning when the
-  // group does not exist (only root may then make mutating calls).
-  static UnixPolicy Resolve(const std::string& admin_group);
+  // admin group does not exist (only root may then make mutating calls),
+  // and one when a publisher group is given but does not exist.
+  static UnixPolicy Resolve(const std::string& admin_group,
+                            const std::string& publisher_group = "");
 };
 
 class Authorizer {
@@ -100,9 +109,14 @@ class Authorizer {
 
   const UnixPolicy& unix_policy() const { return unix_policy_; }
 
+  // Replaces the allowed subjects (a reload of --tls-allowed-subjects);
+  // calls authorized from now on use them. Thread-safe.
+  void SetSubjects(AllowedSubjects subjects);
+
  private:
   const UnixPolicy unix_policy_;
-  const AllowedSubjects subjects_;
+  mutable Mutex mu_;
+  std::shared_ptr<const AllowedSubjects> subjects_ ABSL_GUARDED_BY(mu_);
   const UnixPeerRegistry* const peers_;
 };
 
