@@ -563,6 +563,53 @@ TEST_F(ApiLimitsTest, AThousandIdleWatchersCostNoCpu) {
   CloseAll(&watches);
 }
 
+// Reads `fd` until its end or `limit`; true when the peer closed it.
+bool ReadsToTheEnd(int fd, absl::Duration limit) {
+  const absl::Time deadline = absl::Now() + limit;
+  char buffer[4096];
+  while (absl::Now() < deadline) {
+    timeval left = absl::ToTimeval(deadline - absl::Now());
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &left, sizeof(left));
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;
+  }
+  return false;
+}
+
+TEST_F(ApiLimitsTest, IdleConnectionsAreClosedOnBothListeners) {
+  const int port = testing::PickFreePort();
+  std::vector<std::string> args = ListenArgs(port);
+  args.push_back("--api-idle-timeout=2s");
+  CloudlinkdProcess* daemon = StartLimitedDaemon(args);
+  ASSERT_NE(daemon, nullptr);
+  // A Unix socket connection that never makes a call.
+  const int unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s",
+           daemon->socket_path().c_str());
+  ASSERT_EQ(connect(unix_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(ReadsToTheEnd(unix_fd, absl::Seconds(15)));
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1));
+  close(unix_fd);
+  // A remote client whose channel stays idle after one call: its
+  // connection ends (the channel reconnects for the next call).
+  auto channel = TlsChannel(port, admin_);
+  auto stub = cloudlink::v1::CloudLink::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  cloudlink::v1::State state;
+  ASSERT_TRUE(stub->GetState(&context, {}, &state).ok());
+  ASSERT_EQ(daemon->process()->Running(), true);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return channel->GetState(false) != GRPC_CHANNEL_READY; },
+      absl::Seconds(15)));
+}
+
 // A pids cgroup (v1 or v2) holding one process, removed on destruction.
 class PidsCgroup {
  public:
