@@ -62,6 +62,9 @@ ABSL_FLAG(uint64_t, spool_bytes, uint64_t{256} << 20,
 ABSL_FLAG(std::string, admin_group, "cloudlink",
           "group whose members may claim, reclaim, reload and publish (root "
           "always may); owns the socket. If the group is missing: only root");
+ABSL_FLAG(std::string, publisher_group, "",
+          "group whose members may publish and read state, nothing else "
+          "(default: none)");
 ABSL_FLAG(std::string, listen, "",
           "remote API: also serve the API on this TCP ADDRESS:PORT (mutual "
           "TLS; needs --tls-cert, --tls-key, --tls-client-ca and "
@@ -74,8 +77,8 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "remote API: CA certificates (PEM file) client certificates must "
           "chain to");
 ABSL_FLAG(std::string, tls_allowed_subjects, "",
-          "remote API: a file of lines \"admin SUBJECT\" or \"read SUBJECT\" "
-          "(a certificate DN or common name)");
+          "remote API: a file of lines \"admin SUBJECT\", \"publish SUBJECT\" "
+          "or \"read SUBJECT\" (a certificate DN or common name)");
 ABSL_FLAG(std::string, tls_crl, "",
           "remote API: a file of CRLs (PEM) revoking client certificates; "
           "optional, re-read on reload");
@@ -92,6 +95,14 @@ ABSL_FLAG(int, socket_max_connections_per_uid, 64,
           "Unix socket: connections open at once by one uid (root: no cap)");
 ABSL_FLAG(int, socket_max_connections, 512,
           "Unix socket: connections open at once by all uids but root");
+ABSL_FLAG(int, api_max_streams_per_connection, 16,
+          "open streams (watch-state, publish, reflection) on one connection");
+ABSL_FLAG(int, api_max_streams_per_caller, 32,
+          "open streams of one caller (a uid or a certificate); root: no cap");
+ABSL_FLAG(int, api_max_streams, 64,
+          "open streams of all callers but root together");
+ABSL_FLAG(int, api_max_threads, 128,
+          "the most threads the API's gRPC server may use");
 
 namespace {
 
@@ -298,12 +309,24 @@ int main(int argc, char** argv) {
   api_options.socket_max_connections =
       std::max(1, absl::GetFlag(FLAGS_socket_max_connections));
   const cloudlink::api::UnixPolicy unix_policy =
-      cloudlink::api::UnixPolicy::Resolve(admin_group);
+      cloudlink::api::UnixPolicy::Resolve(admin_group,
+                                          absl::GetFlag(FLAGS_publisher_group));
   api_options.socket_group = unix_policy.socket_gid;
+  api_options.publisher_gid = unix_policy.publisher_gid;
   cloudlink::api::UnixPeerRegistry unix_peers;
-  const cloudlink::api::Authorizer authorizer(
+  // Not const: ApiServer::ReloadRemoteFiles (for SIGHUP) replaces its
+  // allowed subjects.
+  cloudlink::api::Authorizer authorizer(
       unix_policy, std::move(allowed_subjects), &unix_peers);
-  cloudlink::api::CloudLinkService service(&node, &authorizer, &publisher);
+  cloudlink::api::StreamCaps stream_caps;
+  stream_caps.per_connection =
+      std::max(1, absl::GetFlag(FLAGS_api_max_streams_per_connection));
+  stream_caps.per_caller =
+      std::max(1, absl::GetFlag(FLAGS_api_max_streams_per_caller));
+  stream_caps.total = std::max(1, absl::GetFlag(FLAGS_api_max_streams));
+  api_options.max_threads = std::max(8, absl::GetFlag(FLAGS_api_max_threads));
+  cloudlink::api::CloudLinkService service(&node, &authorizer, &publisher,
+                                           stream_caps);
   // The node's state is loaded before the API answers, so no client ever
   // sees a blank state (no machine GUID, "available" for a claimed node).
   // The socket is checked first, so a second daemon on the same socket
@@ -334,6 +357,11 @@ int main(int argc, char** argv) {
                             node.ReloadClaimingState(absl::ZeroDuration());
                             return absl::OkStatus();
                           }});
+  // The remote listener's certificate, key, CAs, CRL and allowed subjects;
+  // a bad file keeps the old settings.
+  reload_steps.push_back(
+      {"remote listener files",
+       [&] { return (*server)->ReloadRemoteFiles(remote, &authorizer); }});
 
   int sig = 0;
   while (true) {

@@ -309,9 +309,11 @@ absl::StatusOr<AllowedSubjects> AllowedSubjects::Parse(
       entry.role = SubjectRole::kAdmin;
     } else if (role_word == "read") {
       entry.role = SubjectRole::kRead;
+    } else if (role_word == "publish") {
+      entry.role = SubjectRole::kPublish;
     } else {
       return Invalid(absl::StrCat(where,
-                                  ": the role must be admin or read, "
+                                  ": the role must be admin or read (or publish), "
                                   "got \"",
                                   role_word, "\""));
     }

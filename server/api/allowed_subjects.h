@@ -7,8 +7,10 @@
 //   admin CN=ops-console,O=Example Corp
 //   read  /C=DE/O=Example Corp/CN=dashboard
 //   read  monitoring            (a bare common name)
+//   publish producer-7
 //
-// The role is `admin` (every call) or `read` (GetState, WatchState). The
+// The role is `admin` (every call), `publish` (Publish and the read calls)
+// or `read` (GetState, WatchState). The
 // subject is either a distinguished name, in any spelling OpenSSL prints
 // (RFC 2253 "CN=a,O=b", the one-line "/O=b/CN=a", or "CN = a, O = b"), or,
 // without any '=', a bare common name that matches the certificate's only CN.
@@ -34,7 +36,8 @@ typedef struct X509_name_st X509_NAME;
 
 namespace cloudlink::api {
 
-enum class SubjectRole { kNone, kRead, kAdmin };
+// In increasing order of what they allow.
+enum class SubjectRole { kNone, kRead, kPublish, kAdmin };
 
 // One attribute of an RDN.
 struct NameAttribute {

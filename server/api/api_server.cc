@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/api/builtin_services_guard.h"
 #include "server/api/malformed_request.h"
 #include "server/api/unix_socket.h"
 #include "server/common/error.h"
@@ -34,11 +36,16 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  grpc::ResourceQuota quota("cloudlink-api");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(MalformedRequestInterceptorFactory());
+  interceptors.push_back(BuiltinServicesGuardFactory(service->authorizer(),
+                                                     service->stream_limits()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
@@ -58,6 +65,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   UnixSocketLimits limits;
   limits.max_per_uid = options.socket_max_connections_per_uid;
   limits.max_not_root = options.socket_max_connections;
+  limits.extra_group = options.publisher_gid;
   absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
       UnixSocketListener::Start(options.socket_path, options.socket_group,
                                 peers, server.get(), limits);
@@ -75,6 +83,28 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   return std::unique_ptr<ApiServer>(
       new ApiServer(options.socket_path, service, std::move(server),
                     *std::move(listener), std::move(remote)));
+}
+
+absl::Status ApiServer::ReloadRemoteFiles(const RemoteListenerFlags& flags,
+                                          Authorizer* authorizer) {
+  if (remote_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<TlsServerContext>> tls =
+      LoadMutualTlsCredentials(flags);
+  absl::StatusOr<AllowedSubjects> subjects =
+      tls.ok() ? AllowedSubjects::Load(flags.allowed_subjects) : tls.status();
+  if (!subjects.ok()) {
+    LogError(
+        absl::StrCat("API: reload failed, the remote listener keeps its "
+                     "settings: ",
+                     subjects.status().message()));
+    return subjects.status();
+  }
+  remote_->SetTlsContext(*std::move(tls));
+  authorizer->SetSubjects(*std::move(subjects));
+  LogInfo(
+      "API: reloaded the remote listener's certificate, CAs, CRL and "
+      "allowed subjects");
+  return absl::OkStatus();
 }
 
 void ApiServer::Shutdown() {

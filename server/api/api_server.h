@@ -7,6 +7,9 @@
 // TlsListener (which also ends their TLS), and both record each caller in
 // the UnixPeerRegistry the service's Authorizer reads.
 //
+// Server reflection and health answer only callers who may read the state
+// (builtin_services_guard.h).
+//
 // On every connection gRPC closes one that has had no call for
 // `idle_timeout` (a GOAWAY, GRPC_ARG_MAX_CONNECTION_IDLE_MS), and pings the
 // peer after `keepalive_time` without traffic, closing the connection when
@@ -41,6 +44,12 @@ struct ApiServerOptions {
   // together (root is never refused).
   int socket_max_connections_per_uid = 64;
   int socket_max_connections = 512;
+  // --publisher-group's gid: given access to the socket by an ACL entry.
+  absl::optional<gid_t> publisher_gid;
+  // The most threads gRPC may use (grpc::ResourceQuota::SetMaxThreads);
+  // a call that finds none is answered RESOURCE_EXHAUSTED by gRPC. The
+  // stream caps (stream_limits.h) keep streams well below it.
+  int max_threads = 128;
 };
 
 class ApiServer {
@@ -63,6 +72,14 @@ class ApiServer {
   int remote_port() const { return remote_ != nullptr ? remote_->port() : 0; }
   // The remote listener, or nullptr without one.
   TlsListener* remote() const { return remote_.get(); }
+
+  // Re-reads the remote listener's files (`flags`: certificate, key, client
+  // CAs, CRL, allowed subjects) and puts them in force: new connections use
+  // the new TLS settings, calls from now on the new subjects (given to
+  // `authorizer`). On any error nothing changes and the error is returned
+  // (and logged). OK without a remote listener. For SIGHUP. Thread-safe.
+  absl::Status ReloadRemoteFiles(const RemoteListenerFlags& flags,
+                                 Authorizer* authorizer);
 
  private:
   ApiServer(std::string socket_path, CloudLinkService* service,

@@ -11,6 +11,8 @@
 namespace cloudlink::api {
 namespace {
 
+constexpr char kPublishMethod[] = "Publish";
+
 absl::Status NotAuthorized(absl::string_view sentence) {
   return Error(absl::StatusCode::kPermissionDenied,
                reason::kCallerNotAuthorized, sentence);
@@ -19,13 +21,28 @@ absl::Status NotAuthorized(absl::string_view sentence) {
 }  // namespace
 
 Access RequiredAccess(absl::string_view method) {
-  return method == "GetState" || method == "WatchState" ? Access::kRead
-                                                        : Access::kAdmin;
+  // Server reflection and health tell no more than GetState does.
+  const bool read = method == "GetState" || method == "WatchState" ||
+                    absl::StartsWith(method, "grpc.reflection.") ||
+                    absl::StartsWith(method, "grpc.health.");
+  return read ? Access::kRead : Access::kAdmin;
 }
 
-UnixPolicy UnixPolicy::Resolve(const std::string& admin_group) {
+UnixPolicy UnixPolicy::Resolve(const std::string& admin_group,
+                               const std::string& publisher_group) {
   UnixPolicy policy;
   policy.admin_group = admin_group;
+  policy.publisher_group = publisher_group;
+  if (!publisher_group.empty()) {
+    absl::StatusOr<gid_t> publisher = GroupId(publisher_group);
+    if (publisher.ok()) {
+      policy.publisher_gid = *publisher;
+    } else {
+      LogWarning(absl::StrCat("API: group ", publisher_group,
+                              " (--publisher-group) does not exist: nobody "
+                              "gets the publisher role on the socket"));
+    }
+  }
   absl::StatusOr<gid_t> gid = GroupId(admin_group);
   if (gid.ok()) {
     policy.admin_gid = *gid;
@@ -44,8 +61,14 @@ UnixPolicy UnixPolicy::Resolve(const std::string& admin_group) {
 Authorizer::Authorizer(UnixPolicy unix_policy, AllowedSubjects subjects,
                        const UnixPeerRegistry* peers)
     : unix_policy_(std::move(unix_policy)),
-      subjects_(std::move(subjects)),
+      subjects_(std::make_shared<const AllowedSubjects>(std::move(subjects))),
       peers_(peers) {}
+
+void Authorizer::SetSubjects(AllowedSubjects subjects) {
+  auto next = std::make_shared<const AllowedSubjects>(std::move(subjects));
+  MutexLock lock(&mu_);
+  subjects_ = std::move(next);
+}
 
 absl::Status Authorizer::CheckUnix(const UnixCredentials& caller,
                                    absl::string_view method) const {
@@ -54,6 +77,18 @@ absl::Status Authorizer::CheckUnix(const UnixCredentials& caller,
                      caller.InGroup(*unix_policy_.admin_gid);
   if (admin) return absl::OkStatus();
   const std::string& group = unix_policy_.admin_group;
+  const bool publisher = unix_policy_.publisher_gid.has_value() &&
+                         caller.InGroup(*unix_policy_.publisher_gid);
+  if (publisher &&
+      (RequiredAccess(method) == Access::kRead || method == kPublishMethod)) {
+    return absl::OkStatus();
+  }
+  if (publisher) {
+    return NotAuthorized(absl::StrCat(
+        "uid ", caller.uid, " is in group ", unix_policy_.publisher_group,
+        " (--publisher-group), which may publish and read only; ", method,
+        " needs root or group ", group));
+  }
   if (RequiredAccess(method) == Access::kAdmin) {
     if (!unix_policy_.admin_gid.has_value()) {
       return NotAuthorized(
@@ -76,9 +111,24 @@ absl::Status Authorizer::CheckUnix(const UnixCredentials& caller,
 
 absl::Status Authorizer::CheckTls(const DistinguishedName& subject,
                                   absl::string_view method) const {
-  const SubjectRole role = subjects_.RoleOf(subject);
+  std::shared_ptr<const AllowedSubjects> subjects;
+  {
+    MutexLock lock(&mu_);
+    subjects = subjects_;
+  }
+  const SubjectRole role = subjects->RoleOf(subject);
   if (role == SubjectRole::kAdmin) return absl::OkStatus();
   const std::string shown = subject.ToString();
+  if (role == SubjectRole::kPublish) {
+    if (RequiredAccess(method) == Access::kRead || method == kPublishMethod) {
+      return absl::OkStatus();
+    }
+    return NotAuthorized(absl::StrCat(
+        "client certificate \"", shown,
+        "\" is allowed to publish and read only; ", method,
+        " needs an admin entry in the allowed subjects (--tls-allowed-"
+        "subjects)"));
+  }
   if (role == SubjectRole::kRead) {
     if (RequiredAccess(method) == Access::kRead) return absl::OkStatus();
     return NotAuthorized(absl::StrCat(
@@ -156,6 +206,23 @@ absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
   }
   return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
                absl::StrCat("calls from ", peer, " are not accepted"));
+}
+
+absl::StatusOr<Authorizer::Caller> Authorizer::Identify(
+    const grpc::ServerContextBase& context) const {
+  const std::string peer = context.peer();
+  if (peers_ != nullptr && peers_->IsTls(peer)) {
+    absl::StatusOr<TlsPeer> client = peers_->LookupTls(peer);
+    if (client.ok())
+      return Caller{absl::StrCat("tls ", client->subject), false};
+  } else if (peers_ != nullptr) {
+    absl::StatusOr<UnixCredentials> caller = peers_->Lookup(peer);
+    if (caller.ok()) {
+      return Caller{absl::StrCat("uid ", caller->uid), caller->uid == 0};
+    }
+  }
+  return Error(absl::StatusCode::kPermissionDenied, reason::kCallerUnknown,
+               absl::StrCat("cannot identify the caller on ", peer));
 }
 
 }  // namespace cloudlink::api

@@ -1,12 +1,8 @@
 #include "server/api/cloudlink_service.h"
 
-#include <tuple>
-
-#include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
 #include "server/api/publish_stream.h"
 #include "server/api/state_proto.h"
-#include "server/common/clock.h"
 
 namespace cloudlink::api {
 namespace {
@@ -24,10 +20,6 @@ node::ClaimArgs ClaimArgsOf(const Request& request) {
 
 constexpr absl::Duration kDefaultReloadWait = absl::Seconds(10);
 constexpr absl::Duration kMaxReloadWait = absl::Seconds(120);
-// How often a WatchState stream checks for cancellation and shutdown.
-constexpr absl::Duration kWatchPoll = absl::Milliseconds(250);
-// The most often a WatchState stream sends a State.
-constexpr absl::Duration kWatchMinInterval = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -116,36 +108,24 @@ grpc::Status CloudLinkService::ReloadClaimingState(
   return grpc::Status::OK;
 }
 
-grpc::Status CloudLinkService::WatchState(
-    grpc::ServerContext* context, const cloudlink::v1::WatchStateRequest*,
-    grpc::ServerWriter<cloudlink::v1::State>* writer) {
+grpc::ServerWriteReactor<cloudlink::v1::State>* CloudLinkService::WatchState(
+    grpc::CallbackServerContext* context,
+    const cloudlink::v1::WatchStateRequest*) {
   if (absl::Status allowed = authorizer_->Authorize(*context, "WatchState");
       !allowed.ok()) {
-    return ToGrpcStatus(allowed);
+    return StateWatchers::Refuse(ToGrpcStatus(allowed));
   }
-  auto [state, version] = node_->GetState();
-  cloudlink::v1::State message;
-  ToProto(state, &message);
-  if (!writer->Write(message)) return grpc::Status::OK;
-  // Monotonic: a wall-clock step back must not hold the next State back.
-  MonotonicTime last_write = RealClock()->MonotonicNow();
-  while (!context->IsCancelled() && !shutting_down_.load()) {
-    auto [next, next_version] = node_->WaitForStateChange(version, kWatchPoll);
-    if (next_version == version) continue;
-    // Under publish load the counters change thousands of times a second:
-    // coalesce, so a watcher gets at most one State per kWatchMinInterval,
-    // always the newest.
-    const absl::Duration since_write = RealClock()->MonotonicNow() - last_write;
-    if (since_write < kWatchMinInterval) {
-      absl::SleepFor(kWatchMinInterval - since_write);
-      std::tie(next, next_version) = node_->GetState();
-    }
-    version = next_version;
-    ToProto(next, &message);
-    if (!writer->Write(message)) break;
-    last_write = RealClock()->MonotonicNow();
-  }
-  return grpc::Status::OK;
+  absl::StatusOr<std::unique_ptr<StreamLimits::Lease>> lease =
+      AcquireStream(*context);
+  if (!lease.ok()) return StateWatchers::Refuse(ToGrpcStatus(lease.status()));
+  return watchers_.Add(*std::move(lease));
+}
+
+absl::StatusOr<std::unique_ptr<StreamLimits::Lease>>
+CloudLinkService::AcquireStream(const grpc::ServerContextBase& context) {
+  absl::StatusOr<Authorizer::Caller> caller = authorizer_->Identify(context);
+  if (!caller.ok()) return caller.status();
+  return streams_.Acquire(context.peer(), caller->name, caller->root);
 }
 
 grpc::Status CloudLinkService::Publish(
@@ -156,6 +136,9 @@ grpc::Status CloudLinkService::Publish(
       !allowed.ok()) {
     return ToGrpcStatus(allowed);
   }
+  absl::StatusOr<std::unique_ptr<StreamLimits::Lease>> lease =
+      AcquireStream(*context);
+  if (!lease.ok()) return ToGrpcStatus(lease.status());
   return ServePublishStream(context, stream, publisher_, shutting_down_);
 }
 

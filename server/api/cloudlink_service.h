@@ -3,27 +3,51 @@
 // The CloudLink gRPC service: validates nothing and decides nothing itself,
 // it translates each RPC into a NodeController call and the result back.
 // Every call first asks the Authorizer whether its caller may make it
-// (authorizer.h) and answers its refusal unchanged.
+// (authorizer.h) and answers its refusal unchanged. Streams (WatchState,
+// Publish) then take a slot from the StreamLimits (stream_limits.h) and
+// answer RESOURCE_EXHAUSTED STREAM_LIMIT_REACHED when there is none.
+// WatchState uses gRPC's callback API (state_watchers.h): an open watch
+// holds no thread.
 
 #include <atomic>
+#include <memory>
 
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/api/authorizer.h"
+#include "server/api/state_watchers.h"
+#include "server/api/stream_limits.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publisher.h"
 
 namespace cloudlink::api {
 
-class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
+class CloudLinkService final
+    : public cloudlink::v1::CloudLink::WithCallbackMethod_WatchState<
+          cloudlink::v1::CloudLink::Service> {
  public:
   // `node`, `authorizer` (required) and `publisher` (may be null: Publish
   // then acks every request with UNAVAILABLE) must outlive the service.
+  // `caps` bound the open streams.
   CloudLinkService(node::NodeController* node, const Authorizer* authorizer,
-                   publish::Publisher* publisher = nullptr)
-      : node_(node), authorizer_(authorizer), publisher_(publisher) {}
+                   publish::Publisher* publisher = nullptr,
+                   StreamCaps caps = StreamCaps())
+      : node_(node),
+        authorizer_(authorizer),
+        publisher_(publisher),
+        streams_(caps),
+        watchers_(node) {}
 
-  // Ends open WatchState streams (called before the server shuts down).
-  void Shutdown() { shutting_down_.store(true); }
+  // Ends open WatchState and Publish streams (called before the server
+  // shuts down).
+  void Shutdown() {
+    shutting_down_.store(true);
+    watchers_.Shutdown();
+  }
+
+  // The stream caps, shared with the interceptor that applies them to
+  // server reflection (api_server.cc).
+  StreamLimits* stream_limits() { return &streams_; }
+  const Authorizer* authorizer() const { return authorizer_; }
 
   grpc::Status Claim(grpc::ServerContext* context,
                      const cloudlink::v1::ClaimRequest* request,
@@ -42,10 +66,9 @@ class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
       grpc::ServerContext* context,
       const cloudlink::v1::ReloadClaimingStateRequest* request,
       cloudlink::v1::State* response) override;
-  grpc::Status WatchState(
-      grpc::ServerContext* context,
-      const cloudlink::v1::WatchStateRequest* request,
-      grpc::ServerWriter<cloudlink::v1::State>* writer) override;
+  grpc::ServerWriteReactor<cloudlink::v1::State>* WatchState(
+      grpc::CallbackServerContext* context,
+      const cloudlink::v1::WatchStateRequest* request) override;
   // See server/api/publish_stream.h.
   grpc::Status Publish(
       grpc::ServerContext* context,
@@ -53,10 +76,16 @@ class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
                                cloudlink::v1::PublishRequest>* stream) override;
 
  private:
+  // A stream slot for the caller of `context`.
+  absl::StatusOr<std::unique_ptr<StreamLimits::Lease>> AcquireStream(
+      const grpc::ServerContextBase& context);
+
   node::NodeController* const node_;
   const Authorizer* const authorizer_;
   publish::Publisher* const publisher_;
   std::atomic<bool> shutting_down_{false};
+  StreamLimits streams_;
+  StateWatchers watchers_;
 };
 
 }  // namespace cloudlink::api

@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/common/thread_start.h"
 
 namespace cloudlink::api {
 namespace {
@@ -131,10 +132,7 @@ struct TlsListener::Connection {
 TlsListener::TlsListener(const TlsListenerOptions& options,
                          std::shared_ptr<TlsServerContext> tls,
                          UnixPeerRegistry* peers, grpc::Server* server)
-    : options_(options),
-      tls_(std::move(tls)),
-      peers_(peers),
-      server_(server) {}
+    : options_(options), tls_(std::move(tls)), peers_(peers), server_(server) {}
 
 absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
     const TlsListenerOptions& options, std::shared_ptr<TlsServerContext> tls,
@@ -224,7 +222,17 @@ absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
     event.data.u64 = kListenTag | static_cast<uint32_t>(fd);
     epoll_ctl(listener->epoll_fd_, EPOLL_CTL_ADD, fd, &event);
   }
-  listener->thread_ = std::thread([l = listener.get()] { l->Run(); });
+  absl::StatusOr<std::thread> thread =
+      StartThread([l = listener.get()] { l->Run(); });
+  if (!thread.ok()) {
+    for (int fd : listener->listen_fds_) close(fd);
+    close(listener->epoll_fd_);
+    close(wake[0]);
+    close(wake[1]);
+    listener->stopped_ = true;
+    return failed(thread.status().message());
+  }
+  listener->thread_ = *std::move(thread);
   return listener;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/common/thread_start.h"
 
 namespace cloudlink::api {
 namespace {
@@ -54,6 +56,41 @@ void ShareOwnDirectory(const std::string& dir, gid_t group) {
   }
 }
 
+// Adds `extra` to `path`'s POSIX access ACL with `extra_perm` (the owner,
+// group and other entries keep `mode`'s bits; the mask is the group's), so
+// that members of `extra` get in without the file's group. The format is the
+// kernel's "system.posix_acl_access" (version 2, little-endian entries sorted
+// by tag). False (errno set) when the file system refuses it.
+bool AddGroupAcl(const std::string& path, mode_t mode, gid_t extra,
+                 int extra_perm) {
+  struct Entry {
+    uint16_t tag;
+    uint16_t perm;
+    uint32_t id;
+  };
+  constexpr uint32_t kUndefined = 0xffffffff;
+  const Entry entries[] = {
+      {0x01, static_cast<uint16_t>((mode >> 6) & 7), kUndefined},  // owner
+      {0x04, static_cast<uint16_t>((mode >> 3) & 7), kUndefined},  // group
+      {0x08, static_cast<uint16_t>(extra_perm), extra},            // extra
+      {0x10, static_cast<uint16_t>(((mode >> 3) & 7) | extra_perm),
+       kUndefined},                                          // mask
+      {0x20, static_cast<uint16_t>(mode & 7), kUndefined}};  // other
+  std::string value;
+  auto put = [&value](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      value.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  put(2, 4);
+  for (const Entry& e : entries) {
+    put(e.tag, 2);
+    put(e.perm, 2);
+    put(e.id, 4);
+  }
+  return setxattr(path.c_str(), "system.posix_acl_access", value.data(),
+                  value.size(), 0) == 0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
@@ -86,6 +123,22 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
     return restricted;
   }
   ShareOwnDirectory(ParentOf(path), group);
+  if (limits.extra_group.has_value()) {
+    // The publisher group reaches the socket without being its group.
+    const std::string dir = ParentOf(path);
+    struct stat st;
+    const bool own_dir = stat(dir.c_str(), &st) == 0 &&
+                         st.st_uid == geteuid() &&
+                         (st.st_mode & 07777) == kOwnDirMode;
+    if (!AddGroupAcl(path, kSocketMode, *limits.extra_group, 6) ||
+        (own_dir && !AddGroupAcl(dir, kOwnDirMode, *limits.extra_group, 1))) {
+      LogWarning(absl::StrCat(
+          "API: cannot give group ", *limits.extra_group, " access to ", path,
+          " with an ACL (", strerror(errno),
+          "); members of --publisher-group reach the socket only if they "
+          "are also in its group"));
+    }
+  }
   if (listen(fd, kBacklog) != 0) {
     absl::Status failed = ListenFailed(path, "listen");
     close(fd);
@@ -101,8 +154,19 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
   }
   std::unique_ptr<UnixSocketListener> listener(
       new UnixSocketListener(fd, wake[0], wake[1], peers, server, limits));
-  listener->accept_thread_ =
-      std::thread([l = listener.get()] { l->AcceptLoop(); });
+  absl::StatusOr<std::thread> thread =
+      StartThread([l = listener.get()] { l->AcceptLoop(); });
+  if (!thread.ok()) {
+    listener->stopped_ = true;
+    close(fd);
+    close(wake[0]);
+    close(wake[1]);
+    unlink(path.c_str());
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kSocketListenFailed,
+        absl::StrCat("cannot serve ", path, ": ", thread.status().message()));
+  }
+  listener->accept_thread_ = *std::move(thread);
   return listener;
 }
 

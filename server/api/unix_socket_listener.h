@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/types/optional.h"
 #include "server/api/log_throttle.h"
 #include "server/api/unix_peer_registry.h"
 
@@ -37,6 +38,10 @@ namespace cloudlink::api {
 struct UnixSocketLimits {
   int max_per_uid = 64;    // open connections of one uid (not root)
   int max_not_root = 512;  // open connections of all uids but root
+  // A group given access to the socket (read-write) and to its own
+  // directory (search) by a POSIX ACL entry: --publisher-group. When the
+  // file system refuses ACLs, one warning is logged.
+  absl::optional<gid_t> extra_group;
 };
 
 class UnixSocketListener {

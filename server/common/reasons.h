@@ -176,6 +176,8 @@ struct Reason {
   X(kCallerNotAuthorized, "CALLER_NOT_AUTHORIZED",                             \
     "the caller may not call this method")                                     \
   X(kCallerUnknown, "CALLER_UNKNOWN", "the caller could not be identified")    \
+  X(kStreamLimitReached, "STREAM_LIMIT_REACHED",                               \
+    "the caller or its connection has as many open streams as allowed")        \
   X(kListenFailed, "LISTEN_FAILED",                                            \
     "the API server could not listen on its socket or --listen address")       \
   X(kRemoteFlagsInvalid, "REMOTE_FLAGS_INVALID",                               \

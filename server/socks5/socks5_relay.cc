@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "server/common/thread_start.h"
 #include "server/socks5/socks5_handshake.h"
 
 namespace cloudlink::socks5 {
@@ -87,7 +88,14 @@ absl::StatusOr<std::unique_ptr<Socks5Relay>> Socks5Relay::Start(
     return fail("bind");
   }
   if (listen(relay->listen_fd_, 1) != 0) return fail("listen");
-  relay->thread_ = std::thread([r = relay.get()] { r->Run(); });
+  absl::StatusOr<std::thread> thread =
+      StartThread([r = relay.get()] { r->Run(); });
+  if (!thread.ok()) {
+    return Error(absl::StatusCode::kResourceExhausted, reason::kRelayFailed,
+                 absl::StrCat("cannot set up the SOCKS5 relay: ",
+                              thread.status().message()));
+  }
+  relay->thread_ = *std::move(thread);
   return relay;
 }
 

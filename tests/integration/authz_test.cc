@@ -199,6 +199,7 @@ class Daemon {
   }
 
   const std::string& socket() const { return socket_; }
+  void Signal(int sig) { process_->Signal(sig); }
   std::string socket_dir() const { return dir_.Join("run"); }
   std::string Stderr() const {
     return testing::ReadFileOrEmpty(dir_.Join("cloudlinkd.err"));
@@ -504,6 +505,29 @@ TEST_F(AuthzTest, ACloudDirOwnedByAnotherUserStopsTheStart) {
             Not(HasSubstr("attacker.invalid"))));
 }
 
+TEST_F(AuthzTest, PublisherGroupMembersMayPublishAndReadOnly) {
+  const std::string missing = "clnogroup" + std::to_string(getpid());
+  auto daemon = StartDaemon(
+      {"--admin-group=" + missing, "--publisher-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // Not in the socket's group (the daemon's, 0): the ACL entry for the
+  // publisher group lets the member in.
+  const Identity member = {
+      shared_->user_uid, kNogroup, {kNogroup, shared_->gid}};
+  RunResult state = daemon->CtlAs(member, {"get-state"});
+  EXPECT_EQ(state.exit_code, 0) << Describe(state) << daemon->Stderr();
+  RunResult publish = daemon->CtlAs(member, {"publish"});
+  EXPECT_THAT(publish.err, Not(HasSubstr("CALLER_NOT_AUTHORIZED")))
+      << Describe(publish);
+  RunResult claim = daemon->CtlAs(member, {"claim", "--token", "abc"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"),
+                               HasSubstr("which may publish and read only")));
+  // Outsiders still cannot even connect.
+  RunResult outsider = daemon->CtlAs(kNobodyIdentity, {"get-state"});
+  EXPECT_EQ(outsider.exit_code, 3) << Describe(outsider);
+}
+
 // The remote listener: a CA, the server's certificate, clients.
 class RemoteAuthzTest : public AuthzTest {
  protected:
@@ -676,6 +700,82 @@ TEST_F(RemoteAuthzTest, CraftedCertificateNamesAreRefused) {
   }
   EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("\nO=Example")));
   EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("API: Claim by CN=ops\\0A")));
+}
+
+TEST_F(RemoteAuthzTest, APublishEntryMayPublishAndReadOnly) {
+  CertFiles producer;
+  absl::StatusOr<CertFiles> issued =
+      pki_->IssueClient("producer", "/O=cloudlink tests/CN=producer");
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  producer = *issued;
+  ASSERT_TRUE(testing::WriteFile(subjects_,
+                                 "admin CN=fleet-admin, O=cloudlink tests\n"
+                                 "publish producer\n")
+                  .ok());
+  const int port = testing::PickFreePort();
+  auto daemon = StartDaemon(ListenArgs(port));
+  ASSERT_NE(daemon, nullptr);
+  RunResult state = Remote(port, producer, {"get-state"});
+  EXPECT_EQ(state.exit_code, 0) << Describe(state);
+  RunResult publish = Remote(port, producer, {"publish"});
+  EXPECT_THAT(publish.err, Not(HasSubstr("CALLER_NOT_AUTHORIZED")))
+      << Describe(publish);
+  RunResult claim = Remote(port, producer, {"claim", "--token", "x y"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"),
+                               HasSubstr("publish and read only")));
+}
+
+TEST_F(RemoteAuthzTest, ARevokedCertificateFailsTheHandshake) {
+  absl::StatusOr<std::string> crl = pki_->MakeCrl("crl", {reader_});
+  ASSERT_TRUE(crl.ok()) << crl.status();
+  const int port = testing::PickFreePort();
+  std::vector<std::string> args = ListenArgs(port);
+  args.push_back("--tls-crl=" + *crl);
+  auto daemon = StartDaemon(args);
+  ASSERT_NE(daemon, nullptr);
+  RunResult admin = Remote(port, admin_, {"get-state"});
+  EXPECT_EQ(admin.exit_code, 0) << Describe(admin);
+  RunResult revoked = Remote(port, reader_, {"get-state"});
+  EXPECT_EQ(revoked.exit_code, 3) << Describe(revoked);
+  EXPECT_TRUE(daemon->LogHas("certificate revoked")) << daemon->Stderr();
+}
+
+TEST_F(RemoteAuthzTest, SighupRereadsTheCrlAndTheAllowedSubjects) {
+  absl::StatusOr<std::string> none = pki_->MakeCrl("none", {});
+  ASSERT_TRUE(none.ok()) << none.status();
+  const std::string crl = pki_dir_.Join("crl.pem");
+  ASSERT_TRUE(testing::WriteFile(crl, testing::ReadFileOrEmpty(*none)).ok());
+  const int port = testing::PickFreePort();
+  std::vector<std::string> args = ListenArgs(port);
+  args.push_back("--tls-crl=" + crl);
+  auto daemon = StartDaemon(args);
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(Remote(port, reader_, {"get-state"}).exit_code, 0);
+  EXPECT_EQ(Remote(port, stranger_, {"get-state"}).exit_code, 1);
+
+  // The reader revoked, the stranger listed; then SIGHUP.
+  absl::StatusOr<std::string> revoking = pki_->MakeCrl("reader", {reader_});
+  ASSERT_TRUE(revoking.ok()) << revoking.status();
+  ASSERT_TRUE(
+      testing::WriteFile(crl, testing::ReadFileOrEmpty(*revoking)).ok());
+  ASSERT_TRUE(testing::WriteFile(subjects_,
+                                 "admin CN=fleet-admin, O=cloudlink tests\n"
+                                 "read dashboard\nread stranger\n")
+                  .ok());
+  daemon->Signal(SIGHUP);
+  ASSERT_TRUE(daemon->LogHas("API: reloaded the remote listener's"))
+      << daemon->Stderr();
+  EXPECT_EQ(Remote(port, reader_, {"get-state"}).exit_code, 3);
+  RunResult stranger = Remote(port, stranger_, {"get-state"});
+  EXPECT_EQ(stranger.exit_code, 0) << Describe(stranger);
+
+  // A bad file keeps what is in force.
+  ASSERT_TRUE(testing::WriteFile(crl, "not a crl\n").ok());
+  daemon->Signal(SIGHUP);
+  EXPECT_TRUE(daemon->LogHas("API: reload failed")) << daemon->Stderr();
+  EXPECT_EQ(Remote(port, admin_, {"get-state"}).exit_code, 0);
+  EXPECT_EQ(Remote(port, reader_, {"get-state"}).exit_code, 3);
 }
 
 TEST_F(RemoteAuthzTest, IncompleteOrWrongTlsSettingsStopTheStart) {

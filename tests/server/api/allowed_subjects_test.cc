@@ -115,6 +115,16 @@ TEST(AllowedSubjectsTest, RolesByDnAndCommonName) {
   EXPECT_EQ(RoleOf(*subjects, ""), SubjectRole::kNone);
 }
 
+TEST(AllowedSubjectsTest, PublishRoleSitsBetweenReadAndAdmin) {
+  absl::StatusOr<AllowedSubjects> subjects = AllowedSubjects::Parse(
+      "publish producer\nread CN=producer\npublish CN=ops,O=Example\n"
+      "admin ops\n",
+      "f");
+  ASSERT_TRUE(subjects.ok()) << subjects.status();
+  EXPECT_EQ(subjects->RoleOf("CN=producer", "producer"), SubjectRole::kPublish);
+  EXPECT_EQ(subjects->RoleOf("CN=ops,O=Example", "ops"), SubjectRole::kAdmin);
+}
+
 TEST(AllowedSubjectsTest, HighestMatchingRoleWins) {
   absl::StatusOr<AllowedSubjects> subjects =
       AllowedSubjects::Parse("read ops\nadmin CN=ops,O=Example\n", "f");

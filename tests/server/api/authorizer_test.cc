@@ -218,6 +218,45 @@ TEST(AuthorizerTest, TlsRefusalSaysWhetherListedReadOnlyOrNotAtAll) {
       HasSubstr("\"CN=stranger\" is not in the allowed subjects"));
 }
 
+TEST(AuthorizerTest, APublisherMayPublishAndReadOnly) {
+  absl::StatusOr<AllowedSubjects> subjects =
+      AllowedSubjects::Parse("publish CN=producer,O=Example\n", "subjects");
+  ASSERT_TRUE(subjects.ok()) << subjects.status();
+  UnixPolicy policy = WithAdminGroup();
+  policy.publisher_group = "producers";
+  policy.publisher_gid = kOtherGid;
+  const Authorizer authorizer(policy, *subjects, nullptr);
+  for (const std::string& method : AllMethods()) {
+    const bool allowed = IsRead(method) || method == "Publish";
+    const absl::Status tls =
+        authorizer.CheckTls("CN=producer,O=Example", "producer", method);
+    EXPECT_EQ(tls.ok(), allowed) << method;
+    const absl::Status unix_call =
+        authorizer.CheckUnix(Caller(1234, 100, {kOtherGid}), method);
+    EXPECT_EQ(unix_call.ok(), allowed) << method;
+    if (!allowed) {
+      EXPECT_THAT(std::string(tls.message()),
+                  AllOf(HasSubstr("CALLER_NOT_AUTHORIZED"),
+                        HasSubstr("publish and read only")));
+      EXPECT_THAT(std::string(unix_call.message()),
+                  HasSubstr("(--publisher-group), which may publish and read "
+                            "only"));
+    }
+  }
+}
+
+TEST(AuthorizerTest, SetSubjectsTakesEffectForTheNextCall) {
+  Authorizer authorizer(WithAdminGroup(), AllowedSubjects(), nullptr);
+  EXPECT_FALSE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+  absl::StatusOr<AllowedSubjects> subjects =
+      AllowedSubjects::Parse("read ops\n", "subjects");
+  ASSERT_TRUE(subjects.ok());
+  authorizer.SetSubjects(*subjects);
+  EXPECT_TRUE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+  authorizer.SetSubjects(AllowedSubjects());
+  EXPECT_FALSE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+}
+
 TEST(AuthorizerTest, NoAllowedSubjectsRefusesEveryTlsClient) {
   const Authorizer authorizer = UnixOnly(WithAdminGroup());
   EXPECT_FALSE(authorizer.CheckTls(Dn("CN=ops,O=Example"), "GetState").ok());

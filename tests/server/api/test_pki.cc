@@ -81,4 +81,30 @@ absl::StatusOr<CertFiles> TestPki::IssueClient(
                "extendedKeyUsage=clientAuth\n");
 }
 
+absl::StatusOr<std::string> TestPki::MakeCrl(
+    const std::string& name, const std::vector<CertFiles>& revoked) const {
+  const std::string base = absl::StrCat(dir_, "/", name_, "-", name);
+  const std::string config = base + ".cnf";
+  const std::string index = base + ".index";
+  absl::Status status = WriteFile(
+      config, absl::StrCat("[ca]\ndefault_ca = crl\n[crl]\ndatabase = ", index,
+                           "\ncrlnumber = ", base,
+                           ".crlnumber\ndefault_md = sha256\n"
+                           "default_crl_days = 2\n"));
+  if (status.ok()) status = WriteFile(index, "");
+  if (status.ok()) status = WriteFile(base + ".crlnumber", "01\n");
+  for (const CertFiles& files : revoked) {
+    if (!status.ok()) break;
+    status = RunOpenssl({"ca", "-config", config, "-keyfile", ca_.key, "-cert",
+                         ca_.cert, "-revoke", files.cert});
+  }
+  const std::string crl = base + ".crl.pem";
+  if (status.ok()) {
+    status = RunOpenssl({"ca", "-config", config, "-keyfile", ca_.key, "-cert",
+                         ca_.cert, "-gencrl", "-out", crl});
+  }
+  if (!status.ok()) return status;
+  return crl;
+}
+
 }  // namespace cloudlink::testing

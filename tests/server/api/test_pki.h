@@ -6,6 +6,7 @@
 // any subject.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -30,6 +31,10 @@ class TestPki {
   // A client certificate with subject `subject` ("/O=Example/CN=ops").
   absl::StatusOr<CertFiles> IssueClient(const std::string& name,
                                         const std::string& subject) const;
+  // A CRL (PEM) of this CA revoking `revoked` (possibly none), written to a
+  // file named after `name`; returns its path.
+  absl::StatusOr<std::string> MakeCrl(
+      const std::string& name, const std::vector<CertFiles>& revoked) const;
 
  private:
   absl::StatusOr<CertFiles> Issue(const std::string& name,
