@@ -102,7 +102,7 @@ absl::Status Authorizer::CheckTls(absl::string_view subject_dn,
       " entry"));
 }
 
-absl::Status Authorizer::Authorize(const grpc::ServerContext& context,
+absl::Status Authorizer::Authorize(const grpc::ServerContextBase& context,
                                    absl::string_view method) const {
   const std::string peer = context.peer();
   const bool mutating = RequiredAccess(method) == Access::kAdmin;

@@ -24,6 +24,7 @@
 // line: "API: Claim by uid 0 pid 123" or "API: Claim by CN=ops (tls
 // ipv4:10.0.0.5:40112)".
 
+#include <grpcpp/server_context.h>
 #include <sys/types.h>
 
 #include <string>
@@ -80,7 +81,7 @@ class Authorizer {
   // applies the policy for `method` and logs an allowed mutating call.
   // PERMISSION_DENIED CALLER_UNKNOWN when the caller cannot be identified
   // (its connection already ended, or an unexpected transport).
-  absl::Status Authorize(const grpc::ServerContext& context,
+  absl::Status Authorize(const grpc::ServerContextBase& context,
                          absl::string_view method) const;
 
   const UnixPolicy& unix_policy() const { return unix_policy_; }

@@ -148,15 +148,11 @@ grpc::Status CloudLinkService::WatchState(
   return grpc::Status::OK;
 }
 
-grpc::Status CloudLinkService::Publish(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
-                             cloudlink::v1::PublishRequest>* stream) {
-  if (absl::Status allowed = authorizer_->Authorize(*context, "Publish");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
-  return ServePublishStream(context, stream, publisher_, shutting_down_);
+grpc::ServerBidiReactor<cloudlink::v1::PublishRequest,
+                        cloudlink::v1::PublishAck>*
+CloudLinkService::Publish(grpc::CallbackServerContext* context) {
+  return publish_streams_.Start(context,
+                                authorizer_->Authorize(*context, "Publish"));
 }
 
 }  // namespace cloudlink::api

@@ -9,21 +9,28 @@
 
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/api/authorizer.h"
+#include "server/api/publish_stream.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publisher.h"
 
 namespace cloudlink::api {
 
-class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
+class CloudLinkService final
+    : public cloudlink::v1::CloudLink::WithCallbackMethod_Publish<
+          cloudlink::v1::CloudLink::Service> {
  public:
   // `node`, `authorizer` (required) and `publisher` (may be null: Publish
   // then acks every request with UNAVAILABLE) must outlive the service.
   CloudLinkService(node::NodeController* node, const Authorizer* authorizer,
                    publish::Publisher* publisher = nullptr)
-      : node_(node), authorizer_(authorizer), publisher_(publisher) {}
+      : node_(node), authorizer_(authorizer), publish_streams_(publisher) {}
 
-  // Ends open WatchState streams (called before the server shuts down).
-  void Shutdown() { shutting_down_.store(true); }
+  // Ends open WatchState and Publish streams (called before the server
+  // shuts down).
+  void Shutdown() {
+    shutting_down_.store(true);
+    publish_streams_.Shutdown();
+  }
 
   grpc::Status Claim(grpc::ServerContext* context,
                      const cloudlink::v1::ClaimRequest* request,
@@ -46,17 +53,16 @@ class CloudLinkService final : public cloudlink::v1::CloudLink::Service {
       grpc::ServerContext* context,
       const cloudlink::v1::WatchStateRequest* request,
       grpc::ServerWriter<cloudlink::v1::State>* writer) override;
-  // See server/api/publish_stream.h.
-  grpc::Status Publish(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
-                               cloudlink::v1::PublishRequest>* stream) override;
+  // Served with gRPC's callback API; see server/api/publish_stream.h.
+  grpc::ServerBidiReactor<cloudlink::v1::PublishRequest,
+                          cloudlink::v1::PublishAck>*
+  Publish(grpc::CallbackServerContext* context) override;
 
  private:
   node::NodeController* const node_;
   const Authorizer* const authorizer_;
-  publish::Publisher* const publisher_;
   std::atomic<bool> shutting_down_{false};
+  PublishStreams publish_streams_;
 };
 
 }  // namespace cloudlink::api
