@@ -17,8 +17,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -147,7 +147,8 @@ int Run(std::map<std::string, std::string> flags, const std::string& mode) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: daemon_producer producer|paho --flag value...\n");
+    std::fprintf(stderr,
+                 "usage: daemon_producer producer|paho --flag value...\n");
     return 2;
   }
   std::map<std::string, std::string> flags;
