@@ -66,6 +66,37 @@ def proc_status_kib(pid, key):
     return 0
 
 
+def proc_switches(pid):
+    """Context switches of every thread of `pid` so far."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches:",
+                                        "nonvoluntary_ctxt_switches:")):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return total
+
+
+def producer_run(bin_dir, mode, args, daemon_pid):
+    """Runs daemon_producer; returns its JSON plus cloudlinkd's usage."""
+    cpu0 = proc_cpu_seconds(daemon_pid)
+    sw0 = proc_switches(daemon_pid)
+    out = subprocess.run(
+        [os.path.join(bin_dir, "bench/daemon_producer"), mode] +
+        [str(a) for a in args], capture_output=True, text=True, timeout=600)
+    run = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout \
+        else {"error": out.stderr[-500:]}
+    run["cloudlinkd_cpu_s"] = proc_cpu_seconds(daemon_pid) - cpu0
+    run["cloudlinkd_switches"] = proc_switches(daemon_pid) - sw0
+    run["rss_mib"] = proc_status_kib(daemon_pid, "VmRSS") / 1024
+    run["peak_rss_mib"] = proc_status_kib(daemon_pid, "VmHWM") / 1024
+    return run
+
+
 def children_cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -216,6 +247,42 @@ def main():
                 "cloudlinkctl_cpu_s_per_100k": ctl_cpu * 1e5 / count,
             })
 
+        # The producer library and Paho, same broker, same workloads.
+        claim = daemon.state().get("claimedId") or daemon.state().get(
+            "claimed_id", "")
+        paho_base = ["--url", f"wss://localhost:{daemon.env['BROKER_PORT']}"
+                     "/mqtt", "--ca", daemon.env["CLOUD_CA"], "--user",
+                     daemon.env["BROKER_ADMIN_USER"], "--password",
+                     daemon.env["BROKER_ADMIN_PASSWORD"], "--topic",
+                     f"/agent/{claim}/outbound/v1/bench-paho"]
+        cases = [  # (name, qos, payload, count, rate)
+            ("b2b qos1 1KiB", 1, 1024, 20000, 0),
+            ("b2b qos0 64B", 0, 64, 100000, 0),
+            ("b2b qos1 16KiB", 1, 16384, 4000, 0),
+            ("steady 200/s qos1 1KiB", 1, 1024, 1000, 200),
+            ("steady 2000/s qos1 1KiB", 1, 1024, 6000, 2000),
+            ("steady 20000/s qos1 1KiB", 1, 1024, 40000, 20000),
+        ]
+        result["runs"] = []
+        for name, qos, size, count, rate in cases:
+            count = max(100, int(count * args.scale))
+            common = ["--count", count, "--payload", size, "--qos", qos,
+                      "--rate", rate]
+            for mode, extra in (("producer", ["--socket", daemon.socket]),
+                                ("paho", paho_base)):
+                run = producer_run(args.bin, mode, extra + common, pid)
+                run.update({"case": name, "client": mode, "qos": qos,
+                            "payload": size, "rate": rate})
+                result["runs"].append(run)
+
+        # Idle: wake-ups of cloudlinkd's threads while online and idle.
+        idle_s = 10 if args.scale >= 1 else 3
+        sw0 = proc_switches(pid)
+        time.sleep(idle_s)
+        result["idle"] = {"seconds": idle_s,
+                          "switches_per_s": (proc_switches(pid) - sw0) / idle_s,
+                          "threads": len(os.listdir(f"/proc/{pid}/task"))}
+
         # Full queue: nothing drains while the broker is down.
         daemon.dev_post("/_dev/broker/stop")
         wait_for(lambda: not daemon.online(), 30, "the node to go offline")
@@ -225,6 +292,7 @@ def main():
         write_requests(lines, count, size, "DELIVERY_LEVEL_AT_LEAST_ONCE",
                        result["topic"])
         rss_before = proc_status_kib(pid, "VmHWM") / 1024
+        rss_before_fill = proc_status_kib(pid, "VmRSS") / 1024
         # Queued messages are never acknowledged here: the call ends at its
         # deadline, after every over-the-limit request got QUEUE_FULL.
         _, out, _ = daemon.publish(lines, 20)
@@ -239,7 +307,16 @@ def main():
             "peak_rss_before_fill_mib": rss_before,
             "peak_rss_mib": proc_status_kib(pid, "VmHWM") / 1024,
             "rss_mib": proc_status_kib(pid, "VmRSS") / 1024,
+            "rss_before_fill_mib": rss_before_fill,
         }
+        # The broker comes back; the queue drains; memory should go back.
+        daemon.dev_post("/_dev/broker/start")
+        wait_for(lambda: daemon.online(), 60, "the node to come back")
+        wait_for(lambda: str(daemon.state().get("publish", {}).get(
+            "queued", "0")) in ("0", "None"), 120, "the queue to drain")
+        time.sleep(1)  # the last batch's PUBACKs
+        result["full_queue"]["rss_after_drain_mib"] = proc_status_kib(
+            pid, "VmRSS") / 1024
     except Exception as error:  # reported in the results, not hidden
         result["error"] = f"{type(error).__name__}: {error}"
         for log in ("cloudlinkd.log", "devcloud.log"):

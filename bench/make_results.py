@@ -271,6 +271,37 @@ def main():
               f"online before: {daemon.get('rss_online_mib', 0):.1f} MiB; "
               f"peak RSS (VmHWM) after the fill: {fq['peak_rss_mib']:.1f} MiB "
               f"(current {fq['rss_mib']:.1f} MiB).")
+            if "rss_after_drain_mib" in fq:
+                w(f"After the broker came back and the queue drained: RSS "
+                  f"{fq['rss_after_drain_mib']:.1f} MiB (before the fill "
+                  f"{fq.get('rss_before_fill_mib', 0):.1f} MiB; target: at "
+                  f"most 16 MiB more).")
+            w("")
+        if daemon.get("runs"):
+            w("The producer library (`client/producer.h`) through cloudlinkd, "
+              "and Paho C to the same broker (the dev cloud's mosquitto, as "
+              "its admin), in the same run. CPU and context switches per "
+              "message; cloudlinkd's are zero for Paho, which bypasses it.")
+            w("")
+            w("| case | client | msgs/s | client CPU µs/msg | cloudlinkd CPU "
+              "µs/msg | cloudlinkd ctx sw/msg | RSS MiB (peak) | error |")
+            w("|---|---|---|---|---|---|---|---|")
+            for r in daemon["runs"]:
+                n = max(1, r.get("messages", 1))
+                secs = r.get("seconds") or 0
+                w(f"| {r['case']} | {r['client']} | "
+                  f"{fmt_rate(n / secs) if secs else '-'} | "
+                  f"{r.get('cpu_s', 0) * 1e6 / n:.1f} | "
+                  f"{r.get('cloudlinkd_cpu_s', 0) * 1e6 / n:.1f} | "
+                  f"{r.get('cloudlinkd_switches', 0) / n:.2f} | "
+                  f"{r.get('rss_mib', 0):.0f} ({r.get('peak_rss_mib', 0):.0f})"
+                  f" | {r.get('error', '')} |")
+            w("")
+        if "idle" in daemon:
+            idle = daemon["idle"]
+            w(f"Idle and online for {idle['seconds']} s: "
+              f"{idle['switches_per_s']:.1f} context switches per second "
+              f"across cloudlinkd's {idle['threads']} threads.")
             w("")
 
     w("## Targets (same machine, same run)")

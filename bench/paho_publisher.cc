@@ -27,7 +27,8 @@ PahoPublisher::PahoPublisher(std::string topic, std::string ca_file)
 absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
     const std::string& url, const std::string& ca_file,
     const std::string& client_id, const std::string& topic,
-    absl::Duration timeout) {
+    absl::Duration timeout, const std::string& username,
+    const std::string& password) {
   std::unique_ptr<PahoPublisher> publisher(new PahoPublisher(topic, ca_file));
   MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer5;
   // Paho counts queued publish commands against this even when connected;
@@ -55,6 +56,8 @@ absl::StatusOr<std::unique_ptr<PahoPublisher>> PahoPublisher::Connect(
   options.connectTimeout =
       static_cast<int>(std::max<int64_t>(1, absl::ToInt64Seconds(timeout)));
   options.ssl = &ssl;
+  if (!username.empty()) options.username = username.c_str();
+  if (!password.empty()) options.password = password.c_str();
   options.onSuccess5 = &PahoPublisher::OnConnected;
   options.onFailure5 = &PahoPublisher::OnConnectFailed;
   options.context = publisher.get();

@@ -26,12 +26,14 @@ class PahoPublisher final : public BenchPublisher {
  public:
   // Creates the client for `url` (wss://host:port/path), connects with clean
   // start and returns once the CONNACK is in (at most `timeout`); the window
-  // is the CONNACK's Receive Maximum (65535 when absent). Errors:
+  // is the CONNACK's Receive Maximum (65535 when absent). `username` and
+  // `password` ("" for none) log in to a broker that wants them. Errors:
   // UNAVAILABLE PAHO_CONNECT_FAILED with Paho's code and message.
   static absl::StatusOr<std::unique_ptr<PahoPublisher>> Connect(
       const std::string& url, const std::string& ca_file,
       const std::string& client_id, const std::string& topic,
-      absl::Duration timeout);
+      absl::Duration timeout, const std::string& username = "",
+      const std::string& password = "");
   // Disconnects (at most 2 s) and destroys the client.
   ~PahoPublisher() override;
 

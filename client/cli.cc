@@ -7,6 +7,7 @@
 #include <memory>
 #include <ostream>
 #include <set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -42,6 +43,10 @@ namespace cloudlink::client {
 namespace {
 
 using google::protobuf::Message;
+
+// How much of standard input one Publish request carries at most.
+constexpr int kStdinBatchMessages = 256;
+constexpr size_t kStdinBatchBytes = size_t{1} << 20;
 
 constexpr char kAclkStateCommand[] = "aclk-state";
 
@@ -178,10 +183,8 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
   const bool from_stdin = method->client_streaming() && !any_flag;
   int line_number = 0;
   std::vector<std::string> stdin_secrets;  // read only after the call
-  RequestSource source = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
-    // Flags: the one request, then nullptr. Standard input: `request` is
-    // the (empty) prototype of each line's message.
-    if (!from_stdin) return std::move(request);
+  std::vector<std::unique_ptr<Message>> pending_own;
+  auto read_line = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
     std::string line;
     while (std::getline(*io.in, line)) {
       ++line_number;
@@ -200,15 +203,99 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
     }
     return std::unique_ptr<Message>();
   };
+  // Publish from standard input: the lines already read in (or waiting in
+  // the pipe) go out together as one batch request, so a fast producer
+  // pays one stream message per batch, and a slow one waits for nothing.
+  const bool publish = method->input_type()->full_name() ==
+                       cloudlink::v1::PublishRequest::descriptor()->full_name();
+  absl::Status deferred_error;  // a bad line after a batch's first
+  RequestSource source = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
+    // Flags: the one request, then nullptr. Standard input: `request` is
+    // the (empty) prototype of each line's message.
+    if (!from_stdin) return std::move(request);
+    if (!deferred_error.ok()) return deferred_error;
+    absl::StatusOr<std::unique_ptr<Message>> first = read_line();
+    if (!publish || !first.ok() || *first == nullptr) return first;
+    cloudlink::v1::PublishRequest batch;
+    size_t bytes = 0;
+    auto add = [&](const Message& line) {
+      cloudlink::v1::PublishRequest one;
+      one.ParseFromString(line.SerializeAsString());
+      if (one.batch_size() > 0) return false;  // a batch of its own
+      cloudlink::v1::PublishMessage* m = batch.add_batch();
+      m->set_id(one.id());
+      m->set_allocated_topic(one.release_topic());
+      m->set_allocated_payload(one.release_payload());
+      m->set_level(one.level());
+      m->set_wait_when_full(one.wait_when_full());
+      bytes += m->topic().size() + m->payload().size();
+      return true;
+    };
+    if (!add(**first)) return first;
+    std::vector<std::unique_ptr<Message>> own;  // lines that are batches
+    while (batch.batch_size() < kStdinBatchMessages &&
+           bytes < kStdinBatchBytes && io.in->rdbuf()->in_avail() > 0) {
+      absl::StatusOr<std::unique_ptr<Message>> next = read_line();
+      if (!next.ok()) {
+        deferred_error = next.status();
+        break;
+      }
+      if (*next == nullptr) break;
+      if (!add(**next)) {
+        own.push_back(*std::move(next));
+        break;
+      }
+    }
+    if (batch.batch_size() == 1 && own.empty()) return first;
+    // A line that was a batch itself is sent as read, after this batch.
+    pending_own.insert(pending_own.end(), std::make_move_iterator(own.begin()),
+                       std::make_move_iterator(own.end()));
+    std::unique_ptr<Message> out(request->New());
+    out->ParseFromString(batch.SerializeAsString());
+    return out;
+  };
+  RequestSource with_own = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
+    if (!pending_own.empty()) {
+      std::unique_ptr<Message> next = std::move(pending_own.front());
+      pending_own.erase(pending_own.begin());
+      return next;
+    }
+    return source();
+  };
   int64_t printed = 0;
   CallOutcome outcome(method);
-  CallResult result = CallMethod(
-      *channel, method, source,
-      [&](const Message& response) {
-        outcome.Observe(response);
-        print(response, printed++);
-      },
-      timeout);
+  auto observe_and_print = [&](const Message& response) {
+    outcome.Observe(response);
+    print(response, printed++);
+  };
+  // Batch acks print (and count) as one ack per message, as single acks do.
+  auto print_each = [&](const Message& response) {
+    cloudlink::v1::PublishAck ack;
+    if (publish) ack.ParseFromString(response.SerializeAsString());
+    if (ack.ok_ids_size() == 0 && ack.failed_size() == 0) {
+      observe_and_print(response);
+      return;
+    }
+    auto print_one = [&](const cloudlink::v1::PublishAck& one) {
+      std::unique_ptr<Message> out(response.New());
+      out->ParseFromString(one.SerializeAsString());
+      observe_and_print(*out);
+    };
+    for (uint64_t id : ack.ok_ids()) {
+      cloudlink::v1::PublishAck one;
+      one.set_id(id);
+      print_one(one);
+    }
+    for (const cloudlink::v1::PublishFailure& failure : ack.failed()) {
+      cloudlink::v1::PublishAck one;
+      one.set_id(failure.id());
+      one.set_code(failure.code());
+      one.set_message(failure.message());
+      print_one(one);
+    }
+  };
+  CallResult result =
+      CallMethod(*channel, method, with_own, print_each, timeout);
   report.secrets.insert(report.secrets.end(), stdin_secrets.begin(),
                         stdin_secrets.end());
 

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   if (env_level != nullptr) cloudlink::ParseLogLevel(env_level, &level);
   cloudlink::SetLogLevel(level);
   cloudlink::RouteGrpcLogsToOurLog();
+  // Buffered standard input, so that `publish` can see the lines already
+  // waiting and batch them (cli.cc); nothing here mixes stdio and streams.
+  std::ios::sync_with_stdio(false);
   const std::vector<std::string> args(argv + 1, argv + argc);
   const char* env_socket = std::getenv("CLOUDLINK_SOCKET");
   cloudlink::client::CliIo io{

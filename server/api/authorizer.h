@@ -31,6 +31,7 @@
 // line: "API: Claim by uid 0 pid 123" or "API: Claim by CN=ops (tls
 // ipv4:10.0.0.5:40112)".
 
+#include <grpcpp/server_context.h>
 #include <sys/types.h>
 
 #include <memory>

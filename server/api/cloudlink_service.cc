@@ -128,18 +128,17 @@ CloudLinkService::AcquireStream(const grpc::ServerContextBase& context) {
   return streams_.Acquire(context.peer(), caller->name, caller->root);
 }
 
-grpc::Status CloudLinkService::Publish(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
-                             cloudlink::v1::PublishRequest>* stream) {
-  if (absl::Status allowed = authorizer_->Authorize(*context, "Publish");
-      !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
+grpc::ServerBidiReactor<cloudlink::v1::PublishRequest,
+                        cloudlink::v1::PublishAck>*
+CloudLinkService::Publish(grpc::CallbackServerContext* context) {
+  absl::Status allowed = authorizer_->Authorize(*context, "Publish");
+  if (!allowed.ok()) return publish_streams_.Start(context, allowed);
   absl::StatusOr<std::unique_ptr<StreamLimits::Lease>> lease =
       AcquireStream(*context);
-  if (!lease.ok()) return ToGrpcStatus(lease.status());
-  return ServePublishStream(context, stream, publisher_, shutting_down_);
+  if (!lease.ok()) return publish_streams_.Start(context, lease.status());
+  return publish_streams_.Start(
+      context, absl::OkStatus(),
+      std::shared_ptr<StreamLimits::Lease>(*std::move(lease)));
 }
 
 }  // namespace cloudlink::api

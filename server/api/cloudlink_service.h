@@ -14,6 +14,7 @@
 
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/api/authorizer.h"
+#include "server/api/publish_stream.h"
 #include "server/api/state_watchers.h"
 #include "server/api/stream_limits.h"
 #include "server/node/node_controller.h"
@@ -23,7 +24,8 @@ namespace cloudlink::api {
 
 class CloudLinkService final
     : public cloudlink::v1::CloudLink::WithCallbackMethod_WatchState<
-          cloudlink::v1::CloudLink::Service> {
+          cloudlink::v1::CloudLink::WithCallbackMethod_Publish<
+              cloudlink::v1::CloudLink::Service>> {
  public:
   // `node`, `authorizer` (required) and `publisher` (may be null: Publish
   // then acks every request with UNAVAILABLE) must outlive the service.
@@ -33,15 +35,16 @@ class CloudLinkService final
                    StreamCaps caps = StreamCaps())
       : node_(node),
         authorizer_(authorizer),
-        publisher_(publisher),
         streams_(caps),
-        watchers_(node) {}
+        watchers_(node),
+        publish_streams_(publisher) {}
 
   // Ends open WatchState and Publish streams (called before the server
   // shuts down).
   void Shutdown() {
     shutting_down_.store(true);
     watchers_.Shutdown();
+    publish_streams_.Shutdown();
   }
 
   // The stream caps, shared with the interceptor that applies them to
@@ -69,11 +72,10 @@ class CloudLinkService final
   grpc::ServerWriteReactor<cloudlink::v1::State>* WatchState(
       grpc::CallbackServerContext* context,
       const cloudlink::v1::WatchStateRequest* request) override;
-  // See server/api/publish_stream.h.
-  grpc::Status Publish(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
-                               cloudlink::v1::PublishRequest>* stream) override;
+  // Served with gRPC's callback API; see server/api/publish_stream.h.
+  grpc::ServerBidiReactor<cloudlink::v1::PublishRequest,
+                          cloudlink::v1::PublishAck>*
+  Publish(grpc::CallbackServerContext* context) override;
 
  private:
   // A stream slot for the caller of `context`.
@@ -82,10 +84,10 @@ class CloudLinkService final
 
   node::NodeController* const node_;
   const Authorizer* const authorizer_;
-  publish::Publisher* const publisher_;
   std::atomic<bool> shutting_down_{false};
   StreamLimits streams_;
   StateWatchers watchers_;
+  PublishStreams publish_streams_;
 };
 
 }  // namespace cloudlink::api

@@ -2,40 +2,25 @@
 
 #include <chrono>
 #include <deque>
-#include <memory>
+#include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
-#include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
-#include "server/common/mutex.h"
+#include "server/publish/completion_batch.h"
 
 namespace cloudlink::api {
 namespace {
 
-// How often waits re-check cancellation and shutdown.
-constexpr absl::Duration kPoll = absl::Milliseconds(100);
+using cloudlink::v1::PublishAck;
+using cloudlink::v1::PublishRequest;
 
-// Acks of one stream: completions add, the writer thread takes.
-struct AckQueue {
-  Mutex mu;
-  std::deque<cloudlink::v1::PublishAck> acks ABSL_GUARDED_BY(mu);
-  uint64_t outstanding ABSL_GUARDED_BY(mu) = 0;  // accepted, not yet acked
-  bool reading_done ABSL_GUARDED_BY(mu) = false;
-  bool dead ABSL_GUARDED_BY(mu) = false;  // writes failed or call over
-
-  void Add(uint64_t id, const absl::Status& status, bool was_outstanding) {
-    cloudlink::v1::PublishAck ack;
-    ack.set_id(id);
-    ack.set_code(static_cast<int32_t>(status.code()));
-    if (!status.ok()) ack.set_message(std::string(status.message()));
-    MutexLock lock(&mu);
-    if (was_outstanding) --outstanding;
-    if (!dead) acks.push_back(std::move(ack));
-  }
-};
+// Outcome::tag values: how the message came, so how it is answered.
+constexpr uint32_t kSingle = 0;
+constexpr uint32_t kBatched = 1;
 
 publish::DeliveryLevel LevelOf(cloudlink::v1::DeliveryLevel level) {
   switch (level) {
@@ -48,102 +33,440 @@ publish::DeliveryLevel LevelOf(cloudlink::v1::DeliveryLevel level) {
   }
 }
 
+absl::Status ShuttingDown() {
+  return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
+               "cloudlinkd is stopping");
+}
+
+// One message of a request, whichever form it came in.
+struct Item {
+  uint64_t id;
+  std::string* topic;
+  std::string* payload;
+  cloudlink::v1::DeliveryLevel level;
+  bool wait_when_full;
+};
+
+std::vector<Item> ItemsOf(PublishRequest& request) {
+  std::vector<Item> items;
+  if (request.batch_size() == 0) {
+    items.push_back({request.id(), request.mutable_topic(),
+                     request.mutable_payload(), request.level(),
+                     request.wait_when_full()});
+    return items;
+  }
+  items.reserve(request.batch_size());
+  for (cloudlink::v1::PublishMessage& m : *request.mutable_batch()) {
+    items.push_back({m.id(), m.mutable_topic(), m.mutable_payload(), m.level(),
+                     m.wait_when_full()});
+  }
+  return items;
+}
+
 }  // namespace
 
-grpc::Status ServePublishStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
-                             cloudlink::v1::PublishRequest>* stream,
-    publish::Publisher* publisher, const std::atomic<bool>& shutting_down) {
-  auto queue = std::make_shared<AckQueue>();
-  auto over = [&] { return context->IsCancelled() || shutting_down.load(); };
+class PublishReactor;
 
-  // The stream's deadline, when the client set one: gRPC states it in wall
-  // time; it becomes a monotonic one here, once, so that a wall-clock step
-  // during the stream neither stretches nor cuts the waits it bounds.
-  MonotonicTime stream_deadline = MonotonicTime::InfiniteFuture();
-  const auto deadline = context->deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) {
-    stream_deadline = RealClock()->MonotonicNow() +
-                      (absl::FromChrono(deadline) - RealClock()->WallNow());
+// The state of one call, shared by its reactor (which gRPC deletes after
+// OnDone), the completions of its messages (which may run after that) and
+// a thread waiting for room.
+//
+// Rule for calling into the reactor: a thread that is about to call
+// StartRead / StartWrite outside mu counts itself in `starting` under mu;
+// Finish is called only when no such call is under way and no waiting
+// thread runs, and once `finished` is set nothing else is started. So the
+// reactor (deleted only after OnDone, which follows Finish) outlives every
+// call into it.
+struct PublishStreams::Stream final
+    : public publish::OutcomeSink,
+      public std::enable_shared_from_this<PublishStreams::Stream> {
+  Stream(PublishStreams* owner, grpc::CallbackServerContext* context)
+      : owner(owner) {
+    // gRPC states the deadline in wall time; it becomes a monotonic one
+    // here, once, so that a wall-clock step during the stream neither
+    // stretches nor cuts the waits it bounds.
+    const auto deadline = context->deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) {
+      stream_deadline = RealClock()->MonotonicNow() +
+                        (absl::FromChrono(deadline) - RealClock()->WallNow());
+    }
   }
 
-  std::thread writer([&] {
-    while (true) {
-      cloudlink::v1::PublishAck ack;
-      {
-        MutexLock lock(&queue->mu);
-        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue->mu) {
-          return !queue->acks.empty() || queue->dead ||
-                 (queue->reading_done && queue->outstanding == 0);
-        };
-        while (!ready()) {
-          queue->mu.AwaitWithTimeout(ready, kPoll);
-          if (!ready() && over()) queue->dead = true;
-        }
-        if (queue->acks.empty()) return;  // dead, or all acked
-        ack = std::move(queue->acks.front());
-        queue->acks.pop_front();
+  // publish::OutcomeSink: the outcomes of one pass of the link thread.
+  void TakeOutcomes(std::vector<publish::Outcome>& outcomes) override {
+    StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      for (publish::Outcome& outcome : outcomes) {
+        AddLocked(outcome.id, outcome.status, outcome.tag, true);
       }
-      // No buffer hint, even with more acks queued: a sync-API Write blocks
-      // until its op completes, and a hinted one may wait for a later flush
-      // that, with the client silent (half-closed), never comes. Under ASan
-      // that hung publish_link_test about 1 run in 5.
-      if (!stream->Write(ack)) {
-        MutexLock lock(&queue->mu);
-        queue->dead = true;
-        queue->acks.clear();
-        return;
+    });
+  }
+
+  // The completion of one accepted message.
+  publish::Completion CompletionFor(uint64_t id, uint32_t tag) {
+    return [self = shared_from_this(), id, tag](const absl::Status& outcome) {
+      if (publish::CompletionBatch::Hold(self, {id, outcome, tag})) return;
+      self->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu) {
+        self->AddLocked(id, outcome, tag, true);
+      });
+    };
+  }
+
+  void AddLocked(uint64_t id, const absl::Status& status, uint32_t tag,
+                 bool was_outstanding) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (was_outstanding) --outstanding;
+    if (dead) return;
+    if (tag == kSingle) {
+      PublishAck ack;
+      ack.set_id(id);
+      ack.set_code(static_cast<int32_t>(status.code()));
+      if (!status.ok()) ack.set_message(std::string(status.message()));
+      singles.push_back(std::move(ack));
+    } else if (status.ok()) {
+      ok_ids.push_back(id);
+    } else {
+      cloudlink::v1::PublishFailure failure;
+      failure.set_id(id);
+      failure.set_code(static_cast<int32_t>(status.code()));
+      failure.set_message(std::string(status.message()));
+      failed.push_back(std::move(failure));
+    }
+  }
+
+  size_t BacklogLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return singles.size() + ok_ids.size() + failed.size();
+  }
+
+  // Runs `change` under mu, then starts what the new state calls for: the
+  // next write, the next read, or the end of the call.
+  template <typename Change>
+  void StartOrFinish(Change change);
+
+  // Publishes the messages of `request` from `first` on; `may_wait`: on a
+  // thread that may block for room. Returns the index of the first message
+  // that must wait for room (items.size() when none).
+  size_t PublishItems(std::vector<Item>& items, size_t first, bool batched,
+                      bool may_wait);
+  // Publishes what read_buf holds; the stream then reads on (possibly from
+  // a waiting thread).
+  void OnRequest();
+
+  // The call is over: the service stops tracking it.
+  void Forget() {
+    MutexLock lock(&owner->mu_);
+    owner->open_.erase(shared_from_this());
+  }
+
+  bool Over() const {
+    return cancelled.load(std::memory_order_acquire) ||
+           owner->shutting_down_.load(std::memory_order_acquire);
+  }
+
+  PublishStreams* const owner;
+  MonotonicTime stream_deadline = MonotonicTime::InfiniteFuture();
+  std::atomic<bool> cancelled{false};
+  // Owned by whoever has the read (or write) under way.
+  PublishRequest read_buf;
+  PublishAck write_buf;
+
+  Mutex mu;
+  PublishReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null after OnDone
+  std::deque<PublishAck> singles ABSL_GUARDED_BY(mu);
+  std::vector<uint64_t> ok_ids ABSL_GUARDED_BY(mu);
+  std::vector<cloudlink::v1::PublishFailure> failed ABSL_GUARDED_BY(mu);
+  uint64_t outstanding ABSL_GUARDED_BY(mu) = 0;  // accepted, not completed
+  int starting ABSL_GUARDED_BY(mu) = 0;  // calls into the reactor under way
+  bool write_in_flight ABSL_GUARDED_BY(mu) = false;
+  bool read_wanted ABSL_GUARDED_BY(mu) = false;  // start the next read
+  bool read_paused ABSL_GUARDED_BY(mu) = false;  // the backlog is too long
+  bool reading_done ABSL_GUARDED_BY(mu) = false;
+  bool waiting ABSL_GUARDED_BY(mu) = false;  // a thread waits for room
+  bool dead ABSL_GUARDED_BY(mu) = false;     // no more acks are written
+  bool finish_wanted ABSL_GUARDED_BY(mu) = false;
+  bool finished ABSL_GUARDED_BY(mu) = false;
+  grpc::Status finish_status ABSL_GUARDED_BY(mu);
+};
+
+class PublishReactor final : public PublishStreams::Reactor {
+ public:
+  PublishReactor(std::shared_ptr<PublishStreams::Stream> stream,
+                 std::shared_ptr<void> held)
+      : stream_(std::move(stream)), held_(std::move(held)) {}
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      stream_->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream_->mu) {
+        stream_->reading_done = true;
+      });
+      return;
+    }
+    stream_->OnRequest();
+  }
+
+  void OnWriteDone(bool ok) override {
+    stream_->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream_->mu) {
+      stream_->write_in_flight = false;
+      if (!ok) {
+        // The client is gone or its side is broken: nothing more can be
+        // written, so the call ends (OK, as the stream has no error of its
+        // own; a shutdown keeps its status).
+        stream_->dead = true;
+        stream_->finish_wanted = true;
+      }
+    });
+  }
+
+  void OnCancel() override {
+    stream_->cancelled.store(true, std::memory_order_release);
+    stream_->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream_->mu) {
+      stream_->dead = true;
+      stream_->finish_wanted = true;
+    });
+  }
+
+  void OnDone() override {
+    {
+      MutexLock lock(&stream_->mu);
+      stream_->reactor = nullptr;
+      stream_->singles.clear();
+      stream_->ok_ids.clear();
+      stream_->failed.clear();
+    }
+    stream_->Forget();
+    delete this;
+  }
+
+ private:
+  const std::shared_ptr<PublishStreams::Stream> stream_;
+  const std::shared_ptr<void> held_;  // released with the reactor
+};
+
+template <typename Change>
+void PublishStreams::Stream::StartOrFinish(Change change) {
+  bool first = true;
+  while (true) {
+    bool write = false;
+    bool read = false;
+    bool finish = false;
+    grpc::Status status;
+    PublishReactor* r = nullptr;
+    {
+      MutexLock lock(&mu);
+      if (first) {
+        change();
+        first = false;
+      } else {
+        --starting;  // the calls of the previous round returned
+      }
+      r = reactor;
+      if (r == nullptr || finished) return;
+      if (!finish_wanted && reading_done && outstanding == 0 &&
+          BacklogLocked() == 0 && !write_in_flight && !waiting) {
+        finish_wanted = true;  // everything asked was answered
+      }
+      if (finish_wanted) {
+        if (starting == 0 && !waiting &&
+            (dead || (!write_in_flight && BacklogLocked() == 0))) {
+          finished = true;
+          finish = true;
+          status = finish_status;
+        }
+      } else {
+        if (!write_in_flight && !dead && BacklogLocked() > 0) {
+          // One write carries everything queued: a single-message ack, or
+          // one batch ack with every batched outcome (up to a bound).
+          write_buf.Clear();
+          if (!singles.empty()) {
+            write_buf = std::move(singles.front());
+            singles.pop_front();
+          } else {
+            const size_t limit = owner->limits_.max_acks_per_write;
+            const size_t n_ok = std::min(ok_ids.size(), limit);
+            write_buf.mutable_ok_ids()->Add(ok_ids.end() - n_ok, ok_ids.end());
+            ok_ids.resize(ok_ids.size() - n_ok);
+            const size_t n_failed = std::min(failed.size(), limit - n_ok);
+            for (size_t i = failed.size() - n_failed; i < failed.size(); ++i) {
+              *write_buf.add_failed() = std::move(failed[i]);
+            }
+            failed.resize(failed.size() - n_failed);
+          }
+          write_in_flight = true;
+          write = true;
+        }
+        if (read_paused &&
+            BacklogLocked() <= owner->limits_.max_ack_backlog / 2) {
+          read_paused = false;
+          read_wanted = true;
+        }
+        if (read_wanted && !reading_done && !waiting) {
+          read_wanted = false;
+          if (BacklogLocked() > owner->limits_.max_ack_backlog) {
+            read_paused = true;  // flow control: the caller reads its acks
+          } else {
+            read = true;
+          }
+        }
+      }
+      if (!write && !read) {
+        if (!finish) return;
+      } else {
+        ++starting;
       }
     }
-  });
+    if (finish) {
+      r->Finish(status);
+      return;
+    }
+    if (write) r->StartWrite(&write_buf);
+    if (read) r->StartRead(&read_buf);
+    // Loop: take `starting` back and look again (an outcome may have come
+    // while the calls ran, finding starting > 0).
+  }
+}
 
-  cloudlink::v1::PublishRequest request;
-  while (!over() && stream->Read(&request)) {
-    const uint64_t id = request.id();
+size_t PublishStreams::Stream::PublishItems(std::vector<Item>& items,
+                                            size_t first, bool batched,
+                                            bool may_wait) {
+  publish::Publisher* const publisher = owner->publisher_;
+  const uint32_t tag = batched ? kBatched : kSingle;
+  std::vector<publish::Outcome> refused;
+  size_t i = first;
+  for (; i < items.size(); ++i) {
+    Item& item = items[i];
     if (publisher == nullptr) {
-      queue->Add(
-          id,
-          Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
-                "this daemon has no publish path"),
-          false);
+      refused.push_back(
+          {item.id,
+           Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
+                 "this daemon has no publish path"),
+           tag});
       continue;
     }
+    if (item.wait_when_full && !may_wait) break;
     publish::PublishArgs args;
-    args.topic = request.topic();
-    args.payload = std::move(*request.mutable_payload());
-    args.level = LevelOf(request.level());
-    args.wait_when_full = request.wait_when_full();
+    args.topic = std::move(*item.topic);
+    args.payload = std::move(*item.payload);
+    args.level = LevelOf(item.level);
+    args.wait_when_full = item.wait_when_full;
     args.wait_deadline = stream_deadline;
-    args.cancelled = over;
+    if (item.wait_when_full) {
+      args.cancelled = [self = shared_from_this()] { return self->Over(); };
+    }
     if (args.level != publish::DeliveryLevel::kDurable) {
       args.delivery_deadline = stream_deadline;
     }
     {
-      MutexLock lock(&queue->mu);
-      ++queue->outstanding;
+      MutexLock lock(&mu);
+      ++outstanding;
     }
-    absl::Status accepted = publisher->Publish(
-        std::move(args), [queue, id](const absl::Status& outcome) {
-          queue->Add(id, outcome, true);
-        });
-    if (!accepted.ok()) queue->Add(id, accepted, true);
+    absl::Status accepted =
+        publisher->Publish(std::move(args), CompletionFor(item.id, tag));
+    if (!accepted.ok()) {
+      MutexLock lock(&mu);
+      --outstanding;
+      refused.push_back({item.id, std::move(accepted), tag});
+    }
+  }
+  if (!refused.empty()) {
+    MutexLock lock(&mu);
+    for (publish::Outcome& outcome : refused) {
+      AddLocked(outcome.id, outcome.status, outcome.tag, false);
+    }
+  }
+  return i;
+}
+
+void PublishStreams::Stream::OnRequest() {
+  owner->requests_read_.fetch_add(1, std::memory_order_relaxed);
+  const bool batched = read_buf.batch_size() > 0;
+  std::vector<Item> items = ItemsOf(read_buf);
+  const size_t stopped = PublishItems(items, 0, batched, /*may_wait=*/false);
+  if (stopped < items.size()) {
+    // A message may wait for room: it and the rest of the request go on a
+    // thread of their own, so that no gRPC thread blocks; the stream reads
+    // on once that thread is done.
+    {
+      MutexLock lock(&mu);
+      waiting = true;
+    }
+    auto request = std::make_shared<PublishRequest>(std::move(read_buf));
+    auto self = shared_from_this();
+    auto finish_request = [self, request, stopped, batched] {
+      std::vector<Item> rest = ItemsOf(*request);
+      self->PublishItems(rest, stopped, batched, /*may_wait=*/true);
+      self->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu) {
+        self->waiting = false;
+        self->read_wanted = true;
+      });
+    };
+    try {
+      std::thread(finish_request).detach();
+    } catch (const std::system_error&) {
+      // No thread to wait on: publish here without waiting (a full queue
+      // then answers QUEUE_FULL / SPOOL_FULL, as without wait_when_full).
+      std::vector<Item> rest = ItemsOf(*request);
+      for (Item& item : rest) item.wait_when_full = false;
+      PublishItems(rest, stopped, batched, /*may_wait=*/false);
+      StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        waiting = false;
+        read_wanted = true;
+      });
+    }
+    return;
+  }
+  StartOrFinish([&]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { read_wanted = true; });
+}
+
+PublishStreams::PublishStreams(publish::Publisher* publisher,
+                               PublishStreamLimits limits)
+    : publisher_(publisher), limits_(limits) {}
+
+PublishStreams::~PublishStreams() = default;
+
+PublishStreams::Reactor* PublishStreams::Start(
+    grpc::CallbackServerContext* context, absl::Status refused,
+    std::shared_ptr<void> held) {
+  auto stream = std::make_shared<Stream>(this, context);
+  auto* reactor = new PublishReactor(stream, std::move(held));
+  if (refused.ok() && shutting_down_.load()) refused = ShuttingDown();
+  {
+    MutexLock lock(&stream->mu);
+    stream->reactor = reactor;
+    if (!refused.ok()) {
+      stream->finish_wanted = true;
+      stream->dead = true;
+      stream->finish_status = ToGrpcStatus(refused);
+    } else {
+      stream->read_wanted = true;
+    }
   }
   {
-    MutexLock lock(&queue->mu);
-    queue->reading_done = true;
-    if (over()) queue->dead = true;
+    MutexLock lock(&mu_);
+    open_.insert(stream);
   }
-  writer.join();
+  stream->StartOrFinish([] {});
+  return reactor;
+}
+
+void PublishStreams::Shutdown() {
+  shutting_down_.store(true);
+  std::vector<std::shared_ptr<Stream>> streams;
   {
-    MutexLock lock(&queue->mu);
-    queue->dead = true;  // late completions only drop their acks now
+    MutexLock lock(&mu_);
+    streams.assign(open_.begin(), open_.end());
   }
-  if (shutting_down.load()) {
-    return ToGrpcStatus(Error(absl::StatusCode::kUnavailable,
-                              reason::kShuttingDown, "cloudlinkd is stopping"));
+  for (const std::shared_ptr<Stream>& stream : streams) {
+    stream->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream->mu) {
+      if (stream->finish_wanted) return;
+      stream->dead = true;
+      stream->finish_wanted = true;
+      stream->finish_status = ToGrpcStatus(ShuttingDown());
+    });
   }
-  return grpc::Status::OK;
+}
+
+size_t PublishStreams::open() const {
+  MutexLock lock(&mu_);
+  return open_.size();
 }
 
 }  // namespace cloudlink::api

@@ -7,31 +7,61 @@ namespace cloudlink {
 
 void Mutex::Lock() { mu_.lock(); }
 
+void Mutex::SignalLocked() {
+  for (Waiter* w = waiters_; w != nullptr; w = w->next) {
+    if (!w->signalled && w->cond()) {
+      w->signalled = true;
+      w->woken.notify_one();
+    }
+  }
+}
+
 void Mutex::Unlock() {
-  // Notify before unlocking: a waiter that wakes may destroy this Mutex (the
-  // object that holds it) as soon as it can lock, and a notify after unlock
-  // would then touch freed memory.
-  if (waiters_ > 0) released_.notify_all();
+  // Signal before unlocking: a waiter that wakes may destroy this Mutex (the
+  // object that holds it) as soon as it can lock, and touching it after the
+  // unlock would then touch freed memory.
+  if (waiters_ != nullptr) SignalLocked();
   mu_.unlock();
 }
 
-void Mutex::StartWaitLocked() {
+bool Mutex::WaitLocked(Waiter* w,
+                       const std::chrono::steady_clock::time_point* deadline) {
   // Waiting releases the mutex, which counts as an Unlock(): this thread may
-  // have changed guarded state before calling Await, so threads already
-  // waiting must re-check. Only this first release wakes them; the re-waits
-  // after a wake-up follow nothing but condition checks, which change
-  // nothing, so waiters never wake each other in a loop.
-  if (waiters_ > 0) released_.notify_all();
-  ++waiters_;
+  // have changed guarded state before calling Await, so the threads already
+  // waiting get their conditions evaluated now.
+  if (waiters_ != nullptr) SignalLocked();
+  w->next = waiters_;
+  if (waiters_ != nullptr) waiters_->prev = w;
+  waiters_ = w;
+  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+  bool met = false;
+  while (true) {
+    // `signalled` was set under the lock by a thread that saw the condition
+    // hold; another thread may have changed the state again since, so the
+    // condition is re-checked here.
+    if (w->signalled) {
+      w->signalled = false;
+      if ((met = w->cond())) break;
+    }
+    if (deadline == nullptr) {
+      w->woken.wait(lock);
+    } else if (w->woken.wait_until(lock, *deadline) ==
+               std::cv_status::timeout) {
+      met = w->cond();
+      break;
+    }
+  }
+  if (w->prev != nullptr) w->prev->next = w->next;
+  if (w->next != nullptr) w->next->prev = w->prev;
+  if (waiters_ == w) waiters_ = w->next;
+  lock.release();  // still held; the caller unlocks
+  return met;
 }
 
 void Mutex::Await(absl::FunctionRef<bool()> cond) {
   if (cond()) return;
-  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
-  StartWaitLocked();
-  while (!cond()) released_.wait(lock);
-  --waiters_;
-  lock.release();  // still held; the caller unlocks
+  Waiter w(cond);
+  WaitLocked(&w, nullptr);
 }
 
 bool Mutex::AwaitWithTimeout(absl::FunctionRef<bool()> cond,
@@ -43,18 +73,8 @@ bool Mutex::AwaitWithTimeout(absl::FunctionRef<bool()> cond,
       std::clamp(timeout, absl::ZeroDuration(), absl::Hours(24 * 365 * 100));
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
-  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
-  StartWaitLocked();
-  bool met = false;
-  while (!(met = cond())) {
-    if (released_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      met = cond();
-      break;
-    }
-  }
-  --waiters_;
-  lock.release();
-  return met;
+  Waiter w(cond);
+  return WaitLocked(&w, &deadline);
 }
 
 bool Mutex::AwaitWithDeadline(absl::FunctionRef<bool()> cond,

@@ -14,8 +14,16 @@
 // changes guarded state therefore never signals; unlocking is enough.
 // Conditions run with the mutex held and must only read guarded state.
 //
+// As in Abseil, the thread that unlocks evaluates the waiters' conditions
+// and wakes only those whose condition now holds: an unlock that changed
+// nothing a waiter waits for wakes nobody, so a thread waiting for work is
+// not woken by every unrelated critical section. Conditions therefore also
+// run on other threads (always with the mutex held) and must be cheap and
+// free of side effects.
+//
 // Thread-safe. Not reentrant; there are no reader locks.
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -33,8 +41,8 @@ class ABSL_LOCKABLE Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
-  // Releases the mutex and wakes the threads blocked in Await*, which then
-  // re-check their conditions.
+  // Releases the mutex. Evaluates the conditions of the threads blocked in
+  // Await* and wakes those whose condition holds.
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
   // Blocks, releasing the mutex while it waits, until cond() is true. Returns
@@ -66,12 +74,23 @@ class ABSL_LOCKABLE Mutex {
   }
 
  private:
-  // Registers the calling thread as a waiter, waking the others (see .cc).
-  void StartWaitLocked();
+  // A thread blocked in Await*, on its own stack while it waits.
+  struct Waiter {
+    explicit Waiter(absl::FunctionRef<bool()> c) : cond(c) {}
+    absl::FunctionRef<bool()> cond;
+    std::condition_variable woken;
+    bool signalled = false;  // its condition held at an unlock
+    Waiter* next = nullptr;
+    Waiter* prev = nullptr;
+  };
+  // Wakes the waiters whose condition holds (mu_ held).
+  void SignalLocked();
+  // Blocks on `w` until its condition holds or `deadline` passes (see .cc).
+  bool WaitLocked(Waiter* w,
+                  const std::chrono::steady_clock::time_point* deadline);
 
   std::mutex mu_;
-  std::condition_variable released_;
-  int waiters_ = 0;  // threads inside Await*; guarded by mu_
+  Waiter* waiters_ = nullptr;  // guarded by mu_
 };
 
 // Holds a Mutex for its scope, as absl::MutexLock.

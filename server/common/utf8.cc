@@ -56,3 +56,18 @@ bool IsValidMqttUtf8(absl::string_view text) {
 }
 
 }  // namespace cloudlink
+
+namespace cloudlink {
+
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back off over continuation bytes (10xxxxxx) to the start of the
+  // sequence that would be cut.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
+
+}  // namespace cloudlink

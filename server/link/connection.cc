@@ -9,6 +9,7 @@
 #include "server/common/log.h"
 #include "server/link/aclk_messages.h"
 #include "server/mqtt/mqtt_packet.h"
+#include "server/publish/completion_batch.h"
 
 namespace cloudlink::link {
 namespace {
@@ -71,7 +72,17 @@ void Connection::Run(transport::WssConnector* connector) {
   while (!closed_) {
     const MonotonicTime now = Now();
     if (closing_ && now >= close_deadline_) break;  // the peer never closed
-    wss_->Service(Step(now));
+    {
+      // Every message completed in this pass (PUBACKs, QoS 0 hand-overs,
+      // deadlines) reaches its producer's stream at once, when the batch
+      // closes: one lock and one write per stream and pass.
+      publish::CompletionBatch completions;
+      wss_->Service(Step(now));
+    }
+    if (progress_) {
+      progress_ = false;
+      host_->OnProgress();  // once per pass, not once per packet
+    }
   }
   host_->Detach();
   wss_.reset();
@@ -156,7 +167,7 @@ void Connection::PumpPublish(MonotonicTime now) {
   Flush(out);
   HandleEvents();  // e.g. a message too large for the server
   pump_->CompleteHandedOver();
-  host_->OnProgress();
+  progress_ = true;
 }
 
 void Connection::Flush(const std::string& out) {
@@ -255,7 +266,7 @@ void Connection::HandleEvents() {
         break;
     }
   }
-  host_->OnProgress();
+  progress_ = true;
 }
 
 void Connection::HandleInbound(const mqtt::SessionEvent& event) {

@@ -145,6 +145,7 @@ class Connection final : public transport::WssListener {
   bool closed_ = false;
   bool closing_ = false;
   bool wake_ = false;
+  bool progress_ = false;  // publish counters changed in this pass
   bool leave_requested_ = false;
   bool leaving_ = false;
   bool goodbye_acked_ = false;

@@ -121,7 +121,7 @@ void PublishPump::Send(publish::Message message, mqtt::MqttSession& session,
   if (topic == topics_.end()) {
     Drop(message,
          Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
-               absl::StrCat("\"", message.topic,
+               absl::StrCat("\"", publish::QuotedInput(message.topic),
                             "\" is not in the cloud's topic map")));
     return;
   }

@@ -1,5 +1,7 @@
 #include "server/publish/publish_queue.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -19,6 +21,8 @@ absl::Status ShuttingDown() {
 }
 
 }  // namespace
+
+void QueueOptions::ReleaseFreeMemory() { malloc_trim(0); }
 
 PublishQueue::PublishQueue(QueueOptions options, Clock* clock)
     : options_(options), clock_(clock) {}
@@ -72,6 +76,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     }
     message.enqueued = clock_->MonotonicNow();
     bytes_ += size;
+    peak_bytes_ = std::max(peak_bytes_, bytes_);
     messages_.push_back(std::move(message));
     ++stats_.pushed;
   }
@@ -83,17 +88,30 @@ absl::Status PublishQueue::Push(Message message, bool wait,
 std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
                                              size_t max_bytes) {
   std::vector<Message> batch;
-  MutexLock lock(&mu_);
-  size_t bytes = 0;
-  while (!messages_.empty() && batch.size() < max_messages) {
-    const size_t size = messages_.front().size();
-    if (!batch.empty() && bytes + size > max_bytes) break;
-    bytes += size;
-    bytes_ -= size;
-    batch.push_back(std::move(messages_.front()));
-    messages_.pop_front();
+  bool release = false;
+  {
+    MutexLock lock(&mu_);
+    size_t bytes = 0;
+    while (!messages_.empty() && batch.size() < max_messages) {
+      const size_t size = messages_.front().size();
+      if (!batch.empty() && bytes + size > max_bytes) break;
+      bytes += size;
+      bytes_ -= size;
+      batch.push_back(std::move(messages_.front()));
+      messages_.pop_front();
+    }
+    stats_.taken += batch.size();
+    if (messages_.empty() && !batch.empty()) {
+      release = peak_bytes_ >= options_.release_after_bytes &&
+                options_.release_memory != nullptr;
+      peak_bytes_ = 0;
+    }
   }
-  stats_.taken += batch.size();
+  if (release) {
+    // The batch's own memory is freed by the link soon; what the drained
+    // queue held (its deque blocks, the messages sent before) is free now.
+    options_.release_memory();
+  }
   return batch;
 }
 

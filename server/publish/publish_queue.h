@@ -32,6 +32,16 @@ namespace cloudlink::publish {
 struct QueueOptions {
   size_t max_bytes = size_t{64} << 20;
   size_t max_messages = size_t{1} << 20;
+  // Memory goes back: when TakeBatch empties a queue that held at least
+  // `release_after_bytes` since it was last empty, it calls
+  // `release_memory` (on the taking thread, without the queue's lock).
+  // Default: malloc_trim(0), which returns the freed heap pages of every
+  // malloc arena to the system (the messages' memory was allocated on the
+  // API's threads and freed on the link's). nullptr: nothing.
+  size_t release_after_bytes = size_t{16} << 20;
+  std::function<void()> release_memory = ReleaseFreeMemory;
+
+  static void ReleaseFreeMemory();
 };
 
 struct QueueStats {
@@ -77,7 +87,8 @@ class PublishQueue {
   // Removes and returns up to `max_messages` messages from the front, in
   // order, stopping before the one that would pass `max_bytes` (but always
   // returning at least one when the queue is not empty and max_messages > 0).
-  // Never blocks. Wakes producers waiting for room.
+  // Never blocks. Wakes producers waiting for room. May release memory (see
+  // QueueOptions::release_memory).
   std::vector<Message> TakeBatch(size_t max_messages, size_t max_bytes);
 
   // Refuses further pushes (UNAVAILABLE SHUTTING_DOWN), wakes waiters and
@@ -94,6 +105,7 @@ class PublishQueue {
   std::deque<Message> messages_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  size_t peak_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // since last empty
   QueueStats stats_ ABSL_GUARDED_BY(mu_);
   Mutex wake_mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);

@@ -4,13 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "server/common/utf8.h"
 
 namespace cloudlink::publish {
+
+std::string QuotedInput(absl::string_view input) {
+  if (input.size() <= kMaxQuotedInput) return std::string(input);
+  return absl::StrCat(Utf8Prefix(input, kMaxQuotedInput), "... (", input.size(),
+                      " bytes)");
+}
 
 absl::Status Publisher::Publish(PublishArgs args, Completion done) {
   if (!TopicKnown(args.topic)) {
     return Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
-                 absl::StrCat("\"", args.topic,
+                 absl::StrCat("\"", QuotedInput(args.topic),
                               "\" is not a topic name of the cloud's topic "
                               "map (for example node-instance-info)"));
   }

@@ -39,6 +39,12 @@ struct PublishArgs {
   MonotonicTime delivery_deadline = MonotonicTime::InfiniteFuture();
 };
 
+// How much of a caller's input an error message repeats: the first
+// kMaxQuotedInput bytes (cut at a UTF-8 boundary), then "... (N bytes)".
+// Acks of hostile producers therefore stay small.
+inline constexpr size_t kMaxQuotedInput = 256;
+std::string QuotedInput(absl::string_view input);
+
 class Publisher {
  public:
   // `queue` is required; `spool` may be null (DURABLE is then refused with

@@ -3,6 +3,10 @@
 // independent subscriber; the Publish RPC's acks; GetState's counters; the
 // CLI's `publish` command.
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -10,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -25,6 +30,21 @@ namespace cloudlink::integration {
 namespace {
 
 using ::testing::HasSubstr;
+
+// A field of /proc/PID/status in KiB (VmRSS, VmHWM); -1 when unreadable.
+int64_t ProcStatusKib(pid_t pid, const std::string& key) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, key + ":")) {
+      int64_t kib = -1;
+      std::vector<std::string> parts =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kib)) return kib;
+    }
+  }
+  return -1;
+}
 
 class PublishLinkTest : public PublishTestBase {
  protected:
@@ -48,6 +68,40 @@ TEST_F(PublishLinkTest, ABurstOfImmediateAcksIsWrittenInFull) {
   EXPECT_TRUE(finished.ok()) << finished.error_message();
   EXPECT_EQ(stream.failures().size(), kRequests);
   EXPECT_TRUE(stream.acked_ids().empty());
+}
+
+// A producer that never reads its acks, sending 1 MB topic names that the
+// TOPIC_UNKNOWN ack used to repeat whole (RSS grew by 400 MB in 3 s): the
+// acks quote the input cut short and the stream's ack backlog is bounded by
+// flow control, so the daemon's memory stays put.
+TEST_F(PublishLinkTest, AProducerThatNeverReadsItsAcksCostsBoundedMemory) {
+  const pid_t pid = daemon_->process()->pid();
+  const int64_t rss_before = ProcStatusKib(pid, "VmRSS");
+  ASSERT_GT(rss_before, 0);
+  auto channel = grpc::CreateChannel("unix:" + daemon_->socket_path(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = cloudlink::v1::CloudLink::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+  auto stream = stub->Publish(&context);
+  cloudlink::v1::PublishRequest request;
+  request.set_topic(std::string(1 << 20, 'x'));
+  constexpr int kRequests = 400;  // 400 MiB of topic names
+  int written = 0;
+  for (; written < kRequests; ++written) {
+    request.set_id(written);
+    if (!stream->Write(request)) break;
+  }
+  EXPECT_EQ(written, kRequests);
+  const int64_t rss_after = ProcStatusKib(pid, "VmRSS");
+  const int64_t peak = ProcStatusKib(pid, "VmHWM");
+  EXPECT_LT(rss_after - rss_before, 50 * 1024) << "KiB";
+  EXPECT_LT(peak - rss_before, 50 * 1024) << "KiB (peak)";
+  context.TryCancel();
+  stream->Finish();
+  testing::RunResult state = daemon_->Ctl({"get-state"});
+  EXPECT_EQ(state.exit_code, 0) << state.err;
 }
 
 TEST_F(PublishLinkTest, EveryLevelIsAckedAndArrivesOnTheLoginsTopic) {

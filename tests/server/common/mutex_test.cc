@@ -1,5 +1,6 @@
 #include "server/common/mutex.h"
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -145,6 +146,45 @@ TEST(MutexTest, ManyWaitersAllWake) {
   for (auto& t : waiters) t.join();
   MutexLock lock(&mu);
   EXPECT_EQ(released, 8);
+}
+
+// Unlocks that leave a waiter's condition false do not wake it: the
+// unlocking thread evaluates the condition. (A spool writer waiting for
+// work was woken by every unrelated critical section.)
+TEST(MutexTest, UnlocksThatLeaveTheConditionFalseWakeNobody) {
+  Mutex mu;
+  bool go = false;
+  int unrelated = 0;
+  std::atomic<std::thread::id> waiter_id{};
+  std::atomic<int> checks_on_waiter{0};
+  Notification waiting;
+  std::thread waiter([&] {
+    waiter_id = std::this_thread::get_id();
+    MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(
+        [&] {
+          if (std::this_thread::get_id() == waiter_id.load()) {
+            ++checks_on_waiter;
+            if (!waiting.HasBeenNotified()) waiting.Notify();
+          }
+          return go;
+        },
+        absl::Seconds(30)));
+  });
+  waiting.WaitForNotification();
+  // The waiter holds the lock from its first check until it waits, so each
+  // of these critical sections runs while it waits.
+  for (int i = 0; i < 1000; ++i) {
+    MutexLock lock(&mu);
+    ++unrelated;
+  }
+  {
+    MutexLock lock(&mu);
+    go = true;
+  }
+  waiter.join();
+  // Its first check, and the one after the wake-up that found `go`.
+  EXPECT_LE(checks_on_waiter.load(), 2);
 }
 
 TEST(NotificationTest, WaitersSeeNotify) {

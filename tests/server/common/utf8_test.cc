@@ -75,5 +75,16 @@ TEST(Utf8Test, MqttStringsMayNotContainNul) {
   EXPECT_FALSE(IsValidMqttUtf8(Bytes({0x00})));
 }
 
+TEST(Utf8Test, PrefixNeverCutsASequence) {
+  EXPECT_EQ(Utf8Prefix("abc", 10), "abc");
+  EXPECT_EQ(Utf8Prefix("abcdef", 3), "abc");
+  // "é" is C3 A9: a cut after C3 backs off to before it.
+  EXPECT_EQ(Utf8Prefix("ab\xC3\xA9", 3), "ab");
+  EXPECT_EQ(Utf8Prefix("ab\xC3\xA9", 4), "ab\xC3\xA9");
+  // "€" is E2 82 AC.
+  EXPECT_EQ(Utf8Prefix("\xE2\x82\xAC\xE2\x82\xAC", 5), "\xE2\x82\xAC");
+  EXPECT_TRUE(IsValidUtf8(Utf8Prefix("\xE2\x82\xAC\xE2\x82\xAC", 4)));
+}
+
 }  // namespace
 }  // namespace cloudlink

@@ -1,6 +1,7 @@
 #include "server/publish/publish_queue.h"
 
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -47,6 +48,32 @@ TEST(PublishQueueTest, TakesInOrderWithinBatchBounds) {
   EXPECT_EQ(queue.stats().queued, 1u);
   EXPECT_EQ(queue.stats().taken, 4u);
   EXPECT_EQ(queue.stats().queued_bytes, 10u);
+}
+
+// Memory goes back after a large queue drains, and only then: the release
+// runs once per drain of a queue that held at least release_after_bytes.
+TEST(PublishQueueTest, ReleasesMemoryOnceALargeQueueDrained) {
+  QueueOptions options;
+  options.release_after_bytes = 1000;
+  int releases = 0;
+  options.release_memory = [&] { ++releases; };
+  PublishQueue queue(options);
+  auto push = [&](size_t bytes) {
+    Message message;
+    message.topic = "t";
+    message.payload = std::string(bytes, 'x');
+    ASSERT_TRUE(queue.Push(std::move(message)).ok());
+  };
+  for (int i = 0; i < 4; ++i) push(400);  // 1604 bytes at the peak
+  EXPECT_EQ(queue.TakeBatch(2, 1 << 20).size(), 2u);
+  EXPECT_EQ(releases, 0);  // not drained yet
+  EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 2u);
+  EXPECT_EQ(releases, 1);
+  EXPECT_TRUE(queue.TakeBatch(10, 1 << 20).empty());
+  EXPECT_EQ(releases, 1);  // nothing drained
+  push(10);                // a small queue drains without a release
+  EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 1u);
+  EXPECT_EQ(releases, 1);
 }
 
 TEST(PublishQueueTest, FullByBytesFailsAtOnceAndCounts) {

@@ -1,0 +1,161 @@
+// One producer run of the daemon-path benchmark (bench/daemon_bench.py
+// starts cloudlinkd and the dev cloud and measures cloudlinkd around it):
+//
+//   daemon_producer producer --socket PATH --count N --payload BYTES
+//                            --qos 0|1 [--rate MSGS_PER_S] [--window W]
+//   daemon_producer paho --url wss://... --ca FILE --user U --password P
+//                        --topic T --count N --payload BYTES --qos 0|1
+//                        [--rate MSGS_PER_S]
+//
+// `producer` publishes through cloudlinkd with the producer library
+// (client/producer.h); `paho` publishes to the same broker with Paho C
+// (bench/paho_publisher.h), as the dev cloud's admin. --rate 0 (default):
+// back to back; otherwise a steady rate, in ticks of 10 ms (rate / 100
+// messages per tick). Prints one JSON object: messages, seconds, this
+// process's CPU seconds and context switches (getrusage, all threads).
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/paho_publisher.h"
+#include "client/producer.h"
+
+namespace cloudlink::bench {
+namespace {
+
+struct Usage {
+  double cpu_s = 0;
+  long switches = 0;
+};
+
+Usage Self() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  Usage usage;
+  usage.cpu_s = u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 +
+                u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+  usage.switches = u.ru_nvcsw + u.ru_nivcsw;
+  return usage;
+}
+
+// Calls `send(k)` for k messages per 10 ms tick, or once for all when
+// `rate` is 0; returns false when a send failed.
+template <typename Send>
+bool Pace(int count, int rate, Send send) {
+  if (rate <= 0) return send(count);
+  const absl::Duration tick = absl::Milliseconds(10);
+  const double per_tick = rate / 100.0;
+  double owed = 0;
+  int sent = 0;
+  absl::Time next = absl::Now();
+  while (sent < count) {
+    owed += per_tick;
+    const int k = std::min(count - sent, static_cast<int>(owed));
+    owed -= k;
+    if (k > 0 && !send(k)) return false;
+    sent += k;
+    next += tick;
+    absl::SleepFor(next - absl::Now());
+  }
+  return true;
+}
+
+int Run(std::map<std::string, std::string> flags, const std::string& mode) {
+  int count = 0, payload_size = 0, qos = 1, rate = 0, window = 1024;
+  absl::SimpleAtoi(flags["count"], &count);
+  absl::SimpleAtoi(flags["payload"], &payload_size);
+  absl::SimpleAtoi(flags["qos"], &qos);
+  if (!flags["rate"].empty()) absl::SimpleAtoi(flags["rate"], &rate);
+  if (!flags["window"].empty()) absl::SimpleAtoi(flags["window"], &window);
+  const std::string payload(payload_size, 'p');
+  const Usage before = Self();
+  const absl::Time start = absl::Now();
+  std::string error;
+  int failed = 0;
+  if (mode == "producer") {
+    client::ProducerOptions options;
+    options.window = window;
+    options.wait_when_full = true;
+    auto producer = client::Producer::Open(
+        grpc::CreateChannel("unix:" + flags["socket"],
+                            grpc::InsecureChannelCredentials()),
+        options);
+    const auto level = qos == 0 ? cloudlink::v1::DELIVERY_LEVEL_AT_MOST_ONCE
+                                : cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE;
+    const std::string topic = flags.count("topic") && !flags["topic"].empty()
+                                  ? flags["topic"]
+                                  : "node-instance-info";
+    Pace(count, rate, [&](int k) {
+      for (int i = 0; i < k; ++i) {
+        absl::StatusOr<uint64_t> id =
+            producer->Publish(topic, payload, level, absl::Seconds(60));
+        if (!id.ok()) {
+          error = id.status().ToString();
+          return false;
+        }
+      }
+      return true;
+    });
+    absl::Status closed = producer->Close(absl::Seconds(120));
+    if (!closed.ok() && error.empty()) error = closed.ToString();
+    for (const client::ProducerAck& ack : producer->TakeAcks()) {
+      if (!ack.status.ok()) ++failed;
+    }
+  } else {
+    auto paho = PahoPublisher::Connect(
+        flags["url"], flags["ca"], absl::StrCat("bench-paho-", getpid()),
+        flags["topic"], absl::Seconds(20), flags["user"], flags["password"]);
+    if (!paho.ok()) {
+      error = paho.status().ToString();
+    } else {
+      Pace(count, rate, [&](int k) {
+        absl::Status sent =
+            (*paho)->PublishBatch(k, payload, qos, absl::Seconds(120));
+        if (!sent.ok()) error = sent.ToString();
+        return sent.ok();
+      });
+    }
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  for (char& c : error) {
+    if (c == '"' || c == '\\') c = '\'';
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  const Usage after = Self();
+  std::printf(
+      "{\"messages\": %d, \"seconds\": %.6f, \"cpu_s\": %.6f, "
+      "\"switches\": %ld, \"failed\": %d, \"error\": \"%s\"}\n",
+      count, seconds, after.cpu_s - before.cpu_s,
+      after.switches - before.switches, failed, error.c_str());
+  return error.empty() && failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace cloudlink::bench
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: daemon_producer producer|paho --flag value...\n");
+    return 2;
+  }
+  std::map<std::string, std::string> flags;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string name = argv[i];
+    if (name.rfind("--", 0) == 0) name = name.substr(2);
+    flags[name] = argv[i + 1];
+  }
+  return cloudlink::bench::Run(flags, argv[1]);
+}
