@@ -38,6 +38,13 @@ using ::cloudlink::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// A command with no other options.
+SubprocessOptions Command(std::vector<std::string> argv) {
+  SubprocessOptions options;
+  options.argv = std::move(argv);
+  return options;
+}
+
 constexpr absl::Duration kInstallTimeout = absl::Seconds(60);
 constexpr absl::Duration kOnlineWait = absl::Seconds(30);
 constexpr char kToken[] = "install-test-token-c2VjcmV0LTQyNDI0MjQy";
@@ -190,8 +197,8 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
   ASSERT_TRUE(cloud.ok()) << cloud.status();
   // The package's daemon runs on the root's directories, unclaimed.
   const RunResult unpacked =
-      testing::Run({{"/usr/bin/dpkg-deb", "-x",
-                     RunfilePath("packaging/cloudlink.deb"), root_}},
+      testing::Run(Command({"/usr/bin/dpkg-deb", "-x",
+                            RunfilePath("packaging/cloudlink.deb"), root_}),
                    kInstallTimeout)
           .value_or(RunResult{});
   ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
@@ -229,8 +236,8 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
       [&] {
         if (!(*daemon)->Running()) return true;
         absl::StatusOr<RunResult> got =
-            testing::Run({{root_ + "/usr/bin/cloudlinkctl", "--socket", socket,
-                           "--json", "get-state"}},
+            testing::Run(Command({root_ + "/usr/bin/cloudlinkctl", "--socket",
+                                  socket, "--json", "get-state"}),
                          absl::Seconds(10));
         if (!got.ok() || got->exit_code != 0) return false;
         state = nlohmann::json::parse(got->out, nullptr, false);

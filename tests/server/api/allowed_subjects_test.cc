@@ -121,8 +121,8 @@ TEST(AllowedSubjectsTest, PublishRoleSitsBetweenReadAndAdmin) {
       "admin ops\n",
       "f");
   ASSERT_TRUE(subjects.ok()) << subjects.status();
-  EXPECT_EQ(subjects->RoleOf("CN=producer", "producer"), SubjectRole::kPublish);
-  EXPECT_EQ(subjects->RoleOf("CN=ops,O=Example", "ops"), SubjectRole::kAdmin);
+  EXPECT_EQ(RoleOf(*subjects, "CN=producer"), SubjectRole::kPublish);
+  EXPECT_EQ(RoleOf(*subjects, "CN=ops,O=Example"), SubjectRole::kAdmin);
 }
 
 TEST(AllowedSubjectsTest, HighestMatchingRoleWins) {

@@ -229,7 +229,7 @@ TEST(AuthorizerTest, APublisherMayPublishAndReadOnly) {
   for (const std::string& method : AllMethods()) {
     const bool allowed = IsRead(method) || method == "Publish";
     const absl::Status tls =
-        authorizer.CheckTls("CN=producer,O=Example", "producer", method);
+        authorizer.CheckTls(Dn("CN=producer,O=Example"), method);
     EXPECT_EQ(tls.ok(), allowed) << method;
     const absl::Status unix_call =
         authorizer.CheckUnix(Caller(1234, 100, {kOtherGid}), method);
@@ -247,14 +247,14 @@ TEST(AuthorizerTest, APublisherMayPublishAndReadOnly) {
 
 TEST(AuthorizerTest, SetSubjectsTakesEffectForTheNextCall) {
   Authorizer authorizer(WithAdminGroup(), AllowedSubjects(), nullptr);
-  EXPECT_FALSE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+  EXPECT_FALSE(authorizer.CheckTls(Dn("CN=ops"), "GetState").ok());
   absl::StatusOr<AllowedSubjects> subjects =
       AllowedSubjects::Parse("read ops\n", "subjects");
   ASSERT_TRUE(subjects.ok());
   authorizer.SetSubjects(*subjects);
-  EXPECT_TRUE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+  EXPECT_TRUE(authorizer.CheckTls(Dn("CN=ops"), "GetState").ok());
   authorizer.SetSubjects(AllowedSubjects());
-  EXPECT_FALSE(authorizer.CheckTls("CN=ops", "ops", "GetState").ok());
+  EXPECT_FALSE(authorizer.CheckTls(Dn("CN=ops"), "GetState").ok());
 }
 
 TEST(AuthorizerTest, NoAllowedSubjectsRefusesEveryTlsClient) {
