@@ -44,10 +44,15 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// The proxy URL without its credentials, which go to curl as options of
+// their own: curl parses credentials out of a URL with its own rules, and a
+// user name it cannot parse made it drop the proxy altogether. "" (direct)
+// tells curl to use no proxy and to ignore the environment.
 std::string ProxyUrlForCurl(const config::ProxyConfig& proxy) {
-  // ToUrl() gives "" for direct, which tells curl to use no proxy and to
-  // ignore the environment.
-  return proxy.ToUrl();
+  config::ProxyConfig bare = proxy;
+  bare.username.clear();
+  bare.password.clear();
+  return bare.ToUrl();
 }
 
 absl::Status TransportError(CURLcode code, CURL* curl,
@@ -163,6 +168,13 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   // reading http_proxy behind our back.
   const std::string proxy_url = ProxyUrlForCurl(options.proxy);
   curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
+  // The proxy decision is made (config::ResolveProxy applies no_proxy for
+  // "env"); curl must not exempt any host from it by reading no_proxy.
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+  if (!options.proxy.username.empty()) {
+    curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, options.proxy.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, options.proxy.password.c_str());
+  }
   if (options.proxy.kind == config::ProxyKind::kHttp) {
     curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);

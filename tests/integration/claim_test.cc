@@ -327,6 +327,43 @@ TEST_F(ClaimTest, ProxyNoneIgnoresTheEnvironment) {
   EXPECT_FALSE(proxy->SawTunnelTo("127.0.0.1", cloud_->port())) << proxy->Log();
 }
 
+// An explicit proxy applies to every host: no_proxy in the daemon's
+// environment (which curl would read on its own) does not exempt the cloud.
+TEST_F(ClaimTest, NoProxyInTheEnvironmentDoesNotBypassAnExplicitProxy) {
+  const std::string password = NewProxyPassword();
+  ProxyProcess* proxy = StartProxy(ProxyKind::kTinyproxy, "claimer", password);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdOptions options;
+  options.cloud_ca = cloud_->ca_path();
+  options.env["no_proxy"] = "127.0.0.1,localhost,*";
+  options.env["NO_PROXY"] = "127.0.0.1,localhost,*";
+  CloudlinkdProcess* daemon = StartDaemon(std::move(options));
+  ASSERT_NE(daemon, nullptr);
+
+  ExpectClaimed(daemon, ClaimWith(daemon, cloud_->url(), proxy->Url("http")));
+  EXPECT_TRUE(
+      proxy->WaitForTunnelTo("127.0.0.1", cloud_->port(), kTunnelLogWait))
+      << proxy->Log();
+}
+
+// A control character in the proxy's user name is refused before anything
+// is sent (it used to make curl drop the proxy and go direct).
+TEST_F(ClaimTest, AControlCharacterInTheProxyUserIsRefused) {
+  ProxyProcess* proxy = StartProxy(ProxyKind::kDante);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdProcess* daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  const int before = ClaimRequests();
+  const testing::RunResult result =
+      ClaimWith(daemon, cloud_->url(),
+                absl::StrCat("socks5h://us%01er:pw@127.0.0.1:", proxy->port()));
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.err, HasSubstr("PROXY_INVALID:"));
+  EXPECT_THAT(result.err, HasSubstr("control character"));
+  EXPECT_EQ(ClaimRequests(), before) << "nothing may reach the cloud";
+  EXPECT_EQ(daemon->ClaimedIdFile(), "");
+}
+
 // ---- SOCKS5 (microsocks, dante)
 // -----------------------------------------------
 
