@@ -14,13 +14,34 @@
 namespace cloudlink::http {
 namespace {
 
+// Where curl's callbacks put the answer, and whether it outgrew the limits
+// (a callback that returns less than it was given makes curl stop the
+// transfer there).
+struct Received {
+  HttpResponse* response;
+  size_t header_bytes = 0;
+  bool too_large = false;
+};
+
 size_t AppendBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* received = static_cast<Received*>(user);
+  std::string& body = received->response->body;
+  if (size * n > kMaxResponseBodyBytes - body.size()) {
+    received->too_large = true;
+    return 0;
+  }
+  body.append(data, size * n);
   return size * n;
 }
 
 size_t ParseHeader(char* data, size_t size, size_t n, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* received = static_cast<Received*>(user);
+  auto* response = received->response;
+  received->header_bytes += size * n;
+  if (received->header_bytes > kMaxResponseHeaderBytes) {
+    received->too_large = true;
+    return 0;
+  }
   absl::string_view line(data, size * n);
   if (absl::StartsWith(line, "HTTP/")) {
     // A new response (after a proxy CONNECT or a 100 Continue) starts over.
@@ -159,10 +180,14 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   curl_easy_setopt(
       c, CURLOPT_TIMEOUT_MS,
       static_cast<long>(absl::ToInt64Milliseconds(options.total_timeout)));
+  Received received{&response};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ParseHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &received);
+  // An announced Content-Length over the limit fails before the body.
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(kMaxResponseBodyBytes));
 
   // Always set the proxy explicitly: "" means direct and keeps curl from
   // reading http_proxy behind our back.
@@ -210,6 +235,17 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   }
 
   CURLcode code = curl_easy_perform(c);
+  if (received.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    response.body.clear();
+    response.body.shrink_to_fit();
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kResponseTooLarge,
+        absl::StrCat("the answer to ", request.method, " ", request.url,
+                     " is larger than ", kMaxResponseBodyBytes >> 20,
+                     " MiB (body) or ", kMaxResponseHeaderBytes >> 10,
+                     " KiB (headers), the most cloudlinkd accepts; "
+                     "the transfer was cut off"));
+  }
   if (code != CURLE_OK) {
     return TransportError(code, c, request, options, error);
   }
