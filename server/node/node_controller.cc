@@ -492,6 +492,9 @@ std::pair<NodeState, uint64_t> NodeController::GetState() const {
       p.rejected += s.rejected;
       p.wait_timed_out += s.wait_timed_out;
       p.spool_corrupt = s.corrupt;
+      // A durable message the spool could not store was failed back to its
+      // producer (SPOOL_WRITE_FAILED): it counts as failed.
+      p.failed += s.write_failed;
     }
   }
   return result;
@@ -640,8 +643,18 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
     absl::Status written = updated.ok()
                                ? fs_->MakeDirs(options_.config_dir, 0755)
                                : updated.status();
-    if (written.ok())
-      written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
+    if (written.ok()) {
+      // The file keeps its owner, group and mode (an administrator's 0600
+      // root:grp stays that); a new one gets kClaimConfMode.
+      absl::StatusOr<state::FileOwnership> ownership = fs_->Ownership(path);
+      if (ownership.ok()) {
+        written = fs_->WriteFileAtomicWithOwnership(path, *updated, *ownership);
+      } else if (absl::IsNotFound(ownership.status())) {
+        written = fs_->WriteFileAtomic(path, *updated, kClaimConfMode);
+      } else {
+        written = ownership.status();
+      }
+    }
     if (!written.ok()) {
       // The old token is gone: the answer still carries the new one, with
       // claim_conf_updated=false and why.

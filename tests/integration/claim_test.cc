@@ -720,6 +720,40 @@ TEST_F(ClaimTest, RegenerateTokenUpdatesClaimConfKeepingComments) {
       << reclaimed.out;
 }
 
+// An administrator's claim.conf keeps its owner, group and mode when the
+// token in it is replaced (it used to become 0640 root:root).
+TEST_F(ClaimTest, RegenerateTokenKeepsClaimConfOwnerGroupAndMode) {
+  CloudlinkdOptions options;
+  options.cloud_ca = cloud_->ca_path();
+  options.claim_conf = absl::StrCat(
+      "[global]\n    url = ", cloud_->url(),
+      "\n    token = ", cloud_->Env("CLAIM_TOKEN"),
+      "\n    rooms = ", cloud_->Env("ROOMS"), "\n    proxy = none\n");
+  CloudlinkdProcess* daemon = StartDaemon(std::move(options));
+  ASSERT_NE(daemon, nullptr);
+  const std::string path = daemon->claim_conf_path();
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  // Another group when the sandbox allows it (nogroup), else the same one.
+  if (chown(path.c_str(), 0, 65534) != 0) {
+    // Only root is mapped here: the group stays root's.
+  }
+  struct stat before;
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+
+  const testing::RunResult regenerated = daemon->CtlUnrecorded(
+      {"--json", "regenerate-token", "--space-id", cloud_->Env("SPACE_ID"),
+       "--api-token", cloud_->Env("ADMIN_API_TOKEN"), "--update-claim-conf"});
+  ASSERT_EQ(regenerated.exit_code, 0) << regenerated.err << daemon->Stderr();
+  EXPECT_TRUE(ParseJson(regenerated.out).value("claim_conf_updated", false))
+      << regenerated.out;
+  struct stat after;
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino) << "rewritten (atomically)";
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+  EXPECT_EQ(after.st_gid, before.st_gid);
+}
+
 // ---- Redaction across many flows in one daemon
 // ------------------------------------
 
