@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/common/error.h"
+#include "server/common/log.h"
 
 namespace cloudlink::api {
 namespace {
@@ -148,6 +150,13 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> LoadMutualTlsCredentials(
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadFile("--tls-key", flags.tls_key);
   if (!key.ok()) return key.status();
+  struct stat st;
+  if (stat(flags.tls_key.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    LogWarning(absl::StrCat("API: --tls-key ", flags.tls_key,
+                            " holds the listener's private key and every user "
+                            "may read it; fix: chmod o-r ",
+                            flags.tls_key));
+  }
   absl::StatusOr<std::string> client_ca =
       ReadFile("--tls-client-ca", flags.tls_client_ca);
   if (!client_ca.ok()) return client_ca.status();

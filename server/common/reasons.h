@@ -90,6 +90,8 @@ struct Reason {
     "the cloud has no such Space (HTTP 404)")                                  \
   X(kCloudResponseInvalid, "CLOUD_RESPONSE_INVALID",                           \
     "the cloud's answer lacks what its API promises")                          \
+  X(kResponseTooLarge, "RESPONSE_TOO_LARGE",                                   \
+    "an HTTP answer was larger than cloudlinkd accepts (1 MiB)")               \
   X(kClaimConfWriteFailed, "CLAIM_CONF_WRITE_FAILED",                          \
     "a new token was issued but claim.conf could not be updated")              \
   /* Reaching the cloud (HTTPS calls and the MQTT link) */                     \

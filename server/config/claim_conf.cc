@@ -1,8 +1,13 @@
 #include "server/config/claim_conf.h"
 
+#include <sys/stat.h>
+
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/log.h"
+#include "server/common/mutex.h"
 #include "server/common/status_macros.h"
 #include "server/config/config_file.h"
 #include "server/config/error_context.h"
@@ -106,11 +111,32 @@ absl::StatusOr<ClaimInputs> ParseClaimConf(absl::string_view text,
   return inputs;
 }
 
+namespace {
+
+// True the first time it is asked about `path` in this process: the file is
+// read on every reload, the warning is worth one line.
+bool FirstWarningFor(const std::string& path) {
+  static Mutex mu;
+  static auto* warned = new std::set<std::string>();
+  MutexLock lock(&mu);
+  return warned->insert(path).second;
+}
+
+}  // namespace
+
 absl::StatusOr<absl::optional<ClaimInputs>> LoadClaimConf(
     const std::string& path) {
   ASSIGN_OR_RETURN(absl::optional<std::string> text, ReadConfigFile(path));
   if (!text.has_value()) return absl::optional<ClaimInputs>();
   ASSIGN_OR_RETURN(ClaimInputs inputs, ParseClaimConf(*text, path));
+  struct stat st;
+  if (!inputs.token.empty() && stat(path.c_str(), &st) == 0 &&
+      (st.st_mode & S_IROTH) != 0 && FirstWarningFor(path)) {
+    LogWarning(absl::StrCat("CLAIM: ", path,
+                            " holds the claim token and every user may read "
+                            "it; fix: chmod o-r ",
+                            path));
+  }
   return absl::optional<ClaimInputs>(std::move(inputs));
 }
 

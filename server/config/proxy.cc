@@ -13,6 +13,14 @@
 namespace cloudlink::config {
 namespace {
 
+bool HasControlCharacter(absl::string_view text) {
+  for (char c : text) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
 absl::Status ProxyInvalid(absl::string_view sentence) {
   return Error(absl::StatusCode::kInvalidArgument, reason::kProxyInvalid,
                sentence);
@@ -155,6 +163,11 @@ std::string ProxyConfig::Redacted() const {
 absl::StatusOr<ProxyConfig> ParseProxy(absl::string_view value) {
   value = absl::StripAsciiWhitespace(value);
   ProxyConfig config;
+  if (HasControlCharacter(value)) {
+    return ProxyInvalid(
+        "the proxy setting has a control character (a byte below 0x20 or "
+        "0x7f)");
+  }
   if (value.empty() || absl::EqualsIgnoreCase(value, "none")) return config;
   if (absl::EqualsIgnoreCase(value, "env")) {
     config.kind = ProxyKind::kEnv;
@@ -206,6 +219,14 @@ absl::StatusOr<ProxyConfig> ParseProxy(absl::string_view value) {
       return ProxyInvalid(
           "the proxy user name or password has a malformed %-escape; write "
           "'%' as %25");
+    }
+    // A control character in a credential is refused: it would end up in
+    // a header line or make a client misread the proxy URL.
+    if (HasControlCharacter(config.username) ||
+        HasControlCharacter(config.password)) {
+      return ProxyInvalid(
+          "the proxy user name or password has a control character (a byte "
+          "below 0x20 or 0x7f, also %-escaped)");
     }
     if (config.username.empty() && !config.password.empty()) {
       return ProxyInvalid(

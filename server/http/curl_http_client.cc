@@ -43,13 +43,34 @@ int CurlDebugLine(CURL*, curl_infotype type, char* data, size_t size,
   return 0;
 }
 
+// Where curl's callbacks put the answer, and whether it outgrew the limits
+// (a callback that returns less than it was given makes curl stop the
+// transfer there).
+struct Received {
+  HttpResponse* response;
+  size_t header_bytes = 0;
+  bool too_large = false;
+};
+
 size_t AppendBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* received = static_cast<Received*>(user);
+  std::string& body = received->response->body;
+  if (size * n > kMaxResponseBodyBytes - body.size()) {
+    received->too_large = true;
+    return 0;
+  }
+  body.append(data, size * n);
   return size * n;
 }
 
 size_t ParseHeader(char* data, size_t size, size_t n, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* received = static_cast<Received*>(user);
+  auto* response = received->response;
+  received->header_bytes += size * n;
+  if (received->header_bytes > kMaxResponseHeaderBytes) {
+    received->too_large = true;
+    return 0;
+  }
   absl::string_view line(data, size * n);
   if (absl::StartsWith(line, "HTTP/")) {
     // A new response (after a proxy CONNECT or a 100 Continue) starts over.
@@ -73,10 +94,15 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// The proxy URL without its credentials, which go to curl as options of
+// their own: curl parses credentials out of a URL with its own rules, and a
+// user name it cannot parse made it drop the proxy altogether. "" (direct)
+// tells curl to use no proxy and to ignore the environment.
 std::string ProxyUrlForCurl(const config::ProxyConfig& proxy) {
-  // ToUrl() gives "" for direct, which tells curl to use no proxy and to
-  // ignore the environment.
-  return proxy.ToUrl();
+  config::ProxyConfig bare = proxy;
+  bare.username.clear();
+  bare.password.clear();
+  return bare.ToUrl();
 }
 
 absl::Status TransportError(CURLcode code, CURL* curl,
@@ -183,15 +209,26 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   curl_easy_setopt(
       c, CURLOPT_TIMEOUT_MS,
       static_cast<long>(absl::ToInt64Milliseconds(options.total_timeout)));
+  Received received{&response};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ParseHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &received);
+  // An announced Content-Length over the limit fails before the body.
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(kMaxResponseBodyBytes));
 
   // Always set the proxy explicitly: "" means direct and keeps curl from
   // reading http_proxy behind our back.
   const std::string proxy_url = ProxyUrlForCurl(options.proxy);
   curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
+  // The proxy decision is made (config::ResolveProxy applies no_proxy for
+  // "env"); curl must not exempt any host from it by reading no_proxy.
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+  if (!options.proxy.username.empty()) {
+    curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, options.proxy.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, options.proxy.password.c_str());
+  }
   if (options.proxy.kind == config::ProxyKind::kHttp) {
     curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);
@@ -236,6 +273,17 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
                           options.insecure ? ", insecure" : "", ")"));
   }
   CURLcode code = curl_easy_perform(c);
+  if (received.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    response.body.clear();
+    response.body.shrink_to_fit();
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kResponseTooLarge,
+        absl::StrCat("the answer to ", request.method, " ", request.url,
+                     " is larger than ", kMaxResponseBodyBytes >> 20,
+                     " MiB (body) or ", kMaxResponseHeaderBytes >> 10,
+                     " KiB (headers), the most cloudlinkd accepts; "
+                     "the transfer was cut off"));
+  }
   if (code != CURLE_OK) {
     absl::Status failed = TransportError(code, c, request, options, error);
     if (debug) {

@@ -43,6 +43,11 @@ struct TransportOptions {
   absl::Duration total_timeout = absl::Seconds(10);
 };
 
+// Limits on what one answer may hold; the cloud's JSON answers are a few
+// KiB.
+inline constexpr size_t kMaxResponseBodyBytes = size_t{1} << 20;
+inline constexpr size_t kMaxResponseHeaderBytes = size_t{256} << 10;
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
@@ -55,6 +60,9 @@ class HttpClient {
   //   TLS_FAILED         any other TLS failure
   //   PROXY_FAILED       the proxy could not be reached or refused the tunnel
   //   PROXY_AUTH         the proxy rejected the credentials (HTTP 407, SOCKS5)
+  //   RESPONSE_TOO_LARGE the answer's body is over kMaxResponseBodyBytes or
+  //                      its headers over kMaxResponseHeaderBytes (the
+  //                      transfer is cut off there, so memory stays bounded)
   // Thread-safe.
   virtual absl::StatusOr<HttpResponse> Send(
       const HttpRequest& request, const TransportOptions& options) = 0;

@@ -334,6 +334,9 @@ std::pair<NodeState, uint64_t> NodeController::GetState() const {
       p.rejected += s.rejected;
       p.wait_timed_out += s.wait_timed_out;
       p.spool_corrupt = s.corrupt;
+      // A durable message the spool could not store was failed back to its
+      // producer (SPOOL_WRITE_FAILED): it counts as failed.
+      p.failed += s.write_failed;
     }
   }
   return result;

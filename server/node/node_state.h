@@ -31,7 +31,8 @@ struct PublishStats {
   uint64_t rejected = 0;
   uint64_t wait_timed_out = 0;  // producers that gave up waiting for room
   uint64_t spool_corrupt = 0;   // torn/corrupt spool records found at open
-  uint64_t failed = 0;          // refused by the broker, too large, unknown
+  uint64_t failed = 0;  // refused by the broker, too large, unknown topic,
+                        // or not stored by the spool (SPOOL_WRITE_FAILED)
   absl::Duration latency_p50 = absl::ZeroDuration();
   absl::Duration latency_p99 = absl::ZeroDuration();
 };

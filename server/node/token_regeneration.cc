@@ -80,8 +80,18 @@ absl::StatusOr<RegenerateOutcome> RegenerateTokenAndClaimConf(
         config::SetIniValue(claim_conf_text, path, "global", "token", token);
     absl::Status written = updated.ok() ? fs->MakeDirs(context.config_dir, 0755)
                                         : updated.status();
-    if (written.ok())
-      written = fs->WriteFileAtomic(path, *updated, kClaimConfMode);
+    if (written.ok()) {
+      // The file keeps its owner, group and mode (an administrator's 0600
+      // root:grp stays that); a new one gets kClaimConfMode.
+      absl::StatusOr<state::FileOwnership> ownership = fs->Ownership(path);
+      if (ownership.ok()) {
+        written = fs->WriteFileAtomicWithOwnership(path, *updated, *ownership);
+      } else if (absl::IsNotFound(ownership.status())) {
+        written = fs->WriteFileAtomic(path, *updated, kClaimConfMode);
+      } else {
+        written = ownership.status();
+      }
+    }
     if (!written.ok()) {
       // The old token is gone: the answer still carries the new one, with
       // claim_conf_updated=false and why.

@@ -166,9 +166,45 @@ absl::StatusOr<std::string> PosixFileSystem::ReadFile(const std::string& path) {
   return content;
 }
 
+absl::StatusOr<FileOwnership> FileSystem::Ownership(const std::string& path) {
+  return absl::UnimplementedError(
+      absl::StrCat("no file owners here (", path, ")"));
+}
+
+absl::Status FileSystem::WriteFileAtomicWithOwnership(
+    const std::string& path, absl::string_view content,
+    const FileOwnership& ownership) {
+  return WriteFileAtomic(path, content, ownership.mode);
+}
+
+absl::StatusOr<FileOwnership> PosixFileSystem::Ownership(
+    const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return Errno("stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, S_ISLNK(st.st_mode) ? " is a symbolic link" : " is not a file",
+        "; cloudlinkd does not write through it"));
+  }
+  return FileOwnership{st.st_uid, st.st_gid, st.st_mode & 07777};
+}
+
 absl::Status PosixFileSystem::WriteFileAtomic(const std::string& path,
                                               absl::string_view content,
                                               mode_t mode) {
+  return WriteAtomic(path, content, mode, nullptr);
+}
+
+absl::Status PosixFileSystem::WriteFileAtomicWithOwnership(
+    const std::string& path, absl::string_view content,
+    const FileOwnership& ownership) {
+  return WriteAtomic(path, content, ownership.mode, &ownership);
+}
+
+absl::Status PosixFileSystem::WriteAtomic(const std::string& path,
+                                          absl::string_view content,
+                                          mode_t mode,
+                                          const FileOwnership* owner) {
   const std::string tmp = path + ".tmp";
   RETURN_IF_ERROR(BeforeStep(WriteStep::kOpenTemp, path));
   unlink(tmp.c_str());
@@ -176,6 +212,13 @@ absl::Status PosixFileSystem::WriteFileAtomic(const std::string& path,
                 O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                 mode);
   if (fd < 0) return Errno("create", tmp);
+  // Owner first: a chown may clear set-id bits that the chmod then sets.
+  if (owner != nullptr && fchown(fd, owner->uid, owner->gid) != 0) {
+    absl::Status s = Errno("chown", tmp);
+    close(fd);
+    unlink(tmp.c_str());
+    return s;
+  }
   // The mode must not depend on the daemon's umask.
   if (fchmod(fd, mode) != 0) {
     absl::Status s = Errno("chmod", tmp);

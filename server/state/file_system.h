@@ -64,9 +64,30 @@ class AppendableFile {
   virtual uint64_t size() const = 0;
 };
 
+// Who owns a file and its permission bits.
+struct FileOwnership {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0;  // permission bits only (07777)
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
+
+  // Owner, group and permission bits of the regular file `path`. NOT_FOUND
+  // when it does not exist; FAILED_PRECONDITION for a link or anything but a
+  // regular file. This default (for filesystems without owners) is
+  // UNIMPLEMENTED.
+  virtual absl::StatusOr<FileOwnership> Ownership(const std::string& path);
+
+  // WriteFileAtomic, with the new file given `ownership`'s owner, group and
+  // mode before it replaces `path` (so a rewrite keeps a file's owner, group
+  // and mode). This default (for filesystems without owners) applies only
+  // the mode.
+  virtual absl::Status WriteFileAtomicWithOwnership(
+      const std::string& path, absl::string_view content,
+      const FileOwnership& ownership);
 
   // Whole contents of the regular file `path` (at most 64 MiB;
   // RESOURCE_EXHAUSTED beyond; FAILED_PRECONDITION for anything but a
@@ -125,6 +146,10 @@ class PosixFileSystem : public FileSystem {
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::Status WriteFileAtomic(const std::string& path,
                                absl::string_view content, mode_t mode) override;
+  absl::StatusOr<FileOwnership> Ownership(const std::string& path) override;
+  absl::Status WriteFileAtomicWithOwnership(
+      const std::string& path, absl::string_view content,
+      const FileOwnership& ownership) override;
   absl::Status MakeDirs(const std::string& path, mode_t mode) override;
   absl::Status SetMode(const std::string& path, mode_t mode) override;
   absl::Status RemoveFile(const std::string& path) override;
@@ -162,6 +187,9 @@ class PosixFileSystem : public FileSystem {
 
  private:
   class PosixAppendableFile;
+  // WriteFileAtomic; `owner`, when given, is applied to the temporary file.
+  absl::Status WriteAtomic(const std::string& path, absl::string_view content,
+                           mode_t mode, const FileOwnership* owner);
 };
 
 // A process-wide PosixFileSystem.

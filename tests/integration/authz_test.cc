@@ -778,6 +778,18 @@ TEST_F(RemoteAuthzTest, SighupRereadsTheCrlAndTheAllowedSubjects) {
   EXPECT_EQ(Remote(port, reader_, {"get-state"}).exit_code, 3);
 }
 
+TEST_F(RemoteAuthzTest, AKeyEveryUserMayReadIsWarnedAbout) {
+  ASSERT_EQ(chmod(server_.key.c_str(), 0644), 0);
+  const int port = testing::PickFreePort();
+  auto daemon = StartDaemon(ListenArgs(port));
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(daemon->LogHas("API: --tls-key " + server_.key +
+                             " holds the listener's private key and every "
+                             "user may read it; fix: chmod o-r"))
+      << daemon->Stderr();
+  ASSERT_EQ(chmod(server_.key.c_str(), 0600), 0);
+}
+
 TEST_F(RemoteAuthzTest, IncompleteOrWrongTlsSettingsStopTheStart) {
   const int port = testing::PickFreePort();
   // No key: refused before anything starts, and no port is bound.

@@ -327,6 +327,43 @@ TEST_F(ClaimTest, ProxyNoneIgnoresTheEnvironment) {
   EXPECT_FALSE(proxy->SawTunnelTo("127.0.0.1", cloud_->port())) << proxy->Log();
 }
 
+// An explicit proxy applies to every host: no_proxy in the daemon's
+// environment (which curl would read on its own) does not exempt the cloud.
+TEST_F(ClaimTest, NoProxyInTheEnvironmentDoesNotBypassAnExplicitProxy) {
+  const std::string password = NewProxyPassword();
+  ProxyProcess* proxy = StartProxy(ProxyKind::kTinyproxy, "claimer", password);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdOptions options;
+  options.cloud_ca = cloud_->ca_path();
+  options.env["no_proxy"] = "127.0.0.1,localhost,*";
+  options.env["NO_PROXY"] = "127.0.0.1,localhost,*";
+  CloudlinkdProcess* daemon = StartDaemon(std::move(options));
+  ASSERT_NE(daemon, nullptr);
+
+  ExpectClaimed(daemon, ClaimWith(daemon, cloud_->url(), proxy->Url("http")));
+  EXPECT_TRUE(
+      proxy->WaitForTunnelTo("127.0.0.1", cloud_->port(), kTunnelLogWait))
+      << proxy->Log();
+}
+
+// A control character in the proxy's user name is refused before anything
+// is sent (it used to make curl drop the proxy and go direct).
+TEST_F(ClaimTest, AControlCharacterInTheProxyUserIsRefused) {
+  ProxyProcess* proxy = StartProxy(ProxyKind::kDante);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdProcess* daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  const int before = ClaimRequests();
+  const testing::RunResult result =
+      ClaimWith(daemon, cloud_->url(),
+                absl::StrCat("socks5h://us%01er:pw@127.0.0.1:", proxy->port()));
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.err, HasSubstr("PROXY_INVALID:"));
+  EXPECT_THAT(result.err, HasSubstr("control character"));
+  EXPECT_EQ(ClaimRequests(), before) << "nothing may reach the cloud";
+  EXPECT_EQ(daemon->ClaimedIdFile(), "");
+}
+
 // ---- SOCKS5 (microsocks, dante)
 // -----------------------------------------------
 
@@ -681,6 +718,40 @@ TEST_F(ClaimTest, RegenerateTokenUpdatesClaimConfKeepingComments) {
   EXPECT_EQ(reclaimed.exit_code, 0) << reclaimed.err << daemon->Stderr();
   EXPECT_TRUE(IsUuid(ParseJson(reclaimed.out).value("claimed_id", "")))
       << reclaimed.out;
+}
+
+// An administrator's claim.conf keeps its owner, group and mode when the
+// token in it is replaced (it used to become 0640 root:root).
+TEST_F(ClaimTest, RegenerateTokenKeepsClaimConfOwnerGroupAndMode) {
+  CloudlinkdOptions options;
+  options.cloud_ca = cloud_->ca_path();
+  options.claim_conf = absl::StrCat(
+      "[global]\n    url = ", cloud_->url(),
+      "\n    token = ", cloud_->Env("CLAIM_TOKEN"),
+      "\n    rooms = ", cloud_->Env("ROOMS"), "\n    proxy = none\n");
+  CloudlinkdProcess* daemon = StartDaemon(std::move(options));
+  ASSERT_NE(daemon, nullptr);
+  const std::string path = daemon->claim_conf_path();
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  // Another group when the sandbox allows it (nogroup), else the same one.
+  if (chown(path.c_str(), 0, 65534) != 0) {
+    // Only root is mapped here: the group stays root's.
+  }
+  struct stat before;
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+
+  const testing::RunResult regenerated = daemon->CtlUnrecorded(
+      {"--json", "regenerate-token", "--space-id", cloud_->Env("SPACE_ID"),
+       "--api-token", cloud_->Env("ADMIN_API_TOKEN"), "--update-claim-conf"});
+  ASSERT_EQ(regenerated.exit_code, 0) << regenerated.err << daemon->Stderr();
+  EXPECT_TRUE(ParseJson(regenerated.out).value("claim_conf_updated", false))
+      << regenerated.out;
+  struct stat after;
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino) << "rewritten (atomically)";
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+  EXPECT_EQ(after.st_gid, before.st_gid);
 }
 
 // ---- Redaction across many flows in one daemon

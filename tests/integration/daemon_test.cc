@@ -570,6 +570,29 @@ TEST_F(DaemonTest, MalformedClaimConfKeepsServingAndNamesFileAndLine) {
   EXPECT_THAT(log, Not(HasSubstr(":pw@")));
 }
 
+TEST_F(DaemonTest, AClaimConfWithATokenThatEveryUserMayReadIsWarnedAbout) {
+  ASSERT_TRUE(WriteFile(ClaimConf(),
+                        absl::StrCat("[global]\n    url = https://127.0.0.1:1\n"
+                                     "    token = ",
+                                     kToken, "\n    proxy = none\n"))
+                  .ok());
+  ASSERT_EQ(chmod(ClaimConf().c_str(), 0644), 0);
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StrContains(
+            daemon->Stderr(),
+            "CLAIM: " + ClaimConf() +
+                " holds the claim token and every user may read it; fix: "
+                "chmod o-r " +
+                ClaimConf());
+      },
+      absl::Seconds(5)))
+      << daemon->Stderr();
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr(kToken)));
+}
+
 TEST_F(DaemonTest, SigtermExitsZeroAndRemovesTheSocket) {
   std::unique_ptr<Subprocess> daemon = StartDaemon();
   ASSERT_NE(daemon, nullptr);
@@ -1037,6 +1060,9 @@ TEST_F(DaemonTest, ASymlinkedSpoolSegmentLeavesItsTargetUnchanged) {
   absl::StatusOr<RunResult> published = testing::Run(publish, kCliTimeout);
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_THAT(published->out + published->err, HasSubstr("SPOOL_WRITE_FAILED"));
+  // The failed ack counts in GetState's publish counters.
+  nlohmann::json state = StateJson();
+  EXPECT_EQ(state["publish"]["failed"], "1") << state.dump(2);
   EXPECT_EQ(ReadFileOrEmpty(victim), precious);
   EXPECT_EQ(FileMode(victim), 0644);
   struct stat st;

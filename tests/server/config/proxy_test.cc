@@ -112,7 +112,18 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"http://u:pw@pro xy", "PROXY_INVALID", "has characters"},
         Refused{"http://u:pw@proxy/path", "PROXY_INVALID", "remove the path"},
         Refused{"http://u:p%zzw@proxy", "PROXY_INVALID", "%-escape"},
-        Refused{"http://:pw@proxy", "PROXY_INVALID", "no user name"}));
+        Refused{"http://:pw@proxy", "PROXY_INVALID", "no user name"},
+        // Control characters, raw or %-escaped, anywhere.
+        Refused{"socks5h://us%01er:pw@proxy:1080", "PROXY_INVALID",
+                "control character"},
+        Refused{"http://user:p%0Aw@proxy", "PROXY_INVALID",
+                "control character"},
+        Refused{"http://user%7F:pw@proxy", "PROXY_INVALID",
+                "control character"},
+        Refused{"http://us\x01er:pw@proxy", "PROXY_INVALID",
+                "control character"},
+        Refused{"http://proxy\r\nX: y:3128", "PROXY_INVALID",
+                "control character"}));
 
 TEST(ProxyConfigTest, ToUrlEncodesAndBrackets) {
   EXPECT_EQ(ProxyConfig{}.ToUrl(), "");

@@ -594,7 +594,8 @@ TEST_F(RegenerateTokenTest, UpdatesClaimConfKeepingComments) {
   EXPECT_TRUE(outcome->claim_conf_updated);
   EXPECT_EQ(ReadFileOrEmpty(ClaimConfPath()),
             absl::StrReplaceAll(claim_conf_, {{kToken, kNewToken}}));
-  EXPECT_EQ(FileMode(ClaimConfPath()), 0640);
+  // The file keeps its mode (and owner and group): 0600 stays 0600.
+  EXPECT_EQ(FileMode(ClaimConfPath()), 0600);
 
   ASSERT_EQ(http_.call_count(), 1);
   EXPECT_EQ(http_.calls()[0].request.url,

@@ -109,6 +109,25 @@ TEST(PosixFileSystemTest, NothingIsDoneThroughASymbolicLink) {
   EXPECT_FALSE(fs.OpenAppendable(tmp.Join("fifo"), false).ok());
 }
 
+TEST(PosixFileSystemTest, OwnershipIsReadAndKeptByARewrite) {
+  TempDir tmp;
+  PosixFileSystem fs;
+  const std::string path = tmp.Join("claim.conf");
+  ASSERT_TRUE(fs.WriteFileAtomic(path, "one", 0600).ok());
+  absl::StatusOr<FileOwnership> ownership = fs.Ownership(path);
+  ASSERT_TRUE(ownership.ok()) << ownership.status();
+  EXPECT_EQ(ownership->uid, geteuid());
+  EXPECT_EQ(ownership->mode, 0600u);
+  ownership->mode = 0604;
+  ASSERT_TRUE(fs.WriteFileAtomicWithOwnership(path, "two", *ownership).ok());
+  EXPECT_EQ(ReadFileOrEmpty(path), "two");
+  EXPECT_EQ(FileMode(path), 0604);
+  EXPECT_TRUE(absl::IsNotFound(fs.Ownership(tmp.Join("missing")).status()));
+  ASSERT_EQ(symlink(path.c_str(), tmp.Join("link").c_str()), 0);
+  EXPECT_EQ(fs.Ownership(tmp.Join("link")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(PosixFileSystemTest, AppendableFileAppendsReadsAndTruncates) {
   TempDir tmp;
   PosixFileSystem fs;
