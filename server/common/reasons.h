@@ -46,6 +46,8 @@ struct Reason {
   /* Claiming (Claim, Reclaim, automatic claims) and the node's state files */ \
   X(kClaimedElsewhere, "CLAIMED_ELSEWHERE",                                    \
     "the node is claimed with other values; use Reclaim")                      \
+  X(kConfigDiffersFromClaim, "CONFIG_DIFFERS_FROM_CLAIM",                     \
+    "claim.conf or the env has another token, url or rooms than the claim")    \
   X(kTokenInvalid, "TOKEN_INVALID",                                            \
     "the cloud rejected the claim token (HTTP 403)")                           \
   X(kAlreadyClaimed, "ALREADY_CLAIMED",                                        \

@@ -177,6 +177,13 @@ void CloudLink::Run() {
         have_config = true;
         backoff_.Reset();
         Report([&](LinkStatus& s) {
+          if (s.claim_id != config.claim_id) {
+            // Another claim: its connection history starts empty.
+            s.connections = 0;
+            s.last_connect = absl::InfinitePast();
+            s.last_disconnect = absl::InfinitePast();
+            s.last_backoff = absl::ZeroDuration();
+          }
           s.claim_id = config.claim_id;
           s.node_id = config.node_id;
         });

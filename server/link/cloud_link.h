@@ -97,7 +97,9 @@ class CloudLink final : private ConnectionHost {
 
   // Connects with `config`, replacing any earlier one: a session that is up
   // first says goodbye (UpdateAgentConnection reachable=false with the old
-  // claim id) and disconnects. Clears a ban and any retry delay.
+  // claim id) and disconnects. Clears a ban and any retry delay. A config
+  // with another claim id starts the status's connection history (count,
+  // last connect and disconnect, backoff) anew.
   void Start(LinkConfig config);
 
   // Leaves gracefully (reachable=false, ≤ 2 s for its PUBACK, DISCONNECT,
