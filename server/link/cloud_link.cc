@@ -141,6 +141,10 @@ bool CloudLink::WaitForCommand(absl::Duration delay) {
 void CloudLink::Run() {
   LinkConfig config;
   bool have_config = false;
+  // The claim the link last ran for (kept across Stop): messages stay with
+  // it and are failed when a Start brings another claim.
+  bool have_claim = false;
+  std::string claim_id;
   bool banned = false;
   absl::Duration wait = absl::ZeroDuration();
   while (true) {
@@ -173,9 +177,15 @@ void CloudLink::Run() {
         continue;
       }
       if (command.start) {
+        if (have_claim && command.config.claim_id != claim_id) {
+          FailOldClaimMessages(claim_id);
+        }
+        have_claim = true;
+        claim_id = command.config.claim_id;
         config = std::move(command.config);
         have_config = true;
         backoff_.Reset();
+        takeover_.Reset();
         Report([&](LinkStatus& s) {
           if (s.claim_id != config.claim_id) {
             // Another claim: its connection history starts empty.
@@ -220,6 +230,22 @@ void CloudLink::Run() {
       });
     }
   }
+}
+
+void CloudLink::FailOldClaimMessages(const std::string& old_claim_id) {
+  if (publisher_ == nullptr) return;
+  const absl::Status why = Error(
+      absl::StatusCode::kAborted, reason::kReclaimed,
+      absl::StrCat("the node was reclaimed; this message of the old claim (",
+                   old_claim_id, ") was dropped, not sent"));
+  size_t failed = pump_->FailAll(why);
+  failed += publisher_->queue()->FailAll(why);
+  if (publisher_->spool() != nullptr)
+    failed += publisher_->spool()->FailAll(why);
+  LogWarning(absl::StrCat("LINK: reclaimed: ", failed,
+                          " messages of the old claim ", old_claim_id,
+                          " were dropped (RECLAIMED)"));
+  OnProgress();
 }
 
 bool CloudLink::CommandPending() {
@@ -286,6 +312,14 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
 
   absl::Status why = connection.close_reason();
   const bool command_pending = CommandPending();
+  const MonotonicTime ended = clock_->MonotonicNow();
+  const bool was_online = online_since_ != MonotonicTime::InfiniteFuture();
+  const absl::Duration online_for =
+      was_online ? ended - online_since_ : absl::ZeroDuration();
+  online_since_ = MonotonicTime::InfiniteFuture();
+  const bool taken_over =
+      MetadataOf(why)[mqtt::kDisconnectReasonCodeKey] == "0x8E";
+  if (!taken_over && was_online) takeover_.OnOtherEnd(online_for);
   if (why.ok()) {
     why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
@@ -297,10 +331,32 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   } else {
     LogWarning(absl::StrCat("LINK: offline: ", why.message()));
   }
+  if (connection.banned()) {
+    Fail(why);
+    return absl::InfiniteDuration();
+  }
+  absl::Duration delay =
+      command_pending ? absl::ZeroDuration()
+                      : std::max(backoff_.Next(), connection.cloud_delay());
+  if (taken_over && takeover_.OnTakenOver(ended) && !command_pending) {
+    // Another node runs with this claim id (takeover_guard.h): back off
+    // instead of taking the session back every few seconds.
+    delay = std::max(delay, takeover_.MinDelay());
+    why = Error(
+        absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
+        absl::StrCat(
+            "another node uses this claim id (", config.claim_id,
+            "): the broker gave this node's session to another client ",
+            takeover_.params().takeovers, " times within ",
+            absl::FormatDuration(takeover_.params().window),
+            " (MQTT reason 0x8E, session taken over); on the cloned machine "
+            "run `cloudlinkctl reclaim --new-identity`; the next attempt is "
+            "in ",
+            absl::FormatDuration(delay)));
+    LogWarning(absl::StrCat("LINK: ", why.message()));
+  }
   Fail(why);
-  if (connection.banned()) return absl::InfiniteDuration();
-  if (command_pending) return absl::ZeroDuration();
-  return std::max(backoff_.Next(), connection.cloud_delay());
+  return delay;
 }
 
 bool CloudLink::Attach(Connection* connection) {
@@ -320,6 +376,7 @@ bool CloudLink::LeaveRequested() {
 }
 
 void CloudLink::OnOnline() {
+  online_since_ = clock_->MonotonicNow();
   const absl::Time wall = clock_->WallNow();
   Report([&](LinkStatus& s) {
     s.online = true;

@@ -2,7 +2,9 @@
 
 // The cloud link of a claimed node (docs/protocol.md): env → login → WSS →
 // MQTT 5 session, reconnecting with jittered backoff, honouring the cloud's
-// retry advice, bans and DisconnectReq, and leaving gracefully.
+// retry advice, bans and DisconnectReq, backing off from a clone that takes
+// its session over (SESSION_TAKEN_OVER, takeover_guard.h), and leaving
+// gracefully.
 //
 // One thread, the link thread, owns everything network-side (the lws loop,
 // the session); other threads only call the methods below, which hand the
@@ -13,6 +15,10 @@
 // (publish_pump.h): while online it drains the publisher into the session;
 // unacknowledged messages are carried to the next connection; on destruction
 // messages the link still holds complete with UNAVAILABLE SHUTTING_DOWN.
+// Messages belong to the claim they were published under: a Start with
+// another claim id (a Reclaim) fails every message of the old claim that
+// the pump, the memory queue and the spool hold with ABORTED RECLAIMED and
+// drops it, before the new claim connects.
 //
 // The parts: cloud::CloudApi (env, login) → transport::WssConnector (the
 // WebSocket over TLS) → Connection (connection.h: one connection's life, its
@@ -35,6 +41,7 @@
 #include "server/http/http_client.h"
 #include "server/link/connection.h"
 #include "server/link/publish_pump.h"
+#include "server/link/takeover_guard.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/publish/publisher.h"
 #include "server/transport/wss_connection.h"
@@ -127,6 +134,9 @@ class CloudLink final : private ConnectionHost {
   bool CommandPending();
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
+  // A Start for another claim: every message of the old one (pump, queue,
+  // spool) fails with ABORTED RECLAIMED and is dropped.
+  void FailOldClaimMessages(const std::string& old_claim_id);
   // Thread-safe: wakes the link thread for new publish work.
   void WakeForPublish();
 
@@ -155,6 +165,9 @@ class CloudLink final : private ConnectionHost {
 
   // Link thread only.
   Backoff backoff_{BackoffParams{}};
+  TakeoverGuard takeover_;
+  // When the current connection came online; InfiniteFuture: it is not.
+  MonotonicTime online_since_ = MonotonicTime::InfiniteFuture();
   std::unique_ptr<PublishPump> pump_;        // with a publisher
   Connection* current_ = nullptr;            // the connection being run
   mqtt::SessionCounters finished_counters_;  // of connections that ended
