@@ -255,6 +255,14 @@ bool CloudLink::CommandPending() {
 
 absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   Report([](LinkStatus& s) { s.next_attempt = absl::InfinitePast(); });
+  if (config.insecure) {
+    LogWarning(absl::StrCat(
+        "LINK: insecure = yes: the cloud's TLS certificates and host names "
+        "are NOT verified on this connection to ",
+        config.url,
+        "; anyone on the path can impersonate the cloud. Set insecure = no "
+        "(claim.conf, then reload-claiming-state)"));
+  }
   absl::StatusOr<http::TransportOptions> transport = http::TransportFor(
       config.proxy, config.env, config.url, config.insecure, config.ca_file);
   if (!transport.ok()) {

@@ -28,6 +28,19 @@ bool SameConnection(const link::LinkConfig& a, const link::LinkConfig& b) {
          a.ca_file == b.ca_file && a.private_key_pem == b.private_key_pem;
 }
 
+// `error` (code, reason and metadata kept) saying that it will be retried
+// automatically in `delay`.
+absl::Status WithRetryNote(const absl::Status& error, absl::Duration delay) {
+  absl::Status noted(
+      error.code(),
+      absl::StrCat(error.message(), "; it will be retried automatically in ",
+                   absl::FormatDuration(delay)));
+  error.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    noted.SetPayload(url, payload);
+  });
+  return noted;
+}
+
 config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
   config::ClaimInputs inputs;
   inputs.source = "rpc";
@@ -256,9 +269,14 @@ void NodeController::WorkerLoop() {
       MutexLock lock(&worker_mu_);
       next_claim_attempt_ = clock_->MonotonicNow() + delay;
     }
+    // Only now, with a retry scheduled, does the reason say so.
+    claim_error_ = WithRetryNote(claim_error_, delay);
     LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
                          absl::FormatDuration(delay)));
     NodeState next = GetState().first;
+    if (!next.claimed && next.reason_name == ReasonOf(claim_error_)) {
+      SetReason(&next, claim_error_);
+    }
     next.next_attempt = clock_->WallNow() + delay;  // for people
     next.last_backoff = delay;
     Publish(std::move(next));

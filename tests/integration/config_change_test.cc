@@ -108,6 +108,9 @@ TEST_F(ConfigChangeTest, ProxyAndInsecureEditsApplyOnReloadAndRestart) {
   EXPECT_THAT(CloudConf(daemon), HasSubstr("proxy = env\n"));
   EXPECT_THAT(CloudConf(daemon), HasSubstr("insecure = yes\n"));
   EXPECT_THAT(daemon->Stderr(), HasSubstr("applying proxy and insecure"));
+  // insecure = yes is warned about at every connection.
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("insecure = yes: the cloud's TLS certificates"));
 
   CloudlinkdOptions options = TrustingOptions();
   options.claim_conf = ClaimConf("  proxy = none\n  insecure = no\n");
@@ -185,6 +188,19 @@ TEST_F(ConfigChangeTest, ReclaimReplyDescribesTheNewClaim) {
   EXPECT_EQ(StateTime(state["last_connect"]), absl::InfinitePast())
       << state.dump(2);
   EXPECT_EQ(ReconnectCount(state), 0);
+}
+
+// INVALID_ROOM_ID names the room the cloud refused (it says only "a Room").
+TEST_F(ConfigChangeTest, InvalidRoomIsNamed) {
+  CloudlinkdProcess* daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  const testing::RunResult result =
+      daemon->Ctl({"claim", "--token", cloud_->Env("CLAIM_TOKEN"), "--rooms",
+                   "no-such-room", "--url", cloud_->url(), "--proxy", "none"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.err, HasSubstr("INVALID_ROOM_ID"));
+  EXPECT_THAT(result.err, HasSubstr("'no-such-room'"));
+  EXPECT_THAT(result.err, Not(HasSubstr("retried")));
 }
 
 }  // namespace

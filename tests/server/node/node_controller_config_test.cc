@@ -186,5 +186,40 @@ TEST_F(NodeControllerConfigTest, RpcClaimKeepsItsProxyAndSaysSo) {
   EXPECT_THAT(state.config_error, HasSubstr("proxy"));
 }
 
+// "... it will be retried" only when a retry is scheduled: an automatic
+// claim's failure says when; a Claim call's failure (nothing scheduled)
+// does not promise one.
+TEST_F(NodeControllerConfigTest, RetryIsPromisedOnlyWhenScheduled) {
+  StartNode();
+  http_.RespondTimes(5, 503);
+  ClaimArgs args;
+  args.token = kToken;
+  args.url = kUrl;
+  absl::StatusOr<ClaimOutcome> outcome = node_->Claim(args);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_THAT(std::string(outcome.status().message()),
+              Not(HasSubstr("retried")));
+  NodeState state = node_->GetState().first;
+  EXPECT_EQ(state.next_attempt, absl::InfinitePast());
+  EXPECT_THAT(state.reason, Not(HasSubstr("retried")));
+  node_.reset();
+
+  options_.claim_retry = {2, absl::Seconds(30), absl::Seconds(30)};
+  WriteClaimConf(kToken, "");
+  http_.RespondTimes(5, 503);
+  StartNode();
+  const MonotonicTime deadline =
+      RealClock()->MonotonicNow() + absl::Seconds(10);
+  auto [s, version] = node_->GetState();
+  while (s.next_attempt == absl::InfinitePast() &&
+         RealClock()->MonotonicNow() < deadline) {
+    std::tie(s, version) = node_->WaitForStateChange(
+        version, deadline - RealClock()->MonotonicNow());
+  }
+  EXPECT_NE(s.next_attempt, absl::InfinitePast());
+  EXPECT_THAT(s.reason, StartsWith("CLOUD_ERROR_503"));
+  EXPECT_THAT(s.reason, HasSubstr("it will be retried automatically in 30s"));
+}
+
 }  // namespace
 }  // namespace cloudlink::node
