@@ -24,7 +24,28 @@ http::HttpRequest BuildClaimRequest(const ClaimParams& params,
   return request;
 }
 
-absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
+namespace {
+
+// How many room ids an INVALID_ROOM_ID message lists.
+constexpr size_t kRoomsNamed = 10;
+
+std::string RoomsSent(const std::vector<std::string>& rooms) {
+  if (rooms.empty()) return "no room was sent";
+  if (rooms.size() == 1) return absl::StrCat("the room '", rooms[0], "'");
+  std::string list;
+  for (size_t i = 0; i < rooms.size() && i < kRoomsNamed; ++i) {
+    absl::StrAppend(&list, i == 0 ? "" : ", ", "'", rooms[i], "'");
+  }
+  if (rooms.size() > kRoomsNamed) {
+    absl::StrAppend(&list, " and ", rooms.size() - kRoomsNamed, " more");
+  }
+  return absl::StrCat("one of the rooms ", list);
+}
+
+}  // namespace
+
+absl::Status ClaimResponseStatus(const http::HttpResponse& response,
+                                 const std::vector<std::string>& rooms) {
   switch (response.status) {
     case 204:
       return absl::OkStatus();
@@ -63,6 +84,19 @@ absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
            "the cloud rejected the node's public key (HTTP 422); Reclaim to "
            "make a new key pair"},
       };
+      if (key == "ErrInvalidRoomID") {
+        std::string cloud_says;
+        if (body.is_object() && body.contains("errorMessage") &&
+            body["errorMessage"].is_string()) {
+          cloud_says = body["errorMessage"].get<std::string>();
+        }
+        return Error(
+            absl::StatusCode::kInvalidArgument, reason::kInvalidRoomId,
+            absl::StrCat("the cloud rejected ", RoomsSent(rooms), " (HTTP 422",
+                         cloud_says.empty() ? "" : ": " + cloud_says,
+                         "); use room ids of the token's Space (rooms in "
+                         "claim.conf, NETDATA_CLAIM_ROOMS or --rooms)"));
+      }
       for (const Known& k : kKnown) {
         if (key == k.key) {
           return Error(absl::StatusCode::kInvalidArgument, *k.reason,
@@ -77,8 +111,7 @@ absl::Status ClaimResponseStatus(const http::HttpResponse& response) {
     default:
       return CloudHttpError(
           absl::StatusCode::kUnavailable, response.status,
-          absl::StrCat("the cloud answered HTTP ", response.status,
-                       "; it will be retried"));
+          absl::StrCat("the cloud answered HTTP ", response.status));
   }
 }
 

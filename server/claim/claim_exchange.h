@@ -38,7 +38,12 @@ http::HttpRequest BuildClaimRequest(const ClaimParams& params,
 //                             INVALID_NODE_NAME, INVALID_ROOM_ID,
 //                             INVALID_PUBLIC_KEY (other keys: CLAIM_REJECTED)
 //   anything else             UNAVAILABLE        CLOUD_ERROR_<status>
-absl::Status ClaimResponseStatus(const http::HttpResponse& response);
+// The cloud does not say which room it refused: INVALID_ROOM_ID names the
+// `rooms` that were sent (the room itself when there was one) and the
+// cloud's errorMessage when it gave one. Whether a failure is retried is
+// the caller's to say: no message promises a retry.
+absl::Status ClaimResponseStatus(const http::HttpResponse& response,
+                                 const std::vector<std::string>& rooms = {});
 
 // Whether a failed attempt may succeed when repeated: UNAVAILABLE results
 // (transport errors and cloud trouble) are, everything else is not.

@@ -19,7 +19,8 @@ absl::StatusOr<std::string> Claimer::Claim(const ClaimParams& params) {
         params.transport.insecure ? ", insecure" : ""));
     absl::StatusOr<http::HttpResponse> response =
         client_->Send(BuildClaimRequest(params, claim_id), params.transport);
-    last = response.ok() ? ClaimResponseStatus(*response) : response.status();
+    last = response.ok() ? ClaimResponseStatus(*response, params.rooms)
+                         : response.status();
     if (last.ok()) {
       LogInfo(absl::StrCat("CLAIM: claimed as ", claim_id, " at ", params.url,
                            " (attempt ", attempt, ")"));

@@ -46,6 +46,8 @@ struct Reason {
   /* Claiming (Claim, Reclaim, automatic claims) and the node's state files */ \
   X(kClaimedElsewhere, "CLAIMED_ELSEWHERE",                                    \
     "the node is claimed with other values; use Reclaim")                      \
+  X(kConfigDiffersFromClaim, "CONFIG_DIFFERS_FROM_CLAIM",                     \
+    "claim.conf or the env has another token, url or rooms than the claim")    \
   X(kTokenInvalid, "TOKEN_INVALID",                                            \
     "the cloud rejected the claim token (HTTP 403)")                           \
   X(kAlreadyClaimed, "ALREADY_CLAIMED",                                        \
@@ -138,6 +140,8 @@ struct Reason {
     "the broker refused the MQTT connection for another cause")                \
   X(kServerDisconnect, "SERVER_DISCONNECT",                                    \
     "the broker ended the MQTT session")                                       \
+  X(kSessionTakenOver, "SESSION_TAKEN_OVER",                                   \
+    "another node uses this claim id (a clone); reclaim --new-identity there") \
   X(kKeepaliveTimeout, "KEEPALIVE_TIMEOUT",                                    \
     "the broker did not answer a keep-alive ping in time")                     \
   X(kCloudDisconnect, "CLOUD_DISCONNECT",                                      \
@@ -173,6 +177,8 @@ struct Reason {
   X(kShuttingDown, "SHUTTING_DOWN",                                            \
     "cloudlinkd is stopping; the message was not sent")                        \
   /* The control API and the daemon's start-up */                              \
+  X(kReclaimed, "RECLAIMED",                                                   \
+    "the node was reclaimed; the old claim's message was dropped, not sent")   \
   X(kRequestMalformed, "REQUEST_MALFORMED",                                    \
     "the request did not parse (a string not UTF-8, or the wrong message)")    \
   X(kCallerNotAuthorized, "CALLER_NOT_AUTHORIZED",                             \

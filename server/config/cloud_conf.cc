@@ -41,6 +41,8 @@ absl::StatusOr<CloudConf> ParseCloudConf(absl::string_view text,
         text_field = &conf.claimed_id;
       } else if (entry.key == "hostname") {
         text_field = &conf.hostname;
+      } else if (entry.key == "source") {
+        text_field = &conf.source;
       } else if (entry.key != "rooms" && entry.key != "insecure") {
         continue;  // a newer version's key
       }
@@ -97,6 +99,8 @@ absl::StatusOr<std::string> SerializeCloudConf(const CloudConf& conf,
       {"claimed_id", conf.claimed_id, 0},
       {"hostname", conf.hostname, 0},
   };
+  if (!conf.source.empty())
+    global.entries.push_back({"source", conf.source, 0});
   IniFile file;
   file.sections.push_back(std::move(global));
   return SerializeIni(file, kHeader, path);

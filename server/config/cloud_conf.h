@@ -12,6 +12,7 @@
 //       machine_guid = <uuid>
 //       claimed_id = <uuid>
 //       hostname = node1
+//       source = claim.conf
 //
 // This file is ours, so parsing is forward compatible: unknown keys and
 // unknown sections are ignored (a newer version may add some), missing keys
@@ -39,12 +40,15 @@ struct CloudConf {
   std::string machine_guid;
   std::string claimed_id;
   std::string hostname;
+  // Where the claim's inputs came from: "claim.conf", "env" or "rpc"; ""
+  // in files written before it was recorded.
+  std::string source;
 
   friend bool operator==(const CloudConf& a, const CloudConf& b) {
     return a.url == b.url && a.proxy == b.proxy && a.token == b.token &&
            a.rooms == b.rooms && a.insecure == b.insecure &&
            a.machine_guid == b.machine_guid && a.claimed_id == b.claimed_id &&
-           a.hostname == b.hostname;
+           a.hostname == b.hostname && a.source == b.source;
   }
 };
 

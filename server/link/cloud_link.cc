@@ -142,6 +142,10 @@ void CloudLink::Run() {
   ThreadRoleScope role(&link_thread_);
   LinkConfig config;
   bool have_config = false;
+  // The claim the link last ran for (kept across Stop): messages stay with
+  // it and are failed when a Start brings another claim.
+  bool have_claim = false;
+  std::string claim_id;
   bool banned = false;
   absl::Duration wait = absl::ZeroDuration();
   while (true) {
@@ -174,10 +178,23 @@ void CloudLink::Run() {
         continue;
       }
       if (command.start) {
+        if (have_claim && command.config.claim_id != claim_id) {
+          FailOldClaimMessages(claim_id);
+        }
+        have_claim = true;
+        claim_id = command.config.claim_id;
         config = std::move(command.config);
         have_config = true;
         backoff_.Reset();
+        takeover_.Reset();
         Report([&](LinkStatus& s) {
+          if (s.claim_id != config.claim_id) {
+            // Another claim: its connection history starts empty.
+            s.connections = 0;
+            s.last_connect = absl::InfinitePast();
+            s.last_disconnect = absl::InfinitePast();
+            s.last_backoff = absl::ZeroDuration();
+          }
           s.claim_id = config.claim_id;
           s.node_id = config.node_id;
         });
@@ -216,6 +233,22 @@ void CloudLink::Run() {
   }
 }
 
+void CloudLink::FailOldClaimMessages(const std::string& old_claim_id) {
+  if (publisher_ == nullptr) return;
+  const absl::Status why = Error(
+      absl::StatusCode::kAborted, reason::kReclaimed,
+      absl::StrCat("the node was reclaimed; this message of the old claim (",
+                   old_claim_id, ") was dropped, not sent"));
+  size_t failed = pump_->FailAll(why);
+  failed += publisher_->queue()->FailAll(why);
+  if (publisher_->spool() != nullptr)
+    failed += publisher_->spool()->FailAll(why);
+  LogWarning(absl::StrCat("LINK: reclaimed: ", failed,
+                          " messages of the old claim ", old_claim_id,
+                          " were dropped (RECLAIMED)"));
+  OnProgress();
+}
+
 bool CloudLink::CommandPending() {
   MutexLock lock(&mu_);
   return has_command_ || shutdown_;
@@ -223,6 +256,14 @@ bool CloudLink::CommandPending() {
 
 absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   Report([](LinkStatus& s) { s.next_attempt = absl::InfinitePast(); });
+  if (config.insecure) {
+    LogWarning(absl::StrCat(
+        "LINK: insecure = yes: the cloud's TLS certificates and host names "
+        "are NOT verified on this connection to ",
+        config.url,
+        "; anyone on the path can impersonate the cloud. Set insecure = no "
+        "(claim.conf, then reload-claiming-state)"));
+  }
   absl::StatusOr<http::TransportOptions> transport = http::TransportFor(
       config.proxy, config.env, config.url, config.insecure, config.ca_file);
   if (!transport.ok()) {
@@ -280,6 +321,14 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
 
   absl::Status why = connection.close_reason();
   const bool command_pending = CommandPending();
+  const MonotonicTime ended = clock_->MonotonicNow();
+  const bool was_online = online_since_ != MonotonicTime::InfiniteFuture();
+  const absl::Duration online_for =
+      was_online ? ended - online_since_ : absl::ZeroDuration();
+  online_since_ = MonotonicTime::InfiniteFuture();
+  const bool taken_over =
+      MetadataOf(why)[mqtt::kDisconnectReasonCodeKey] == "0x8E";
+  if (!taken_over && was_online) takeover_.OnOtherEnd(online_for);
   if (why.ok()) {
     why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
@@ -291,10 +340,32 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   } else {
     LogWarning(absl::StrCat("LINK: offline: ", why.message()));
   }
+  if (connection.banned()) {
+    Fail(why);
+    return absl::InfiniteDuration();
+  }
+  absl::Duration delay =
+      command_pending ? absl::ZeroDuration()
+                      : std::max(backoff_.Next(), connection.cloud_delay());
+  if (taken_over && takeover_.OnTakenOver(ended) && !command_pending) {
+    // Another node runs with this claim id (takeover_guard.h): back off
+    // instead of taking the session back every few seconds.
+    delay = std::max(delay, takeover_.MinDelay());
+    why = Error(
+        absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
+        absl::StrCat(
+            "another node uses this claim id (", config.claim_id,
+            "): the broker gave this node's session to another client ",
+            takeover_.params().takeovers, " times within ",
+            absl::FormatDuration(takeover_.params().window),
+            " (MQTT reason 0x8E, session taken over); on the cloned machine "
+            "run `cloudlinkctl reclaim --new-identity`; the next attempt is "
+            "in ",
+            absl::FormatDuration(delay)));
+    LogWarning(absl::StrCat("LINK: ", why.message()));
+  }
   Fail(why);
-  if (connection.banned()) return absl::InfiniteDuration();
-  if (command_pending) return absl::ZeroDuration();
-  return std::max(backoff_.Next(), connection.cloud_delay());
+  return delay;
 }
 
 bool CloudLink::Attach(Connection* connection) {
@@ -314,6 +385,7 @@ bool CloudLink::LeaveRequested() {
 }
 
 void CloudLink::OnOnline() {
+  online_since_ = clock_->MonotonicNow();
   const absl::Time wall = clock_->WallNow();
   Report([&](LinkStatus& s) {
     s.online = true;

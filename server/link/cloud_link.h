@@ -2,7 +2,9 @@
 
 // The cloud link of a claimed node (docs/protocol.md): env → login → WSS →
 // MQTT 5 session, reconnecting with jittered backoff, honouring the cloud's
-// retry advice, bans and DisconnectReq, and leaving gracefully.
+// retry advice, bans and DisconnectReq, backing off from a clone that takes
+// its session over (SESSION_TAKEN_OVER, takeover_guard.h), and leaving
+// gracefully.
 //
 // One thread, the link thread, owns everything network-side (the lws loop,
 // the session); other threads only call the methods below, which hand the
@@ -13,6 +15,10 @@
 // (publish_pump.h): while online it drains the publisher into the session;
 // unacknowledged messages are carried to the next connection; on destruction
 // messages the link still holds complete with UNAVAILABLE SHUTTING_DOWN.
+// Messages belong to the claim they were published under: a Start with
+// another claim id (a Reclaim) fails every message of the old claim that
+// the pump, the memory queue and the spool hold with ABORTED RECLAIMED and
+// drops it, before the new claim connects.
 //
 // The parts: cloud::CloudApi (env, login) → transport::WssConnector (the
 // WebSocket over TLS) → Connection (connection.h: one connection's life, its
@@ -36,6 +42,7 @@
 #include "server/http/http_client.h"
 #include "server/link/connection.h"
 #include "server/link/publish_pump.h"
+#include "server/link/takeover_guard.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/publish/publisher.h"
 #include "server/transport/wss_connection.h"
@@ -98,7 +105,9 @@ class CloudLink final : private ConnectionHost {
 
   // Connects with `config`, replacing any earlier one: a session that is up
   // first says goodbye (UpdateAgentConnection reachable=false with the old
-  // claim id) and disconnects. Clears a ban and any retry delay.
+  // claim id) and disconnects. Clears a ban and any retry delay. A config
+  // with another claim id starts the status's connection history (count,
+  // last connect and disconnect, backoff) anew.
   void Start(LinkConfig config);
 
   // Leaves gracefully (reachable=false, ≤ 2 s for its PUBACK, DISCONNECT,
@@ -128,6 +137,9 @@ class CloudLink final : private ConnectionHost {
   bool CommandPending();
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
+  // A Start for another claim: every message of the old one (pump, queue,
+  // spool) fails with ABORTED RECLAIMED and is dropped.
+  void FailOldClaimMessages(const std::string& old_claim_id);
   // Thread-safe: wakes the link thread for new publish work.
   void WakeForPublish();
 
@@ -161,6 +173,10 @@ class CloudLink final : private ConnectionHost {
   // inside Run().
   ThreadRole link_thread_{"link thread"};
   Backoff backoff_ ABSL_GUARDED_BY(link_thread_){BackoffParams{}};
+  TakeoverGuard takeover_ ABSL_GUARDED_BY(link_thread_);
+  // When the current connection came online; InfiniteFuture: it is not.
+  MonotonicTime online_since_ ABSL_GUARDED_BY(link_thread_) =
+      MonotonicTime::InfiniteFuture();
   // The connection being run.
   Connection* current_ ABSL_GUARDED_BY(link_thread_) = nullptr;
   // The counters of connections that ended.

@@ -210,6 +210,14 @@ void PublishPump::EndConnection() {
   carried_.swap(carried);
 }
 
+size_t PublishPump::FailAll(const absl::Status& why) {
+  EndConnection();
+  std::deque<publish::Message> held;
+  held.swap(carried_);
+  for (publish::Message& message : held) Complete(message, why);
+  return held.size();
+}
+
 PumpStatus PublishPump::status() const {
   PumpStatus status;
   status.in_flight = in_flight_.size();

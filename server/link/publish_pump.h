@@ -106,6 +106,11 @@ class PublishPump {
   // The connection ended: in-flight messages are carried to the next one.
   void EndConnection();
 
+  // Between connections: completes every message the pump holds (in
+  // flight or carried) with `why` and forgets it; a spooled one is not
+  // acked in the spool (the caller empties the spool). Returns how many.
+  size_t FailAll(const absl::Status& why);
+
   // When a deferred refill falls due (InfiniteFuture when none is); the
   // owner's loop must not sleep past it.
   MonotonicTime next_refill() const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/error.h"
@@ -353,13 +354,18 @@ absl::Status MqttSession::OnBytes(absl::string_view bytes, absl::Time now,
       ping_sent_ = absl::InfiniteFuture();
     } else if (auto* disconnect = absl::get_if<MqttDisconnect>(&packet)) {
       connected_ = false;
-      return Error(absl::StatusCode::kUnavailable, reason::kServerDisconnect,
-                   absl::StrCat("the broker closed the session (reason ",
-                                ReasonHex(disconnect->reason_code),
-                                disconnect->reason_string
-                                    ? ": " + *disconnect->reason_string
-                                    : "",
-                                ")"));
+      absl::Status closed =
+          Error(absl::StatusCode::kUnavailable, reason::kServerDisconnect,
+                absl::StrCat("the broker closed the session (reason ",
+                             ReasonHex(disconnect->reason_code),
+                             disconnect->reason_string
+                                 ? ": " + *disconnect->reason_string
+                                 : "",
+                             ")"));
+      closed.SetPayload(
+          absl::StrCat(kMetadataPayloadUrlPrefix, kDisconnectReasonCodeKey),
+          absl::Cord(ReasonHex(disconnect->reason_code)));
+      return closed;
     } else {
       return Error(absl::StatusCode::kUnavailable, reason::kMqttProtocolError,
                    "the server sent a packet a client never receives");

@@ -38,6 +38,10 @@
 
 namespace cloudlink::mqtt {
 
+// The metadata key (error.h MetadataOf) of SERVER_DISCONNECT errors that
+// carries the DISCONNECT's reason code as "0x8E".
+inline constexpr char kDisconnectReasonCodeKey[] = "mqtt_reason_code";
+
 struct SessionConfig {
   std::string client_id;
   std::string username;
@@ -98,7 +102,8 @@ class MqttSession {
   // transport): MQTT_MALFORMED / MQTT_PROTOCOL_ERROR / MQTT_PACKET_TOO_LARGE
   // from the decoder, MQTT_AUTH_FAILED (CONNACK 0x86/0x87/0x8C),
   // MQTT_CONNECT_REFUSED (other CONNACK failures), SERVER_DISCONNECT (the
-  // server sent DISCONNECT; its reason code and string are named).
+  // server sent DISCONNECT; its reason code and string are named, and the
+  // code, "0x8E", is the status's kDisconnectReasonCodeKey metadata).
   absl::Status OnBytes(absl::string_view bytes, absl::Time now,
                        std::string* out);
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/node/claim_drift.h"
 #include "server/node/node_reason.h"
 
 namespace cloudlink::node {
@@ -56,6 +57,30 @@ NodeState ReadClaimState(NodeState previous, state::StateDir& dir,
     if (claim.has_cloud_conf) {
       next.proxy = RedactedProxy(claim.cloud_conf.proxy);
       next.proxy_source = "cloud.conf";
+      if (!claim.cloud_conf.source.empty()) {
+        next.claim_source = claim.cloud_conf.source;
+      }
+    }
+    if (claim.has_cloud_conf && sources.inputs) {
+      const ClaimDrift drift =
+          CompareWithClaim(claim.cloud_conf, *sources.inputs);
+      std::vector<std::string> keys = drift.claim_keys;
+      if (ConnectionFollowsSources(claim.cloud_conf)) {
+        // Applied at start and on reload (claim_drift.h); until then the
+        // claim's own values are shown, from cloud.conf.
+        if (drift.connection_keys.empty()) {
+          next.proxy_source = sources.inputs->source;
+        }
+      } else {
+        keys.insert(keys.end(), drift.connection_keys.begin(),
+                    drift.connection_keys.end());
+      }
+      const std::string differs =
+          ConfigDiffersText(keys, sources.inputs->source, claim.claimed_id);
+      if (!differs.empty()) {
+        if (!next.config_error.empty()) next.config_error += "; ";
+        next.config_error += differs;
+      }
     }
   }
   if (!next.claimed && sources.inputs) {

@@ -28,7 +28,11 @@ struct ClaimStateInputs {
 };
 
 // `previous` with its claim part replaced by what `dir` and `inputs` say.
-// Creates the machine GUID when missing (LoadOrCreateMachineGuid). Problems
+// Creates the machine GUID when missing (LoadOrCreateMachineGuid). A claimed
+// node's claim_source is the one stored with the claim; claim inputs that
+// differ from the claim add CONFIG_DIFFERS_FROM_CLAIM to config_error
+// (claim_drift.h), and proxy_source names claim.conf or env when the claim's
+// connection settings follow them and match. Problems
 // reading the state directory are logged ("STATE: ...") and shown as the
 // reason; they never fail the call.
 NodeState ReadClaimState(NodeState previous, state::StateDir& dir,

@@ -34,9 +34,13 @@ NodeState ComposeNodeState(const NodeState& base,
     next.next_attempt = l.next_attempt;
     next.last_backoff = l.last_backoff;
   }
-  next.reconnect_count = l.connections > 0 ? l.connections - 1 : 0;
-  next.last_connect = l.last_connect;
-  next.last_disconnect = l.last_disconnect;
+  if (l.claim_id == next.claimed_id) {
+    // Another claim's history (a Reclaim the link has not taken up yet)
+    // does not describe this one.
+    next.reconnect_count = l.connections > 0 ? l.connections - 1 : 0;
+    next.last_connect = l.last_connect;
+    next.last_disconnect = l.last_disconnect;
+  }
   next.publish.published = l.counters.published;
   next.publish.acked = l.counters.acked;
   next.publish.resent = l.publish_resent;

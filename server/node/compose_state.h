@@ -11,9 +11,9 @@ namespace cloudlink::node {
 
 // `base` with `link` laid over it: while the link runs for the stored claim,
 // its status (online, offline, banned), reason, retry schedule and mqtt
-// version; the node id it learned for the stored claim; always its
-// connection times and publish counters. `since` is left as `base` has it
-// (the caller derives it from status changes).
+// version; the node id it learned and its connection times, for the
+// stored claim only; always its publish counters. `since` is left as `base` has
+// it (the caller derives it from status changes).
 NodeState ComposeNodeState(const NodeState& base, const link::LinkStatus& link);
 
 }  // namespace cloudlink::node

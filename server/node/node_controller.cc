@@ -1,19 +1,45 @@
 #include "server/node/node_controller.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/claim/key_pair.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
+#include "server/config/claim_conf.h"
 #include "server/config/claim_sources.h"
 #include "server/http/transport_for.h"
+#include "server/node/claim_drift.h"
 #include "server/node/claim_state.h"
 #include "server/node/compose_state.h"
 #include "server/node/node_reason.h"
 
 namespace cloudlink::node {
 namespace {
+
+// Whether a link running with `a` would connect as one with `b` does (the
+// node id and the environment aside: the link learns the first, and the
+// second is the daemon's own).
+bool SameConnection(const link::LinkConfig& a, const link::LinkConfig& b) {
+  return a.url == b.url && a.claim_id == b.claim_id &&
+         a.machine_guid == b.machine_guid && a.hostname == b.hostname &&
+         a.proxy == b.proxy && a.insecure == b.insecure &&
+         a.ca_file == b.ca_file && a.private_key_pem == b.private_key_pem;
+}
+
+// `error` (code, reason and metadata kept) saying that it will be retried
+// automatically in `delay`.
+absl::Status WithRetryNote(const absl::Status& error, absl::Duration delay) {
+  absl::Status noted(
+      error.code(),
+      absl::StrCat(error.message(), "; it will be retried automatically in ",
+                   absl::FormatDuration(delay)));
+  error.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    noted.SetPayload(url, payload);
+  });
+  return noted;
+}
 
 config::ClaimInputs InputsFromArgs(const ClaimArgs& args) {
   config::ClaimInputs inputs;
@@ -54,6 +80,7 @@ NodeController::~NodeController() {
 void NodeController::Start() {
   {
     MutexLock op(&op_mu_);
+    ApplyConnectionSettingsLocked();
     LoadLocked();
     if (GetState().first.claimed) StartLinkLocked();
   }
@@ -70,10 +97,42 @@ void NodeController::Stop() {
   if (link_) link_->Stop();
 }
 
-void NodeController::StartLinkLocked() {
+bool NodeController::ApplyConnectionSettingsLocked() {
   absl::StatusOr<absl::optional<state::StoredClaim>> stored =
       state_dir_.ReadClaim();
-  if (!stored.ok() || !stored->has_value()) return;
+  if (!stored.ok() || !stored->has_value() || !(*stored)->has_cloud_conf) {
+    return false;
+  }
+  config::CloudConf conf = (*stored)->cloud_conf;
+  if (!ConnectionFollowsSources(conf)) return false;
+  config::ClaimSourcesResult sources =
+      config::ResolveClaimInputs(options_.config_dir, options_.env);
+  if (!sources.inputs) return false;
+  const ClaimDrift drift = CompareWithClaim(conf, *sources.inputs);
+  if (drift.connection_keys.empty()) return false;
+  conf.proxy = sources.inputs->proxy;
+  conf.insecure = sources.inputs->insecure;
+  if (conf.source.empty()) conf.source = sources.inputs->source;
+  absl::Status written = state_dir_.WriteClaim(conf);
+  if (!written.ok()) {
+    LogError(absl::StrCat("CLAIM: cannot store the new ",
+                          absl::StrJoin(drift.connection_keys, " and "),
+                          " from ", sources.inputs->source, ": ",
+                          written.message(), "; the link keeps the old one"));
+    return false;
+  }
+  LogInfo(absl::StrCat(
+      "CLAIM: applying ", absl::StrJoin(drift.connection_keys, " and "),
+      " from ", sources.inputs->source, " (proxy ", RedactedProxy(conf.proxy),
+      ", insecure ", conf.insecure ? "yes" : "no", "); stored in ",
+      state_dir_.CloudConfPath(), ", no reclaim needed"));
+  return true;
+}
+
+bool NodeController::StartLinkLocked(bool keep_if_online) {
+  absl::StatusOr<absl::optional<state::StoredClaim>> stored =
+      state_dir_.ReadClaim();
+  if (!stored.ok() || !stored->has_value()) return false;
   const state::StoredClaim& claim = **stored;
   link::LinkConfig config;
   config.claim_id = claim.claimed_id;
@@ -98,10 +157,16 @@ void NodeController::StartLinkLocked() {
               absl::StrCat("cannot read ", state_dir_.PrivateKeyPath(),
                            "; Reclaim to make a new key pair"));
     ComposeLocked();
-    return;
+    return false;
   }
   config.private_key_pem = *std::move(key);
+  if (keep_if_online && running_link_.has_value() &&
+      SameConnection(*running_link_, config) && GetState().first.online) {
+    return false;
+  }
+  running_link_ = config;
   link_->Start(std::move(config));
+  return true;
 }
 
 void NodeController::OnLinkStatus(const link::LinkStatus& status) {
@@ -204,9 +269,14 @@ void NodeController::WorkerLoop() {
       MutexLock lock(&worker_mu_);
       next_claim_attempt_ = clock_->MonotonicNow() + delay;
     }
+    // Only now, with a retry scheduled, does the reason say so.
+    claim_error_ = WithRetryNote(claim_error_, delay);
     LogInfo(absl::StrCat("CLAIM: next automatic attempt in ",
                          absl::FormatDuration(delay)));
     NodeState next = GetState().first;
+    if (!next.claimed && next.reason_name == ReasonOf(claim_error_)) {
+      SetReason(&next, claim_error_);
+    }
     next.next_attempt = clock_->WallNow() + delay;  // for people
     next.last_backoff = delay;
     Publish(std::move(next));
@@ -278,6 +348,7 @@ absl::StatusOr<std::string> NodeController::ClaimLocked(
   conf.machine_guid = *guid;
   conf.claimed_id = *claimed_id;
   conf.hostname = options_.hostname;
+  conf.source = inputs.source;
   absl::Status written = state_dir_.WriteClaim(conf);
   if (!written.ok()) {
     // cloud.conf is the commit point: when it made it to disk and only
@@ -400,6 +471,7 @@ absl::StatusOr<ReclaimOutcome> NodeController::Reclaim(bool new_identity,
 
   // Say goodbye under the old claim id before it disappears.
   link_->Stop();
+  running_link_.reset();
   LogInfo(absl::StrCat("CLAIM: reclaiming",
                        new_identity ? " with a new machine GUID" : "",
                        "; removing ", state_dir_.CloudDir()));
@@ -432,7 +504,24 @@ absl::StatusOr<RegenerateOutcome> NodeController::RegenerateToken(
   context.http = http_;
   absl::StatusOr<RegenerateOutcome> outcome =
       RegenerateTokenAndClaimConf(args, context);
-  if (outcome.ok() && outcome->claim_conf_updated) LoadLocked();
+  if (outcome.ok() && outcome->claim_conf_updated) {
+    // claim.conf described this node's claim: the claim's record follows
+    // the Space's new token, so claim.conf does not now differ from it.
+    const absl::optional<state::StoredClaim>& claim = context.stored;
+    if (claim.has_value() && claim->has_cloud_conf && context.sources.inputs &&
+        context.sources.inputs->source == config::kClaimConfName &&
+        context.sources.inputs->token == claim->cloud_conf.token) {
+      config::CloudConf conf = claim->cloud_conf;
+      conf.token = outcome->token;
+      absl::Status written = state_dir_.WriteClaim(conf);
+      if (!written.ok()) {
+        LogWarning(absl::StrCat("CLAIM: cannot record the new token in ",
+                                state_dir_.CloudConfPath(), ": ",
+                                written.message()));
+      }
+    }
+    LoadLocked();
+  }
   return outcome;
 }
 
@@ -447,8 +536,14 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
       MutexLock lock(&worker_mu_);
       next_claim_attempt_ = MonotonicTime::InfiniteFuture();
     }
+    ApplyConnectionSettingsLocked();
     LoadLocked();
-    if (GetState().first.claimed) StartLinkLocked();
+    // A node online with the settings it would connect with now stays as
+    // it is: config-management tools run this on every pass.
+    if (GetState().first.claimed && !StartLinkLocked(/*keep_if_online=*/true) &&
+        GetState().first.online) {
+      LogInfo("CLAIM: nothing changed; the link stays up");
+    }
   }
   KickWorker();
   // Wait for the outcome: online, banned, or (unclaimed) a claim failure or

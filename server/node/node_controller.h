@@ -123,8 +123,11 @@ class NodeController {
   // the token in claim.conf, keeping its other lines (token_regeneration.h).
   absl::StatusOr<RegenerateOutcome> RegenerateToken(const RegenerateArgs& args);
 
-  // Re-reads claim.conf and the environment, claims when unclaimed, clears a
-  // ban and reconnects; waits up to `wait` for the node to be online.
+  // Re-reads claim.conf and the environment, claims when unclaimed, applies
+  // changed connection settings (proxy, insecure; claim_drift.h), clears a
+  // ban and reconnects; waits up to `wait` for the node to be online. A node
+  // that is online and whose settings did not change stays connected (a
+  // no-op).
   NodeState ReloadClaimingState(absl::Duration wait);
 
  private:
@@ -151,8 +154,15 @@ class NodeController {
   // Replaces the claim part of the state with `next`, bumping the version
   // when the composed state changed.
   void Publish(NodeState next);
-  // Starts (or restarts) the link for the stored claim.
-  void StartLinkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Starts (or restarts) the link for the stored claim; true when it did.
+  // With `keep_if_online`, a link that is online with the same connection
+  // settings is left alone.
+  bool StartLinkLocked(bool keep_if_online = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
+  // Stores the proxy and insecure of claim.conf / the environment in
+  // cloud.conf when the claim's connection settings follow them and differ
+  // (claim_drift.h); true when it did.
+  bool ApplyConnectionSettingsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   // The link thread's status reports.
   void OnLinkStatus(const link::LinkStatus& status);
   // state_ = base_ with the link's view laid over it (compose_state.h).
@@ -170,6 +180,9 @@ class NodeController {
   // The last claim failure; shown as the reason while unclaimed, cleared by
   // a successful claim and by ReloadClaimingState.
   absl::Status claim_error_ ABSL_GUARDED_BY(op_mu_);
+  // The settings the link was last started with; nullopt after a Reclaim
+  // stopped it.
+  absl::optional<link::LinkConfig> running_link_ ABSL_GUARDED_BY(op_mu_);
   Backoff claim_backoff_ ABSL_GUARDED_BY(op_mu_);
 
   // Worker control.

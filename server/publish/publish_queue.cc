@@ -129,6 +129,19 @@ void PublishQueue::Close() {
   }
 }
 
+size_t PublishQueue::FailAll(const absl::Status& why) {
+  std::deque<Message> left;
+  {
+    MutexLock lock(&mu_);
+    left.swap(messages_);
+    bytes_ = 0;
+  }
+  for (Message& message : left) {
+    if (message.done) message.done(why);
+  }
+  return left.size();
+}
+
 QueueStats PublishQueue::stats() const {
   MutexLock lock(&mu_);
   QueueStats stats = stats_;

@@ -95,6 +95,11 @@ class PublishQueue {
   // completes every queued message with UNAVAILABLE SHUTTING_DOWN.
   void Close();
 
+  // Removes every queued message and completes it with `why` (a Reclaim
+  // fails the old claim's messages with ABORTED RECLAIMED); pushes go on
+  // being accepted. Wakes producers waiting for room. Returns how many.
+  size_t FailAll(const absl::Status& why);
+
   QueueStats stats() const;
   bool empty() const;
 

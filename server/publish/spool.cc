@@ -238,20 +238,41 @@ void Spool::WriterLoop() {
     std::vector<Pending> batch;
     std::vector<uint64_t> acks;
     uint64_t flush_target = 0;
+    uint64_t drop_target = 0;
+    absl::Status drop_why;
     {
       MutexLock lock(&mu_);
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !pending_.empty() || !pending_acks_.empty() ||
-               flush_requested_ > flush_done_ || closing_;
+               flush_requested_ > flush_done_ || drop_requested_ > drop_done_ ||
+               closing_;
       };
       mu_.Await(work);
-      if (closing_ && pending_.empty() && pending_acks_.empty()) {
+      if (drop_requested_ > drop_done_) {
+        drop_target = drop_requested_;
+        drop_why = drop_why_;
+        batch.swap(pending_);
+        pending_bytes_ = 0;
+        pending_acks_.clear();
+      }
+      if (drop_target == 0 && closing_ && pending_.empty() &&
+          pending_acks_.empty()) {
         flush_done_ = flush_requested_;
+        drop_done_ = drop_requested_;
         return;
       }
-      batch.swap(pending_);
-      acks.swap(pending_acks_);
-      flush_target = flush_requested_;
+      if (drop_target == 0) {
+        batch.swap(pending_);
+        acks.swap(pending_acks_);
+        flush_target = flush_requested_;
+      }
+    }
+    if (drop_target != 0) {
+      const size_t count = DropAll(std::move(batch), drop_why);
+      MutexLock lock(&mu_);
+      drop_count_ = count;
+      drop_done_ = drop_target;
+      continue;
     }
     Commit(std::move(batch), std::move(acks));
     MutexLock lock(&mu_);
@@ -272,6 +293,49 @@ void Spool::RecreateIfRemoved() {
   ready_.clear();
   active_ = 0;
   disk_bytes_ = 0;
+}
+
+size_t Spool::DropAll(std::vector<Pending> unwritten, const absl::Status& why) {
+  std::vector<std::string> paths;
+  size_t committed = 0;
+  {
+    MutexLock lock(&mu_);
+    committed = unacked_.size();
+    for (const auto& entry : segments_) {
+      paths.push_back(SegmentPath(entry.first));
+    }
+    segments_.clear();  // closes the segment files
+    unacked_.clear();
+    ready_.clear();
+    active_ = 0;
+    disk_bytes_ = 0;
+  }
+  for (const std::string& path : paths) {
+    absl::Status removed = files_->RemoveFile(path);
+    if (!removed.ok()) {
+      LogWarning(
+          absl::StrCat("SPOOL: cannot remove ", path, ": ", removed.message()));
+    }
+  }
+  (void)files_->MakeDirs(options_.dir, 0700);
+  LogWarning(absl::StrCat("SPOOL: dropped ", committed, " spooled and ",
+                          unwritten.size(),
+                          " unwritten messages: ", why.message()));
+  for (Pending& p : unwritten) {
+    if (p.done) p.done(why);
+  }
+  return committed + unwritten.size();
+}
+
+size_t Spool::FailAll(const absl::Status& why) {
+  MutexLock lock(&mu_);
+  const uint64_t target = ++drop_requested_;
+  drop_why_ = why;
+  auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return drop_done_ >= target;
+  };
+  mu_.Await(done);
+  return drop_count_;
 }
 
 void Spool::Commit(std::vector<Pending> batch, std::vector<uint64_t> acks) {

@@ -137,6 +137,15 @@ class Spool {
   // (and the appends fsynced), for tests and orderly shutdown.
   void Flush();
 
+  // Drops every message of the spool and starts it empty (a Reclaim: the
+  // old claim's messages must not reach the new claim's Space). Appends not
+  // committed yet complete with `why`; committed ones (their producers were
+  // acked at the fsync) are dropped with their segment files, whose
+  // descriptors are closed; messages handed out by TakeReady are forgotten
+  // (their Ack is ignored). Runs on the writer thread; returns when done,
+  // with how many messages were dropped or failed.
+  size_t FailAll(const absl::Status& why);
+
   SpoolStats stats() const;
   bool has_ready() const;
 
@@ -169,6 +178,9 @@ class Spool {
   void DeleteAckedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts over when the directory was removed.
   void RecreateIfRemoved() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
+  // FailAll's work: fails `unwritten`, drops everything committed.
+  size_t DropAll(std::vector<Pending> unwritten, const absl::Status& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SpoolOptions options_;
@@ -195,6 +207,11 @@ class Spool {
   uint64_t flush_requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t flush_done_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  // FailAll requests, served by the writer like flushes.
+  uint64_t drop_requested_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t drop_done_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status drop_why_ ABSL_GUARDED_BY(mu_);
+  size_t drop_count_ ABSL_GUARDED_BY(mu_) = 0;
   SpoolStats stats_ ABSL_GUARDED_BY(mu_);
   Mutex wake_mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);

@@ -1,5 +1,7 @@
 #include "server/state/state_dir.h"
 
+#include <unistd.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
@@ -16,6 +18,25 @@ constexpr mode_t kMachineGuidMode = 0644;
 constexpr mode_t kClaimedIdMode = 0644;
 constexpr mode_t kCloudConfMode = 0600;
 constexpr mode_t kNodeIdMode = 0644;
+
+// `path` made absolute against the working directory, for messages (a
+// relative --lib-dir makes relative paths otherwise).
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+// STATE_WRITE_FAILED for a directory of the lib dir that cannot be made.
+absl::Status DirNotWritable(const std::string& dir, const absl::Status& why) {
+  return Error(
+      absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
+      absl::StrCat("cannot create ", AbsolutePath(dir), " (", why.message(),
+                   "): the lib directory must be writable by cloudlinkd; fix "
+                   "its owner and mode (or free space), then run "
+                   "`cloudlinkctl reload-claiming-state`"));
+}
 
 absl::Status StateInvalid(const std::string& path, absl::string_view problem) {
   return Error(
@@ -72,7 +93,8 @@ absl::StatusOr<std::string> StateDir::LoadOrCreateMachineGuid() {
   const std::string path = MachineGuidPath();
   absl::StatusOr<std::string> content = fs_->ReadFile(path);
   if (absl::IsNotFound(content.status())) {
-    RETURN_IF_ERROR(fs_->MakeDirs(DirName(path), kRegistryDirMode));
+    absl::Status made = fs_->MakeDirs(DirName(path), kRegistryDirMode);
+    if (!made.ok()) return DirNotWritable(DirName(path), made);
     return ReplaceMachineGuid();
   }
   if (!content.ok()) {
@@ -104,8 +126,10 @@ absl::StatusOr<std::string> StateDir::ReplaceMachineGuid() {
   if (!written.ok()) {
     return Error(
         absl::StatusCode::kUnavailable, reason::kStateWriteFailed,
-        absl::StrCat("cannot store the machine GUID (", written.message(),
-                     "); free space or fix the lib directory"));
+        absl::StrCat("cannot store the machine GUID in ", AbsolutePath(path),
+                     " (", written.message(),
+                     "); free space or fix the lib directory's owner and "
+                     "mode, then run `cloudlinkctl reload-claiming-state`"));
   }
   LogInfo(absl::StrCat("STATE: new machine GUID ", guid, " in ", path));
   return guid;

@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Pair;
 using ::testing::StartsWith;
 
@@ -144,6 +145,25 @@ TEST(ClaimResponseStatusTest, UnknownKeyIsNamedInTheMessage) {
   absl::Status status = ClaimResponseStatus(Response(422, Key("ErrBrandNew")));
   EXPECT_THAT(std::string(status.message()), HasSubstr("ErrBrandNew"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("422"));
+}
+
+TEST(ClaimResponseStatusTest, InvalidRoomNamesTheRoomsSent) {
+  const std::string body =
+      R"({"errorMsgKey":"ErrInvalidRoomID","errorMessage":"a Room is not in the token's Space"})";
+  absl::Status one = ClaimResponseStatus(Response(422, body), {"room-x"});
+  EXPECT_EQ(ReasonOf(one), "INVALID_ROOM_ID");
+  EXPECT_THAT(std::string(one.message()), HasSubstr("the room 'room-x'"));
+  EXPECT_THAT(std::string(one.message()),
+              HasSubstr("a Room is not in the token's Space"));
+  absl::Status two = ClaimResponseStatus(Response(422, body), {"r1", "r2"});
+  EXPECT_THAT(std::string(two.message()),
+              HasSubstr("one of the rooms 'r1', 'r2'"));
+}
+
+TEST(ClaimResponseStatusTest, CloudTroublePromisesNoRetry) {
+  absl::Status status = ClaimResponseStatus(Response(503));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("HTTP 503"));
+  EXPECT_THAT(std::string(status.message()), Not(HasSubstr("retried")));
 }
 
 TEST(ClaimResponseStatusTest, TokenInvalidSaysWhatToDo) {

@@ -54,6 +54,19 @@ TEST(CloudConfTest, RoundTripExact) {
   }
 }
 
+TEST(CloudConfTest, SourceIsWrittenLastAndReadBack) {
+  CloudConf conf = Sample();
+  conf.source = "rpc";
+  absl::StatusOr<std::string> text = SerializeCloudConf(conf, kPath);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_TRUE(
+      absl::EndsWith(*text, "    hostname = node-1\n    source = rpc\n"))
+      << *text;
+  absl::StatusOr<CloudConf> parsed = ParseCloudConf(*text, kPath);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, conf);
+}
+
 TEST(CloudConfTest, ForwardCompatibleAndDefaults) {
   absl::StatusOr<CloudConf> conf = ParseCloudConf(
       "[global]\n url = https://x\n future_key = 1\n[future]\n url = ignored\n",

@@ -9,7 +9,12 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "server/common/clock.h"
+#include "server/common/error.h"
 #include "server/common/mutex.h"
+#include "server/mqtt/mqtt_encoder.h"
+#include "server/mqtt/mqtt_packet.h"
+#include "server/publish/publish_queue.h"
+#include "server/publish/publisher.h"
 #include "tests/server/cloud/fake_cloud_http.h"
 #include "tests/server/link/fake_wss_connector.h"
 #include "tests/testing/test_env.h"
@@ -114,6 +119,123 @@ TEST(CloudLinkTest, StopLeavesWithGoodbyeAndReturns) {
   EXPECT_LT(RealClock()->MonotonicNow() - start, absl::Seconds(3));
   EXPECT_TRUE(c.script_done());
   EXPECT_FALSE(link.status().active);
+}
+
+std::string DisconnectBytes(uint8_t reason_code) {
+  mqtt::MqttDisconnect disconnect;
+  disconnect.reason_code = reason_code;
+  std::string out;
+  EXPECT_TRUE(mqtt::EncodeDisconnect(disconnect, &out).ok());
+  return out;
+}
+
+// A connection that comes online as `claim_id` and is then ended by the
+// broker with DISCONNECT `reason_code`.
+void ScriptOnlineThenBrokerDisconnect(ScriptedConnection& c,
+                                      const std::string& claim_id,
+                                      uint8_t reason_code) {
+  c.Open()
+      .Expect(Type::kConnect,
+              [claim_id](const mqtt::MqttPacket& p) {
+                return absl::get<mqtt::MqttConnect>(p).client_id == claim_id;
+              })
+      .Read(ConnackBytes())
+      .Expect(Type::kSubscribe)
+      .Expect(Type::kPublish)  // hello
+      .Expect(Type::kPublish)  // CreateNodeInstance
+      .Read(SubackBytes(1))
+      .Read(PubackBytes(2))
+      .Read(PubackBytes(3))
+      .Read(DisconnectBytes(reason_code));
+}
+
+// A clone: the broker ends the session with 0x8E (session taken over) three
+// times in a row. The link reports SESSION_TAKEN_OVER with the fix and waits
+// at least 15 s before the next attempt instead of taking the session back.
+TEST(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
+  FakeCloudHttp cloud;
+  FakeWssConnector connector(nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ScriptOnlineThenBrokerDisconnect(connector.Script(), kClaimA,
+                                     mqtt::mqtt_reason::kSessionTakenOver);
+  }
+  CloudLink link(&cloud, &connector, RealClock(), [](const LinkStatus&) {});
+  link.Start(ConfigFor(kClaimA));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return link.status().reason_name == "SESSION_TAKEN_OVER"; },
+      absl::Seconds(20)))
+      << link.status().reason;
+  const LinkStatus status = link.status();
+  EXPECT_FALSE(status.online);
+  EXPECT_EQ(status.connections, 3u);
+  EXPECT_TRUE(absl::StrContains(status.reason, "another node uses this claim"))
+      << status.reason;
+  EXPECT_TRUE(absl::StrContains(status.reason, "reclaim --new-identity"))
+      << status.reason;
+  EXPECT_GE(status.last_backoff, absl::Seconds(15));
+  EXPECT_GE(status.next_attempt - absl::Now(), absl::Seconds(10));
+  EXPECT_EQ(connector.connect_calls(), 3u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(connector.connection(i).script_done());
+}
+
+// One takeover (our own reconnect racing its old session, say) is just a
+// server disconnect, retried on the usual backoff.
+TEST(CloudLinkTest, ASingleTakeoverIsAnOrdinaryDisconnect) {
+  FakeCloudHttp cloud;
+  FakeWssConnector connector(nullptr);
+  ScriptOnlineThenBrokerDisconnect(connector.Script(), kClaimA,
+                                   mqtt::mqtt_reason::kSessionTakenOver);
+  ScriptOnlineThenGoodbye(connector.Script(), kClaimA);
+  CloudLink link(&cloud, &connector, RealClock(), [](const LinkStatus&) {});
+  link.Start(ConfigFor(kClaimA));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return link.status().connections == 2 && link.status().online; },
+      absl::Seconds(20)))
+      << link.status().reason;
+  EXPECT_LT(link.status().last_backoff, absl::Seconds(15));
+  link.Stop();
+}
+
+// A Start with another claim id (a Reclaim) fails the messages the old
+// claim left queued with ABORTED RECLAIMED before the new claim connects.
+TEST(CloudLinkTest, StartForAnotherClaimFailsTheOldClaimsMessages) {
+  FakeCloudHttp cloud;
+  FakeWssConnector connector(nullptr);  // no scripts: connects fail
+  publish::PublishQueue queue(publish::QueueOptions{});
+  publish::Publisher publisher(&queue, nullptr);
+  Mutex mu;
+  std::vector<absl::Status> outcomes;
+  CloudLink link(
+      &cloud, &connector, RealClock(), [](const LinkStatus&) {}, &publisher);
+  link.Start(ConfigFor(kClaimA));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return link.status().claim_id == kClaimA; }, absl::Seconds(10)));
+  for (int i = 0; i < 2; ++i) {
+    publish::PublishArgs args;
+    args.topic = "agent-connection";  // a name of the fake login's map
+    args.payload = "old";
+    ASSERT_TRUE(publisher
+                    .Publish(std::move(args),
+                             [&](const absl::Status& s) {
+                               MutexLock lock(&mu);
+                               outcomes.push_back(s);
+                             })
+                    .ok());
+  }
+  link.Start(ConfigFor(kClaimB));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        MutexLock lock(&mu);
+        return outcomes.size() == 2;
+      },
+      absl::Seconds(10)));
+  MutexLock lock(&mu);
+  for (const absl::Status& s : outcomes) {
+    EXPECT_TRUE(absl::IsAborted(s)) << s;
+    EXPECT_EQ(ReasonOf(s), "RECLAIMED") << s;
+  }
+  EXPECT_TRUE(queue.empty());
 }
 
 }  // namespace

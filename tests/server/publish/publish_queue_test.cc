@@ -76,6 +76,23 @@ TEST(PublishQueueTest, ReleasesMemoryOnceALargeQueueDrained) {
   EXPECT_EQ(releases, 1);
 }
 
+// FailAll (a Reclaim) completes every queued message with the given status
+// and empties the queue, which goes on accepting messages.
+TEST(PublishQueueTest, FailAllCompletesEveryMessageAndKeepsAccepting) {
+  PublishQueue queue(QueueOptions{});
+  std::vector<absl::Status> outcomes;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(queue.Push(Msg("m", &outcomes)).ok());
+  }
+  EXPECT_EQ(queue.FailAll(absl::AbortedError("reclaimed")), 3u);
+  ASSERT_EQ(outcomes.size(), 3u);
+  for (const absl::Status& s : outcomes) EXPECT_TRUE(absl::IsAborted(s)) << s;
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(queue.stats().queued_bytes, 0u);
+  EXPECT_TRUE(queue.Push(Msg("after")).ok());
+  EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 1u);
+}
+
 TEST(PublishQueueTest, FullByBytesFailsAtOnceAndCounts) {
   PublishQueue queue(QueueOptions{30, 100});
   ASSERT_TRUE(queue.Push(Msg(std::string(19, 'x'))).ok());  // 20 bytes

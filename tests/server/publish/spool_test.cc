@@ -1,5 +1,6 @@
 #include "server/publish/spool.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,6 +115,53 @@ TEST_F(SpoolTest, RoundTripInOrderAfterFsync) {
   struct stat st;
   ASSERT_EQ(stat(Options().dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// Descriptors of this process that point to deleted files under `dir`.
+int DeletedOpenFilesUnder(const std::string& dir) {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  while (struct dirent* entry = readdir(d)) {
+    char target[4096];
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    const ssize_t len = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (len <= 0) continue;
+    const std::string path(target, static_cast<size_t>(len));
+    n += path.rfind(dir, 0) == 0 && path.find("(deleted)") != std::string::npos;
+  }
+  closedir(d);
+  return n;
+}
+
+// FailAll (a Reclaim): the committed messages and their segment files are
+// dropped (descriptors closed), the spool starts empty and works on.
+TEST_F(SpoolTest, FailAllDropsEverythingAndStartsEmpty) {
+  Outcomes outcomes;
+  auto spool = OpenSpool(Options());
+  ASSERT_NE(spool, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        spool->Append("t", absl::StrCat("old-", i), outcomes.Add()).ok());
+  }
+  spool->Flush();
+  ASSERT_EQ(spool->TakeReady(1, 1 << 20).size(), 1u);  // one handed out
+  ASSERT_FALSE(SegmentFiles(Options().dir).empty());
+
+  EXPECT_EQ(spool->FailAll(absl::AbortedError("reclaimed")), 3u);
+  EXPECT_EQ(spool->stats().spooled, 0u);
+  EXPECT_EQ(spool->stats().bytes, 0u);
+  EXPECT_FALSE(spool->has_ready());
+  EXPECT_TRUE(SegmentFiles(Options().dir).empty());
+  EXPECT_EQ(DeletedOpenFilesUnder(Options().dir), 0);
+  spool->Ack(1);  // the handed-out one's late ack is ignored
+
+  ASSERT_TRUE(spool->Append("t", "new", outcomes.Add()).ok());
+  spool->Flush();
+  std::vector<Message> ready = spool->TakeReady(10, 1 << 20);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].payload, "new");
+  EXPECT_TRUE(outcomes.AllOk());  // the old ones were acked at their fsync
 }
 
 // The segments hold messages: a directory that exists with a wider mode is

@@ -125,6 +125,28 @@ TEST_F(StateDirTest, UnreadableGuidFileIsReportedAndLeftUntouched) {
   EXPECT_TRUE(S_ISDIR(st.st_mode));
 }
 
+// The registry directory cannot be made: STATE_WRITE_FAILED naming the
+// absolute directory and the fix, not a bare "mkdir ...: ..." without a
+// reason.
+TEST_F(StateDirTest, UncreatableRegistryDirSaysWhereAndHowToFix) {
+  // mkdir refused as on a lib dir the daemon's user cannot write.
+  class NoMkdir : public PosixFileSystem {
+   public:
+    absl::Status MakeDirs(const std::string& path, mode_t) override {
+      return absl::PermissionDeniedError("mkdir " + path +
+                                         ": Permission denied");
+    }
+  } no_mkdir;
+  StateDir dir(Lib(), &no_mkdir);
+  absl::StatusOr<std::string> guid = dir.LoadOrCreateMachineGuid();
+  ASSERT_FALSE(guid.ok());
+  EXPECT_EQ(ReasonOf(guid.status()), "STATE_WRITE_FAILED");
+  const std::string message(guid.status().message());
+  EXPECT_THAT(message, HasSubstr("cannot create " + Lib() + "/registry"));
+  EXPECT_THAT(message, HasSubstr("writable by cloudlinkd"));
+  EXPECT_THAT(message, HasSubstr("reload-claiming-state"));
+}
+
 TEST_F(StateDirTest, NodeIdIsEmptyUntilStoredThenReadBack) {
   StateDir dir = NewStateDir();
   absl::StatusOr<std::string> none = dir.ReadNodeId();
