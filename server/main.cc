@@ -1,5 +1,6 @@
 // cloudlinkd: runs the cloud link of this node and serves the CloudLink API
-// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help; docs/operating.md).
+// on a Unix socket. Flags: the ABSL_FLAGs below (cloudlinkd --help;
+// docs/operating.md).
 
 #include <signal.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@
 #include "server/publish/spool.h"
 #include "server/state/file_system.h"
 #include "server/transport/lws_wss_connection.h"
+#include "server/web/listen_address.h"
+#include "server/web/local_endpoint.h"
 
 ABSL_FLAG(std::string, socket, "/run/cloudlink/cloudlink.sock",
           "the API's Unix socket");
@@ -63,6 +66,13 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, tls_allowed_subjects, "",
           "remote API: a file of lines \"admin SUBJECT\" or \"read SUBJECT\" "
           "(a certificate DN or common name)");
+ABSL_FLAG(std::string, http_listen, cloudlink::web::kDefaultHttpListen,
+          "the local page and /api/v3 (docs/web.md) on this ADDRESS:PORT; "
+          "\"\" turns them off. A non-loopback address also needs "
+          "--http-allow-remote");
+ABSL_FLAG(bool, http_allow_remote, false,
+          "let --http-listen be a non-loopback address (the page can claim "
+          "this node)");
 
 namespace {
 
@@ -110,6 +120,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "cloudlinkd: %s\n",
             std::string(remote_flags.message()).c_str());
     return 2;
+  }
+  absl::optional<cloudlink::web::ListenAddress> http_address;
+  if (!absl::GetFlag(FLAGS_http_listen).empty()) {
+    auto parsed = cloudlink::web::ParseListenAddress(
+        absl::GetFlag(FLAGS_http_listen),
+        absl::GetFlag(FLAGS_http_allow_remote));
+    if (!parsed.ok()) {
+      cloudlink::ExitWithFlagError("http-listen", parsed.status().message());
+    }
+    http_address = *parsed;
   }
   cloudlink::SetLogLevel(absl::GetFlag(FLAGS_log_level));
   const std::string socket_path = absl::GetFlag(FLAGS_socket);
@@ -207,11 +227,26 @@ int main(int argc, char** argv) {
     node.Stop();
     return 1;
   }
+  // The local page is an extra: when it cannot start, the daemon runs on.
+  std::unique_ptr<cloudlink::web::LocalEndpoint> local_page;
+  if (http_address.has_value()) {
+    auto endpoint = cloudlink::web::LocalEndpoint::Start(
+        {*http_address, lib_dir,
+         unix_policy.admin_gid.value_or(unix_policy.socket_gid)},
+        &node, &fs);
+    if (endpoint.ok()) {
+      local_page = *std::move(endpoint);
+    } else {
+      cloudlink::LogError(absl::StrCat("HTTP: ", endpoint.status().message(),
+                                       "; the local page is off"));
+    }
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   cloudlink::LogInfo(
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
+  local_page.reset();
   (*server)->Shutdown();
   node.Stop();
   cloudlink::LogInfo("cloudlinkd: stopped");
