@@ -186,8 +186,15 @@ TEST_F(WebHandlerTest, PageHasNoInlineScript) {
   EXPECT_THAT(r.body, HasSubstr("<script src=\"/app.js\""));
   EXPECT_THAT(r.body, Not(HasSubstr("<script>")));
   EXPECT_THAT(r.body, Not(HasSubstr("onclick")));
-  EXPECT_THAT(r.body, Not(HasSubstr("http://")));
-  EXPECT_THAT(r.body, Not(HasSubstr("https://")));
+  // Nothing from elsewhere (no CDN): every src and href is local.
+  EXPECT_THAT(r.body, Not(HasSubstr("src=\"http")));
+  EXPECT_THAT(r.body, Not(HasSubstr("href=\"http")));
+  EXPECT_THAT(r.body, Not(HasSubstr("src=\"//")));
+  EXPECT_THAT(r.body, Not(HasSubstr("href=\"//")));
+  EXPECT_THAT(r.body, Not(HasSubstr("<style")));
+  EXPECT_THAT(r.body, Not(HasSubstr(" style=")));
+  // Not a single event-handler attribute.
+  EXPECT_THAT(r.body, Not(::testing::ContainsRegex(" on[a-z]+=")));
 }
 
 TEST_F(WebHandlerTest, ClaimWithoutKeyShowsStateAndKeyFile) {
