@@ -219,5 +219,66 @@ TEST_F(WebBrowserTest, LiveStateFollowsTheBroker) {
   browser_->SaveArtifact("page_online_again");
 }
 
+// The seed flow in a browser: the token from the dev cloud's Space page,
+// pasted into the node's page with the key; the node online on both pages;
+// the token regenerated on the Space page and the old one refused.
+TEST_F(WebBrowserTest, SpacePageConnectCommandNodesAndRegenerate) {
+  const std::string space_page =
+      absl::StrCat(cloud_->url(), "/space#space=", cloud_->Env("SPACE_ID"),
+                   "&admin=", cloud_->Env("ADMIN_API_TOKEN"));
+  ASSERT_TRUE(browser_->Navigate(space_page).ok());
+  const std::string token = cloud_->Env("CLAIM_TOKEN");
+  ASSERT_TRUE(browser_->WaitFor(
+      absl::StrCat("document.getElementById('token').textContent === ",
+                   Js(token)),
+      absl::Seconds(10)))
+      << Text("problem");
+  EXPECT_EQ(
+      Text("command"),
+      absl::StrCat("tools/install --claim-token ", token, " --claim-rooms ",
+                   cloud_->Env("ROOMS"), " --claim-url ", cloud_->url()));
+  EXPECT_EQ(Text("no-nodes"), "No node has been claimed into this Space yet.");
+  browser_->SaveArtifact("space_page_empty");
+
+  // Copy the token from the Space page into the node's page.
+  const std::string copied = Text("token");
+  OpenConnectForm();
+  FillForm(copied, Key());
+  Submit();
+  ASSERT_EQ(Text("result"), "Connected: the node is online.");
+  const std::string claim_id = daemon_->ClaimedIdFile();
+
+  ASSERT_TRUE(browser_->Navigate(space_page).ok());
+  EXPECT_TRUE(browser_->WaitFor(
+      absl::StrCat("[...document.querySelectorAll('#nodes tr')].some(r => "
+                   "r.dataset.claimId === ",
+                   Js(claim_id),
+                   " && r.querySelector('.state').textContent === 'online')"),
+      absl::Seconds(15)));
+  browser_->SaveArtifact("space_page_node_online");
+
+  ASSERT_TRUE(
+      browser_->Evaluate("document.getElementById('regenerate').click()").ok());
+  ASSERT_TRUE(browser_->WaitFor(
+      absl::StrCat(
+          "document.getElementById('token').textContent !== ", Js(token),
+          " && document.getElementById('token')"
+          ".textContent !== '…'"),
+      absl::Seconds(10)));
+  const std::string fresh = Text("token");
+  EXPECT_THAT(Text("command"), HasSubstr(fresh));
+  EXPECT_THAT(Text("regenerate-result"), HasSubstr("old one is refused"));
+  browser_->SaveArtifact("space_page_regenerated");
+  ASSERT_TRUE(cloud_->ReloadEnv().ok());
+  EXPECT_EQ(cloud_->Env("CLAIM_TOKEN"), fresh);
+  // The old token is refused by the claim API.
+  auto client = cloud_->Client();
+  auto refused =
+      client->Put("/api/v1/spaces/nodes/0b9b2c6e-6a57-4f59-9d0e-3c1f1f7b8a11",
+                  json({{"token", token}}).dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+}
+
 }  // namespace
 }  // namespace cloudlink::integration
