@@ -37,6 +37,8 @@
 #include "server/state/file_system.h"
 #include "server/state/instance_lock.h"
 #include "server/transport/lws_wss_connection.h"
+#include "server/web/listen_address.h"
+#include "server/web/local_endpoint.h"
 
 ABSL_FLAG(std::string, socket, "/run/cloudlink/cloudlink.sock",
           "the API's Unix socket");
@@ -103,6 +105,13 @@ ABSL_FLAG(int, api_max_streams, 64,
           "open streams of all callers but root together");
 ABSL_FLAG(int, api_max_threads, 128,
           "the most threads the API's gRPC server may use");
+ABSL_FLAG(std::string, http_listen, cloudlink::web::kDefaultHttpListen,
+          "the local page and /api/v3 (docs/web.md) on this ADDRESS:PORT; "
+          "\"\" turns them off. A non-loopback address also needs "
+          "--http-allow-remote");
+ABSL_FLAG(bool, http_allow_remote, false,
+          "let --http-listen be a non-loopback address (the page can claim "
+          "this node)");
 
 namespace {
 
@@ -175,6 +184,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "cloudlinkd: %s\n",
             std::string(remote_flags.message()).c_str());
     return 2;
+  }
+  absl::optional<cloudlink::web::ListenAddress> http_address;
+  if (!absl::GetFlag(FLAGS_http_listen).empty()) {
+    auto parsed = cloudlink::web::ParseListenAddress(
+        absl::GetFlag(FLAGS_http_listen),
+        absl::GetFlag(FLAGS_http_allow_remote));
+    if (!parsed.ok()) {
+      cloudlink::ExitWithFlagError("http-listen", parsed.status().message());
+    }
+    http_address = *parsed;
   }
   cloudlink::SetLogLevel(absl::GetFlag(FLAGS_log_level));
   // The daemon works from "/" (process hygiene below): paths given relative
@@ -344,6 +363,20 @@ int main(int argc, char** argv) {
     node.Stop();
     return 1;
   }
+  // The local page is an extra: when it cannot start, the daemon runs on.
+  std::unique_ptr<cloudlink::web::LocalEndpoint> local_page;
+  if (http_address.has_value()) {
+    auto endpoint = cloudlink::web::LocalEndpoint::Start(
+        {*http_address, lib_dir,
+         unix_policy.admin_gid.value_or(unix_policy.socket_gid)},
+        &node, &fs);
+    if (endpoint.ok()) {
+      local_page = *std::move(endpoint);
+    } else {
+      cloudlink::LogError(absl::StrCat("HTTP: ", endpoint.status().message(),
+                                       "; the local page is off"));
+    }
+  }
 
   // What SIGHUP re-reads, in this order (the log file first, so that the
   // reload's own lines land in the new file). Add a step for every part that
@@ -371,6 +404,7 @@ int main(int argc, char** argv) {
   }
   cloudlink::LogInfo(
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
+  local_page.reset();
   (*server)->Shutdown();
   node.Stop();
   cloudlink::LogInfo("cloudlinkd: stopped");

@@ -188,6 +188,10 @@ struct Reason {
     "the caller or its connection has as many open streams as allowed")        \
   X(kListenFailed, "LISTEN_FAILED",                                            \
     "the API server could not listen on its socket or --listen address")       \
+  X(kHttpListenFailed, "HTTP_LISTEN_FAILED",                                   \
+    "the local HTTP endpoint could not listen on its --http-listen address")   \
+  X(kClaimKeyWriteFailed, "CLAIM_KEY_WRITE_FAILED",                            \
+    "the local page's claim key file could not be written")                    \
   X(kRemoteFlagsInvalid, "REMOTE_FLAGS_INVALID",                               \
     "the --listen / --tls-* flags are incomplete or malformed")                \
   X(kTlsFileInvalid, "TLS_FILE_INVALID",                                       \

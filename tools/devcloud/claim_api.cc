@@ -146,6 +146,18 @@ HttpAnswer ClaimApi::RegenerateToken(absl::string_view space_id,
   return answer;
 }
 
+HttpAnswer ClaimApi::ClaimToken(absl::string_view space_id,
+                                absl::string_view authorization) {
+  absl::optional<Space> space = spaces_->FindById(space_id);
+  if (!space) return SpaceNotFound();
+  if (!spaces_->IsAdminToken(space_id, BearerToken(authorization))) {
+    return Unauthorized();
+  }
+  HttpAnswer answer;
+  answer.body = {{"token", space->claim_token}, {"rooms", space->rooms}};
+  return answer;
+}
+
 HttpAnswer ClaimApi::ListNodes(absl::string_view space_id,
                                absl::string_view authorization) {
   if (!spaces_->FindById(space_id)) return SpaceNotFound();

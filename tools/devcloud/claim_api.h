@@ -37,6 +37,11 @@ class ClaimApi {
   HttpAnswer RegenerateToken(absl::string_view space_id,
                              absl::string_view authorization);
 
+  // GET /api/v1/spaces/{space_id}/claim-token (the Space page's view). Same
+  // 404/403 rules; 200 {"token":current claim token,"rooms":[...]}.
+  HttpAnswer ClaimToken(absl::string_view space_id,
+                        absl::string_view authorization);
+
   // GET /api/v1/spaces/{space_id}/nodes. Same 404/403 rules; 200
   // [{"id":claim_id,"name","machineGuid","rooms","state"}].
   HttpAnswer ListNodes(absl::string_view space_id,

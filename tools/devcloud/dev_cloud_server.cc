@@ -19,6 +19,7 @@
 #include "server/common/log.h"
 #include "server/common/status_macros.h"
 #include "tools/devcloud/env_file.h"
+#include "tools/devcloud/space_page.h"
 
 namespace cloudlink::devcloud {
 
@@ -227,6 +228,35 @@ void DevCloudServer::InstallRoutes() {
         }
         Send(answer, res);
       }));
+  http.Get(
+      R"(/api/v1/spaces/([^/]+)/claim-token)",
+      faultable([this](const httplib::Request& req, httplib::Response& res) {
+        HttpAnswer answer = claims_->ClaimToken(
+            req.matches[1].str(), req.get_header_value("Authorization"));
+        answer.headers.emplace_back("Cache-Control", "no-store");
+        Send(answer, res);
+      }));
+  // The Space page (tools/devcloud/page/): static files; it reads the Space
+  // id and admin API token from its address's fragment and calls the API
+  // above with them.
+  http.Get(R"(/space(\.js|\.css)?)",
+           [](const httplib::Request& req, httplib::Response& res) {
+             const SpacePageFile* file = FindSpacePageFile(req.path);
+             if (file == nullptr) {
+               res.status = 404;
+               return;
+             }
+             res.set_header("Content-Security-Policy",
+                            "default-src 'none'; script-src 'self'; "
+                            "style-src 'self'; connect-src 'self'; "
+                            "base-uri 'none'; frame-ancestors 'none'");
+             res.set_header("X-Frame-Options", "DENY");
+             res.set_header("X-Content-Type-Options", "nosniff");
+             res.set_header("Referrer-Policy", "no-referrer");
+             res.set_header("Cache-Control", "no-cache");
+             res.set_content(std::string(file->body),
+                             std::string(file->content_type).c_str());
+           });
   http.Get(
       R"(/api/v1/spaces/([^/]+)/nodes)",
       faultable([this](const httplib::Request& req, httplib::Response& res) {
