@@ -151,7 +151,7 @@ class Daemon {
     options.argv = {testing::RunfilePath("server/cloudlinkd"),
                     "--socket=" + daemon->socket_,
                     "--config-dir=" + daemon->dir_.Join("etc"),
-                    "--lib-dir=" + daemon->dir_.Join("lib")};
+                    "--lib-dir=" + daemon->dir_.Join("lib"), "--http-listen="};
     options.argv.insert(options.argv.end(), extra_args.begin(),
                         extra_args.end());
     options.unset_env = {"http_proxy",          "https_proxy",

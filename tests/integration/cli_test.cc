@@ -77,7 +77,7 @@ class CliTest : public ::testing::Test {
     SubprocessOptions options;
     options.argv = {RunfilePath("server/cloudlinkd"), "--socket=" + Socket(),
                     "--config-dir=" + tmp_.Join("etc"),
-                    "--lib-dir=" + tmp_.Join("lib")};
+                    "--lib-dir=" + tmp_.Join("lib"), "--http-listen="};
     options.unset_env = DaemonEnvToUnset();
     options.stderr_path = tmp_.Join("daemon.err");
     absl::StatusOr<std::unique_ptr<Subprocess>> daemon =
@@ -220,9 +220,10 @@ TEST(CloudlinkdSocketTest, OnlyTheSocketsOwnDirectoryIsCreated) {
   ASSERT_EQ(mkdir(tmp.Join("etc").c_str(), 0755), 0);
   ASSERT_EQ(mkdir(tmp.Join("lib").c_str(), 0755), 0);
   SubprocessOptions options;
-  options.argv = {
-      RunfilePath("server/cloudlinkd"), "--socket=" + tmp.Join("a/b/cl.sock"),
-      "--config-dir=" + tmp.Join("etc"), "--lib-dir=" + tmp.Join("lib")};
+  options.argv = {RunfilePath("server/cloudlinkd"),
+                  "--socket=" + tmp.Join("a/b/cl.sock"),
+                  "--config-dir=" + tmp.Join("etc"),
+                  "--lib-dir=" + tmp.Join("lib"), "--http-listen="};
   options.unset_env = DaemonEnvToUnset();
   absl::StatusOr<RunResult> refused = testing::Run(options, kStartTimeout);
   ASSERT_TRUE(refused.ok()) << refused.status();

@@ -129,7 +129,8 @@ class DaemonTest : public ::testing::Test {
                     "--socket=" + (socket.empty() ? Socket() : socket),
                     "--config-dir=" + ConfigDir(),
                     "--lib-dir=" + (lib_dir.empty() ? LibDir() : lib_dir),
-                    "--log-level=debug"};
+                    "--log-level=debug",
+                    "--http-listen="};
     options.argv.insert(options.argv.end(), extra_args.begin(),
                         extra_args.end());
     options.env = std::move(env);
@@ -179,7 +180,7 @@ class DaemonTest : public ::testing::Test {
   // Runs cloudlinkd with `args` alone, for command lines it exits on.
   RunResult Cloudlinkd(const std::vector<std::string>& args) {
     SubprocessOptions options;
-    options.argv = {RunfilePath("server/cloudlinkd")};
+    options.argv = {RunfilePath("server/cloudlinkd"), "--http-listen="};
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     absl::StatusOr<RunResult> result = testing::Run(options, kExitTimeout);
     EXPECT_TRUE(result.ok()) << result.status();
@@ -936,7 +937,8 @@ TEST_F(DaemonTest, NoCoreDumpsAllOpenFilesAndTheRootDirectory) {
                   RunfilePath("server/cloudlinkd"),
                   "--socket=" + Socket(),
                   "--config-dir=" + ConfigDir(),
-                  "--lib-dir=" + LibDir()};
+                  "--lib-dir=" + LibDir(),
+                  "--http-listen="};
   options.unset_env = {"NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL"};
   options.stderr_path = tmp_.Join("hygiene.err");
   absl::StatusOr<std::unique_ptr<Subprocess>> started =

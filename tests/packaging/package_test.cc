@@ -274,9 +274,12 @@ TEST_F(ExtractedPackageTest, DaemonFromThePackageGoesOnline) {
                         {"proxy = env", "proxy = none"}}))
           .ok());
   SubprocessOptions options;
-  options.argv = {daemon, "--socket=" + socket, "--config-dir=" + etc,
+  options.argv = {daemon,
+                  "--socket=" + socket,
+                  "--config-dir=" + etc,
                   "--lib-dir=" + tmp_.Join("lib"),
-                  "--cloud-ca=" + (*cloud)->ca_path()};
+                  "--cloud-ca=" + (*cloud)->ca_path(),
+                  "--http-listen="};
   options.unset_env = {"http_proxy",          "https_proxy",
                        "HTTP_PROXY",          "HTTPS_PROXY",
                        "NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL",

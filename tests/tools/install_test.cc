@@ -204,10 +204,12 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
   ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
   const std::string socket = root_ + "/run/cloudlink/cloudlink.sock";
   SubprocessOptions daemon_options;
-  daemon_options.argv = {root_ + "/usr/sbin/cloudlinkd", "--socket=" + socket,
+  daemon_options.argv = {root_ + "/usr/sbin/cloudlinkd",
+                         "--socket=" + socket,
                          "--config-dir=" + root_ + "/etc/cloudlink",
                          "--lib-dir=" + root_ + "/var/lib/cloudlink",
-                         "--cloud-ca=" + (*cloud)->ca_path()};
+                         "--cloud-ca=" + (*cloud)->ca_path(),
+                         "--http-listen="};
   daemon_options.unset_env = {"http_proxy",          "https_proxy",
                               "HTTP_PROXY",          "HTTPS_PROXY",
                               "NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL",
