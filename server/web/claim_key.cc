@@ -19,9 +19,21 @@ absl::StatusOr<std::unique_ptr<ClaimKey>> ClaimKey::Create(
 }
 
 bool ClaimKey::Matches(absl::string_view candidate) const {
+  MutexLock lock(&mu_);
+  return MatchesLocked(candidate);
+}
+
+bool ClaimKey::Spend(absl::string_view candidate, absl::Status* rotate_error) {
+  MutexLock lock(&mu_);
+  const bool matched = MatchesLocked(candidate);
+  absl::Status rotated = RotateLocked();
+  if (rotate_error != nullptr) *rotate_error = std::move(rotated);
+  return matched;
+}
+
+bool ClaimKey::MatchesLocked(absl::string_view candidate) const {
   if (!IsUuid(candidate)) return false;
   const std::string lower = LowercaseUuid(candidate);
-  MutexLock lock(&mu_);
   if (lower.size() != key_.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < key_.size(); ++i) {
@@ -32,6 +44,10 @@ bool ClaimKey::Matches(absl::string_view candidate) const {
 
 absl::Status ClaimKey::Rotate() {
   MutexLock lock(&mu_);
+  return RotateLocked();
+}
+
+absl::Status ClaimKey::RotateLocked() {
   key_ = NewUuidV4();
   return WriteLocked(key_);
 }

@@ -45,6 +45,13 @@ class ClaimKey {
   // comparison takes the same time wherever the first difference is.
   bool Matches(absl::string_view candidate) const;
 
+  // One attempt: whether `candidate` is the current key, and the key is
+  // replaced (Rotate) either way, both under one lock, so that of attempts
+  // made at the same time with the same key at most one matches. A failed
+  // write of the new key goes to `*rotate_error` (may be null), as Rotate
+  // returns it.
+  bool Spend(absl::string_view candidate, absl::Status* rotate_error);
+
   // Replaces the key with a new random one, in memory and in the file. When
   // the file cannot be written the new key is kept in memory all the same
   // (the old one must stop working), so no one can claim until a write
@@ -59,6 +66,9 @@ class ClaimKey {
       : fs_(fs), path_(std::move(path)), gid_(gid) {}
   absl::Status WriteLocked(const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool MatchesLocked(absl::string_view candidate) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RotateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   state::FileSystem* const fs_;
   const std::string path_;

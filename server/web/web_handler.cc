@@ -239,8 +239,8 @@ WebResponse WebHandler::ClaimExchange(const WebRequest& request) const {
   }
 
   // An attempt: whatever happens below, the key it used is spent.
-  const bool key_ok = key_->Matches(params.key);
-  absl::Status rotated = key_->Rotate();
+  absl::Status rotated;
+  const bool key_ok = key_->Spend(params.key, &rotated);
   if (!rotated.ok()) LogError(absl::StrCat("HTTP: ", rotated.message()));
   if (!key_ok) {
     LogWarning("HTTP: a claim request with a wrong key was refused");

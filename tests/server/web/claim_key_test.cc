@@ -6,6 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "server/common/error.h"
 #include "server/common/uuid.h"
@@ -73,6 +77,31 @@ TEST(ClaimKeyTest, UnwritableFileFailsButTheOldKeyStopsWorking) {
     EXPECT_TRUE(HasReason(rotated, reason::kClaimKeyWriteFailed)) << rotated;
   }
   EXPECT_FALSE((*key)->Matches(first));
+}
+
+// Attempts made at the same time with the one valid key: exactly one
+// matches, as checking and replacing the key is one step.
+TEST(ClaimKeyTest, ConcurrentAttemptsWithOneKeyMatchOnce) {
+  testing::TempDir dir;
+  auto key = ClaimKey::Create(state::DefaultFileSystem(),
+                              dir.Join(kClaimKeyFileName), getgid());
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::string valid = FileKey((*key)->path());
+  std::atomic<int> matched{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> attempts;
+  for (int i = 0; i < 8; ++i) {
+    attempts.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      absl::Status rotated;
+      if ((*key)->Spend(valid, &rotated)) ++matched;
+      EXPECT_TRUE(rotated.ok()) << rotated;
+    });
+  }
+  go.store(true);
+  for (std::thread& t : attempts) t.join();
+  EXPECT_EQ(matched.load(), 1);
+  EXPECT_FALSE((*key)->Matches(valid));
 }
 
 }  // namespace
