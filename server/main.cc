@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
   for (const cloudlink::HygieneStep& step :
        cloudlink::ApplyProcessHygiene(hygiene)) {
     cloudlink::Log(
-        step.ok ? cloudlink::LogLevel::kDebug : cloudlink::LogLevel::kWarning,
+        step.ok ? cloudlink::LogLevel::kInfo : cloudlink::LogLevel::kWarning,
         absl::StrCat("cloudlinkd: ", step.text));
   }
 

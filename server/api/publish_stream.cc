@@ -240,6 +240,16 @@ class PublishReactor final : public PublishStreams::Reactor {
   const std::shared_ptr<void> held_;  // released with the reactor
 };
 
+// Runs a StartOrFinish change, which the caller runs under the stream's
+// `mu`. The changes are annotated as needing `self->mu` or `stream_->mu`,
+// which the analysis cannot tell is the `mu` held here.
+namespace {
+template <typename Change>
+void RunChangeLocked(Change& change) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  change();
+}
+}  // namespace
+
 template <typename Change>
 void PublishStreams::Stream::StartOrFinish(Change change) {
   bool first = true;
@@ -252,7 +262,7 @@ void PublishStreams::Stream::StartOrFinish(Change change) {
     {
       MutexLock lock(&mu);
       if (first) {
-        change();
+        RunChangeLocked(change);
         first = false;
       } else {
         --starting;  // the calls of the previous round returned

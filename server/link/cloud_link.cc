@@ -385,6 +385,7 @@ bool CloudLink::LeaveRequested() {
 }
 
 void CloudLink::OnOnline() {
+  link_thread_.AssertHeld();
   online_since_ = clock_->MonotonicNow();
   const absl::Time wall = clock_->WallNow();
   Report([&](LinkStatus& s) {

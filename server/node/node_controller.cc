@@ -166,6 +166,14 @@ bool NodeController::StartLinkLocked(bool keep_if_online) {
   }
   running_link_ = config;
   link_->Start(std::move(config));
+  {
+    // The link clears a ban when it starts; show that at once, so that a
+    // caller waiting for the outcome (ReloadClaimingState) does not take
+    // the old ban, still in the last report, for the new one.
+    MutexLock lock(&mu_);
+    link_status_.banned = false;
+    ComposeLocked();
+  }
   return true;
 }
 

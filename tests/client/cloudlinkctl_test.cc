@@ -144,21 +144,36 @@ class FakeCloudLink final : public cloudlink::v1::CloudLink::Service {
     return grpc::Status::OK;
   }
 
-  // Acks every request: topic "unknown-topic" with TOPIC_UNKNOWN, every
-  // other with OK.
+  // Acks every message as the daemon does: topic "unknown-topic" with
+  // TOPIC_UNKNOWN, every other with OK; a single-message request with its
+  // own ack, a batch with one batch ack.
   grpc::Status Publish(grpc::ServerContext*,
                        grpc::ServerReaderWriter<cloudlink::v1::PublishAck,
                                                 cloudlink::v1::PublishRequest>*
                            stream) override {
+    constexpr char kUnknown[] =
+        "TOPIC_UNKNOWN: \"unknown-topic\" is not a topic name of the "
+        "cloud's topic map (for example node-instance-info)";
+    const int invalid = static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT);
     cloudlink::v1::PublishRequest request;
     while (stream->Read(&request)) {
       cloudlink::v1::PublishAck ack;
-      ack.set_id(request.id());
-      if (request.topic() == "unknown-topic") {
-        ack.set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-        ack.set_message(
-            "TOPIC_UNKNOWN: \"unknown-topic\" is not a topic name of the "
-            "cloud's topic map (for example node-instance-info)");
+      if (request.batch_size() == 0) {
+        ack.set_id(request.id());
+        if (request.topic() == "unknown-topic") {
+          ack.set_code(invalid);
+          ack.set_message(kUnknown);
+        }
+      }
+      for (const cloudlink::v1::PublishMessage& message : request.batch()) {
+        if (message.topic() == "unknown-topic") {
+          cloudlink::v1::PublishFailure* failure = ack.add_failed();
+          failure->set_id(message.id());
+          failure->set_code(invalid);
+          failure->set_message(kUnknown);
+        } else {
+          ack.add_ok_ids(message.id());
+        }
       }
       stream->Write(ack);
     }

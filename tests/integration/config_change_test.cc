@@ -46,10 +46,12 @@ class ConfigChangeTest : public LinkTestBase {
     return testing::ReadFileOrEmpty(daemon->lib_dir() + "/cloud.d/cloud.conf");
   }
 
-  json Reload(CloudlinkdProcess* daemon) {
+  // `exit_code`: 0 for online without a config error; 4
+  // (STATE_NOT_REACHED) when the state carries a config error.
+  json Reload(CloudlinkdProcess* daemon, int exit_code = 0) {
     const testing::RunResult result = daemon->Ctl(
         {"--json", "reload-claiming-state", "--wait-seconds", "15"});
-    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    EXPECT_EQ(result.exit_code, exit_code) << result.out << result.err;
     json state = json::parse(result.out, nullptr, false);
     if (state.is_object() && state.contains("state")) state = state["state"];
     return state.is_object() ? state : json::object();
@@ -132,7 +134,7 @@ TEST_F(ConfigChangeTest, OtherTokenOrRoomsAreShownLoggedOnceAndKept) {
   RewriteClaimConf(daemon, absl::StrCat("[global]\n  url = ", cloud_->url(),
                                         "\n  token = ", other_token,
                                         "\n  rooms = other-room\n"));
-  const json state = Reload(daemon);
+  const json state = Reload(daemon, 4);
   EXPECT_EQ(state.value("status", ""), "online") << state.dump(2);
   EXPECT_EQ(state.value("claimed_id", ""), claimed_id);
   const std::string config_error = state.value("config_error", "");
@@ -140,7 +142,7 @@ TEST_F(ConfigChangeTest, OtherTokenOrRoomsAreShownLoggedOnceAndKept) {
   EXPECT_THAT(config_error, HasSubstr("token, rooms"));
   EXPECT_THAT(config_error, HasSubstr("cloudlinkctl reclaim"));
   EXPECT_THAT(config_error, Not(HasSubstr(other_token)));
-  Reload(daemon);
+  Reload(daemon, 4);
 
   const testing::RunResult aclk = daemon->Ctl({"aclk-state"});
   EXPECT_EQ(aclk.exit_code, 0) << aclk.err;

@@ -227,7 +227,10 @@ TEST_F(PublishLinkTest, CliPublishesJsonLinesFromStdin) {
   absl::StatusOr<testing::RunResult> result =
       testing::Run(ctl, absl::Seconds(30));
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->exit_code, 0) << result->err;
+  // The unknown topic's ack carries an error: exit 5 (PUBLISH_ACKS_FAILED),
+  // after every ack was printed.
+  EXPECT_EQ(result->exit_code, 5) << result->err;
+  EXPECT_THAT(result->err, HasSubstr("PUBLISH_ACKS_FAILED")) << result->err;
   // One JSON ack per line, one per request, in any order.
   std::map<uint64_t, int> codes;
   for (absl::string_view line :

@@ -203,6 +203,9 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
           .value_or(RunResult{});
   ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
   const std::string socket = root_ + "/run/cloudlink/cloudlink.sock";
+  // /run exists on every system (the daemon creates only the socket's own
+  // directory; the unit's RuntimeDirectory= does even that).
+  ASSERT_EQ(mkdir((root_ + "/run").c_str(), 0755), 0);
   SubprocessOptions daemon_options;
   daemon_options.argv = {root_ + "/usr/sbin/cloudlinkd",
                          "--socket=" + socket,
