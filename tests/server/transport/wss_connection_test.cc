@@ -4,13 +4,7 @@
 
 #include "server/transport/wss_connection.h"
 
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <functional>
@@ -29,6 +23,7 @@
 #include "server/mqtt/mqtt_encoder.h"
 #include "server/transport/lws_wss_connection.h"
 #include "tests/server/transport/wss_test_fixture.h"
+#include "tests/testing/ipv6_tls_server.h"
 #include "tests/testing/loopback_port.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -36,6 +31,7 @@
 namespace cloudlink::transport {
 namespace {
 
+using ::cloudlink::testing::Ipv6TlsServer;
 using ::cloudlink::testing::PickFreePort;
 using wss_testing::ConnectAndSubscribe;
 using wss_testing::kWait;
@@ -43,84 +39,6 @@ using wss_testing::MqttConnectBytes;
 using wss_testing::RecordingListener;
 using wss_testing::ServiceUntil;
 using wss_testing::WssConnectionTest;
-
-// A TLS server on [::1] (a port the kernel picks) with `cert`/`key`: accepts
-// one connection, completes the handshake if the client does, and records
-// every byte the client sends after it (the WebSocket request, then MQTT).
-class Ipv6TlsServer {
- public:
-  Ipv6TlsServer(const std::string& cert, const std::string& key) {
-    fd_ = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in6 addr{};
-    addr.sin6_family = AF_INET6;
-    addr.sin6_addr = in6addr_loopback;
-    socklen_t len = sizeof(addr);
-    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        listen(fd_, 4) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(addr.sin6_port);
-    ctx_ = SSL_CTX_new(TLS_server_method());
-    if (SSL_CTX_use_certificate_chain_file(ctx_, cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx_, key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      port_ = 0;
-      return;
-    }
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~Ipv6TlsServer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-    if (fd_ >= 0) close(fd_);
-  }
-  int port() const { return port_; }
-  // What arrived after the handshake, once the client went away.
-  std::string Received() {
-    if (thread_.joinable()) thread_.join();
-    return received_;
-  }
-  bool handshake_done() const { return handshake_done_; }
-
- private:
-  bool Readable(int fd) {
-    const absl::Time deadline = absl::Now() + kWait;
-    while (!stop_ && absl::Now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 50) > 0) return true;
-    }
-    return false;
-  }
-  void Serve() {
-    if (!Readable(fd_)) return;
-    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) return;
-    SSL* ssl = SSL_new(ctx_);
-    SSL_set_fd(ssl, client);
-    if (SSL_accept(ssl) == 1) {
-      handshake_done_ = true;
-      char buf[4096];
-      // Until the client closes or stops sending for kWait.
-      while (SSL_pending(ssl) > 0 || Readable(client)) {
-        const int n = SSL_read(ssl, buf, sizeof(buf));
-        if (n <= 0) break;
-        received_.append(buf, static_cast<size_t>(n));
-        if (received_.find("\r\n\r\n") != std::string::npos) break;
-      }
-    }
-    SSL_free(ssl);
-    close(client);
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  SSL_CTX* ctx_ = nullptr;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> handshake_done_{false};
-  std::string received_;
-};
 
 TEST_F(WssConnectionTest, OpensWithRightCaAndExchangesMqtt) {
   ExpectMqttRoundTrip(Target());
@@ -158,7 +76,7 @@ TEST_F(WssConnectionTest, CertificateForAnotherNameIsTlsVerifyFailed) {
 // certificate valid only for localhost and 127.0.0.1 fails the handshake,
 // and the server receives nothing (no WebSocket request, no MQTT CONNECT).
 TEST_F(WssConnectionTest, Ipv6LiteralIsVerifiedAgainstTheAddress) {
-  Ipv6TlsServer server(Path("server.pem"), Path("server.key"));
+  Ipv6TlsServer server(Path("server.pem"), Path("server.key"), kWait);
   ASSERT_NE(server.port(), 0);
   WssTarget target = Target();
   target.url = absl::StrCat("wss://[::1]:", server.port(), "/mqtt");
@@ -189,7 +107,7 @@ TEST_F(WssConnectionTest, Ipv6LiteralWithItsAddressInTheCertificatePasses) {
         testing::Run(options, absl::Seconds(30));
     ASSERT_TRUE(run.ok() && run->exit_code == 0) << argv[1];
   }
-  Ipv6TlsServer server(Path("v6.pem"), Path("v6.key"));
+  Ipv6TlsServer server(Path("v6.pem"), Path("v6.key"), kWait);
   ASSERT_NE(server.port(), 0);
   WssTarget target = Target();
   target.url = absl::StrCat("wss://[::1]:", server.port(), "/mqtt");
