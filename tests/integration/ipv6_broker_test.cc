@@ -7,7 +7,6 @@
 // see a CONNECT if one were sent.
 
 #include <string>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -16,9 +15,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/link_test_base.h"
+#include "tests/server/api/test_pki.h"
 #include "tests/testing/ipv6_tls_server.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
 namespace {
@@ -93,26 +91,12 @@ TEST_F(Ipv6BrokerTest, CertificateWithoutTheAddressFailsAndSendsNothing) {
 TEST_F(Ipv6BrokerTest, CertificateNamingTheAddressGetsTheWebSocketRequest) {
   // A server certificate for IP:::1 from the dev cloud's own CA.
   const std::string dir = cloud_->dir();
-  ASSERT_TRUE(testing::WriteFile(dir + "/v6.ext",
-                                 "subjectAltName=IP:::1\n"
-                                 "extendedKeyUsage=serverAuth\n")
-                  .ok());
-  for (const std::vector<std::string>& argv :
-       std::vector<std::vector<std::string>>{
-           {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-            dir + "/v6.key", "-out", dir + "/v6.csr", "-subj", "/CN=v6"},
-           {"/usr/bin/openssl", "x509", "-req", "-in", dir + "/v6.csr", "-CA",
-            dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial",
-            "-out", dir + "/v6.pem", "-days", "2", "-extfile",
-            dir + "/v6.ext"}}) {
-    testing::SubprocessOptions options;
-    options.argv = argv;
-    absl::StatusOr<testing::RunResult> run =
-        testing::Run(options, absl::Seconds(30));
-    ASSERT_TRUE(run.ok() && run->exit_code == 0) << argv[1];
-  }
-  testing::Ipv6TlsServer server(dir + "/v6.pem", dir + "/v6.key", kServerWait);
+  const testing::TestPki pki =
+      testing::TestPki::Adopt(dir, "v6", {dir + "/ca.pem", dir + "/ca.key"});
+  absl::StatusOr<testing::CertFiles> v6 =
+      pki.IssueServerFor("server", "IP:::1");
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  testing::Ipv6TlsServer server(v6->cert, v6->key, kServerWait);
   ASSERT_NE(server.port(), 0);
   CloudlinkdProcess* daemon = RestartAgainstBrokerPort(server.port());
   ASSERT_NE(daemon, nullptr);

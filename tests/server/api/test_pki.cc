@@ -1,6 +1,7 @@
 #include "tests/server/api/test_pki.h"
 
 #include <functional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/subprocess.h"
@@ -42,6 +43,15 @@ absl::StatusOr<TestPki> TestPki::Create(const std::string& dir,
   return pki;
 }
 
+TestPki TestPki::Adopt(const std::string& dir, const std::string& name,
+                       CertFiles ca) {
+  TestPki pki;
+  pki.dir_ = dir;
+  pki.name_ = name;
+  pki.ca_ = std::move(ca);
+  return pki;
+}
+
 absl::StatusOr<CertFiles> TestPki::Issue(const std::string& name,
                                          const std::string& subject,
                                          const std::string& extensions) const {
@@ -66,11 +76,17 @@ absl::StatusOr<CertFiles> TestPki::Issue(const std::string& name,
 }
 
 absl::StatusOr<CertFiles> TestPki::IssueServer(const std::string& name) const {
+  return IssueServerFor(name, "IP:127.0.0.1,DNS:localhost");
+}
+
+absl::StatusOr<CertFiles> TestPki::IssueServerFor(
+    const std::string& name, const std::string& subject_alt_name) const {
   return Issue(name, "/O=cloudlink tests/CN=cloudlinkd",
-               "basicConstraints=CA:FALSE\n"
-               "keyUsage=critical,digitalSignature\n"
-               "extendedKeyUsage=serverAuth\n"
-               "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+               absl::StrCat("basicConstraints=CA:FALSE\n"
+                            "keyUsage=critical,digitalSignature\n"
+                            "extendedKeyUsage=serverAuth\n"
+                            "subjectAltName=",
+                            subject_alt_name, "\n"));
 }
 
 absl::StatusOr<CertFiles> TestPki::IssueClient(

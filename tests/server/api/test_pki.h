@@ -24,10 +24,19 @@ class TestPki {
   static absl::StatusOr<TestPki> Create(const std::string& dir,
                                         const std::string& name);
 
+  // An existing CA (`ca`: its PEM certificate and key files, e.g. the dev
+  // cloud's), issuing into `dir` with files named after `name`.
+  static TestPki Adopt(const std::string& dir, const std::string& name,
+                       CertFiles ca);
+
   const std::string& ca_cert() const { return ca_.cert; }
 
   // A server certificate for IP 127.0.0.1 and DNS localhost.
   absl::StatusOr<CertFiles> IssueServer(const std::string& name) const;
+  // A server certificate whose subjectAltName is `subject_alt_name`
+  // ("IP:::1").
+  absl::StatusOr<CertFiles> IssueServerFor(
+      const std::string& name, const std::string& subject_alt_name) const;
   // A client certificate with subject `subject` ("/O=Example/CN=ops").
   absl::StatusOr<CertFiles> IssueClient(const std::string& name,
                                         const std::string& subject) const;

@@ -22,6 +22,7 @@
 #include "server/mqtt/mqtt_decoder.h"
 #include "server/mqtt/mqtt_encoder.h"
 #include "server/transport/lws_wss_connection.h"
+#include "tests/server/api/test_pki.h"
 #include "tests/server/transport/wss_test_fixture.h"
 #include "tests/testing/ipv6_tls_server.h"
 #include "tests/testing/loopback_port.h"
@@ -89,25 +90,12 @@ TEST_F(WssConnectionTest, Ipv6LiteralIsVerifiedAgainstTheAddress) {
 // ... and a certificate that names the address is accepted: the WebSocket
 // request reaches the server.
 TEST_F(WssConnectionTest, Ipv6LiteralWithItsAddressInTheCertificatePasses) {
-  ASSERT_TRUE(testing::WriteFile(Path("v6.ext"),
-                                 "subjectAltName=IP:::1\n"
-                                 "extendedKeyUsage=serverAuth\n")
-                  .ok());
-  for (const std::vector<std::string>& argv :
-       std::vector<std::vector<std::string>>{
-           {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", Path("v6.key"),
-            "-out", Path("v6.csr"), "-subj", "/CN=v6"},
-           {"/usr/bin/openssl", "x509", "-req", "-in", Path("v6.csr"), "-CA",
-            Path("ca.pem"), "-CAkey", Path("ca.key"), "-CAcreateserial", "-out",
-            Path("v6.pem"), "-days", "2", "-extfile", Path("v6.ext")}}) {
-    testing::SubprocessOptions options;
-    options.argv = argv;
-    absl::StatusOr<testing::RunResult> run =
-        testing::Run(options, absl::Seconds(30));
-    ASSERT_TRUE(run.ok() && run->exit_code == 0) << argv[1];
-  }
-  Ipv6TlsServer server(Path("v6.pem"), Path("v6.key"), kWait);
+  const testing::TestPki pki =
+      testing::TestPki::Adopt(Path(""), "v6", {Path("ca.pem"), Path("ca.key")});
+  absl::StatusOr<testing::CertFiles> v6 =
+      pki.IssueServerFor("server", "IP:::1");
+  ASSERT_TRUE(v6.ok()) << v6.status();
+  Ipv6TlsServer server(v6->cert, v6->key, kWait);
   ASSERT_NE(server.port(), 0);
   WssTarget target = Target();
   target.url = absl::StrCat("wss://[::1]:", server.port(), "/mqtt");
