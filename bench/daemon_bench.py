@@ -308,6 +308,10 @@ def main():
             "peak_rss_mib": proc_status_kib(pid, "VmHWM") / 1024,
             "rss_mib": proc_status_kib(pid, "VmRSS") / 1024,
             "rss_before_fill_mib": rss_before_fill,
+            # Of the RSS: pages of mapped files (the shared libraries, the
+            # same pages every process linking them uses) and private memory.
+            "rss_file_mib": proc_status_kib(pid, "RssFile") / 1024,
+            "rss_anon_mib": proc_status_kib(pid, "RssAnon") / 1024,
         }
         # The broker comes back; the queue drains; memory should go back.
         daemon.dev_post("/_dev/broker/start")

@@ -270,7 +270,10 @@ def main():
               f"{fq['queue_full_acks']} answered QUEUE_FULL. cloudlinkd RSS "
               f"online before: {daemon.get('rss_online_mib', 0):.1f} MiB; "
               f"peak RSS (VmHWM) after the fill: {fq['peak_rss_mib']:.1f} MiB "
-              f"(current {fq['rss_mib']:.1f} MiB).")
+              f"(current {fq['rss_mib']:.1f} MiB"
+              + (f": {fq['rss_anon_mib']:.1f} MiB private, "
+                 f"{fq['rss_file_mib']:.1f} MiB pages of shared libraries"
+                 if "rss_anon_mib" in fq else "") + ").")
             if "rss_after_drain_mib" in fq:
                 w(f"After the broker came back and the queue drained: RSS "
                   f"{fq['rss_after_drain_mib']:.1f} MiB (before the fill "
@@ -340,7 +343,11 @@ def main():
         limit = fq["queue_bytes"] / 1048576 + 32
         w(f"| cloudlinkd peak RSS under a full queue ≤ queue limit + 32 MiB | "
           f"{fq['peak_rss_mib']:.1f} MiB (limit {fq['queue_bytes'] / 1048576:.0f}"
-          f" MiB + 32 = {limit:.0f} MiB) | {verdict(fq['peak_rss_mib'] <= limit)} |")
+          f" MiB + 32 = {limit:.0f} MiB"
+          + (f"; of the current RSS {fq['rss_file_mib']:.1f} MiB are shared "
+             f"library pages, {fq['rss_anon_mib']:.1f} MiB private"
+             if "rss_anon_mib" in fq else "")
+          + f") | {verdict(fq['peak_rss_mib'] <= limit)} |")
     else:
         w("| cloudlinkd peak RSS under a full queue ≤ queue limit + 32 MiB | "
           "– | not measured (see analysis) |")
