@@ -5,13 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/publish/room_wait.h"
 #include "server/publish/spool_record.h"
 #include "server/publish/spool_segment_name.h"
 
 namespace cloudlink::publish {
 namespace {
-
-constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 absl::Status OpenFailed(const absl::Status& why) {
   return Error(absl::StatusCode::kUnavailable, reason::kSpoolOpenFailed,
@@ -81,17 +80,12 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                                 UsedBytesLocked(), " of ", options_.max_bytes,
                                 " bytes); retry later or wait when full"));
     }
-    while (!has_room()) {
-      const MonotonicTime now = clock_->MonotonicNow();
-      if (now >= wait_deadline || (cancelled && cancelled())) {
-        ++stats_.wait_timed_out;
-        return Error(absl::StatusCode::kDeadlineExceeded,
-                     reason::kSpoolWaitTimeout,
-                     "the durable spool stayed full until the caller's "
-                     "deadline or cancellation");
-      }
-      mu_.AwaitWithTimeout(has_room,
-                           std::min(wait_deadline - now, kCancelPoll));
+    if (!WaitForRoom(mu_, has_room, clock_, wait_deadline, cancelled)) {
+      ++stats_.wait_timed_out;
+      return Error(absl::StatusCode::kDeadlineExceeded,
+                   reason::kSpoolWaitTimeout,
+                   "the durable spool stayed full until the caller's "
+                   "deadline or cancellation");
     }
     if (closing_) return ShuttingDown();
   }
