@@ -7,18 +7,17 @@
 
 #include <utility>
 
+#include "server/common/openssl_ptr.h"
+
 namespace cloudlink::api {
 namespace {
 
 std::string SubjectOf(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (bio == nullptr) return "";
-  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string subject(data, size > 0 ? static_cast<size_t>(size) : 0);
-  BIO_free(bio);
-  return subject;
+  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0,
+                     XN_FLAG_RFC2253);
+  return BioText(bio.get());
 }
 
 std::string CommonNameOf(X509* cert) {
@@ -36,14 +35,10 @@ std::string CommonNameOf(X509* cert) {
 }
 
 std::string PemOf(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (bio == nullptr) return "";
-  PEM_write_bio_X509(bio, cert);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size > 0 ? static_cast<size_t>(size) : 0);
-  BIO_free(bio);
-  return pem;
+  PEM_write_bio_X509(bio.get(), cert);
+  return BioText(bio.get());
 }
 
 X509* PeerCertificate(SSL* ssl) {
