@@ -30,10 +30,10 @@
 #include "client/secret_flags.h"
 #include "client/secret_scrub.h"
 #include "client/socket_access.h"
+#include "client/stdin_requests.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "server/api/grpc_status.h"
@@ -43,10 +43,6 @@ namespace cloudlink::client {
 namespace {
 
 using google::protobuf::Message;
-
-// How much of standard input one Publish request carries at most.
-constexpr int kStdinBatchMessages = 256;
-constexpr size_t kStdinBatchBytes = size_t{1} << 20;
 
 constexpr char kAclkStateCommand[] = "aclk-state";
 
@@ -181,87 +177,21 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
 
   CollectSecrets(*request, &report.secrets);
   const bool from_stdin = method->client_streaming() && !any_flag;
-  int line_number = 0;
-  std::vector<std::string> stdin_secrets;  // read only after the call
-  std::vector<std::unique_ptr<Message>> pending_own;
-  auto read_line = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
-    std::string line;
-    while (std::getline(*io.in, line)) {
-      ++line_number;
-      if (absl::StripAsciiWhitespace(line).empty()) continue;
-      std::unique_ptr<Message> next(request->New());
-      const auto status =
-          google::protobuf::util::JsonStringToMessage(line, next.get());
-      if (!status.ok()) {
-        return UsageError(
-            reason::kBadRequestLine,
-            absl::StrCat("standard input line ", line_number, " is not a ",
-                         method->input_type()->full_name(), " in JSON"));
-      }
-      CollectSecrets(*next, &stdin_secrets);
-      return next;
-    }
-    return std::unique_ptr<Message>();
-  };
-  // Publish from standard input: the lines already read in (or waiting in
-  // the pipe) go out together as one batch request, so a fast producer
-  // pays one stream message per batch, and a slow one waits for nothing.
+  // Batch acks of Publish are printed one per message (below).
   const bool publish = method->input_type()->full_name() ==
                        cloudlink::v1::PublishRequest::descriptor()->full_name();
-  absl::Status deferred_error;  // a bad line after a batch's first
-  RequestSource source = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
-    // Flags: the one request, then nullptr. Standard input: `request` is
-    // the (empty) prototype of each line's message.
-    if (!from_stdin) return std::move(request);
-    if (!deferred_error.ok()) return deferred_error;
-    absl::StatusOr<std::unique_ptr<Message>> first = read_line();
-    if (!publish || !first.ok() || *first == nullptr) return first;
-    cloudlink::v1::PublishRequest batch;
-    size_t bytes = 0;
-    auto add = [&](const Message& line) {
-      cloudlink::v1::PublishRequest one;
-      one.ParseFromString(line.SerializeAsString());
-      if (one.batch_size() > 0) return false;  // a batch of its own
-      cloudlink::v1::PublishMessage* m = batch.add_batch();
-      m->set_id(one.id());
-      m->set_allocated_topic(one.release_topic());
-      m->set_allocated_payload(one.release_payload());
-      m->set_level(one.level());
-      m->set_wait_when_full(one.wait_when_full());
-      bytes += m->topic().size() + m->payload().size();
-      return true;
+  std::unique_ptr<StdinRequests> lines;
+  RequestSource source;
+  if (from_stdin) {
+    // `request` is the (empty) prototype of each line's message.
+    lines = std::make_unique<StdinRequests>(io.in, std::move(request));
+    source = [&lines] { return lines->Next(); };
+  } else {
+    // Flags: the one request, then nullptr.
+    source = [&request]() -> absl::StatusOr<std::unique_ptr<Message>> {
+      return std::move(request);
     };
-    if (!add(**first)) return first;
-    std::vector<std::unique_ptr<Message>> own;  // lines that are batches
-    while (batch.batch_size() < kStdinBatchMessages &&
-           bytes < kStdinBatchBytes && io.in->rdbuf()->in_avail() > 0) {
-      absl::StatusOr<std::unique_ptr<Message>> next = read_line();
-      if (!next.ok()) {
-        deferred_error = next.status();
-        break;
-      }
-      if (*next == nullptr) break;
-      if (!add(**next)) {
-        own.push_back(*std::move(next));
-        break;
-      }
-    }
-    if (batch.batch_size() == 1 && own.empty()) return first;
-    // A line that was a batch itself is sent as read, after this batch.
-    pending_own.insert(pending_own.end(), std::make_move_iterator(own.begin()),
-                       std::make_move_iterator(own.end()));
-    std::unique_ptr<Message> out(request->New());
-    out->ParseFromString(batch.SerializeAsString());
-    return out;
-  };
-  RequestSource with_own = [&]() -> absl::StatusOr<std::unique_ptr<Message>> {
-    if (!pending_own.empty()) {
-      std::unique_ptr<Message> next = std::move(pending_own.front());
-      pending_own.erase(pending_own.begin());
-      return next;
-    }
-    return source();
-  };
+  }
   int64_t printed = 0;
   CallOutcome outcome(method);
   auto observe_and_print = [&](const Message& response) {
@@ -294,10 +224,11 @@ int Execute(const ChannelTarget& target, const GlobalFlags& flags,
       print_one(one);
     }
   };
-  CallResult result =
-      CallMethod(*channel, method, with_own, print_each, timeout);
-  report.secrets.insert(report.secrets.end(), stdin_secrets.begin(),
-                        stdin_secrets.end());
+  CallResult result = CallMethod(*channel, method, source, print_each, timeout);
+  if (lines != nullptr) {  // read only after the call
+    report.secrets.insert(report.secrets.end(), lines->secrets().begin(),
+                          lines->secrets().end());
+  }
 
   if (!result.local_error.ok()) {
     if (HasReason(result.local_error, reason::kBadRequestLine)) {

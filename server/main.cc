@@ -27,6 +27,7 @@
 #include "server/common/grpc_log.h"
 #include "server/common/log.h"
 #include "server/common/process_hygiene.h"
+#include "server/common/signals.h"
 #include "server/config/environment.h"
 #include "server/http/curl_http_client.h"
 #include "server/node/node_controller.h"
@@ -219,17 +220,9 @@ int main(int argc, char** argv) {
     *file = cloudlink::AbsolutePath(*file);
   }
 
-  // Signals are taken by sigwait() below, not by handlers; block them before
-  // any thread starts so every thread inherits the mask. SIGTERM and SIGINT
-  // stop, SIGHUP reloads; SIGPIPE (a peer gone mid-write) is ignored, the
-  // write's EPIPE is handled where it happens.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts (signals.h). SIGTERM and SIGINT stop, SIGHUP
+  // reloads.
+  const cloudlink::BlockedSignals signals({SIGTERM, SIGINT, SIGHUP});
 
   cloudlink::HygieneOptions hygiene;
   hygiene.allow_core_dumps = absl::GetFlag(FLAGS_allow_core_dumps);
@@ -398,7 +391,7 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   while (true) {
-    sigwait(&signals, &sig);
+    sig = signals.Wait();
     if (sig != SIGHUP) break;
     Reload(reload_steps);
   }

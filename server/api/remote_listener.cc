@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/common/openssl_ptr.h"
 
 namespace cloudlink::api {
 namespace {
@@ -41,30 +42,10 @@ absl::StatusOr<std::string> ReadFile(absl::string_view flag,
   return text.str();
 }
 
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Deleter {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct KeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-
-std::unique_ptr<BIO, BioDeleter> MemoryBio(const std::string& pem) {
-  return std::unique_ptr<BIO, BioDeleter>(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-struct CrlDeleter {
-  void operator()(X509_CRL* crl) const { X509_CRL_free(crl); }
-};
-
 // Every certificate in `pem`, in order.
-std::vector<std::unique_ptr<X509, X509Deleter>> Certificates(
-    const std::string& pem) {
+std::vector<X509Ptr> Certificates(const std::string& pem) {
   auto bio = MemoryBio(pem);
-  std::vector<std::unique_ptr<X509, X509Deleter>> certificates;
+  std::vector<X509Ptr> certificates;
   while (X509* one = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     certificates.emplace_back(one);
   }
@@ -166,13 +147,13 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> LoadMutualTlsCredentials(
     if (!crl.ok()) return crl.status();
   }
 
-  std::vector<std::unique_ptr<X509, X509Deleter>> chain = Certificates(*cert);
+  std::vector<X509Ptr> chain = Certificates(*cert);
   if (chain.empty()) {
     return FileInvalid("--tls-cert", flags.tls_cert,
                        "holds no PEM certificate");
   }
   auto key_bio = MemoryBio(*key);
-  std::unique_ptr<EVP_PKEY, KeyDeleter> private_key(
+  PkeyPtr private_key(
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (private_key == nullptr) {
     ERR_clear_error();
@@ -185,13 +166,12 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> LoadMutualTlsCredentials(
         "--tls-key", flags.tls_key,
         absl::StrCat("does not belong to the certificate in ", flags.tls_cert));
   }
-  std::vector<std::unique_ptr<X509, X509Deleter>> cas =
-      Certificates(*client_ca);
+  std::vector<X509Ptr> cas = Certificates(*client_ca);
   if (cas.empty()) {
     return FileInvalid("--tls-client-ca", flags.tls_client_ca,
                        "holds no PEM certificate");
   }
-  std::vector<std::unique_ptr<X509_CRL, CrlDeleter>> crls;
+  std::vector<X509CrlPtr> crls;
   if (crl.ok() && !flags.tls_crl.empty()) {
     auto bio = MemoryBio(*crl);
     while (X509_CRL* one =

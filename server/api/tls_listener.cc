@@ -1,13 +1,9 @@
 #include "server/api/tls_listener.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/server_posix.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -19,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "server/api/tcp_listen.h"
+#include "server/api/tls_peer.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/thread_start.h"
@@ -35,78 +33,6 @@ constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
 // bit; connections by their address.
 constexpr uint64_t kListenTag = uint64_t{1} << 63;
 constexpr uint64_t kWakeTag = kListenTag | 0xffffffff;
-
-// "ipv4:1.2.3.4:5" / "ipv6:[::1]:5" (the form gRPC gives TCP peers), and the
-// source address alone in `source`.
-std::string PeerAddress(const sockaddr_storage& addr, std::string* source) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (addr.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-    port = ntohs(in->sin_port);
-    *source = text;
-    return absl::StrCat("ipv4:", text, ":", port);
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-  inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-  port = ntohs(in6->sin6_port);
-  *source = text;
-  return absl::StrCat("ipv6:[", text, "]:", port);
-}
-
-std::string OpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "connection closed";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
-}
-
-std::string SubjectOf(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "";
-  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string subject(data, size > 0 ? static_cast<size_t>(size) : 0);
-  BIO_free(bio);
-  return subject;
-}
-
-std::string CommonNameOf(X509* cert) {
-  X509_NAME* name = X509_get_subject_name(cert);
-  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (index < 0) return "";
-  ASN1_STRING* data =
-      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  unsigned char* utf8 = nullptr;
-  const int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) return "";
-  std::string common_name(reinterpret_cast<char*>(utf8), length);
-  OPENSSL_free(utf8);
-  return common_name;
-}
-
-std::string PemOf(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "";
-  PEM_write_bio_X509(bio, cert);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size > 0 ? static_cast<size_t>(size) : 0);
-  BIO_free(bio);
-  return pem;
-}
-
-X509* PeerCertificate(SSL* ssl) {
-#if defined(OPENSSL_IS_BORINGSSL) || OPENSSL_VERSION_NUMBER < 0x30000000L
-  return SSL_get_peer_certificate(ssl);
-#else
-  return SSL_get1_peer_certificate(ssl);
-#endif
-}
 
 }  // namespace
 
@@ -143,65 +69,13 @@ absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
         absl::StrCat("cannot listen on ", options.address, " (--listen): ", why,
                      "; is the address local and the port free?"));
   };
-  const size_t colon = options.address.rfind(':');
-  if (colon == std::string::npos) return failed("no port");
-  std::string host = options.address.substr(0, colon);
-  const std::string port = options.address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const int resolved = getaddrinfo(host.empty() ? nullptr : host.c_str(),
-                                   port.c_str(), &hints, &found);
-  if (resolved != 0) return failed(gai_strerror(resolved));
-
+  absl::StatusOr<TcpListenSockets> sockets =
+      ListenTcp(options.address, kBacklog);
+  if (!sockets.ok()) return failed(sockets.status().message());
   std::unique_ptr<TlsListener> listener(
       new TlsListener(options, std::move(tls), peers, server));
-  std::string last_error = "no address";
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    const int fd = socket(ai->ai_family,
-                          ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_error = strerror(errno);
-      continue;
-    }
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ai->ai_family == AF_INET6) {
-      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    }
-    // With port 0, every address gets the port the first one was given.
-    if (listener->port_ != 0) {
-      if (ai->ai_family == AF_INET) {
-        reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_port =
-            htons(listener->port_);
-      } else if (ai->ai_family == AF_INET6) {
-        reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_port =
-            htons(listener->port_);
-      }
-    }
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-        listen(fd, kBacklog) != 0) {
-      last_error = strerror(errno);
-      close(fd);
-      continue;
-    }
-    sockaddr_storage bound{};
-    socklen_t length = sizeof(bound);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
-      listener->port_ =
-          bound.ss_family == AF_INET
-              ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
-              : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-    }
-    listener->listen_fds_.push_back(fd);
-  }
-  freeaddrinfo(found);
-  if (listener->listen_fds_.empty()) return failed(last_error);
+  listener->listen_fds_ = std::move(sockets->fds);
+  listener->port_ = sockets->port;
 
   int wake[2];
   listener->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -362,7 +236,7 @@ void TlsListener::AcceptAll(int listen_fd) {
     if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
       accept_errors_.Log(LogLevel::kWarning,
                          absl::StrCat("API: cannot set up TLS for ", peer, ": ",
-                                      OpenSslError()));
+                                      TakeOpenSslError()));
       if (ssl != nullptr) SSL_free(ssl);
       close(fd);
       continue;
@@ -397,7 +271,7 @@ bool TlsListener::Handshake(Connection* c) {
   c->want_read = error == SSL_ERROR_WANT_READ;
   c->want_write = error == SSL_ERROR_WANT_WRITE;
   if (c->want_read || c->want_write) return true;
-  std::string why = OpenSslError();
+  std::string why = TakeOpenSslError();
   const long verified = SSL_get_verify_result(c->ssl);
   if (verified != X509_V_OK) {
     why = absl::StrCat("client certificate: ",
@@ -410,20 +284,13 @@ bool TlsListener::Handshake(Connection* c) {
 }
 
 bool TlsListener::HandOver(Connection* c) {
-  X509* cert = PeerCertificate(c->ssl);
-  if (cert == nullptr || SSL_get_verify_result(c->ssl) != X509_V_OK) {
-    if (cert != nullptr) X509_free(cert);
+  absl::optional<TlsPeer> peer = VerifiedTlsPeer(c->ssl, c->peer);
+  if (!peer.has_value()) {
     handshake_failures_.Log(
         LogLevel::kWarning,
         absl::StrCat("API: ", c->peer, " presented no verified certificate"));
     return false;
   }
-  TlsPeer peer;
-  peer.subject = SubjectOf(cert);
-  peer.common_name = CommonNameOf(cert);
-  peer.certificate_pem = PemOf(cert);
-  peer.address = c->peer;
-  X509_free(cert);
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                  pair) != 0) {
@@ -433,7 +300,7 @@ bool TlsListener::HandOver(Connection* c) {
     return false;
   }
   const int grpc_end = peers_->MoveToRotatingNumber(pair[1]);
-  absl::Status registered = peers_->Register(grpc_end, std::move(peer));
+  absl::Status registered = peers_->Register(grpc_end, *std::move(peer));
   if (!registered.ok()) {
     close(pair[0]);
     close(grpc_end);

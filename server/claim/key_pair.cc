@@ -10,38 +10,22 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/common/openssl_ptr.h"
 #include "server/common/status_macros.h"
 
 namespace cloudlink::claim {
 namespace {
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(n));
-}
+using Pkey = PkeyPtr;
 
 bool ParsesAsPublicKey(const std::string& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemoryBio(pem);
   Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   return key != nullptr;
 }
 
 Pkey ParsePrivateKey(const std::string& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemoryBio(pem);
   return Pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
@@ -72,8 +56,7 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
     return KeyWriteError(made);
   }
 
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
-      EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr));
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), 2048) != 1) {
     return KeyError("RSA key generation set-up");
@@ -83,8 +66,8 @@ absl::StatusOr<std::string> EnsureKeyPair(state::StateDir& dir,
     return KeyError("RSA key generation");
   Pkey key(raw);
 
-  std::unique_ptr<BIO, BioDeleter> priv_bio(BIO_new(BIO_s_mem()));
-  std::unique_ptr<BIO, BioDeleter> pub_bio(BIO_new(BIO_s_mem()));
+  BioPtr priv_bio(BIO_new(BIO_s_mem()));
+  BioPtr pub_bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PrivateKey(priv_bio.get(), key.get(), nullptr, nullptr, 0,
                                nullptr, nullptr) != 1 ||
       PEM_write_bio_PUBKEY(pub_bio.get(), key.get()) != 1) {
@@ -115,8 +98,7 @@ absl::StatusOr<std::string> DecryptOaepSha1(const std::string& private_pem,
                  absl::StrCat("the challenge is ", ciphertext.size(),
                               " bytes; expected ", EVP_PKEY_size(key.get())));
   }
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
-      EVP_PKEY_CTX_new(key.get(), nullptr));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
   if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
       EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha1()) != 1 ||

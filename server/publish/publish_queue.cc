@@ -7,13 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "server/publish/room_wait.h"
 
 namespace cloudlink::publish {
 namespace {
-
-// How often a waiting Push re-checks its cancellation and its deadline (on
-// the queue's clock, which a test may move).
-constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 absl::Status ShuttingDown() {
   return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
@@ -60,17 +57,12 @@ absl::Status PublishQueue::Push(Message message, bool wait,
                                   messages_.size(), " messages, ", bytes_,
                                   " bytes); retry later or wait when full"));
       }
-      while (!has_room()) {
-        const MonotonicTime now = clock_->MonotonicNow();
-        if (now >= wait_deadline || (cancelled && cancelled())) {
-          ++stats_.wait_timed_out;
-          return Error(absl::StatusCode::kDeadlineExceeded,
-                       reason::kQueueWaitTimeout,
-                       "the publish queue stayed full until the caller's "
-                       "deadline or cancellation");
-        }
-        mu_.AwaitWithTimeout(has_room,
-                             std::min(wait_deadline - now, kCancelPoll));
+      if (!WaitForRoom(mu_, has_room, clock_, wait_deadline, cancelled)) {
+        ++stats_.wait_timed_out;
+        return Error(absl::StatusCode::kDeadlineExceeded,
+                     reason::kQueueWaitTimeout,
+                     "the publish queue stayed full until the caller's "
+                     "deadline or cancellation");
       }
       if (closed_) return ShuttingDown();
     }

@@ -1,26 +1,16 @@
 #include "server/publish/spool.h"
 
-#include <cstring>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
+#include "server/publish/room_wait.h"
 #include "server/publish/spool_record.h"
+#include "server/publish/spool_segment_name.h"
 
 namespace cloudlink::publish {
 namespace {
-
-constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
-// Sequence numbers count up from 1 and never come near this (2^62: a
-// million messages a second for 146,000 years). A larger one on disk is
-// corrupt or hand-made, and would wrap the counter.
-constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
-constexpr char kSegmentPrefix[] = "seg-";
-constexpr char kSegmentSuffix[] = ".log";
 
 absl::Status OpenFailed(const absl::Status& why) {
   return Error(absl::StatusCode::kUnavailable, reason::kSpoolOpenFailed,
@@ -45,125 +35,7 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options,
 }
 
 std::string Spool::SegmentPath(uint64_t first) const {
-  return absl::StrFormat("%s/%s%020d%s", options_.dir, kSegmentPrefix, first,
-                         kSegmentSuffix);
-}
-
-absl::Status Spool::Load() {
-  absl::Status made = files_->MakeDirs(options_.dir, 0700);
-  // An existing directory is tightened too: the segments hold messages.
-  if (made.ok()) made = files_->SetMode(options_.dir, 0700);
-  if (!made.ok()) return made;
-  absl::StatusOr<std::vector<std::string>> names =
-      files_->ListFiles(options_.dir);
-  if (!names.ok()) return names.status();
-  MutexLock lock(&mu_);
-  for (const std::string& name : *names) {
-    if (!absl::StartsWith(name, kSegmentPrefix) ||
-        !absl::EndsWith(name, kSegmentSuffix)) {
-      continue;
-    }
-    uint64_t first = 0;
-    absl::string_view digits(name);
-    digits.remove_prefix(strlen(kSegmentPrefix));
-    digits.remove_suffix(strlen(kSegmentSuffix));
-    if (!absl::SimpleAtoi(digits, &first) || first == 0 ||
-        first > kMaxSequence) {
-      LogWarning(absl::StrCat(
-          "SPOOL: ", options_.dir, "/", name,
-          ": not a segment name cloudlinkd writes (seg-<sequence from 1 to ",
-          kMaxSequence,
-          ", 20 digits>.log); ignoring it and leaving it in "
-          "place"));
-      continue;
-    }
-    mu_.Unlock();
-    absl::Status segment = LoadSegment(first, name);
-    mu_.Lock();
-    if (absl::IsFailedPrecondition(segment)) {
-      // A link or a special file where a segment should be: never read,
-      // truncated or written through.
-      LogWarning(absl::StrCat("SPOOL: ", segment.message(),
-                              "; ignoring it and leaving it in place"));
-      continue;
-    }
-    if (!segment.ok()) return segment;
-  }
-  for (const auto& entry : unacked_) ready_.push_back(entry.first);
-  stats_.replayed = unacked_.size();
-  if (!segments_.empty()) {
-    next_sequence_ = std::max(next_sequence_, segments_.rbegin()->first);
-  }
-  DeleteAckedSegmentsLocked();
-  if (stats_.replayed > 0) {
-    LogInfo(absl::StrCat("SPOOL: ", stats_.replayed,
-                         " unacknowledged messages to replay from ",
-                         options_.dir));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Spool::LoadSegment(uint64_t first, const std::string& name) {
-  const std::string path = absl::StrCat(options_.dir, "/", name);
-  absl::StatusOr<std::unique_ptr<state::AppendableFile>> file =
-      files_->OpenAppendable(path, false);
-  if (!file.ok()) return file.status();
-  std::string data;
-  absl::Status read = (*file)->ReadAt(0, (*file)->size(), &data);
-  if (!read.ok()) return read;
-  MutexLock lock(&mu_);
-  Segment& segment = segments_[first];
-  uint64_t offset = 0;
-  uint64_t intact = 0;
-  std::string problem;
-  while (offset < data.size()) {
-    absl::StatusOr<SpoolRecord> read =
-        ReadSpoolRecord(absl::string_view(data).substr(offset));
-    if (!read.ok()) {
-      problem = std::string(read.status().message());
-      break;
-    }
-    const SpoolRecord& record = *read;
-    if (record.sequence > kMaxSequence) {
-      problem = absl::StrCat("a record's sequence number ", record.sequence,
-                             " is out of range (corrupt)");
-      break;
-    }
-    if (record.type == SpoolRecordType::kData) {
-      Location location;
-      location.segment = first;
-      location.offset = offset;
-      location.length =
-          static_cast<uint32_t>(record.size - kSpoolRecordHeaderBytes);
-      if (unacked_.emplace(record.sequence, location).second) {
-        ++segment.unacked;
-      }
-    } else {
-      auto it = unacked_.find(record.sequence);
-      if (it != unacked_.end()) {
-        auto owner = segments_.find(it->second.segment);
-        if (owner != segments_.end() && owner->second.unacked > 0) {
-          --owner->second.unacked;
-        }
-        unacked_.erase(it);
-      }
-    }
-    next_sequence_ = std::max(next_sequence_, record.sequence + 1);
-    ++intact;
-    offset += record.size;
-  }
-  if (!problem.empty()) {
-    ++stats_.corrupt;
-    LogWarning(absl::StrCat("SPOOL: ", path, ": at offset ", offset, ", ",
-                            problem, "; truncating ", data.size() - offset,
-                            " bytes, keeping the ", intact,
-                            " intact records before it"));
-    absl::Status cut = (*file)->Truncate(offset);
-    if (!cut.ok()) return cut;
-  }
-  disk_bytes_ += (*file)->size();
-  segment.file = *std::move(file);
-  return absl::OkStatus();
+  return absl::StrCat(options_.dir, "/", SpoolSegmentName(first));
 }
 
 Spool::~Spool() {
@@ -208,17 +80,12 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                                 UsedBytesLocked(), " of ", options_.max_bytes,
                                 " bytes); retry later or wait when full"));
     }
-    while (!has_room()) {
-      const MonotonicTime now = clock_->MonotonicNow();
-      if (now >= wait_deadline || (cancelled && cancelled())) {
-        ++stats_.wait_timed_out;
-        return Error(absl::StatusCode::kDeadlineExceeded,
-                     reason::kSpoolWaitTimeout,
-                     "the durable spool stayed full until the caller's "
-                     "deadline or cancellation");
-      }
-      mu_.AwaitWithTimeout(has_room,
-                           std::min(wait_deadline - now, kCancelPoll));
+    if (!WaitForRoom(mu_, has_room, clock_, wait_deadline, cancelled)) {
+      ++stats_.wait_timed_out;
+      return Error(absl::StatusCode::kDeadlineExceeded,
+                   reason::kSpoolWaitTimeout,
+                   "the durable spool stayed full until the caller's "
+                   "deadline or cancellation");
     }
     if (closing_) return ShuttingDown();
   }

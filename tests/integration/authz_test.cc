@@ -31,6 +31,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/server/api/test_pki.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -147,40 +148,26 @@ class Daemon {
     std::error_code ec;
     std::filesystem::create_directories(daemon->dir_.Join("etc"), ec);
     std::filesystem::create_directories(daemon->dir_.Join("lib"), ec);
-    testing::SubprocessOptions options;
-    options.argv = {testing::RunfilePath("server/cloudlinkd"),
-                    "--socket=" + daemon->socket_,
-                    "--config-dir=" + daemon->dir_.Join("etc"),
-                    "--lib-dir=" + daemon->dir_.Join("lib"), "--http-listen="};
-    options.argv.insert(options.argv.end(), extra_args.begin(),
-                        extra_args.end());
-    options.unset_env = {"http_proxy",          "https_proxy",
-                         "HTTP_PROXY",          "HTTPS_PROXY",
-                         "NETDATA_CLAIM_URL",   "NETDATA_CLAIM_TOKEN",
-                         "NETDATA_CLAIM_ROOMS", "CLOUDLINK_SOCKET"};
-    options.stderr_path = daemon->dir_.Join("cloudlinkd.err");
-    absl::StatusOr<std::unique_ptr<testing::Subprocess>> process =
-        testing::Subprocess::Start(std::move(options));
-    if (!process.ok()) return process.status();
-    daemon->process_ = *std::move(process);
-    bool ready = testing::WaitFor(
-        [&] {
-          if (!daemon->process_->Running()) return true;
-          return testing::FileExists(daemon->socket_) &&
-                 daemon->Ctl({"get-state"}).exit_code == 0;
-        },
-        absl::Seconds(20));
-    if (!ready || !daemon->process_->Running()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cloudlinkd did not come up; stderr:\n", daemon->Stderr()));
+    CloudlinkdOptions options;
+    options.cloudlinkctl_path = ctl;
+    options.socket_path = daemon->socket_;
+    options.config_dir = daemon->dir_.Join("etc");
+    options.lib_dir = daemon->dir_.Join("lib");
+    options.extra_args = std::move(extra_args);
+    options.ready_timeout = absl::Seconds(20);
+    absl::StatusOr<std::unique_ptr<CloudlinkdProcess>> process =
+        CloudlinkdProcess::Start(std::move(options));
+    if (!process.ok()) {
+      return absl::UnavailableError(absl::StrCat("cloudlinkd did not come up: ",
+                                                 process.status().message()));
     }
+    daemon->process_ = *std::move(process);
     return daemon;
   }
 
   ~Daemon() {
-    if (process_ != nullptr && process_->Running()) {
-      process_->Signal(SIGTERM);
-      (void)process_->Wait(absl::Seconds(10));
+    if (process_ != nullptr && process_->process()->Running()) {
+      (void)process_->Stop(absl::Seconds(10));
     }
   }
 
@@ -199,11 +186,9 @@ class Daemon {
   }
 
   const std::string& socket() const { return socket_; }
-  void Signal(int sig) { process_->Signal(sig); }
+  void Signal(int sig) { process_->process()->Signal(sig); }
   std::string socket_dir() const { return dir_.Join("run"); }
-  std::string Stderr() const {
-    return testing::ReadFileOrEmpty(dir_.Join("cloudlinkd.err"));
-  }
+  std::string Stderr() const { return process_->Stderr(); }
   bool LogHas(const std::string& text) const {
     return testing::WaitFor([&] { return absl::StrContains(Stderr(), text); },
                             absl::Seconds(5));
@@ -214,7 +199,7 @@ class Daemon {
   TempDir dir_;
   std::string ctl_;
   std::string socket_;
-  std::unique_ptr<testing::Subprocess> process_;
+  std::unique_ptr<CloudlinkdProcess> process_;
 };
 
 // Shared by every test: a copy of cloudlinkctl other uids may run (the

@@ -4,11 +4,6 @@
 // of answer is in tests/client/cloudlinkctl_test.cc; the socket permission
 // message in authz_test.cc (it needs other uids).
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
 
@@ -28,10 +24,7 @@ namespace cloudlink::integration {
 namespace {
 
 using ::cloudlink::testing::FileExists;
-using ::cloudlink::testing::RunfilePath;
 using ::cloudlink::testing::RunResult;
-using ::cloudlink::testing::Subprocess;
-using ::cloudlink::testing::SubprocessOptions;
 using ::cloudlink::testing::TempDir;
 using ::cloudlink::testing::WriteFile;
 using ::testing::HasSubstr;
@@ -42,74 +35,26 @@ constexpr absl::Duration kCliTimeout = absl::Seconds(20);
 // Well-formed, never sent anywhere: the claim fails on its URL first.
 constexpr char kToken[] = "claim-token-Y2xpLXRlc3Qtc2VjcmV0LTk4NzY1NDM";
 
-bool Connectable(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  path.copy(address.sun_path, sizeof(address.sun_path) - 1);
-  const bool ok =
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return ok;
-}
-
-std::vector<std::string> DaemonEnvToUnset() {
-  return {"NETDATA_CLAIM_URL",
-          "NETDATA_CLAIM_TOKEN",
-          "NETDATA_CLAIM_ROOMS",
-          "NETDATA_CLAIM_PROXY",
-          "NETDATA_EXTRA_CLAIM_OPTS",
-          "http_proxy",
-          "https_proxy",
-          "HTTP_PROXY",
-          "HTTPS_PROXY",
-          "CLOUDLINK_SOCKET",
-          "CLOUDLINK_TOKEN",
-          "CLOUDLINK_API_TOKEN"};
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(mkdir(tmp_.Join("etc").c_str(), 0755), 0);
-    ASSERT_EQ(mkdir(tmp_.Join("lib").c_str(), 0755), 0);
-    SubprocessOptions options;
-    options.argv = {RunfilePath("server/cloudlinkd"), "--socket=" + Socket(),
-                    "--config-dir=" + tmp_.Join("etc"),
-                    "--lib-dir=" + tmp_.Join("lib"), "--http-listen="};
-    options.unset_env = DaemonEnvToUnset();
-    options.stderr_path = tmp_.Join("daemon.err");
-    absl::StatusOr<std::unique_ptr<Subprocess>> daemon =
-        Subprocess::Start(options);
+    CloudlinkdOptions options;
+    options.ready_timeout = kStartTimeout;
+    absl::StatusOr<std::unique_ptr<CloudlinkdProcess>> daemon =
+        CloudlinkdProcess::Start(options);
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = *std::move(daemon);
-    ASSERT_TRUE(testing::WaitFor(
-        [&] { return !daemon_->Running() || Connectable(Socket()); },
-        kStartTimeout));
-    ASSERT_TRUE(daemon_->Running()) << daemon_->Stderr();
   }
-
-  std::string Socket() const { return tmp_.Join("run/cl.sock"); }
 
   RunResult Ctl(std::vector<std::string> args,
                 std::map<std::string, std::string> env = {},
                 std::string stdin_text = "") {
-    SubprocessOptions options;
-    options.argv = {RunfilePath("client/cloudlinkctl"), "--socket", Socket()};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    for (const std::string& name : DaemonEnvToUnset()) {
-      if (env.count(name) == 0) options.unset_env.push_back(name);
-    }
-    options.env = std::move(env);
-    options.stdin_text = std::move(stdin_text);
-    absl::StatusOr<RunResult> result = testing::Run(options, kCliTimeout);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : RunResult{};
+    return daemon_->Ctl(args, CtlInput{std::move(env), std::move(stdin_text)},
+                        kCliTimeout);
   }
 
   TempDir tmp_;
-  std::unique_ptr<Subprocess> daemon_;
+  std::unique_ptr<CloudlinkdProcess> daemon_;
 };
 
 nlohmann::json ErrorOf(const RunResult& run) {
@@ -217,19 +162,18 @@ TEST_F(CliTest, SecretFormsReachTheDaemon) {
 // cloudlinkd creates the socket's own directory, never its missing parents.
 TEST(CloudlinkdSocketTest, OnlyTheSocketsOwnDirectoryIsCreated) {
   TempDir tmp;
-  ASSERT_EQ(mkdir(tmp.Join("etc").c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(tmp.Join("lib").c_str(), 0755), 0);
-  SubprocessOptions options;
-  options.argv = {RunfilePath("server/cloudlinkd"),
-                  "--socket=" + tmp.Join("a/b/cl.sock"),
-                  "--config-dir=" + tmp.Join("etc"),
-                  "--lib-dir=" + tmp.Join("lib"), "--http-listen="};
-  options.unset_env = DaemonEnvToUnset();
-  absl::StatusOr<RunResult> refused = testing::Run(options, kStartTimeout);
-  ASSERT_TRUE(refused.ok()) << refused.status();
-  EXPECT_NE(refused->exit_code, 0);
-  EXPECT_THAT(refused->err, HasSubstr("SOCKET_DIR_FAILED"));
-  EXPECT_THAT(refused->err, HasSubstr(tmp.Join("a")));
+  CloudlinkdOptions options;
+  options.socket_path = tmp.Join("a/b/cl.sock");
+  options.ready_timeout = kStartTimeout;
+  absl::StatusOr<std::unique_ptr<CloudlinkdProcess>> started =
+      CloudlinkdProcess::Start(options);
+  ASSERT_FALSE(started.ok());
+  // The status says how the daemon ended and carries its stderr.
+  const std::string refused(started.status().message());
+  EXPECT_THAT(refused, HasSubstr("cloudlinkd exited during start (exit "));
+  EXPECT_THAT(refused, Not(HasSubstr("(exit 0)")));
+  EXPECT_THAT(refused, HasSubstr("SOCKET_DIR_FAILED"));
+  EXPECT_THAT(refused, HasSubstr(tmp.Join("a")));
   EXPECT_FALSE(FileExists(tmp.Join("a")));
 }
 

@@ -39,6 +39,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/common/version.h"
+#include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/testdata/grpc_probes.pb.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -124,29 +125,17 @@ class DaemonTest : public ::testing::Test {
       const std::string& name, const std::string& socket = "",
       const std::string& lib_dir = "", std::vector<std::string> extra_args = {},
       std::map<std::string, std::string> env = {}) {
-    SubprocessOptions options;
-    options.argv = {RunfilePath("server/cloudlinkd"),
-                    "--socket=" + (socket.empty() ? Socket() : socket),
-                    "--config-dir=" + ConfigDir(),
-                    "--lib-dir=" + (lib_dir.empty() ? LibDir() : lib_dir),
-                    "--log-level=debug",
-                    "--http-listen="};
-    options.argv.insert(options.argv.end(), extra_args.begin(),
-                        extra_args.end());
-    options.env = std::move(env);
-    // Nothing from the test's environment may claim or pick a proxy.
-    options.unset_env = {"NETDATA_CLAIM_URL",
-                         "NETDATA_CLAIM_TOKEN",
-                         "NETDATA_CLAIM_ROOMS",
-                         "NETDATA_CLAIM_PROXY",
-                         "NETDATA_EXTRA_CLAIM_OPTS",
-                         "http_proxy",
-                         "https_proxy",
-                         "HTTP_PROXY",
-                         "HTTPS_PROXY",
-                         "CLOUDLINK_SOCKET"};
-    options.stdout_path = tmp_.Join(name + ".out");
-    options.stderr_path = tmp_.Join(name + ".err");
+    // Nothing from the test's environment may claim or pick a proxy
+    // (CloudlinkdCommand cleans it).
+    CloudlinkdOptions places;
+    places.socket_path = socket.empty() ? Socket() : socket;
+    places.config_dir = ConfigDir();
+    places.lib_dir = lib_dir.empty() ? LibDir() : lib_dir;
+    places.log_level = "debug";
+    places.extra_args = std::move(extra_args);
+    places.env = std::move(env);
+    const SubprocessOptions options =
+        CloudlinkdCommand(places, tmp_.Join(name));
     absl::StatusOr<std::unique_ptr<Subprocess>> daemon =
         Subprocess::Start(options);
     EXPECT_TRUE(daemon.ok()) << daemon.status();
@@ -929,18 +918,15 @@ std::pair<std::string, std::string> Limit(pid_t pid, const std::string& name) {
 TEST_F(DaemonTest, NoCoreDumpsAllOpenFilesAndTheRootDirectory) {
   // Started with a core limit and a low open-files soft limit, as a shell
   // or a service manager might.
-  SubprocessOptions options;
-  options.argv = {"/bin/sh",
-                  "-c",
-                  "ulimit -S -c unlimited 2>/dev/null; ulimit -S -n 256 && "
-                  "exec \"$0\" \"$@\"",
-                  RunfilePath("server/cloudlinkd"),
-                  "--socket=" + Socket(),
-                  "--config-dir=" + ConfigDir(),
-                  "--lib-dir=" + LibDir(),
-                  "--http-listen="};
-  options.unset_env = {"NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL"};
-  options.stderr_path = tmp_.Join("hygiene.err");
+  CloudlinkdOptions hygiene;
+  hygiene.socket_path = Socket();
+  hygiene.config_dir = ConfigDir();
+  hygiene.lib_dir = LibDir();
+  SubprocessOptions options = CloudlinkdCommand(hygiene, tmp_.Join("hygiene"));
+  options.argv.insert(options.argv.begin(),
+                      {"/bin/sh", "-c",
+                       "ulimit -S -c unlimited 2>/dev/null; ulimit -S -n 256 "
+                       "&& exec \"$0\" \"$@\""});
   absl::StatusOr<std::unique_ptr<Subprocess>> started =
       Subprocess::Start(options);
   ASSERT_TRUE(started.ok()) << started.status();

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/common/version.h"
+#include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -256,56 +257,35 @@ TEST_F(ExtractedPackageTest, DaemonFromThePackageGoesOnline) {
   EXPECT_EQ(RunCommand({daemon, "--version"}).out,
             absl::StrCat("cloudlinkd ", kVersion, "\n"));
 
-  const std::string etc = tmp_.Join("etc");
-  const std::string socket = tmp_.Join("run/cloudlink.sock");
-  ASSERT_EQ(mkdir(etc.c_str(), 0750), 0);
   // The example claim.conf, filled in as an admin would.
   const std::string example =
       ReadFileOrEmpty(InRoot("/usr/share/doc/cloudlink/examples/claim.conf"));
   ASSERT_THAT(example, HasSubstr("REPLACE-WITH-THE-SPACE-CLAIM-TOKEN"));
-  ASSERT_TRUE(
-      testing::WriteFile(
-          etc + "/claim.conf",
-          absl::StrReplaceAll(
-              example, {{"https://app.netdata.cloud", (*cloud)->url()},
-                        {"REPLACE-WITH-THE-SPACE-CLAIM-TOKEN",
-                         (*cloud)->Env("CLAIM_TOKEN")},
-                        {"REPLACE-WITH-A-ROOM-ID", (*cloud)->Env("ROOMS")},
-                        {"proxy = env", "proxy = none"}}))
-          .ok());
-  SubprocessOptions options;
-  options.argv = {daemon,
-                  "--socket=" + socket,
-                  "--config-dir=" + etc,
-                  "--lib-dir=" + tmp_.Join("lib"),
-                  "--cloud-ca=" + (*cloud)->ca_path(),
-                  "--http-listen="};
-  options.unset_env = {"http_proxy",          "https_proxy",
-                       "HTTP_PROXY",          "HTTPS_PROXY",
-                       "NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL",
-                       "NETDATA_CLAIM_ROOMS", "NETDATA_CLAIM_PROXY"};
-  options.stderr_path = tmp_.Join("cloudlinkd.err");
-  absl::StatusOr<std::unique_ptr<testing::Subprocess>> process =
-      testing::Subprocess::Start(options);
+  integration::CloudlinkdOptions options;
+  options.cloudlinkd_path = daemon;
+  options.cloudlinkctl_path = ctl;
+  options.cloud_ca = (*cloud)->ca_path();
+  options.claim_conf = absl::StrReplaceAll(
+      example,
+      {{"https://app.netdata.cloud", (*cloud)->url()},
+       {"REPLACE-WITH-THE-SPACE-CLAIM-TOKEN", (*cloud)->Env("CLAIM_TOKEN")},
+       {"REPLACE-WITH-A-ROOM-ID", (*cloud)->Env("ROOMS")},
+       {"proxy = env", "proxy = none"}});
+  absl::StatusOr<std::unique_ptr<integration::CloudlinkdProcess>> process =
+      integration::CloudlinkdProcess::Start(options);
   ASSERT_TRUE(process.ok()) << process.status();
 
-  nlohmann::json state;
-  const bool online = testing::WaitFor(
-      [&] {
-        if (!(*process)->Running()) return true;
-        const RunResult got =
-            RunCommand({ctl, "--socket", socket, "--json", "get-state"});
-        if (got.exit_code != 0) return false;
-        state = nlohmann::json::parse(got.out, nullptr, false);
-        return state.is_object() && state.value("online", false);
-      },
+  absl::StatusOr<nlohmann::json> got = (*process)->WaitForState(
+      [](const nlohmann::json& state) { return state.value("online", false); },
       kOnlineWait);
-  ASSERT_TRUE(online && (*process)->Running()) << state.dump(2) << "\n"
-                                               << (*process)->Stderr();
+  const nlohmann::json state = got.value_or(nlohmann::json::object());
+  const bool online = state.is_object() && state.value("online", false);
+  ASSERT_TRUE(online && (*process)->process()->Running())
+      << (got.ok() ? state.dump(2) : got.status().ToString()) << "\n"
+      << (*process)->Stderr();
   EXPECT_EQ(state.value("status", ""), "online");
   EXPECT_EQ(state.value("claim_source", ""), "claim.conf");
-  (*process)->Signal(SIGTERM);
-  EXPECT_TRUE((*process)->Wait(absl::Seconds(15)).ok());
+  EXPECT_TRUE((*process)->Stop(absl::Seconds(15)).ok());
 }
 
 }  // namespace

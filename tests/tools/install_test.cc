@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/fixtures/cloudlinkd_process.h"
 #include "tests/integration/fixtures/dev_cloud.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_env.h"
@@ -206,25 +207,18 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
   // /run exists on every system (the daemon creates only the socket's own
   // directory; the unit's RuntimeDirectory= does even that).
   ASSERT_EQ(mkdir((root_ + "/run").c_str(), 0755), 0);
-  SubprocessOptions daemon_options;
-  daemon_options.argv = {root_ + "/usr/sbin/cloudlinkd",
-                         "--socket=" + socket,
-                         "--config-dir=" + root_ + "/etc/cloudlink",
-                         "--lib-dir=" + root_ + "/var/lib/cloudlink",
-                         "--cloud-ca=" + (*cloud)->ca_path(),
-                         "--http-listen="};
-  daemon_options.unset_env = {"http_proxy",          "https_proxy",
-                              "HTTP_PROXY",          "HTTPS_PROXY",
-                              "NETDATA_CLAIM_TOKEN", "NETDATA_CLAIM_URL",
-                              "NETDATA_CLAIM_ROOMS", "NETDATA_CLAIM_PROXY"};
-  daemon_options.stderr_path = tmp_.Join("cloudlinkd.err");
-  absl::StatusOr<std::unique_ptr<testing::Subprocess>> daemon =
-      testing::Subprocess::Start(daemon_options);
+  integration::CloudlinkdOptions daemon_options;
+  daemon_options.cloudlinkd_path = root_ + "/usr/sbin/cloudlinkd";
+  daemon_options.cloudlinkctl_path = root_ + "/usr/bin/cloudlinkctl";
+  daemon_options.socket_path = socket;
+  daemon_options.config_dir = root_ + "/etc/cloudlink";
+  daemon_options.lib_dir = root_ + "/var/lib/cloudlink";
+  daemon_options.cloud_ca = (*cloud)->ca_path();
+  daemon_options.ready_timeout = absl::Seconds(20);
+  absl::StatusOr<std::unique_ptr<integration::CloudlinkdProcess>> daemon =
+      integration::CloudlinkdProcess::Start(daemon_options);
   ASSERT_TRUE(daemon.ok()) << daemon.status();
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return !(*daemon)->Running() || FileExists(socket); },
-      absl::Seconds(20)));
-  ASSERT_TRUE((*daemon)->Running()) << (*daemon)->Stderr();
+  ASSERT_TRUE(FileExists(socket));
 
   const std::string token = (*cloud)->Env("CLAIM_TOKEN");
   const RunResult result =
@@ -233,28 +227,20 @@ TEST_F(InstallTest, SignalsTheRunningDaemonWhichGoesOnline) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.err,
               HasSubstr(absl::StrCat("sent SIGHUP to cloudlinkd (pid ",
-                                     (*daemon)->pid(), ")")));
+                                     (*daemon)->process()->pid(), ")")));
   EXPECT_THAT(ReadFileOrEmpty(CommandLog()), Not(HasSubstr(token)));
 
-  nlohmann::json state;
-  const bool online = testing::WaitFor(
-      [&] {
-        if (!(*daemon)->Running()) return true;
-        absl::StatusOr<RunResult> got =
-            testing::Run(Command({root_ + "/usr/bin/cloudlinkctl", "--socket",
-                                  socket, "--json", "get-state"}),
-                         absl::Seconds(10));
-        if (!got.ok() || got->exit_code != 0) return false;
-        state = nlohmann::json::parse(got->out, nullptr, false);
-        return state.is_object() && state.value("online", false);
-      },
+  absl::StatusOr<nlohmann::json> got = (*daemon)->WaitForState(
+      [](const nlohmann::json& state) { return state.value("online", false); },
       kOnlineWait);
-  EXPECT_TRUE(online && (*daemon)->Running()) << state.dump(2) << "\n"
-                                              << (*daemon)->Stderr();
+  const nlohmann::json state = got.value_or(nlohmann::json::object());
+  const bool online = state.is_object() && state.value("online", false);
+  EXPECT_TRUE(online && (*daemon)->process()->Running())
+      << (got.ok() ? state.dump(2) : got.status().ToString()) << "\n"
+      << (*daemon)->Stderr();
   EXPECT_EQ(state.value("claim_source", ""), "claim.conf");
   EXPECT_THAT((*daemon)->Stderr(), HasSubstr("cloudlinkd: SIGHUP, reloading"));
-  (*daemon)->Signal(SIGTERM);
-  EXPECT_TRUE((*daemon)->Wait(absl::Seconds(15)).ok());
+  EXPECT_TRUE((*daemon)->Stop(absl::Seconds(15)).ok());
 }
 
 }  // namespace

@@ -14,23 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
+#include "server/common/openssl_ptr.h"
 #include "server/common/status_macros.h"
 
 namespace cloudlink::devcloud {
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 constexpr long kValiditySeconds = 10L * 365 * 24 * 3600;
 
@@ -82,9 +70,7 @@ absl::StatusOr<X509Ptr> NewCertificate(EVP_PKEY* key, const char* common_name) {
 absl::StatusOr<std::string> CertPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509(bio.get(), cert) != 1) return GenerationFailed("PEM");
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return BioText(bio.get());
 }
 
 absl::StatusOr<std::string> KeyPem(EVP_PKEY* key) {
@@ -93,9 +79,7 @@ absl::StatusOr<std::string> KeyPem(EVP_PKEY* key) {
                                nullptr) != 1) {
     return GenerationFailed("PEM");
   }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return BioText(bio.get());
 }
 
 // True when the three files exist and parse, the server key matches its
@@ -105,13 +89,12 @@ bool ExistingFilesUsable(const CertificateFiles& files, state::FileSystem* fs) {
   auto cert = fs->ReadFile(files.server_cert);
   auto key = fs->ReadFile(files.server_key);
   if (!ca.ok() || !cert.ok() || !key.ok()) return false;
-  BioPtr ca_bio(BIO_new_mem_buf(ca->data(), static_cast<int>(ca->size())));
+  BioPtr ca_bio = MemoryBio(*ca);
   X509Ptr ca_x509(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
-  BioPtr cert_bio(
-      BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size())));
+  BioPtr cert_bio = MemoryBio(*cert);
   X509Ptr cert_x509(
       PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  BioPtr key_bio(BIO_new_mem_buf(key->data(), static_cast<int>(key->size())));
+  BioPtr key_bio = MemoryBio(*key);
   PkeyPtr pkey(
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!ca_x509 || !cert_x509 || !pkey) return false;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/command_line.h"
 #include "server/common/log.h"
+#include "server/common/signals.h"
 #include "tools/devcloud/dev_cloud_server.h"
 
 ABSL_FLAG(std::string, dir, "",
@@ -68,14 +69,9 @@ int main(int argc, char** argv) {
   }
   cloudlink::SetLogLevel(absl::GetFlag(FLAGS_log_level));
 
-  // Every thread inherits this mask; only the watcher below takes the
-  // signals, synchronously.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts (signals.h); only the watcher below takes
+  // them.
+  const cloudlink::BlockedSignals stop_signals({SIGTERM, SIGINT});
 
   auto server = cloudlink::devcloud::DevCloudServer::Create(std::move(options));
   if (!server.ok()) {
@@ -86,9 +82,8 @@ int main(int argc, char** argv) {
   std::atomic<bool> served{false};
   std::thread watcher([&] {
     bool stopping = false;
-    const timespec poll = {0, 100 * 1000 * 1000};
     while (!served) {
-      int sig = sigtimedwait(&stop_signals, nullptr, &poll);
+      const int sig = stop_signals.Wait(absl::Milliseconds(100));
       if (sig > 0 && !stopping) {
         cloudlink::LogInfo(absl::StrCat("signal ", sig, ": stopping"));
         stopping = true;

@@ -4,7 +4,10 @@
 
 #include "server/link/cloud_link.h"
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -35,7 +38,7 @@ constexpr char kClaimB[] = "bbbbbbbb-1c1f-4e39-9d3a-5d7e6b7c8d9e";
 
 LinkConfig ConfigFor(const std::string& claim_id) {
   LinkConfig config;
-  config.url = "https://cloud.test";
+  config.url = "https://cloud_.test";
   config.claim_id = claim_id;
   config.machine_guid = "5a6b7c8d-0000-4000-8000-000000000001";
   config.hostname = "node-1";
@@ -44,11 +47,11 @@ LinkConfig ConfigFor(const std::string& claim_id) {
   return config;
 }
 
-// The broker side of one connection that comes online as `claim_id`, then
-// says goodbye when the link leaves.
-void ScriptOnlineThenGoodbye(ScriptedConnection& c,
-                             const std::string& claim_id) {
-  c.Open()
+// The broker side of one connection until it is online as `claim_id`:
+// CONNECT, SUBSCRIBE, the hello and CreateNodeInstance, all acknowledged.
+ScriptedConnection& ScriptOnline(ScriptedConnection& c,
+                                 const std::string& claim_id) {
+  return c.Open()
       .Expect(Type::kConnect,
               [claim_id](const mqtt::MqttPacket& p) {
                 return absl::get<mqtt::MqttConnect>(p).client_id == claim_id;
@@ -59,33 +62,57 @@ void ScriptOnlineThenGoodbye(ScriptedConnection& c,
       .Expect(Type::kPublish)  // CreateNodeInstance
       .Read(SubackBytes(1))
       .Read(PubackBytes(2))
-      .Read(PubackBytes(3))
+      .Read(PubackBytes(3));
+}
+
+// A connection that comes online as `claim_id`, then says goodbye when the
+// link leaves.
+void ScriptOnlineThenGoodbye(ScriptedConnection& c,
+                             const std::string& claim_id) {
+  ScriptOnline(c, claim_id)
       .Expect(Type::kPublish)  // goodbye
       .Read(PubackBytes(4))
       .Expect(Type::kDisconnect);
 }
 
+// The link under test on the fake cloud and transport (real time). Members
+// the link uses are declared before it, so it is destroyed first.
+class CloudLinkTest : public ::testing::Test {
+ protected:
+  CloudLink& StartLink(
+      CloudLink::StatusCallback on_status = [](const LinkStatus&) {},
+      publish::Publisher* publisher = nullptr) {
+    link_ = std::make_unique<CloudLink>(&cloud_, &connector_, RealClock(),
+                                        std::move(on_status), publisher);
+    return *link_;
+  }
+
+  FakeCloudHttp cloud_;
+  FakeWssConnector connector_{nullptr};
+  publish::PublishQueue queue_{publish::QueueOptions{}};
+  publish::Publisher publisher_{&queue_, nullptr};
+  std::unique_ptr<CloudLink> link_;
+};
+
 // A Start() posted while the link is inside the login call of the claim it
 // replaces: the old claim never connects; the first connection is the new
 // claim's. (Before, the old claim's connection came up and held on, since
 // nothing woke it.)
-TEST(CloudLinkTest, StartDuringLoginReplacesTheClaimBeforeAnyConnection) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);
-  ScriptedConnection& first = connector.Script();
+TEST_F(CloudLinkTest, StartDuringLoginReplacesTheClaimBeforeAnyConnection) {
+  ScriptedConnection& first = connector_.Script();
   ScriptOnlineThenGoodbye(first, kClaimB);
   Mutex mu;
   LinkStatus last;
-  CloudLink link(&cloud, &connector, RealClock(), [&](const LinkStatus& s) {
+  CloudLink& link = StartLink([&](const LinkStatus& s) {
     MutexLock lock(&mu);
     last = s;
   });
 
-  cloud.HoldNext("/password");
+  cloud_.HoldNext("/password");
   link.Start(ConfigFor(kClaimA));
-  ASSERT_TRUE(cloud.WaitHeld(absl::Seconds(10)));
+  ASSERT_TRUE(cloud_.WaitHeld(absl::Seconds(10)));
   link.Start(ConfigFor(kClaimB));  // posted while A's login is under way
-  cloud.Release();
+  cloud_.Release();
 
   ASSERT_TRUE(
       testing::WaitFor([&] { return link.status().online; }, absl::Seconds(10)))
@@ -93,23 +120,22 @@ TEST(CloudLinkTest, StartDuringLoginReplacesTheClaimBeforeAnyConnection) {
   EXPECT_EQ(link.status().claim_id, kClaimB);
   link.Stop();
   EXPECT_FALSE(link.status().online);
-  EXPECT_EQ(connector.connect_calls(), 1u);
+  EXPECT_EQ(connector_.connect_calls(), 1u);
   EXPECT_TRUE(first.script_done());
   // A's login finished (challenge, password) but no connection followed it.
   int passwords = 0;
-  for (const std::string& url : cloud.urls()) {
+  for (const std::string& url : cloud_.urls()) {
     passwords += absl::EndsWith(url, "/password");
   }
   EXPECT_EQ(passwords, 2);
+  link_.reset();  // before `mu` and `last`, which its callback uses
 }
 
 // Stop() while online says goodbye and returns once the link is down.
-TEST(CloudLinkTest, StopLeavesWithGoodbyeAndReturns) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);
-  ScriptedConnection& c = connector.Script();
+TEST_F(CloudLinkTest, StopLeavesWithGoodbyeAndReturns) {
+  ScriptedConnection& c = connector_.Script();
   ScriptOnlineThenGoodbye(c, kClaimA);
-  CloudLink link(&cloud, &connector, RealClock(), [](const LinkStatus&) {});
+  CloudLink& link = StartLink();
   link.Start(ConfigFor(kClaimA));
   ASSERT_TRUE(
       testing::WaitFor([&] { return link.status().online; }, absl::Seconds(10)))
@@ -134,32 +160,18 @@ std::string DisconnectBytes(uint8_t reason_code) {
 void ScriptOnlineThenBrokerDisconnect(ScriptedConnection& c,
                                       const std::string& claim_id,
                                       uint8_t reason_code) {
-  c.Open()
-      .Expect(Type::kConnect,
-              [claim_id](const mqtt::MqttPacket& p) {
-                return absl::get<mqtt::MqttConnect>(p).client_id == claim_id;
-              })
-      .Read(ConnackBytes())
-      .Expect(Type::kSubscribe)
-      .Expect(Type::kPublish)  // hello
-      .Expect(Type::kPublish)  // CreateNodeInstance
-      .Read(SubackBytes(1))
-      .Read(PubackBytes(2))
-      .Read(PubackBytes(3))
-      .Read(DisconnectBytes(reason_code));
+  ScriptOnline(c, claim_id).Read(DisconnectBytes(reason_code));
 }
 
 // A clone: the broker ends the session with 0x8E (session taken over) three
 // times in a row. The link reports SESSION_TAKEN_OVER with the fix and waits
 // at least 15 s before the next attempt instead of taking the session back.
-TEST(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);
+TEST_F(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
   for (int i = 0; i < 3; ++i) {
-    ScriptOnlineThenBrokerDisconnect(connector.Script(), kClaimA,
+    ScriptOnlineThenBrokerDisconnect(connector_.Script(), kClaimA,
                                      mqtt::mqtt_reason::kSessionTakenOver);
   }
-  CloudLink link(&cloud, &connector, RealClock(), [](const LinkStatus&) {});
+  CloudLink& link = StartLink();
   link.Start(ConfigFor(kClaimA));
   ASSERT_TRUE(testing::WaitFor(
       [&] { return link.status().reason_name == "SESSION_TAKEN_OVER"; },
@@ -174,20 +186,18 @@ TEST(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
       << status.reason;
   EXPECT_GE(status.last_backoff, absl::Seconds(15));
   EXPECT_GE(status.next_attempt - absl::Now(), absl::Seconds(10));
-  EXPECT_EQ(connector.connect_calls(), 3u);
+  EXPECT_EQ(connector_.connect_calls(), 3u);
   for (int i = 0; i < 3; ++i)
-    EXPECT_TRUE(connector.connection(i).script_done());
+    EXPECT_TRUE(connector_.connection(i).script_done());
 }
 
 // One takeover (our own reconnect racing its old session, say) is just a
 // server disconnect, retried on the usual backoff.
-TEST(CloudLinkTest, ASingleTakeoverIsAnOrdinaryDisconnect) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);
-  ScriptOnlineThenBrokerDisconnect(connector.Script(), kClaimA,
+TEST_F(CloudLinkTest, ASingleTakeoverIsAnOrdinaryDisconnect) {
+  ScriptOnlineThenBrokerDisconnect(connector_.Script(), kClaimA,
                                    mqtt::mqtt_reason::kSessionTakenOver);
-  ScriptOnlineThenGoodbye(connector.Script(), kClaimA);
-  CloudLink link(&cloud, &connector, RealClock(), [](const LinkStatus&) {});
+  ScriptOnlineThenGoodbye(connector_.Script(), kClaimA);
+  CloudLink& link = StartLink();
   link.Start(ConfigFor(kClaimA));
   ASSERT_TRUE(testing::WaitFor(
       [&] { return link.status().connections == 2 && link.status().online; },
@@ -199,15 +209,11 @@ TEST(CloudLinkTest, ASingleTakeoverIsAnOrdinaryDisconnect) {
 
 // A Start with another claim id (a Reclaim) fails the messages the old
 // claim left queued with ABORTED RECLAIMED before the new claim connects.
-TEST(CloudLinkTest, StartForAnotherClaimFailsTheOldClaimsMessages) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);  // no scripts: connects fail
-  publish::PublishQueue queue(publish::QueueOptions{});
-  publish::Publisher publisher(&queue, nullptr);
+TEST_F(CloudLinkTest, StartForAnotherClaimFailsTheOldClaimsMessages) {
+  // No scripts: connects fail.
   Mutex mu;
   std::vector<absl::Status> outcomes;
-  CloudLink link(
-      &cloud, &connector, RealClock(), [](const LinkStatus&) {}, &publisher);
+  CloudLink& link = StartLink([](const LinkStatus&) {}, &publisher_);
   link.Start(ConfigFor(kClaimA));
   ASSERT_TRUE(testing::WaitFor(
       [&] { return link.status().claim_id == kClaimA; }, absl::Seconds(10)));
@@ -215,7 +221,7 @@ TEST(CloudLinkTest, StartForAnotherClaimFailsTheOldClaimsMessages) {
     publish::PublishArgs args;
     args.topic = "agent-connection";  // a name of the fake login's map
     args.payload = "old";
-    ASSERT_TRUE(publisher
+    ASSERT_TRUE(publisher_
                     .Publish(std::move(args),
                              [&](const absl::Status& s) {
                                MutexLock lock(&mu);
@@ -230,12 +236,15 @@ TEST(CloudLinkTest, StartForAnotherClaimFailsTheOldClaimsMessages) {
         return outcomes.size() == 2;
       },
       absl::Seconds(10)));
-  MutexLock lock(&mu);
-  for (const absl::Status& s : outcomes) {
-    EXPECT_TRUE(absl::IsAborted(s)) << s;
-    EXPECT_EQ(ReasonOf(s), "RECLAIMED") << s;
+  {
+    MutexLock lock(&mu);
+    for (const absl::Status& s : outcomes) {
+      EXPECT_TRUE(absl::IsAborted(s)) << s;
+      EXPECT_EQ(ReasonOf(s), "RECLAIMED") << s;
+    }
   }
-  EXPECT_TRUE(queue.empty());
+  EXPECT_TRUE(queue_.empty());
+  link_.reset();  // before `mu` and `outcomes`
 }
 
 }  // namespace

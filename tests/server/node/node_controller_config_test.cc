@@ -4,6 +4,7 @@
 // that differ from the claim are reported as CONFIG_DIFFERS_FROM_CLAIM;
 // claim_source names the source the claim was made from.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,12 +47,13 @@ class NodeControllerConfigTest : public ::testing::Test {
                                             "no cloud in the node unit tests"));
   }
 
-  void WriteClaimConf(const std::string& token, const std::string& extra) {
+  void WriteClaimConf(const std::string& token, const std::string& extra,
+                      const std::string& rooms = "r1") {
     ASSERT_TRUE(fs_.MakeDirs(options_.config_dir, 0755).ok());
     ASSERT_TRUE(WriteFile(options_.config_dir + "/claim.conf",
                           absl::StrCat("[global]\n  url = ", kUrl,
                                        "\n  token = ", token,
-                                       "\n  rooms = r1\n", extra))
+                                       "\n  rooms = ", rooms, "\n", extra))
                     .ok());
   }
 
@@ -61,18 +63,32 @@ class NodeControllerConfigTest : public ::testing::Test {
     return *node_;
   }
 
-  // Starts the node and waits (bounded) for the automatic claim.
-  NodeState StartClaimed() {
-    http_.Respond(204);
-    StartNode();
+  // Waits (at most 10 s) until `done` holds for the node's state; returns
+  // the last state.
+  NodeState WaitForState(const std::function<bool(const NodeState&)>& done) {
     const MonotonicTime deadline =
         RealClock()->MonotonicNow() + absl::Seconds(10);
     auto [state, version] = node_->GetState();
-    while (!state.claimed && RealClock()->MonotonicNow() < deadline) {
+    while (!done(state) && RealClock()->MonotonicNow() < deadline) {
       std::tie(state, version) = node_->WaitForStateChange(
           version, deadline - RealClock()->MonotonicNow());
     }
     return state;
+  }
+
+  // Starts the node and waits (bounded) for the automatic claim.
+  NodeState StartClaimed() {
+    http_.Respond(204);
+    StartNode();
+    return WaitForState([](const NodeState& state) { return state.claimed; });
+  }
+
+  // A Claim call's arguments for kToken at kUrl.
+  static ClaimArgs Args() {
+    ClaimArgs args;
+    args.token = kToken;
+    args.url = kUrl;
+    return args;
   }
 
   config::CloudConf StoredConf() {
@@ -150,10 +166,7 @@ TEST_F(NodeControllerConfigTest, OtherTokenAndRoomsAreReportedNotApplied) {
   ASSERT_TRUE(claimed.claimed) << claimed.reason;
   const int claims = http_.call_count();
 
-  ASSERT_TRUE(WriteFile(options_.config_dir + "/claim.conf",
-                        absl::StrCat("[global]\n  url = ", kUrl, "\n  token = ",
-                                     kOtherToken, "\n  rooms = r1,r2\n"))
-                  .ok());
+  WriteClaimConf(kOtherToken, "", "r1,r2");
   const NodeState state = node_->ReloadClaimingState(absl::ZeroDuration());
   EXPECT_EQ(state.claimed_id, claimed.claimed_id);
   EXPECT_EQ(http_.call_count(), claims);
@@ -168,9 +181,7 @@ TEST_F(NodeControllerConfigTest, OtherTokenAndRoomsAreReportedNotApplied) {
 TEST_F(NodeControllerConfigTest, RpcClaimKeepsItsProxyAndSaysSo) {
   StartNode();
   http_.Respond(204);
-  ClaimArgs args;
-  args.token = kToken;
-  args.url = kUrl;
+  ClaimArgs args = Args();
   args.rooms = {"r1"};
   args.proxy = "socks5h://proxy.example:1080";
   absl::StatusOr<ClaimOutcome> outcome = node_->Claim(args);
@@ -192,10 +203,7 @@ TEST_F(NodeControllerConfigTest, RpcClaimKeepsItsProxyAndSaysSo) {
 TEST_F(NodeControllerConfigTest, RetryIsPromisedOnlyWhenScheduled) {
   StartNode();
   http_.RespondTimes(5, 503);
-  ClaimArgs args;
-  args.token = kToken;
-  args.url = kUrl;
-  absl::StatusOr<ClaimOutcome> outcome = node_->Claim(args);
+  absl::StatusOr<ClaimOutcome> outcome = node_->Claim(Args());
   ASSERT_FALSE(outcome.ok());
   EXPECT_THAT(std::string(outcome.status().message()),
               Not(HasSubstr("retried")));
@@ -208,14 +216,9 @@ TEST_F(NodeControllerConfigTest, RetryIsPromisedOnlyWhenScheduled) {
   WriteClaimConf(kToken, "");
   http_.RespondTimes(5, 503);
   StartNode();
-  const MonotonicTime deadline =
-      RealClock()->MonotonicNow() + absl::Seconds(10);
-  auto [s, version] = node_->GetState();
-  while (s.next_attempt == absl::InfinitePast() &&
-         RealClock()->MonotonicNow() < deadline) {
-    std::tie(s, version) = node_->WaitForStateChange(
-        version, deadline - RealClock()->MonotonicNow());
-  }
+  const NodeState s = WaitForState([](const NodeState& state) {
+    return state.next_attempt != absl::InfinitePast();
+  });
   EXPECT_NE(s.next_attempt, absl::InfinitePast());
   EXPECT_THAT(s.reason, StartsWith("CLOUD_ERROR_503"));
   EXPECT_THAT(s.reason, HasSubstr("it will be retried automatically in 30s"));
