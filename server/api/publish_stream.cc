@@ -354,7 +354,7 @@ size_t PublishStreams::Stream::PublishItems(std::vector<Item>& items,
     args.level = LevelOf(item.level);
     args.wait_when_full = item.wait_when_full;
     args.wait_deadline = stream_deadline;
-    if (item.wait_when_full) {
+    if (item.wait_when_full && may_wait) {
       args.cancelled = [self = shared_from_this()] { return self->Over(); };
     }
     if (args.level != publish::DeliveryLevel::kDurable) {
