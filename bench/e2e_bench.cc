@@ -24,9 +24,8 @@
 // Run one benchmark per process (bench/run does):
 //   e2e_bench --benchmark_filter='^E2E/session/qos1/1024$'
 //       --benchmark_repetitions=5
-// Flags of its own (before or among the benchmark flags):
-//   --mosquitto=PATH   broker binary (default /usr/sbin/mosquitto)
-//   --batch_scale=X    multiply the batch sizes (default 1; <1 for profiling)
+// Flags of its own (the ABSL_FLAGs below; before or among the benchmark
+// flags): --mosquitto=PATH, --batch_scale=X.
 
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -37,16 +36,22 @@
 #include <memory>
 #include <string>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "bench/bench_broker.h"
 #include "bench/bench_publisher.h"
 #include "bench/paho_publisher.h"
 #include "bench/process_usage.h"
 #include "bench/session_publisher.h"
+
+ABSL_FLAG(std::string, mosquitto, "",
+          "the broker binary (empty: BenchBrokerOptions' default, "
+          "/usr/sbin/mosquitto)");
+ABSL_FLAG(double, batch_scale, 1,
+          "multiplies the batch sizes (< 1 for profiling)");
 
 namespace cloudlink::bench {
 namespace {
@@ -151,37 +156,25 @@ void RunE2e(benchmark::State& state, const BenchBroker* broker, E2eCase c,
   state.counters["batch"] = batch;
 }
 
-// Takes --mosquitto= and --batch_scale= out of argv.
-void TakeOwnFlags(int* argc, char** argv, BenchBrokerOptions* options,
-                  double* batch_scale) {
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--mosquitto=")) {
-      options->mosquitto_path = std::string(arg);
-    } else if (absl::ConsumePrefix(&arg, "--batch_scale=")) {
-      if (!absl::SimpleAtod(arg, batch_scale) || *batch_scale <= 0) {
-        std::fprintf(stderr, "bad --batch_scale\n");
-        std::exit(2);
-      }
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  *argc = kept;
-}
-
 int Main(int argc, char** argv) {
   // The peer client would honour a proxy from the environment.
   for (const char* name :
        {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
     unsetenv(name);
   }
-  BenchBrokerOptions options;
-  double batch_scale = 1;
-  TakeOwnFlags(&argc, argv, &options, &batch_scale);
+  // The benchmark library takes its --benchmark_* flags out of argv first;
+  // Abseil parses the rest and refuses unknown flags.
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  absl::ParseCommandLine(argc, argv);
+  BenchBrokerOptions options;
+  if (!absl::GetFlag(FLAGS_mosquitto).empty()) {
+    options.mosquitto_path = absl::GetFlag(FLAGS_mosquitto);
+  }
+  const double batch_scale = absl::GetFlag(FLAGS_batch_scale);
+  if (batch_scale <= 0) {
+    std::fprintf(stderr, "--batch_scale must be > 0\n");
+    return 2;
+  }
 
   char dir_template[] = "/tmp/clbench.XXXXXX";
   if (mkdtemp(dir_template) == nullptr) {

@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <deque>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -350,14 +348,13 @@ size_t PublishStreams::Stream::PublishItems(std::vector<Item>& items,
            tag});
       continue;
     }
-    if (item.wait_when_full && !may_wait) break;
     publish::PublishArgs args;
     args.topic = std::move(*item.topic);
     args.payload = std::move(*item.payload);
     args.level = LevelOf(item.level);
     args.wait_when_full = item.wait_when_full;
     args.wait_deadline = stream_deadline;
-    if (item.wait_when_full) {
+    if (item.wait_when_full && may_wait) {
       args.cancelled = [self = shared_from_this()] { return self->Over(); };
     }
     if (args.level != publish::DeliveryLevel::kDurable) {
@@ -367,8 +364,23 @@ size_t PublishStreams::Stream::PublishItems(std::vector<Item>& items,
       MutexLock lock(&mu);
       ++outstanding;
     }
-    absl::Status accepted =
-        publisher->Publish(std::move(args), CompletionFor(item.id, tag));
+    absl::Status accepted;
+    if (item.wait_when_full && !may_wait) {
+      // Try without waiting; only a full queue or spool sends this message
+      // and the rest of the request to a waiting thread.
+      publish::Completion done = CompletionFor(item.id, tag);
+      accepted = publisher->TryPublish(args, done);
+      if (accepted.code() == absl::StatusCode::kResourceExhausted) {
+        *item.topic = std::move(args.topic);
+        *item.payload = std::move(args.payload);
+        MutexLock lock(&mu);
+        --outstanding;
+        break;
+      }
+    } else {
+      accepted =
+          publisher->Publish(std::move(args), CompletionFor(item.id, tag));
+    }
     if (!accepted.ok()) {
       MutexLock lock(&mu);
       --outstanding;
@@ -390,9 +402,10 @@ void PublishStreams::Stream::OnRequest() {
   std::vector<Item> items = ItemsOf(read_buf);
   const size_t stopped = PublishItems(items, 0, batched, /*may_wait=*/false);
   if (stopped < items.size()) {
-    // A message may wait for room: it and the rest of the request go on a
-    // thread of their own, so that no gRPC thread blocks; the stream reads
-    // on once that thread is done.
+    // The queue or spool is full and a message may wait for room: it and
+    // the rest of the request go to a waiting thread, so that no gRPC
+    // thread blocks; the stream reads on once that request is done.
+    owner->requests_waited_.fetch_add(1, std::memory_order_relaxed);
     {
       MutexLock lock(&mu);
       waiting = true;
@@ -407,9 +420,7 @@ void PublishStreams::Stream::OnRequest() {
         self->read_wanted = true;
       });
     };
-    try {
-      std::thread(finish_request).detach();
-    } catch (const std::system_error&) {
+    if (!owner->wait_pool_.Run(finish_request)) {
       // No thread to wait on: publish here without waiting (a full queue
       // then answers QUEUE_FULL / SPOOL_FULL, as without wait_when_full).
       std::vector<Item> rest = ItemsOf(*request);

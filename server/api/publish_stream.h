@@ -17,10 +17,14 @@
 // back; reading resumes once the backlog is below half of it. Error acks
 // quote at most publish::kMaxQuotedInput bytes of the caller's input.
 //
-// Waiting for room: a message with wait_when_full that finds the queue or
-// spool full is published, with the rest of its request, on a thread of its
-// own that waits (bounded by the stream's deadline, cancellation and
-// shutdown); the stream reads on once that request is done.
+// Waiting for room: a message with wait_when_full is first published
+// without waiting, on the gRPC thread (the common case: there is room, and
+// no other thread is involved). Only when the queue or spool is full does
+// it go, with the rest of its request, to a thread of the service's
+// WaitPool (wait_pool.h: up to WaitPool::kDefaultKeptThreads threads kept,
+// parked while idle) that waits, bounded by the stream's deadline,
+// cancellation and shutdown; the stream reads on once that request is
+// done.
 //
 // Ends when the client half-closes, after every outstanding ack was
 // written; or when the call is cancelled, its deadline passes, writing
@@ -49,6 +53,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "server/api/wait_pool.h"
 #include "server/common/mutex.h"
 #include "server/publish/publisher.h"
 
@@ -91,6 +96,12 @@ class PublishStreams {
   // Streams open now, and requests read since the start (for tests).
   size_t open() const;
   uint64_t requests_read() const { return requests_read_.load(); }
+  // Requests that found the queue or spool full and went to a waiting
+  // thread, and threads started for them, since the start (for tests).
+  uint64_t requests_waited() const { return requests_waited_.load(); }
+  uint64_t waiting_threads_started() const {
+    return wait_pool_.threads_started();
+  }
 
   struct Stream;  // one call's shared state (publish_stream.cc)
 
@@ -100,8 +111,11 @@ class PublishStreams {
   const PublishStreamLimits limits_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<uint64_t> requests_read_{0};
+  std::atomic<uint64_t> requests_waited_{0};
   mutable Mutex mu_;
   std::set<std::shared_ptr<Stream>> open_ ABSL_GUARDED_BY(mu_);
+  // Last member: destroyed first, joining its kept threads.
+  WaitPool wait_pool_;
 };
 
 }  // namespace cloudlink::api

@@ -1,5 +1,6 @@
 #include "server/api/state_watchers.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -11,8 +12,8 @@
 namespace cloudlink::api {
 namespace {
 
-// How long the thread waits for a change before it looks at the streams
-// again (for a State held back by min_interval, and to notice Shutdown).
+// While streams are open: how long the thread waits for a change before it
+// looks at them again (to notice Shutdown and streams that ended).
 constexpr absl::Duration kIdleWait = absl::Milliseconds(500);
 
 class Refusal : public grpc::ServerWriteReactor<cloudlink::v1::State> {
@@ -108,9 +109,16 @@ StateWatchers::~StateWatchers() {
 grpc::ServerWriteReactor<cloudlink::v1::State>* StateWatchers::Add(
     std::unique_ptr<StreamLimits::Lease> lease) {
   auto* w = new Watcher(this, std::move(lease));
+  // The thread follows the state only while streams are open: the newest
+  // comes from the node.
+  auto [state, version] = node_->GetState();
   bool refuse = false;
   {
     MutexLock lock(&mu_);
+    if (version > latest_version_) {
+      ToProto(state, &latest_);
+      latest_version_ = version;
+    }
     if (stopping_) {
       refuse = w->finished = true;
     } else {
@@ -154,21 +162,43 @@ void StateWatchers::Remove(Watcher* w) {
 }
 
 void StateWatchers::Run() {
-  uint64_t seen = 0;
-  {
-    MutexLock lock(&mu_);
-    seen = latest_version_;
-  }
   while (true) {
+    uint64_t seen = 0;
+    absl::Duration rest = absl::ZeroDuration();
+    {
+      MutexLock lock(&mu_);
+      // No stream: nothing to follow. Sleep until Add() or Shutdown(); Add
+      // reads the state itself.
+      mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !watchers_.empty();
+      });
+      if (stopping_) return;
+      // A stream still behind makes the wait below return at once.
+      seen = latest_version_;
+      for (const Watcher* w : watchers_) {
+        if (!w->writing && !w->end_requested && !w->finished) {
+          seen = std::min(seen, w->version_sent);
+        }
+      }
+      rest = RestLocked(RealClock()->MonotonicNow());
+    }
+    if (rest > absl::ZeroDuration()) {
+      // No stream may get a State before then: changes meanwhile are only
+      // counted, not followed one by one.
+      MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(&stopping_, std::min(rest, kIdleWait));
+      ++wakeups_;
+      continue;
+    }
     auto [state, version] = node_->WaitForStateChange(seen, kIdleWait);
     std::vector<Watcher*> due;
     {
       MutexLock lock(&mu_);
+      ++wakeups_;
       if (stopping_) return;
-      if (version != seen) {
+      if (version > latest_version_) {
         ToProto(state, &latest_);
         latest_version_ = version;
-        seen = version;
       }
       const MonotonicTime now = RealClock()->MonotonicNow();
       for (Watcher* w : watchers_) {
@@ -179,6 +209,21 @@ void StateWatchers::Run() {
     // finished, so it is not deleted (see Watcher).
     for (Watcher* w : due) w->StartWrite(&w->message);
   }
+}
+
+absl::Duration StateWatchers::RestLocked(MonotonicTime now) const {
+  absl::Duration rest = min_interval_;  // every stream is writing
+  for (const Watcher* w : watchers_) {
+    if (w->writing || w->end_requested || w->finished) continue;
+    // A stream that is behind is due at last_write + min_interval.
+    rest = std::min(rest, w->last_write + min_interval_ - now);
+  }
+  return std::max(rest, absl::ZeroDuration());
+}
+
+uint64_t StateWatchers::wakeups() const {
+  MutexLock lock(&mu_);
+  return wakeups_;
 }
 
 void StateWatchers::Shutdown() {

@@ -5,9 +5,11 @@
 // state to change (NodeController::WaitForStateChange) and hands the new
 // State to every stream. Each stream gets the current State at once, then at
 // most one State per `min_interval`, always the newest (under publish load
-// the counters change thousands of times a second). Idle streams cost no
-// CPU: with no change, the thread wakes twice a second, whatever the number
-// of streams.
+// the counters change thousands of times a second). The thread follows the
+// state only while streams are open: with none it sleeps until one comes,
+// whatever the load. With streams it wakes at most once per change and
+// `min_interval` (between writes it does not follow each change), and twice
+// a second when nothing changes, whatever the number of streams.
 
 #include <grpcpp/support/server_callback.h>
 
@@ -45,8 +47,10 @@ class StateWatchers {
   // Idempotent, thread-safe.
   void Shutdown();
 
-  // Streams open now. For tests.
+  // Streams open now, and how often the thread woke since it started. For
+  // tests.
   size_t size() const;
+  uint64_t wakeups() const;
 
  private:
   class Watcher;
@@ -58,6 +62,9 @@ class StateWatchers {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Called when a stream ended (its OnDone).
   void Remove(Watcher* w);
+  // How long until the first open stream may get another write.
+  absl::Duration RestLocked(MonotonicTime now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   node::NodeController* const node_;
   const absl::Duration min_interval_;
@@ -66,6 +73,7 @@ class StateWatchers {
   cloudlink::v1::State latest_ ABSL_GUARDED_BY(mu_);
   uint64_t latest_version_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

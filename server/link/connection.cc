@@ -126,6 +126,7 @@ absl::Duration Connection::Step(MonotonicTime now) {
     wait = std::min(wait, session_.NextTick() - now.ToAbslTime());
     if (pump_ != nullptr) wait = std::min(wait, pump_->next_refill() - now);
   }
+  if (pump_ != nullptr) wait = std::min(wait, pump_->next_deadline() - now);
   return std::max(absl::ZeroDuration(), wait);
 }
 

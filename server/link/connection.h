@@ -73,7 +73,11 @@ struct ConnectionParams {
   absl::Duration connect_budget = absl::Seconds(120);
   absl::Duration goodbye_wait = absl::Seconds(2);
   absl::Duration close_wait = absl::Seconds(2);
-  absl::Duration max_service_wait = absl::Seconds(1);
+  // The longest the loop sleeps in the transport. Only a safety net: every
+  // timed duty (the keepalive, a deferred refill, an in-flight deadline,
+  // the connect budget) bounds the wait itself and commands wake the
+  // transport, so an idle link wakes for the keepalive only.
+  absl::Duration max_service_wait = absl::Seconds(60);
   int stable_acks = 3;
 };
 

@@ -132,6 +132,7 @@ void PublishPump::Send(publish::Message message, mqtt::MqttSession& session,
   if (qos == 0) qos0_written_.push_back(id);
   if (message.deadline != MonotonicTime::InfiniteFuture()) {
     ++deadlines_in_flight_;
+    next_deadline_ = std::min(next_deadline_, message.deadline);
   }
   in_flight_.emplace(id, std::move(message));
 }
@@ -183,6 +184,7 @@ void PublishPump::OnPublishFailed(const mqtt::SessionEvent& event) {
 void PublishPump::ExpireDeadlines(MonotonicTime now) {
   if (deadlines_in_flight_ == 0) return;
   deadlines_in_flight_ = 0;
+  next_deadline_ = MonotonicTime::InfiniteFuture();
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
     if (it->second.deadline == MonotonicTime::InfiniteFuture()) {
       ++it;
@@ -192,6 +194,7 @@ void PublishPump::ExpireDeadlines(MonotonicTime now) {
       it = in_flight_.erase(it);
     } else {
       ++deadlines_in_flight_;
+      next_deadline_ = std::min(next_deadline_, it->second.deadline);
       ++it;
     }
   }
@@ -206,6 +209,7 @@ void PublishPump::EndConnection() {
   in_flight_.clear();
   qos0_written_.clear();
   deadlines_in_flight_ = 0;
+  next_deadline_ = MonotonicTime::InfiniteFuture();
   for (publish::Message& m : carried_) carried.push_back(std::move(m));
   carried_.swap(carried);
 }

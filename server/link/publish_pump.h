@@ -117,6 +117,12 @@ class PublishPump {
     return MonotonicTime::FromAbslTime(refill_.deadline());
   }
 
+  // No later than the earliest deadline of a message in flight
+  // (InfiniteFuture when none has one; after an ack it may be earlier than
+  // needed): the owner's loop calls ExpireDeadlines by then, so it need not
+  // wake periodically for them.
+  MonotonicTime next_deadline() const { return next_deadline_; }
+
   PumpStatus status() const;
 
  private:
@@ -136,6 +142,7 @@ class PublishPump {
   std::deque<publish::Message> carried_;
   std::vector<uint64_t> qos0_written_;
   size_t deadlines_in_flight_ = 0;
+  MonotonicTime next_deadline_ = MonotonicTime::InfiniteFuture();
   bool spool_turn_ = true;
   // The last pump stopped before its sources ran dry.
   bool more_waiting_ = false;

@@ -34,6 +34,18 @@ void PublishQueue::SetWakeCallback(std::function<void()> wake) {
 absl::Status PublishQueue::Push(Message message, bool wait,
                                 MonotonicTime wait_deadline,
                                 const std::function<bool()>& cancelled) {
+  return PushImpl(message, wait, /*count_full=*/true, wait_deadline, cancelled);
+}
+
+absl::Status PublishQueue::TryPush(Message& message) {
+  return PushImpl(message, /*wait=*/false, /*count_full=*/false,
+                  MonotonicTime::InfiniteFuture(), nullptr);
+}
+
+absl::Status PublishQueue::PushImpl(Message& message, bool wait,
+                                    bool count_full,
+                                    MonotonicTime wait_deadline,
+                                    const std::function<bool()>& cancelled) {
   const size_t size = message.size();
   {
     MutexLock lock(&mu_);
@@ -51,7 +63,7 @@ absl::Status PublishQueue::Push(Message message, bool wait,
     };
     if (!has_room()) {
       if (!wait) {
-        ++stats_.rejected;
+        if (count_full) ++stats_.rejected;
         return Error(absl::StatusCode::kResourceExhausted, reason::kQueueFull,
                      absl::StrCat("the publish queue is full (",
                                   messages_.size(), " messages, ", bytes_,

@@ -84,6 +84,12 @@ class PublishQueue {
       MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture(),
       const std::function<bool()>& cancelled = nullptr);
 
+  // As Push without waiting, for a producer that waits for room its own
+  // way (the API's Publish stream, off its gRPC thread): a full queue
+  // answers RESOURCE_EXHAUSTED QUEUE_FULL without counting a refusal. On
+  // any error `message` stays with the caller, untouched.
+  absl::Status TryPush(Message& message);
+
   // Removes and returns up to `max_messages` messages from the front, in
   // order, stopping before the one that would pass `max_bytes` (but always
   // returning at least one when the queue is not empty and max_messages > 0).
@@ -104,6 +110,12 @@ class PublishQueue {
   bool empty() const;
 
  private:
+  // Push and TryPush: moves from `message` only on success; `count_full`:
+  // a full queue's refusal counts in QueueStats::rejected.
+  absl::Status PushImpl(Message& message, bool wait, bool count_full,
+                        MonotonicTime wait_deadline,
+                        const std::function<bool()>& cancelled);
+
   const QueueOptions options_;
   Clock* const clock_;
   mutable Mutex mu_;

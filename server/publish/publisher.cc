@@ -14,19 +14,33 @@ std::string QuotedInput(absl::string_view input) {
                       " bytes)");
 }
 
-absl::Status Publisher::Publish(PublishArgs args, Completion done) {
-  if (!TopicKnown(args.topic)) {
-    return Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
-                 absl::StrCat("\"", QuotedInput(args.topic),
-                              "\" is not a topic name of the cloud's topic "
-                              "map (for example node-instance-info)"));
-  }
+absl::Status Publisher::TryPublish(PublishArgs& args, Completion& done) {
+  absl::Status known = CheckTopic(args.topic);
+  if (!known.ok()) return known;
   if (args.level == DeliveryLevel::kDurable) {
-    if (spool_ == nullptr) {
-      return Error(absl::StatusCode::kFailedPrecondition,
-                   reason::kSpoolUnavailable,
-                   "the durable spool is not open; see the daemon's log");
-    }
+    if (spool_ == nullptr) return SpoolUnavailable();
+    return spool_->TryAppend(args.topic, args.payload, done);
+  }
+  Message message;
+  message.topic = std::move(args.topic);
+  message.payload = std::move(args.payload);
+  message.level = args.level;
+  message.deadline = args.delivery_deadline;
+  message.done = std::move(done);
+  absl::Status pushed = queue_->TryPush(message);
+  if (!pushed.ok()) {
+    args.topic = std::move(message.topic);
+    args.payload = std::move(message.payload);
+    done = std::move(message.done);
+  }
+  return pushed;
+}
+
+absl::Status Publisher::Publish(PublishArgs args, Completion done) {
+  absl::Status known = CheckTopic(args.topic);
+  if (!known.ok()) return known;
+  if (args.level == DeliveryLevel::kDurable) {
+    if (spool_ == nullptr) return SpoolUnavailable();
     return spool_->Append(std::move(args.topic), std::move(args.payload),
                           std::move(done), args.wait_when_full,
                           args.wait_deadline, args.cancelled);
@@ -39,6 +53,19 @@ absl::Status Publisher::Publish(PublishArgs args, Completion done) {
   message.done = std::move(done);
   return queue_->Push(std::move(message), args.wait_when_full,
                       args.wait_deadline, args.cancelled);
+}
+
+absl::Status Publisher::CheckTopic(const std::string& topic) const {
+  if (TopicKnown(topic)) return absl::OkStatus();
+  return Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
+               absl::StrCat("\"", QuotedInput(topic),
+                            "\" is not a topic name of the cloud's topic "
+                            "map (for example node-instance-info)"));
+}
+
+absl::Status Publisher::SpoolUnavailable() {
+  return Error(absl::StatusCode::kFailedPrecondition, reason::kSpoolUnavailable,
+               "the durable spool is not open; see the daemon's log");
 }
 
 void Publisher::SetTopicNames(const std::vector<std::string>& names) {

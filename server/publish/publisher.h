@@ -58,6 +58,13 @@ class Publisher {
   // SPOOL_UNAVAILABLE, and those of PublishQueue::Push / Spool::Append.
   absl::Status Publish(PublishArgs args, Completion done);
 
+  // As Publish, but never waits (args.wait_when_full, wait_deadline and
+  // cancelled are ignored): a full queue or spool answers RESOURCE_EXHAUSTED
+  // QUEUE_FULL / SPOOL_FULL without counting a refusal. On any error `args`
+  // and `done` stay as they were, so the caller can then wait for room with
+  // Publish off its own thread.
+  absl::Status TryPublish(PublishArgs& args, Completion& done);
+
   // The topic names of the current login (the link calls it after each
   // login). Before the first call every non-empty name is accepted (and
   // checked by the link at send time).
@@ -69,6 +76,10 @@ class Publisher {
   Spool* spool() const { return spool_; }
 
  private:
+  // INVALID_ARGUMENT TOPIC_UNKNOWN unless TopicKnown(topic).
+  absl::Status CheckTopic(const std::string& topic) const;
+  static absl::Status SpoolUnavailable();
+
   PublishQueue* const queue_;
   Spool* const spool_;
   mutable Mutex mu_;

@@ -57,6 +57,20 @@ absl::Status Spool::Append(std::string topic, std::string payload,
                            Completion done, bool wait,
                            MonotonicTime wait_deadline,
                            const std::function<bool()>& cancelled) {
+  return AppendImpl(topic, payload, done, wait, /*count_full=*/true,
+                    wait_deadline, cancelled);
+}
+
+absl::Status Spool::TryAppend(std::string& topic, std::string& payload,
+                              Completion& done) {
+  return AppendImpl(topic, payload, done, /*wait=*/false, /*count_full=*/false,
+                    MonotonicTime::InfiniteFuture(), nullptr);
+}
+
+absl::Status Spool::AppendImpl(std::string& topic, std::string& payload,
+                               Completion& done, bool wait, bool count_full,
+                               MonotonicTime wait_deadline,
+                               const std::function<bool()>& cancelled) {
   const size_t size = SpoolDataRecordBytes(topic.size(), payload.size());
   MutexLock lock(&mu_);
   if (closing_) return ShuttingDown();
@@ -74,7 +88,7 @@ absl::Status Spool::Append(std::string topic, std::string payload,
   };
   if (!has_room()) {
     if (!wait) {
-      ++stats_.rejected;
+      if (count_full) ++stats_.rejected;
       return Error(absl::StatusCode::kResourceExhausted, reason::kSpoolFull,
                    absl::StrCat("the durable spool is full (",
                                 UsedBytesLocked(), " of ", options_.max_bytes,

@@ -120,6 +120,13 @@ class Spool {
       MonotonicTime wait_deadline = MonotonicTime::InfiniteFuture(),
       const std::function<bool()>& cancelled = nullptr);
 
+  // As Append without waiting, for a producer that waits for room its own
+  // way (the API's Publish stream, off its gRPC thread): a full spool
+  // answers RESOURCE_EXHAUSTED SPOOL_FULL without counting a refusal. On
+  // any error `topic`, `payload` and `done` stay with the caller, untouched.
+  absl::Status TryAppend(std::string& topic, std::string& payload,
+                         Completion& done);
+
   // Committed messages not handed out yet (oldest first; at open, every
   // unacknowledged one), up to `max_messages` and about `max_bytes` (at
   // least one when any is ready). Each has level kDurable, its
@@ -182,6 +189,12 @@ class Spool {
   size_t DropAll(std::vector<Pending> unwritten, const absl::Status& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_role_);
   size_t UsedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Append and TryAppend: moves from its arguments only on success;
+  // `count_full`: a full spool's refusal counts in SpoolStats::rejected.
+  absl::Status AppendImpl(std::string& topic, std::string& payload,
+                          Completion& done, bool wait, bool count_full,
+                          MonotonicTime wait_deadline,
+                          const std::function<bool()>& cancelled);
 
   const SpoolOptions options_;
   state::FileSystem* const files_;

@@ -3,8 +3,6 @@
 #include <libwebsockets.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +19,7 @@
 #include "server/transport/lws_connection_error.h"
 #include "server/transport/lws_http_proxy.h"
 #include "server/transport/lws_log.h"
+#include "server/transport/lws_tls_verify.h"
 #include "server/transport/wss_url.h"
 #include "server/websocket/websocket_frame.h"
 #include "server/websocket/ws_send_queue.h"
@@ -459,36 +458,16 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
       // user: the client SSL_CTX, while the context is made.
       if (self->verify_ip_ && user != nullptr) {
-        X509_VERIFY_PARAM* param =
-            SSL_CTX_get0_param(static_cast<SSL_CTX*>(user));
         self->ip_verification_installed_ =
-            param != nullptr &&
-            X509_VERIFY_PARAM_set1_ip_asc(param, self->url_.host.c_str()) == 1;
+            InstallIpVerification(static_cast<SSL_CTX*>(user), self->url_.host);
       }
       return 0;
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
       // user: X509_STORE_CTX*, len: OpenSSL's preverify_ok. Only noted; lws
       // decides (and honours the insecure flags).
-      if (user != nullptr && LogEnabled(LogLevel::kDebug)) {
-        auto* store = static_cast<X509_STORE_CTX*>(user);
-        X509* cert = X509_STORE_CTX_get_current_cert(store);
-        char subject[256] = "?";
-        if (cert != nullptr) {
-          X509_NAME_oneline(X509_get_subject_name(cert), subject,
-                            sizeof(subject));
-        }
-        const int error = X509_STORE_CTX_get_error(store);
-        LogDebug(absl::StrCat(
-            "LINK: TLS certificate at depth ",
-            X509_STORE_CTX_get_error_depth(store), " ", subject, ": ",
-            len != 0 ? "verified" : X509_verify_cert_error_string(error)));
-      }
-      if (len == 0 && user != nullptr) {
-        const int error =
-            X509_STORE_CTX_get_error(static_cast<X509_STORE_CTX*>(user));
-        if (error != X509_V_OK && self->tls_verify_error_.empty()) {
-          self->tls_verify_error_ = X509_verify_cert_error_string(error);
-        }
+      if (user != nullptr) {
+        NoteCertVerification(static_cast<X509_STORE_CTX*>(user), len != 0,
+                             &self->tls_verify_error_);
       }
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:

@@ -72,8 +72,9 @@ TEST(PublishStreamTest, ShuttingDownEndsTheStreamWithAReason) {
 class PublishStreamServer {
  public:
   explicit PublishStreamServer(
-      PublishStreamLimits limits = PublishStreamLimits())
-      : queue_(publish::QueueOptions()),
+      PublishStreamLimits limits = PublishStreamLimits(),
+      publish::QueueOptions queue_options = publish::QueueOptions())
+      : queue_(queue_options),
         publisher_(&queue_, nullptr),
         service_(&publisher_, limits) {
     publisher_.SetTopicNames({"t"});
@@ -201,6 +202,106 @@ TEST(PublishStreamTest, ACallerThatDoesNotReadAcksIsHeldBackNotBuffered) {
   context.TryCancel();
   writer.join();
   stream->Finish();
+}
+
+// wait_when_full with room in the queue: the message is published on the
+// gRPC thread; no request goes to the waiting path, no thread is started.
+TEST(PublishStreamTest, WaitWhenFullWithRoomStartsNoThread) {
+  PublishStreamServer server;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  auto stream = server.stub_->Publish(&context);
+  for (uint64_t id = 1; id <= 3; ++id) {
+    cloudlink::v1::PublishRequest request;
+    AddMessage(&request, id, "t");
+    AddMessage(&request, id + 10, "t");
+    for (auto& m : *request.mutable_batch()) m.set_wait_when_full(true);
+    ASSERT_TRUE(stream->Write(request));
+  }
+  cloudlink::v1::PublishRequest single;
+  single.set_id(9);
+  single.set_topic("t");
+  single.set_payload("p");
+  single.set_wait_when_full(true);
+  ASSERT_TRUE(stream->Write(single));
+
+  std::vector<publish::Message> taken;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        for (publish::Message& m : server.queue_.TakeBatch(10, 1 << 20)) {
+          taken.push_back(std::move(m));
+        }
+        return taken.size() == 7;
+      },
+      absl::Seconds(10)));
+  for (publish::Message& m : taken) m.done(absl::OkStatus());
+  size_t acked = 0;
+  cloudlink::v1::PublishAck ack;
+  while (acked < 7 && stream->Read(&ack)) {
+    acked += ack.ok_ids_size() + (ack.id() == 9 ? 1 : 0);
+  }
+  EXPECT_EQ(acked, 7u);
+  EXPECT_EQ(server.service_.streams_.requests_waited(), 0u);
+  EXPECT_EQ(server.service_.streams_.waiting_threads_started(), 0u);
+  EXPECT_EQ(server.queue_.stats().rejected, 0u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// A full queue: the wait_when_full request waits on a pool thread and is
+// released when the link takes a message (twice, one request at a time).
+TEST(PublishStreamTest, AFullQueueWaitIsReleasedWhenRoomAppears) {
+  publish::QueueOptions options;
+  options.max_messages = 1;
+  PublishStreamServer server(PublishStreamLimits(), options);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  auto stream = server.stub_->Publish(&context);
+  PublishStreams& streams = server.service_.streams_;
+
+  for (uint64_t round = 1; round <= 2; ++round) {
+    publish::Message filler;
+    filler.topic = "t";
+    filler.payload = "filler";
+    ASSERT_TRUE(server.queue_.Push(std::move(filler)).ok());
+
+    cloudlink::v1::PublishRequest request;
+    request.set_id(round);
+    request.set_topic("t");
+    request.set_payload("waits");
+    request.set_wait_when_full(true);
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(testing::WaitFor(
+        [&] { return streams.requests_waited() == round; }, absl::Seconds(10)));
+
+    // Room appears: the filler goes, the waiting message takes its place.
+    ASSERT_EQ(server.queue_.TakeBatch(1, 1 << 20).at(0).payload, "filler");
+    std::vector<publish::Message> taken;
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          taken = server.queue_.TakeBatch(1, 1 << 20);
+          return !taken.empty();
+        },
+        absl::Seconds(10)));
+    EXPECT_EQ(taken.at(0).payload, "waits");
+    taken.at(0).done(absl::OkStatus());
+    cloudlink::v1::PublishAck ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.id(), round);
+    EXPECT_EQ(ack.code(), 0);
+    if (round == 1) {
+      EXPECT_EQ(streams.waiting_threads_started(), 1u);
+    }
+  }
+  // The second wait reused the kept thread, unless it came before that
+  // thread parked again.
+  EXPECT_LE(streams.waiting_threads_started(), 2u);
+  EXPECT_EQ(server.queue_.stats().rejected, 0u);
+  EXPECT_EQ(server.queue_.stats().wait_timed_out, 0u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 }  // namespace

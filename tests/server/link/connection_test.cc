@@ -496,5 +496,38 @@ TEST_F(ConnectionTest, UnknownTopicAndRefusedMessagesFailWithTheirReasons) {
   EXPECT_EQ(pump.status().held, 0u);
 }
 
+// An idle link sleeps until its next duty, not in short periodic waits: an
+// in-flight message's deadline is such a duty, so the message fails at its
+// deadline although nothing else happens until the keepalive (45 s).
+TEST_F(ConnectionTest, AnInFlightDeadlineEndsTheIdleWaitOnTime) {
+  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
+  publish::Publisher publisher(&queue, nullptr);
+  PublishPump pump(&publisher);
+  const MonotonicTime deadline = clock_.MonotonicNow() + absl::Seconds(10);
+  absl::Status outcome = absl::UnknownError("pending");
+  MonotonicTime failed_at = MonotonicTime::InfiniteFuture();
+  publish::Message m;
+  m.topic = "node-instance-info";
+  m.payload = "m";
+  m.deadline = deadline;
+  m.done = [&](const absl::Status& s) {
+    outcome = s;
+    failed_at = clock_.MonotonicNow();
+  };
+  ASSERT_TRUE(queue.Push(std::move(m)).ok());
+  ScriptedConnection& c = connector_.Script();
+  ScriptOnline(c)
+      .Expect(Type::kPublish,
+              [](const MqttPacket& p) { return PublishTo(p, kDataTopic); })
+      .Expect(Type::kPingreq)  // no PUBACK: the deadline passes first
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
+  Connection connection(&host_, &clock_, &pump, Params());
+  connection.Run(&connector_);
+  EXPECT_TRUE(c.script_done());
+  EXPECT_EQ(ReasonOf(outcome), "PUBLISH_TIMEOUT");
+  EXPECT_LE(failed_at, deadline + absl::Milliseconds(1));
+}
+
 }  // namespace
 }  // namespace cloudlink::link

@@ -1,0 +1,31 @@
+#pragma once
+
+// The TLS certificate checks the lws connection adds to libwebsockets 4.1's
+// own: verifying an IP address literal (lws cuts the name it verifies at the
+// first ':', so an IPv6 literal would be checked against nothing) and
+// remembering why OpenSSL refused a certificate, for the close reason.
+//
+// Called from the lws callbacks of one connection, on its service thread.
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <string>
+
+namespace cloudlink::transport {
+
+// Makes every connection of `client_ctx` (lws's client SSL_CTX, as it is
+// made: LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS) accept only a
+// certificate for the IP address `ip` (an IPv4 or IPv6 literal). Returns
+// false when OpenSSL refused the address; the caller must not connect then.
+bool InstallIpVerification(SSL_CTX* client_ctx, const std::string& ip);
+
+// One step of OpenSSL's chain verification
+// (LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; `preverify_ok`
+// is OpenSSL's verdict): logs the certificate at debug level and keeps the
+// first error in `*first_error` (left alone when already set). lws decides
+// the outcome; this only notes it.
+void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
+                          std::string* first_error);
+
+}  // namespace cloudlink::transport
