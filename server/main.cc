@@ -29,6 +29,7 @@
 #include "server/common/process_hygiene.h"
 #include "server/config/environment.h"
 #include "server/http/curl_http_client.h"
+#include "server/link/takeover_guard.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
@@ -36,6 +37,7 @@
 #include "server/state/dir_safety.h"
 #include "server/state/file_system.h"
 #include "server/state/instance_lock.h"
+#include "server/test_flags.h"
 #include "server/transport/lws_wss_connection.h"
 #include "server/web/listen_address.h"
 #include "server/web/local_endpoint.h"
@@ -265,6 +267,15 @@ int main(int argc, char** argv) {
     unsetenv(name);
   }
   options.hostname = HostName();
+  if (!absl::GetFlag(FLAGS_test_takeover_guard).empty()) {
+    auto takeover = cloudlink::link::TakeoverGuard::ParseParams(
+        absl::GetFlag(FLAGS_test_takeover_guard));
+    if (!takeover.ok()) {
+      cloudlink::ExitWithFlagError("test-takeover-guard",
+                                   takeover.status().message());
+    }
+    options.takeover = *takeover;
+  }
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", config_dir,
                                   ", lib ", lib_dir));

@@ -40,12 +40,14 @@ absl::StatusOr<config::ProxyConfig> ResolveFor(const LinkConfig& config,
 
 CloudLink::CloudLink(http::HttpClient* http, transport::WssConnector* wss,
                      Clock* clock, StatusCallback on_status,
-                     publish::Publisher* publisher)
+                     publish::Publisher* publisher,
+                     TakeoverGuard::Params takeover)
     : http_(http),
       wss_(wss),
       clock_(clock),
       on_status_(std::move(on_status)),
-      publisher_(publisher) {
+      publisher_(publisher),
+      takeover_(takeover) {
   if (publisher_ != nullptr) {
     pump_ = std::make_unique<PublishPump>(publisher_);
     publisher_->queue()->SetWakeCallback([this] { WakeForPublish(); });
@@ -326,9 +328,13 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   const absl::Duration online_for =
       was_online ? ended - online_since_ : absl::ZeroDuration();
   online_since_ = MonotonicTime::InfiniteFuture();
+  // Clone detection (takeover_guard.h): the broker's 0x8E, or a close by
+  // the broker with no reason soon after the session was accepted.
   const bool taken_over =
       MetadataOf(why)[mqtt::kDisconnectReasonCodeKey] == "0x8E";
-  if (!taken_over && was_online) takeover_.OnOtherEnd(online_for);
+  const bool abrupt = !taken_over && was_online && !command_pending &&
+                      HasReason(why, reason::kConnectionLost);
+  if (!taken_over && !abrupt && was_online) takeover_.OnOtherEnd(online_for);
   if (why.ok()) {
     why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
@@ -347,21 +353,36 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   absl::Duration delay =
       command_pending ? absl::ZeroDuration()
                       : std::max(backoff_.Next(), connection.cloud_delay());
-  if (taken_over && takeover_.OnTakenOver(ended) && !command_pending) {
-    // Another node runs with this claim id (takeover_guard.h): back off
-    // instead of taking the session back every few seconds.
+  const bool repeated =
+      taken_over ? takeover_.OnTakenOver(ended)
+                 : abrupt && takeover_.OnAbruptEnd(ended, online_for);
+  if (repeated && !command_pending) {
+    // Another node runs with this claim id: back off instead of taking the
+    // session back every few seconds.
     delay = std::max(delay, takeover_.MinDelay());
-    why = Error(
-        absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
-        absl::StrCat(
-            "another node uses this claim id (", config.claim_id,
-            "): the broker gave this node's session to another client ",
-            takeover_.params().takeovers, " times within ",
-            absl::FormatDuration(takeover_.params().window),
-            " (MQTT reason 0x8E, session taken over); on the cloned machine "
-            "run `cloudlinkctl reclaim --new-identity`; the next attempt is "
-            "in ",
-            absl::FormatDuration(delay)));
+    const TakeoverGuard::Params& guard = takeover_.params();
+    const std::string evidence =
+        taken_over
+            ? absl::StrCat(
+                  "the broker gave this node's session to another client ",
+                  guard.takeovers, " times within ",
+                  absl::FormatDuration(guard.window),
+                  " (MQTT reason 0x8E, session taken over)")
+            : absl::StrCat(
+                  "the broker closed this node's session ", guard.takeovers,
+                  " times within ", absl::FormatDuration(guard.window),
+                  ", each within ", absl::FormatDuration(guard.abrupt_session),
+                  " of accepting it and with no reason given, which is how a "
+                  "broker that does not send MQTT reason 0x8E ends a session "
+                  "another client took over (if no clone exists, something "
+                  "on the path closes the connections)");
+    why = Error(absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
+                absl::StrCat(taken_over ? "" : "probably ",
+                             "another node uses this claim id (",
+                             config.claim_id, "): ", evidence,
+                             "; on the cloned machine run `cloudlinkctl "
+                             "reclaim --new-identity`; the next attempt is in ",
+                             absl::FormatDuration(delay)));
     LogWarning(absl::StrCat("LINK: ", why.message()));
   }
   Fail(why);

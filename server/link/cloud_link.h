@@ -96,9 +96,11 @@ class CloudLink final : private ConnectionHost {
   using StatusCallback = std::function<void(const LinkStatus&)>;
 
   // `http`, `wss`, `clock` and `publisher` (optional: without one the link
-  // publishes only its own messages) must outlive the link.
+  // publishes only its own messages) must outlive the link. `takeover`
+  // tunes the clone detection (takeover_guard.h; tests shorten it).
   CloudLink(http::HttpClient* http, transport::WssConnector* wss, Clock* clock,
-            StatusCallback on_status, publish::Publisher* publisher = nullptr);
+            StatusCallback on_status, publish::Publisher* publisher = nullptr,
+            TakeoverGuard::Params takeover = TakeoverGuard::Params());
   ~CloudLink();  // Stop()s
   CloudLink(const CloudLink&) = delete;
   CloudLink& operator=(const CloudLink&) = delete;

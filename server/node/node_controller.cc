@@ -67,7 +67,7 @@ NodeController::NodeController(NodeOptions options, state::FileSystem* fs,
   link_ = std::make_unique<link::CloudLink>(
       http, wss, clock_,
       [this](const link::LinkStatus& status) { OnLinkStatus(status); },
-      options_.publisher);
+      options_.publisher, options_.takeover);
 }
 
 NodeController::~NodeController() {

@@ -53,6 +53,8 @@ struct NodeOptions {
   // The publish path the link drains; nullptr: none. Must
   // outlive the controller. GetState reads its queue and spool counters.
   publish::Publisher* publisher = nullptr;
+  // The cloud link's clone detection (link/takeover_guard.h).
+  link::TakeoverGuard::Params takeover;
 };
 
 // Claim values given by an RPC. Empty fields take the claim defaults
