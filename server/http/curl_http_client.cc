@@ -128,16 +128,32 @@ absl::Status TransportError(CURLcode code, CURL* curl,
     // answered the CONNECT, so both mean its credentials were rejected.
     if (connect_code == 407 || connect_code == 401 ||
 #if LIBCURL_VERSION_NUM >= 0x074900
-        proxy_error == CURLPX_USER_REJECTED ||
-        proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
-        proxy_error == CURLPX_NO_AUTH || proxy_error == CURLPX_LONG_USER ||
-        proxy_error == CURLPX_LONG_PASSWD ||
+        proxy_error == CURLPX_USER_REJECTED || proxy_error == CURLPX_NO_AUTH ||
+        proxy_error == CURLPX_LONG_USER || proxy_error == CURLPX_LONG_PASSWD ||
 #endif
         false) {
       return Error(
           absl::StatusCode::kUnavailable, reason::kProxyAuth,
           absl::StrCat("the proxy rejected the credentials (", what, "); ",
                        where, "; check the proxy user and password"));
+    }
+    // Any other 4xx to our CONNECT (tinyproxy's ConnectPort: 403), or a
+    // SOCKS5 "not allowed by ruleset", is the proxy's policy, not our
+    // credentials.
+    if ((connect_code >= 400 && connect_code < 500) ||
+#if LIBCURL_VERSION_NUM >= 0x074900
+        proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
+#endif
+        false) {
+      return Error(
+          absl::StatusCode::kUnavailable, reason::kProxyRefused,
+          absl::StrCat(
+              "the proxy refused the tunnel",
+              connect_code != 0 ? absl::StrCat(" with status ", connect_code)
+                                : std::string(),
+              " (", what, "); ", where,
+              "; check the proxy's allow rules (the ports and hosts it may "
+              "tunnel to)"));
     }
     // Through an HTTP proxy, no 200 to our CONNECT means the tunnel never
     // came up (refused, unreachable, or an answer that is not HTTP at all),

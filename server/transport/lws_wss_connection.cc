@@ -18,6 +18,7 @@
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/socks5/socks5_relay.h"
+#include "server/transport/http_proxy_probe.h"
 #include "server/transport/lws_connection_error.h"
 #include "server/transport/lws_http_proxy.h"
 #include "server/transport/lws_log.h"
@@ -35,6 +36,8 @@ constexpr size_t kMaxFrame = 64 * 1024;
 // TLS write and buffers the rest; this lets a whole frame go in one.
 constexpr size_t kMaxFrameOnWire =
     kMaxFrame + websocket::kWsMaxClientHeaderSize;
+// How long asking an HTTP proxy why it refused our CONNECT may take.
+constexpr absl::Duration kProxyProbeTimeout = absl::Seconds(2);
 absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
 }
@@ -369,6 +372,21 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
       text, target_.proxy.kind == config::ProxyKind::kHttp);
+  if (target_.proxy.kind == config::ProxyKind::kHttp &&
+      HasReason(status, reason::kProxyAuth)) {
+    // lws dropped the proxy's status: ask once more (http_proxy_probe.h),
+    // so a policy refusal is not reported as a credentials problem. Blocks
+    // the link thread for at most kProxyProbeTimeout, on a failed connect.
+    absl::StatusOr<int> answer = ProbeHttpConnectStatus(
+        target_.proxy, url_.host, url_.port, kProxyProbeTimeout);
+    if (answer.ok() && *answer != 200) {
+      status =
+          ProxyConnectRefusal(*answer, absl::StrCat(url_.host, ":", url_.port),
+                              target_.proxy.Redacted(), text);
+    } else if (!answer.ok()) {
+      LogDebug(absl::StrCat("LINK: ", answer.status().message()));
+    }
+  }
   if (relay_ != nullptr && HasReason(status, reason::kConnectFailed)) {
     status = Unavailable(reason::kProxyFailed,
                          absl::StrCat("proxy negotiation failed: the SOCKS5 "
