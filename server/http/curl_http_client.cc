@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "server/common/certificate_time.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/redact.h"
@@ -178,12 +180,22 @@ absl::Status TransportError(CURLcode code, CURL* curl,
     case CURLE_SSL_CACERT:
 #endif
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_ISSUER_ERROR: {
+      long verify_result = 0;
+      curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &verify_result);
+      if (IsCertificateTimeError(verify_result)) {
+        return Error(
+            absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
+            absl::StrCat("TLS certificate verification failed (", what, "); ",
+                         where, "; ",
+                         CertificateTimeAdvice(verify_result, absl::Now())));
+      }
       return Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
                    absl::StrCat("TLS certificate verification failed (", what,
                                 "); ", where,
                                 "; check the cloud URL and --cloud-ca, or set "
                                 "insecure only for a test cloud"));
+    }
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:

@@ -14,7 +14,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/types/optional.h"
+#include "server/common/certificate_time.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/socks5/socks5_relay.h"
@@ -210,6 +212,7 @@ class LwsWssConnection final : public WssConnection {
   int peer_close_code_ = -1;  // from the server's close frame, if any
   std::string peer_close_reason_;
   std::string tls_verify_error_;  // first OpenSSL verification error seen
+  long tls_verify_code_ = 0;      // its X509_V_ERR_* code
   bool verify_ip_ = false;        // the host is an IPv6 literal to verify
   bool ip_verification_installed_ = false;  // on the client SSL_CTX
   websocket::WsSendQueue out_;  // queued data, framed and masked by us
@@ -361,10 +364,15 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   }
   if (!tls_verify_error_.empty()) {
     // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
-    ReportClosed(
-        Unavailable(reason::kTlsVerifyFailed,
-                    absl::StrCat("TLS certificate verification failed for ",
-                                 url_.host, " (", tls_verify_error_, ")")));
+    ReportClosed(Unavailable(
+        reason::kTlsVerifyFailed,
+        absl::StrCat(
+            "TLS certificate verification failed for ", url_.host, " (",
+            tls_verify_error_, ")",
+            IsCertificateTimeError(tls_verify_code_)
+                ? absl::StrCat("; ", CertificateTimeAdvice(tls_verify_code_,
+                                                           absl::Now()))
+                : std::string())));
     return;
   }
   // lws 4.1 says only "Unable to connect" for refused, unreachable and
@@ -506,6 +514,7 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
             X509_STORE_CTX_get_error(static_cast<X509_STORE_CTX*>(user));
         if (error != X509_V_OK && self->tls_verify_error_.empty()) {
           self->tls_verify_error_ = X509_verify_cert_error_string(error);
+          self->tls_verify_code_ = error;
         }
       }
       return 0;
