@@ -301,9 +301,23 @@ int main(int argc, char** argv) {
     cloudlink::LogError(absl::StrCat("SPOOL: ", spool.status().message(),
                                      "; durable publishing is off"));
   }
+  // A spool opened by a later reload (below); outlives the publisher.
+  std::unique_ptr<cloudlink::publish::Spool> late_spool;
   cloudlink::publish::Publisher publisher(&queue,
                                           spool.ok() ? spool->get() : nullptr);
   options.publisher = &publisher;
+  options.open_spool = [&late_spool,
+                        spool_options]() -> cloudlink::publish::Spool* {
+    auto opened = cloudlink::publish::Spool::Open(spool_options);
+    if (!opened.ok()) {
+      cloudlink::LogError(absl::StrCat("SPOOL: ", opened.status().message(),
+                                       "; durable publishing stays off"));
+      return nullptr;
+    }
+    late_spool = *std::move(opened);
+    cloudlink::LogInfo("SPOOL: opened on reload; durable publishing is on");
+    return late_spool.get();
+  };
 
   cloudlink::http::CurlHttpClient http;
   cloudlink::transport::LwsWssConnector wss;

@@ -58,6 +58,13 @@ CloudLink::CloudLink(http::HttpClient* http, transport::WssConnector* wss,
   thread_ = std::thread([this] { Run(); });
 }
 
+bool CloudLink::AttachSpool(publish::Spool* spool) {
+  if (publisher_ == nullptr || !publisher_->AttachSpool(spool)) return false;
+  spool->SetWakeCallback([this] { WakeForPublish(); });
+  WakeForPublish();
+  return true;
+}
+
 void CloudLink::WakeForPublish() {
   pump_->NoteWork();
   MutexLock lock(&mu_);

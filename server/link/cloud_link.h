@@ -120,6 +120,12 @@ class CloudLink final : private ConnectionHost {
 
   LinkStatus status() const;
 
+  // Hands the link's publisher a spool opened after the start (the lib dir
+  // was fixed; Publisher::AttachSpool) and drains it from now on. False,
+  // changing nothing, when there is no publisher or it has a spool already.
+  // `spool` must outlive the link. Thread-safe.
+  bool AttachSpool(publish::Spool* spool);
+
  private:
   struct Command {
     bool start = false;

@@ -538,6 +538,14 @@ NodeState NodeController::ReloadClaimingState(absl::Duration wait) {
   {
     MutexLock op(&op_mu_);
     LogInfo("CLAIM: reloading claiming state");
+    // A spool that did not open at start (an unwritable lib dir, since
+    // fixed) is tried again.
+    if (options_.publisher != nullptr &&
+        options_.publisher->spool() == nullptr && options_.open_spool) {
+      if (publish::Spool* spool = options_.open_spool()) {
+        link_->AttachSpool(spool);
+      }
+    }
     claim_error_ = absl::OkStatus();
     claim_backoff_.Reset();
     {

@@ -14,6 +14,12 @@ std::string QuotedInput(absl::string_view input) {
                       " bytes)");
 }
 
+bool Publisher::AttachSpool(Spool* spool) {
+  Spool* none = nullptr;
+  return spool != nullptr &&
+         spool_.compare_exchange_strong(none, spool, std::memory_order_acq_rel);
+}
+
 absl::Status Publisher::Publish(PublishArgs args, Completion done) {
   if (!TopicKnown(args.topic)) {
     return Error(absl::StatusCode::kInvalidArgument, reason::kTopicUnknown,
@@ -22,14 +28,15 @@ absl::Status Publisher::Publish(PublishArgs args, Completion done) {
                               "map (for example node-instance-info)"));
   }
   if (args.level == DeliveryLevel::kDurable) {
-    if (spool_ == nullptr) {
+    Spool* const spool = this->spool();
+    if (spool == nullptr) {
       return Error(absl::StatusCode::kFailedPrecondition,
                    reason::kSpoolUnavailable,
                    "the durable spool is not open; see the daemon's log");
     }
-    return spool_->Append(std::move(args.topic), std::move(args.payload),
-                          std::move(done), args.wait_when_full,
-                          args.wait_deadline, args.cancelled);
+    return spool->Append(std::move(args.topic), std::move(args.payload),
+                         std::move(done), args.wait_when_full,
+                         args.wait_deadline, args.cancelled);
   }
   Message message;
   message.topic = std::move(args.topic);
