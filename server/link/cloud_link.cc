@@ -90,6 +90,23 @@ CloudLink::~CloudLink() {
 
 void CloudLink::Start(LinkConfig config) {
   MutexLock lock(&mu_);
+  if (config.claim_id != status_.claim_id) {
+    // Another claim: its status starts now, not when the link thread is
+    // back from a call of the old claim's (env, login), so that a caller
+    // reading status() right after (the reclaim's reply) sees the new claim
+    // and not the old session's connection history.
+    status_.online = false;
+    status_.mqtt_version = 0;
+    status_.reason.clear();
+    status_.reason_name.clear();
+    // claim_id stays the one the link thread runs until it takes the
+    // command (it decides which messages are the old claim's).
+    status_.connections = 0;
+    status_.last_connect = absl::InfinitePast();
+    status_.last_disconnect = absl::InfinitePast();
+    status_.next_attempt = absl::InfinitePast();
+    status_.last_backoff = absl::ZeroDuration();
+  }
   command_ = Command();
   command_.start = true;
   command_.config = std::move(config);
@@ -106,7 +123,12 @@ void CloudLink::Stop() {
   has_command_ = true;
   stop_done_ = false;
   if (connection_ != nullptr) connection_->Wake();
-  mu_.AwaitWithTimeout(&stop_done_, kStopWait);
+  // A link inside env or login has no session to leave; it drops the
+  // attempt when the call returns (CommandPending), so there is nothing to
+  // wait for.
+  mu_.AwaitWithTimeout([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                           mu_) { return stop_done_ || in_https_; },
+                       kStopWait);
 }
 
 LinkStatus CloudLink::status() const {
@@ -258,6 +280,11 @@ void CloudLink::FailOldClaimMessages(const std::string& old_claim_id) {
   OnProgress();
 }
 
+void CloudLink::SetInHttps(bool in_https) {
+  MutexLock lock(&mu_);
+  in_https_ = in_https;
+}
+
 bool CloudLink::CommandPending() {
   MutexLock lock(&mu_);
   return has_command_ || shutdown_;
@@ -283,16 +310,22 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
                       kAgentVersion);
 
   cloud::RetryAdvice advice;
+  // Until the login's end a Stop need not wait for the link (see Stop).
+  SetInHttps(true);
   absl::StatusOr<cloud::LinkEnv> env = api.GetEnv(&advice);
   // The cloud's backoff applies from the moment it is known, also to a
   // login that fails after it.
   if (env.ok()) backoff_.SetParams(env->backoff);
   // A command that arrived during env (an HTTPS call that may take long)
   // goes first: no login for a claim that is being replaced or stopped.
-  if (CommandPending()) return absl::ZeroDuration();
+  if (CommandPending()) {
+    SetInHttps(false);
+    return absl::ZeroDuration();
+  }
   absl::StatusOr<cloud::LoginCredentials> creds =
       env.ok() ? api.Login(*env, config.private_key_pem, &advice)
                : absl::StatusOr<cloud::LoginCredentials>(env.status());
+  SetInHttps(false);
   if (CommandPending()) return absl::ZeroDuration();
   if (!creds.ok()) {
     LogError(absl::StrCat("LINK: ", creds.status().message()));

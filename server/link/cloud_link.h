@@ -109,13 +109,14 @@ class CloudLink final : private ConnectionHost {
   // first says goodbye (UpdateAgentConnection reachable=false with the old
   // claim id) and disconnects. Clears a ban and any retry delay. A config
   // with another claim id starts the status's connection history (count,
-  // last connect and disconnect, backoff) anew.
+  // last connect and disconnect, backoff) anew, in status() at once.
   void Start(LinkConfig config);
 
   // Leaves gracefully (reachable=false, ≤ 2 s for its PUBACK, DISCONNECT,
-  // WebSocket close 1000) and stops connecting. Returns when done, or after
-  // 5 s (an HTTPS call of env or login may take longer: the link stops when
-  // it returns, and the destructor waits for that).
+  // WebSocket close 1000) and stops connecting. Returns when done, at once
+  // when the link is in an HTTPS call of env or login (it has no session
+  // to leave; it drops the attempt when the call returns, and the
+  // destructor waits for that), or after 5 s.
   void Stop();
 
   LinkStatus status() const;
@@ -143,6 +144,8 @@ class CloudLink final : private ConnectionHost {
   // Waits for a command up to `delay`. True when one arrived.
   bool WaitForCommand(absl::Duration delay);
   bool CommandPending();
+  // The link thread is in env or login (or no longer).
+  void SetInHttps(bool in_https);
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
   // A Start for another claim: every message of the old one (pump, queue,
@@ -170,6 +173,7 @@ class CloudLink final : private ConnectionHost {
   Command command_ ABSL_GUARDED_BY(mu_);
   bool has_command_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_done_ ABSL_GUARDED_BY(mu_) = true;
+  bool in_https_ ABSL_GUARDED_BY(mu_) = false;  // env or login running
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   Connection* connection_ ABSL_GUARDED_BY(mu_) = nullptr;  // to Wake() it
   LinkStatus status_ ABSL_GUARDED_BY(mu_);

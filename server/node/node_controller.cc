@@ -150,13 +150,19 @@ bool NodeController::StartLinkLocked(bool keep_if_online) {
       SameConnection(*running_link_, config) && GetState().first.online) {
     return false;
   }
+  const bool new_claim =
+      !running_link_.has_value() || running_link_->claim_id != config.claim_id;
   running_link_ = config;
   link_->Start(std::move(config));
   {
     // The link clears a ban when it starts; show that at once, so that a
     // caller waiting for the outcome (ReloadClaimingState) does not take
     // the old ban, still in the last report, for the new one.
+    // Likewise a new claim's status (CloudLink::Start resets it at once):
+    // the reclaim's reply describes the new claim, not the old session.
+    const link::LinkStatus now = link_->status();
     MutexLock lock(&mu_);
+    if (new_claim) link_status_ = now;
     link_status_.banned = false;
     ComposeLocked();
   }
