@@ -31,6 +31,7 @@
 #include "server/common/signals.h"
 #include "server/config/environment.h"
 #include "server/http/curl_http_client.h"
+#include "server/link/takeover_guard.h"
 #include "server/node/node_controller.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
@@ -38,6 +39,7 @@
 #include "server/state/dir_safety.h"
 #include "server/state/file_system.h"
 #include "server/state/instance_lock.h"
+#include "server/test_flags.h"
 #include "server/transport/lws_wss_connection.h"
 #include "server/web/listen_address.h"
 #include "server/web/local_endpoint.h"
@@ -264,6 +266,15 @@ int main(int argc, char** argv) {
     unsetenv(name);
   }
   options.hostname = HostName();
+  if (!absl::GetFlag(FLAGS_test_takeover_guard).empty()) {
+    auto takeover = cloudlink::link::TakeoverGuard::ParseParams(
+        absl::GetFlag(FLAGS_test_takeover_guard));
+    if (!takeover.ok()) {
+      cloudlink::ExitWithFlagError("test-takeover-guard",
+                                   takeover.status().message());
+    }
+    options.takeover = *takeover;
+  }
 
   cloudlink::LogInfo(absl::StrCat("cloudlinkd starting: config ", config_dir,
                                   ", lib ", lib_dir));
@@ -289,9 +300,23 @@ int main(int argc, char** argv) {
     cloudlink::LogError(absl::StrCat("SPOOL: ", spool.status().message(),
                                      "; durable publishing is off"));
   }
+  // A spool opened by a later reload (below); outlives the publisher.
+  std::unique_ptr<cloudlink::publish::Spool> late_spool;
   cloudlink::publish::Publisher publisher(&queue,
                                           spool.ok() ? spool->get() : nullptr);
   options.publisher = &publisher;
+  options.open_spool = [&late_spool,
+                        spool_options]() -> cloudlink::publish::Spool* {
+    auto opened = cloudlink::publish::Spool::Open(spool_options);
+    if (!opened.ok()) {
+      cloudlink::LogError(absl::StrCat("SPOOL: ", opened.status().message(),
+                                       "; durable publishing stays off"));
+      return nullptr;
+    }
+    late_spool = *std::move(opened);
+    cloudlink::LogInfo("SPOOL: opened on reload; durable publishing is on");
+    return late_spool.get();
+  };
 
   cloudlink::http::CurlHttpClient http;
   cloudlink::transport::LwsWssConnector wss;

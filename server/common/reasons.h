@@ -107,6 +107,8 @@ struct Reason {
   X(kProxyFailed, "PROXY_FAILED",                                              \
     "the proxy could not be reached or did not relay the connection")          \
   X(kProxyAuth, "PROXY_AUTH", "the proxy refused its credentials")             \
+  X(kProxyRefused, "PROXY_REFUSED",                                            \
+    "the proxy refused the tunnel for policy (an answer other than 407)")      \
   X(kRelayFailed, "RELAY_FAILED",                                              \
     "the local SOCKS5 relay for the MQTT link could not be set up")            \
   X(kTransportFailed, "TRANSPORT_FAILED",                                      \

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "server/common/certificate_time.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/common/redact.h"
@@ -128,16 +130,32 @@ absl::Status TransportError(CURLcode code, CURL* curl,
     // answered the CONNECT, so both mean its credentials were rejected.
     if (connect_code == 407 || connect_code == 401 ||
 #if LIBCURL_VERSION_NUM >= 0x074900
-        proxy_error == CURLPX_USER_REJECTED ||
-        proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
-        proxy_error == CURLPX_NO_AUTH || proxy_error == CURLPX_LONG_USER ||
-        proxy_error == CURLPX_LONG_PASSWD ||
+        proxy_error == CURLPX_USER_REJECTED || proxy_error == CURLPX_NO_AUTH ||
+        proxy_error == CURLPX_LONG_USER || proxy_error == CURLPX_LONG_PASSWD ||
 #endif
         false) {
       return Error(
           absl::StatusCode::kUnavailable, reason::kProxyAuth,
           absl::StrCat("the proxy rejected the credentials (", what, "); ",
                        where, "; check the proxy user and password"));
+    }
+    // Any other 4xx to our CONNECT (tinyproxy's ConnectPort: 403), or a
+    // SOCKS5 "not allowed by ruleset", is the proxy's policy, not our
+    // credentials.
+    if ((connect_code >= 400 && connect_code < 500) ||
+#if LIBCURL_VERSION_NUM >= 0x074900
+        proxy_error == CURLPX_REPLY_NOT_ALLOWED ||
+#endif
+        false) {
+      return Error(
+          absl::StatusCode::kUnavailable, reason::kProxyRefused,
+          absl::StrCat(
+              "the proxy refused the tunnel",
+              connect_code != 0 ? absl::StrCat(" with status ", connect_code)
+                                : std::string(),
+              " (", what, "); ", where,
+              "; check the proxy's allow rules (the ports and hosts it may "
+              "tunnel to)"));
     }
     // Through an HTTP proxy, no 200 to our CONNECT means the tunnel never
     // came up (refused, unreachable, or an answer that is not HTTP at all),
@@ -162,12 +180,22 @@ absl::Status TransportError(CURLcode code, CURL* curl,
     case CURLE_SSL_CACERT:
 #endif
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_ISSUER_ERROR: {
+      long verify_result = 0;
+      curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &verify_result);
+      if (IsCertificateTimeError(verify_result)) {
+        return Error(
+            absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
+            absl::StrCat("TLS certificate verification failed (", what, "); ",
+                         where, "; ",
+                         CertificateTimeAdvice(verify_result, absl::Now())));
+      }
       return Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
                    absl::StrCat("TLS certificate verification failed (", what,
                                 "); ", where,
                                 "; check the cloud URL and --cloud-ca, or set "
                                 "insecure only for a test cloud"));
+    }
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:

@@ -40,12 +40,14 @@ absl::StatusOr<config::ProxyConfig> ResolveFor(const LinkConfig& config,
 
 CloudLink::CloudLink(http::HttpClient* http, transport::WssConnector* wss,
                      Clock* clock, StatusCallback on_status,
-                     publish::Publisher* publisher)
+                     publish::Publisher* publisher,
+                     TakeoverGuard::Params takeover)
     : http_(http),
       wss_(wss),
       clock_(clock),
       on_status_(std::move(on_status)),
-      publisher_(publisher) {
+      publisher_(publisher),
+      takeover_(takeover) {
   if (publisher_ != nullptr) {
     pump_ = std::make_unique<PublishPump>(publisher_);
     publisher_->queue()->SetWakeCallback([this] { WakeForPublish(); });
@@ -54,6 +56,13 @@ CloudLink::CloudLink(http::HttpClient* http, transport::WssConnector* wss,
     }
   }
   thread_ = std::thread([this] { Run(); });
+}
+
+bool CloudLink::AttachSpool(publish::Spool* spool) {
+  if (publisher_ == nullptr || !publisher_->AttachSpool(spool)) return false;
+  spool->SetWakeCallback([this] { WakeForPublish(); });
+  WakeForPublish();
+  return true;
 }
 
 void CloudLink::WakeForPublish() {
@@ -81,6 +90,23 @@ CloudLink::~CloudLink() {
 
 void CloudLink::Start(LinkConfig config) {
   MutexLock lock(&mu_);
+  if (config.claim_id != status_.claim_id) {
+    // Another claim: its status starts now, not when the link thread is
+    // back from a call of the old claim's (env, login), so that a caller
+    // reading status() right after (the reclaim's reply) sees the new claim
+    // and not the old session's connection history.
+    status_.online = false;
+    status_.mqtt_version = 0;
+    status_.reason.clear();
+    status_.reason_name.clear();
+    // claim_id stays the one the link thread runs until it takes the
+    // command (it decides which messages are the old claim's).
+    status_.connections = 0;
+    status_.last_connect = absl::InfinitePast();
+    status_.last_disconnect = absl::InfinitePast();
+    status_.next_attempt = absl::InfinitePast();
+    status_.last_backoff = absl::ZeroDuration();
+  }
   command_ = Command();
   command_.start = true;
   command_.config = std::move(config);
@@ -97,7 +123,12 @@ void CloudLink::Stop() {
   has_command_ = true;
   stop_done_ = false;
   if (connection_ != nullptr) connection_->Wake();
-  mu_.AwaitWithTimeout(&stop_done_, kStopWait);
+  // A link inside env or login has no session to leave; it drops the
+  // attempt when the call returns (CommandPending), so there is nothing to
+  // wait for.
+  mu_.AwaitWithTimeout([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                           mu_) { return stop_done_ || in_https_; },
+                       kStopWait);
 }
 
 LinkStatus CloudLink::status() const {
@@ -249,6 +280,11 @@ void CloudLink::FailOldClaimMessages(const std::string& old_claim_id) {
   OnProgress();
 }
 
+void CloudLink::SetInHttps(bool in_https) {
+  MutexLock lock(&mu_);
+  in_https_ = in_https;
+}
+
 bool CloudLink::CommandPending() {
   MutexLock lock(&mu_);
   return has_command_ || shutdown_;
@@ -274,16 +310,22 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
                       kAgentVersion);
 
   cloud::RetryAdvice advice;
+  // Until the login's end a Stop need not wait for the link (see Stop).
+  SetInHttps(true);
   absl::StatusOr<cloud::LinkEnv> env = api.GetEnv(&advice);
   // The cloud's backoff applies from the moment it is known, also to a
   // login that fails after it.
   if (env.ok()) backoff_.SetParams(env->backoff);
   // A command that arrived during env (an HTTPS call that may take long)
   // goes first: no login for a claim that is being replaced or stopped.
-  if (CommandPending()) return absl::ZeroDuration();
+  if (CommandPending()) {
+    SetInHttps(false);
+    return absl::ZeroDuration();
+  }
   absl::StatusOr<cloud::LoginCredentials> creds =
       env.ok() ? api.Login(*env, config.private_key_pem, &advice)
                : absl::StatusOr<cloud::LoginCredentials>(env.status());
+  SetInHttps(false);
   if (CommandPending()) return absl::ZeroDuration();
   if (!creds.ok()) {
     LogError(absl::StrCat("LINK: ", creds.status().message()));
@@ -326,9 +368,13 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   const absl::Duration online_for =
       was_online ? ended - online_since_ : absl::ZeroDuration();
   online_since_ = MonotonicTime::InfiniteFuture();
+  // Clone detection (takeover_guard.h): the broker's 0x8E, or a close by
+  // the broker with no reason soon after the session was accepted.
   const bool taken_over =
       MetadataOf(why)[mqtt::kDisconnectReasonCodeKey] == "0x8E";
-  if (!taken_over && was_online) takeover_.OnOtherEnd(online_for);
+  const bool abrupt = !taken_over && was_online && !command_pending &&
+                      HasReason(why, reason::kConnectionLost);
+  if (!taken_over && !abrupt && was_online) takeover_.OnOtherEnd(online_for);
   if (why.ok()) {
     why = Error(absl::StatusCode::kUnavailable, reason::kDisconnected,
                 "the link was closed");
@@ -347,21 +393,36 @@ absl::Duration CloudLink::ConnectOnce(const LinkConfig& config) {
   absl::Duration delay =
       command_pending ? absl::ZeroDuration()
                       : std::max(backoff_.Next(), connection.cloud_delay());
-  if (taken_over && takeover_.OnTakenOver(ended) && !command_pending) {
-    // Another node runs with this claim id (takeover_guard.h): back off
-    // instead of taking the session back every few seconds.
+  const bool repeated =
+      taken_over ? takeover_.OnTakenOver(ended)
+                 : abrupt && takeover_.OnAbruptEnd(ended, online_for);
+  if (repeated && !command_pending) {
+    // Another node runs with this claim id: back off instead of taking the
+    // session back every few seconds.
     delay = std::max(delay, takeover_.MinDelay());
-    why = Error(
-        absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
-        absl::StrCat(
-            "another node uses this claim id (", config.claim_id,
-            "): the broker gave this node's session to another client ",
-            takeover_.params().takeovers, " times within ",
-            absl::FormatDuration(takeover_.params().window),
-            " (MQTT reason 0x8E, session taken over); on the cloned machine "
-            "run `cloudlinkctl reclaim --new-identity`; the next attempt is "
-            "in ",
-            absl::FormatDuration(delay)));
+    const TakeoverGuard::Params& guard = takeover_.params();
+    const std::string evidence =
+        taken_over
+            ? absl::StrCat(
+                  "the broker gave this node's session to another client ",
+                  guard.takeovers, " times within ",
+                  absl::FormatDuration(guard.window),
+                  " (MQTT reason 0x8E, session taken over)")
+            : absl::StrCat(
+                  "the broker closed this node's session ", guard.takeovers,
+                  " times within ", absl::FormatDuration(guard.window),
+                  ", each within ", absl::FormatDuration(guard.abrupt_session),
+                  " of accepting it and with no reason given, which is how a "
+                  "broker that does not send MQTT reason 0x8E ends a session "
+                  "another client took over (if no clone exists, something "
+                  "on the path closes the connections)");
+    why = Error(absl::StatusCode::kUnavailable, reason::kSessionTakenOver,
+                absl::StrCat(taken_over ? "" : "probably ",
+                             "another node uses this claim id (",
+                             config.claim_id, "): ", evidence,
+                             "; on the cloned machine run `cloudlinkctl "
+                             "reclaim --new-identity`; the next attempt is in ",
+                             absl::FormatDuration(delay)));
     LogWarning(absl::StrCat("LINK: ", why.message()));
   }
   Fail(why);

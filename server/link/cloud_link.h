@@ -96,9 +96,11 @@ class CloudLink final : private ConnectionHost {
   using StatusCallback = std::function<void(const LinkStatus&)>;
 
   // `http`, `wss`, `clock` and `publisher` (optional: without one the link
-  // publishes only its own messages) must outlive the link.
+  // publishes only its own messages) must outlive the link. `takeover`
+  // tunes the clone detection (takeover_guard.h; tests shorten it).
   CloudLink(http::HttpClient* http, transport::WssConnector* wss, Clock* clock,
-            StatusCallback on_status, publish::Publisher* publisher = nullptr);
+            StatusCallback on_status, publish::Publisher* publisher = nullptr,
+            TakeoverGuard::Params takeover = TakeoverGuard::Params());
   ~CloudLink();  // Stop()s
   CloudLink(const CloudLink&) = delete;
   CloudLink& operator=(const CloudLink&) = delete;
@@ -107,16 +109,23 @@ class CloudLink final : private ConnectionHost {
   // first says goodbye (UpdateAgentConnection reachable=false with the old
   // claim id) and disconnects. Clears a ban and any retry delay. A config
   // with another claim id starts the status's connection history (count,
-  // last connect and disconnect, backoff) anew.
+  // last connect and disconnect, backoff) anew, in status() at once.
   void Start(LinkConfig config);
 
   // Leaves gracefully (reachable=false, ≤ 2 s for its PUBACK, DISCONNECT,
-  // WebSocket close 1000) and stops connecting. Returns when done, or after
-  // 5 s (an HTTPS call of env or login may take longer: the link stops when
-  // it returns, and the destructor waits for that).
+  // WebSocket close 1000) and stops connecting. Returns when done, at once
+  // when the link is in an HTTPS call of env or login (it has no session
+  // to leave; it drops the attempt when the call returns, and the
+  // destructor waits for that), or after 5 s.
   void Stop();
 
   LinkStatus status() const;
+
+  // Hands the link's publisher a spool opened after the start (the lib dir
+  // was fixed; Publisher::AttachSpool) and drains it from now on. False,
+  // changing nothing, when there is no publisher or it has a spool already.
+  // `spool` must outlive the link. Thread-safe.
+  bool AttachSpool(publish::Spool* spool);
 
  private:
   struct Command {
@@ -135,6 +144,8 @@ class CloudLink final : private ConnectionHost {
   // Waits for a command up to `delay`. True when one arrived.
   bool WaitForCommand(absl::Duration delay);
   bool CommandPending();
+  // The link thread is in env or login (or no longer).
+  void SetInHttps(bool in_https);
   void Report(const std::function<void(LinkStatus&)>& change);
   void Fail(const absl::Status& why);
   // A Start for another claim: every message of the old one (pump, queue,
@@ -162,6 +173,7 @@ class CloudLink final : private ConnectionHost {
   Command command_ ABSL_GUARDED_BY(mu_);
   bool has_command_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_done_ ABSL_GUARDED_BY(mu_) = true;
+  bool in_https_ ABSL_GUARDED_BY(mu_) = false;  // env or login running
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   Connection* connection_ ABSL_GUARDED_BY(mu_) = nullptr;  // to Wake() it
   LinkStatus status_ ABSL_GUARDED_BY(mu_);

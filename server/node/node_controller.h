@@ -9,6 +9,7 @@
 // to finish, so no caller ever sees or causes a torn state.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,13 @@ struct NodeOptions {
   // The publish path the link drains; nullptr: none. Must
   // outlive the controller. GetState reads its queue and spool counters.
   publish::Publisher* publisher = nullptr;
+  // Called by ReloadClaimingState while `publisher` has no spool (it did
+  // not open at start): returns a spool opened now, which the caller owns
+  // and keeps alive as long as the controller, or nullptr (having logged
+  // why). Empty: no retry.
+  std::function<publish::Spool*()> open_spool;
+  // The cloud link's clone detection (link/takeover_guard.h).
+  link::TakeoverGuard::Params takeover;
 };
 
 // Claim values given by an RPC. Empty fields take the claim defaults

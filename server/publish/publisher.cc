@@ -14,12 +14,19 @@ std::string QuotedInput(absl::string_view input) {
                       " bytes)");
 }
 
+bool Publisher::AttachSpool(Spool* spool) {
+  Spool* none = nullptr;
+  return spool != nullptr &&
+         spool_.compare_exchange_strong(none, spool, std::memory_order_acq_rel);
+}
+
 absl::Status Publisher::TryPublish(PublishArgs& args, Completion& done) {
   absl::Status known = CheckTopic(args.topic);
   if (!known.ok()) return known;
   if (args.level == DeliveryLevel::kDurable) {
-    if (spool_ == nullptr) return SpoolUnavailable();
-    return spool_->TryAppend(args.topic, args.payload, done);
+    Spool* const spool = this->spool();
+    if (spool == nullptr) return SpoolUnavailable();
+    return spool->TryAppend(args.topic, args.payload, done);
   }
   Message message;
   message.topic = std::move(args.topic);
@@ -40,10 +47,11 @@ absl::Status Publisher::Publish(PublishArgs args, Completion done) {
   absl::Status known = CheckTopic(args.topic);
   if (!known.ok()) return known;
   if (args.level == DeliveryLevel::kDurable) {
-    if (spool_ == nullptr) return SpoolUnavailable();
-    return spool_->Append(std::move(args.topic), std::move(args.payload),
-                          std::move(done), args.wait_when_full,
-                          args.wait_deadline, args.cancelled);
+    Spool* const spool = this->spool();
+    if (spool == nullptr) return SpoolUnavailable();
+    return spool->Append(std::move(args.topic), std::move(args.payload),
+                         std::move(done), args.wait_when_full,
+                         args.wait_deadline, args.cancelled);
   }
   Message message;
   message.topic = std::move(args.topic);

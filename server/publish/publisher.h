@@ -8,6 +8,7 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <functional>
 #include <set>
 #include <string>
@@ -48,8 +49,15 @@ std::string QuotedInput(absl::string_view input);
 class Publisher {
  public:
   // `queue` is required; `spool` may be null (DURABLE is then refused with
-  // FAILED_PRECONDITION SPOOL_UNAVAILABLE). Both must outlive the publisher.
+  // FAILED_PRECONDITION SPOOL_UNAVAILABLE until AttachSpool). Both must
+  // outlive the publisher.
   Publisher(PublishQueue* queue, Spool* spool) : queue_(queue), spool_(spool) {}
+
+  // Gives a publisher that has no spool one (opened later, e.g. on reload
+  // once the lib dir was fixed); `spool` must outlive the publisher. Returns
+  // false, changing nothing, when it has one already. Once set, the spool
+  // never changes, so spool() callers may keep what they read.
+  bool AttachSpool(Spool* spool);
 
   // Accepts the message or returns why not, WITHOUT calling `done`; on OK,
   // `done` is called exactly once later (see message.h and spool.h for
@@ -73,7 +81,7 @@ class Publisher {
   bool TopicKnown(const std::string& name) const;
 
   PublishQueue* queue() const { return queue_; }
-  Spool* spool() const { return spool_; }
+  Spool* spool() const { return spool_.load(std::memory_order_acquire); }
 
  private:
   // INVALID_ARGUMENT TOPIC_UNKNOWN unless TopicKnown(topic).
@@ -81,7 +89,7 @@ class Publisher {
   static absl::Status SpoolUnavailable();
 
   PublishQueue* const queue_;
-  Spool* const spool_;
+  std::atomic<Spool*> spool_;
   mutable Mutex mu_;
   bool names_known_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> names_ ABSL_GUARDED_BY(mu_);

@@ -12,7 +12,8 @@ namespace cloudlink::transport {
 // (may be empty) to the UNAVAILABLE status WssListener::OnClosed reports:
 // CONNECT_FAILED, TLS_VERIFY_FAILED, TLS_FAILED, PROXY_AUTH (lws's "proxy not
 // h1": the HTTP proxy answered CONNECT with something other than 200, which
-// with lws 4.1 we cannot tell apart from a 407), PROXY_FAILED or
+// with lws 4.1 we cannot tell apart from a 407; the transport then asks the
+// proxy itself, http_proxy_probe.h), PROXY_FAILED or
 // WS_UPGRADE_FAILED. The message always ends with lws's own text in
 // parentheses. `via_http_proxy` words the sentences for the proxy case.
 absl::Status StatusFromLwsConnectionError(absl::string_view lws_text,

@@ -14,7 +14,7 @@ bool InstallIpVerification(SSL_CTX* client_ctx, const std::string& ip) {
 }
 
 void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
-                          std::string* first_error) {
+                          std::string* first_error, long* first_code) {
   if (LogEnabled(LogLevel::kDebug)) {
     X509* cert = X509_STORE_CTX_get_current_cert(store);
     char subject[256] = "?";
@@ -31,6 +31,7 @@ void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
     const int error = X509_STORE_CTX_get_error(store);
     if (error != X509_V_OK && first_error->empty()) {
       *first_error = X509_verify_cert_error_string(error);
+      *first_code = error;
     }
   }
 }

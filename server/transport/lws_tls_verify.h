@@ -23,9 +23,10 @@ bool InstallIpVerification(SSL_CTX* client_ctx, const std::string& ip);
 // One step of OpenSSL's chain verification
 // (LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION; `preverify_ok`
 // is OpenSSL's verdict): logs the certificate at debug level and keeps the
-// first error in `*first_error` (left alone when already set). lws decides
+// first error's text in `*first_error` and its X509_V_ERR_* code in
+// `*first_code` (both left alone when an error is already set). lws decides
 // the outcome; this only notes it.
 void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
-                          std::string* first_error);
+                          std::string* first_error, long* first_code);
 
 }  // namespace cloudlink::transport

@@ -12,10 +12,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/types/optional.h"
+#include "server/common/certificate_time.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/socks5/socks5_relay.h"
+#include "server/transport/http_proxy_probe.h"
 #include "server/transport/lws_connection_error.h"
 #include "server/transport/lws_http_proxy.h"
 #include "server/transport/lws_log.h"
@@ -34,6 +37,8 @@ constexpr size_t kMaxFrame = 64 * 1024;
 // TLS write and buffers the rest; this lets a whole frame go in one.
 constexpr size_t kMaxFrameOnWire =
     kMaxFrame + websocket::kWsMaxClientHeaderSize;
+// How long asking an HTTP proxy why it refused our CONNECT may take.
+constexpr absl::Duration kProxyProbeTimeout = absl::Seconds(2);
 absl::Status Unavailable(const Reason& reason, absl::string_view sentence) {
   return Error(absl::StatusCode::kUnavailable, reason, sentence);
 }
@@ -206,6 +211,7 @@ class LwsWssConnection final : public WssConnection {
   int peer_close_code_ = -1;  // from the server's close frame, if any
   std::string peer_close_reason_;
   std::string tls_verify_error_;  // first OpenSSL verification error seen
+  long tls_verify_code_ = 0;      // its X509_V_ERR_* code
   bool verify_ip_ = false;        // the host is an IPv6 literal to verify
   bool ip_verification_installed_ = false;  // on the client SSL_CTX
   websocket::WsSendQueue out_;  // queued data, framed and masked by us
@@ -357,10 +363,15 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   }
   if (!tls_verify_error_.empty()) {
     // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
-    ReportClosed(
-        Unavailable(reason::kTlsVerifyFailed,
-                    absl::StrCat("TLS certificate verification failed for ",
-                                 url_.host, " (", tls_verify_error_, ")")));
+    ReportClosed(Unavailable(
+        reason::kTlsVerifyFailed,
+        absl::StrCat(
+            "TLS certificate verification failed for ", url_.host, " (",
+            tls_verify_error_, ")",
+            IsCertificateTimeError(tls_verify_code_)
+                ? absl::StrCat("; ", CertificateTimeAdvice(tls_verify_code_,
+                                                           absl::Now()))
+                : std::string())));
     return;
   }
   // lws 4.1 says only "Unable to connect" for refused, unreachable and
@@ -368,6 +379,21 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
       text, target_.proxy.kind == config::ProxyKind::kHttp);
+  if (target_.proxy.kind == config::ProxyKind::kHttp &&
+      HasReason(status, reason::kProxyAuth)) {
+    // lws dropped the proxy's status: ask once more (http_proxy_probe.h),
+    // so a policy refusal is not reported as a credentials problem. Blocks
+    // the link thread for at most kProxyProbeTimeout, on a failed connect.
+    absl::StatusOr<int> answer = ProbeHttpConnectStatus(
+        target_.proxy, url_.host, url_.port, kProxyProbeTimeout);
+    if (answer.ok() && *answer != 200) {
+      status =
+          ProxyConnectRefusal(*answer, absl::StrCat(url_.host, ":", url_.port),
+                              target_.proxy.Redacted(), text);
+    } else if (!answer.ok()) {
+      LogDebug(absl::StrCat("LINK: ", answer.status().message()));
+    }
+  }
   if (relay_ != nullptr && HasReason(status, reason::kConnectFailed)) {
     status = Unavailable(reason::kProxyFailed,
                          absl::StrCat("proxy negotiation failed: the SOCKS5 "
@@ -467,7 +493,7 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       // decides (and honours the insecure flags).
       if (user != nullptr) {
         NoteCertVerification(static_cast<X509_STORE_CTX*>(user), len != 0,
-                             &self->tls_verify_error_);
+                             &self->tls_verify_error_, &self->tls_verify_code_);
       }
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:

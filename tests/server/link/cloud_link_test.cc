@@ -191,6 +191,47 @@ TEST_F(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
     EXPECT_TRUE(connector_.connection(i).script_done());
 }
 
+// A broker that closes the taken-over connection without the 0x8E
+// (mosquitto 2.0 over WebSocket): three closes soon after the CONNACK are
+// reported as a probable clone and backed off.
+TEST(CloudLinkTest, RepeatedAbruptClosesAfterConnectAreReportedAsTakeover) {
+  FakeCloudHttp cloud;
+  FakeWssConnector connector(nullptr);
+  for (int i = 0; i < 3; ++i) {
+    connector.Script()
+        .Open()
+        .Expect(Type::kConnect)
+        .Read(ConnackBytes())
+        .Expect(Type::kSubscribe)
+        .Expect(Type::kPublish)  // hello
+        .Expect(Type::kPublish)  // CreateNodeInstance
+        .Read(SubackBytes(1))
+        .Read(PubackBytes(2))
+        .Read(PubackBytes(3))
+        .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                     "the connection was closed or reset"));
+  }
+  TakeoverGuard::Params params;
+  params.min_delay = absl::Seconds(20);
+  CloudLink link(
+      &cloud, &connector, RealClock(), [](const LinkStatus&) {}, nullptr,
+      params);
+  link.Start(ConfigFor(kClaimA));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return link.status().reason_name == "SESSION_TAKEN_OVER"; },
+      absl::Seconds(20)))
+      << link.status().reason;
+  const LinkStatus status = link.status();
+  EXPECT_EQ(status.connections, 3u);
+  EXPECT_TRUE(
+      absl::StrContains(status.reason, "probably another node uses this claim"))
+      << status.reason;
+  EXPECT_TRUE(absl::StrContains(status.reason, "no reason given"))
+      << status.reason;
+  EXPECT_GE(status.last_backoff, absl::Seconds(20));
+  EXPECT_EQ(connector.connect_calls(), 3u);
+}
+
 // One takeover (our own reconnect racing its old session, say) is just a
 // server disconnect, retried on the usual backoff.
 TEST_F(CloudLinkTest, ASingleTakeoverIsAnOrdinaryDisconnect) {
