@@ -83,9 +83,13 @@ class CloudLinkTest : public ::testing::Test {
       CloudLink::StatusCallback on_status = [](const LinkStatus&) {},
       publish::Publisher* publisher = nullptr) {
     link_ = std::make_unique<CloudLink>(&cloud_, &connector_, RealClock(),
-                                        std::move(on_status), publisher);
+                                        std::move(on_status), publisher,
+                                        takeover_params_);
     return *link_;
   }
+
+  // The takeover guard's parameters for the next StartLink.
+  TakeoverGuard::Params takeover_params_;
 
   FakeCloudHttp cloud_;
   FakeWssConnector connector_{nullptr};
@@ -194,11 +198,9 @@ TEST_F(CloudLinkTest, RepeatedSessionTakeoverIsReportedAndBackedOff) {
 // A broker that closes the taken-over connection without the 0x8E
 // (mosquitto 2.0 over WebSocket): three closes soon after the CONNACK are
 // reported as a probable clone and backed off.
-TEST(CloudLinkTest, RepeatedAbruptClosesAfterConnectAreReportedAsTakeover) {
-  FakeCloudHttp cloud;
-  FakeWssConnector connector(nullptr);
+TEST_F(CloudLinkTest, RepeatedAbruptClosesAfterConnectAreReportedAsTakeover) {
   for (int i = 0; i < 3; ++i) {
-    connector.Script()
+    connector_.Script()
         .Open()
         .Expect(Type::kConnect)
         .Read(ConnackBytes())
@@ -211,11 +213,8 @@ TEST(CloudLinkTest, RepeatedAbruptClosesAfterConnectAreReportedAsTakeover) {
         .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
                      "the connection was closed or reset"));
   }
-  TakeoverGuard::Params params;
-  params.min_delay = absl::Seconds(20);
-  CloudLink link(
-      &cloud, &connector, RealClock(), [](const LinkStatus&) {}, nullptr,
-      params);
+  takeover_params_.min_delay = absl::Seconds(20);
+  CloudLink& link = StartLink();
   link.Start(ConfigFor(kClaimA));
   ASSERT_TRUE(testing::WaitFor(
       [&] { return link.status().reason_name == "SESSION_TAKEN_OVER"; },
@@ -229,7 +228,7 @@ TEST(CloudLinkTest, RepeatedAbruptClosesAfterConnectAreReportedAsTakeover) {
   EXPECT_TRUE(absl::StrContains(status.reason, "no reason given"))
       << status.reason;
   EXPECT_GE(status.last_backoff, absl::Seconds(20));
-  EXPECT_EQ(connector.connect_calls(), 3u);
+  EXPECT_EQ(connector_.connect_calls(), 3u);
 }
 
 // One takeover (our own reconnect racing its old session, say) is just a
