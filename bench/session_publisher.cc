@@ -91,10 +91,13 @@ absl::Status SessionPublisher::PublishBatch(int count,
       // rest itself, but a producer feeds it as room opens (as the link
       // drains the publish queue).
       const size_t window = session_.server_receive_maximum();
-      const bool refill = refill_ == RefillPolicy::kEveryAck ||
-                          session_.in_flight() <= window / 2;
+      const bool refill =
+          refill_ == RefillPolicy::kEveryAck ||
+          window_refill_.Due(window, session_.in_flight() + session_.queued(),
+                             sent < count, now);
+      if (refill) window_refill_.Refilled(now);
       while (refill && sent < count && session_.queued() == 0 &&
-             session_.in_flight() < session_.server_receive_maximum()) {
+             session_.in_flight() < window) {
         session_.Publish(topic_, std::string(payload), 1, now, &out);
         ++sent;
       }

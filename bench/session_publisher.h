@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/bench_publisher.h"
+#include "server/link/window_refill.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/transport/wss_connection.h"
 
@@ -24,9 +25,10 @@ enum class RefillPolicy {
   // After every PUBACK that opens a slot (what a producer feeding the link
   // as fast as it can sees): one small write per acknowledgement.
   kEveryAck,
-  // Only once half the window is free, then all of it at once: fewer, larger
-  // writes (a WebSocket frame and TLS record carry ~Receive Maximum / 2
-  // messages) for a little more latency.
+  // The link's own policy, link::WindowRefill (what CloudLink's publish
+  // pump uses): mostly once half the window is free, then all of it at
+  // once, so a WebSocket frame and TLS record carry ~Receive Maximum / 2
+  // messages.
   kHalfWindow,
 };
 
@@ -67,6 +69,7 @@ class SessionPublisher final : public BenchPublisher,
 
   const std::string topic_;
   const RefillPolicy refill_;
+  link::WindowRefill window_refill_;  // for kHalfWindow
   mqtt::MqttSession session_;
   std::unique_ptr<transport::WssConnection> wss_;
   bool opened_ = false;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/error.h"
+#include "server/common/log.h"
 
 namespace cloudlink::transport {
 namespace {
@@ -166,6 +167,23 @@ absl::Status ProxyConnectRefusal(int status, absl::string_view target,
                    "; check the proxy's allow rules (the ports and "
                    "hosts it may tunnel to)",
                    tail));
+}
+
+absl::Status RefineHttpProxyFailure(absl::Status status,
+                                    const config::ProxyConfig& proxy,
+                                    absl::string_view host, int port,
+                                    absl::string_view lws_text,
+                                    absl::Duration timeout) {
+  if (!HasReason(status, reason::kProxyAuth)) return status;
+  absl::StatusOr<int> answer =
+      ProbeHttpConnectStatus(proxy, host, port, timeout);
+  if (!answer.ok()) {
+    LogDebug(absl::StrCat("LINK: ", answer.status().message()));
+    return status;
+  }
+  if (*answer == 200) return status;
+  return ProxyConnectRefusal(*answer, absl::StrCat(host, ":", port),
+                             proxy.Redacted(), lws_text);
 }
 
 }  // namespace cloudlink::transport

@@ -40,4 +40,16 @@ absl::Status ProxyConnectRefusal(int status, absl::string_view target,
                                  absl::string_view proxy_shown,
                                  absl::string_view detail);
 
+// Refines `status`, what lws's text said about a failed connect through the
+// HTTP `proxy` to host:port: when it is PROXY_AUTH (lws 4.1 reports every
+// refusal so), asks the proxy once more (ProbeHttpConnectStatus, bounded by
+// `timeout`) and returns ProxyConnectRefusal for the real status, ending
+// with `lws_text`. Any other status, or a probe that fails or now gets 200,
+// leaves `status` as it is. Blocking for at most `timeout`.
+absl::Status RefineHttpProxyFailure(absl::Status status,
+                                    const config::ProxyConfig& proxy,
+                                    absl::string_view host, int port,
+                                    absl::string_view lws_text,
+                                    absl::Duration timeout);
+
 }  // namespace cloudlink::transport

@@ -3,6 +3,8 @@
 #include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/certificate_time.h"
+#include "server/common/error.h"
 #include "server/common/log.h"
 
 namespace cloudlink::transport {
@@ -34,6 +36,18 @@ void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
       *first_code = error;
     }
   }
+}
+
+absl::Status TlsVerifyFailed(absl::string_view host,
+                             absl::string_view error_text, long error_code,
+                             absl::Time now) {
+  return Error(absl::StatusCode::kUnavailable, reason::kTlsVerifyFailed,
+               absl::StrCat("TLS certificate verification failed for ", host,
+                            " (", error_text, ")",
+                            IsCertificateTimeError(error_code)
+                                ? absl::StrCat("; ", CertificateTimeAdvice(
+                                                         error_code, now))
+                                : std::string()));
 }
 
 }  // namespace cloudlink::transport

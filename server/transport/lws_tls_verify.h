@@ -12,6 +12,10 @@
 
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
 namespace cloudlink::transport {
 
 // Makes every connection of `client_ctx` (lws's client SSL_CTX, as it is
@@ -28,5 +32,14 @@ bool InstallIpVerification(SSL_CTX* client_ctx, const std::string& ip);
 // the outcome; this only notes it.
 void NoteCertVerification(X509_STORE_CTX* store, bool preverify_ok,
                           std::string* first_error, long* first_code);
+
+// The close reason when OpenSSL refused the certificate of `host`:
+// UNAVAILABLE TLS_VERIFY_FAILED with OpenSSL's `error_text` (lws's own text
+// is only "connect SSL err 1"), and for a certificate that is not yet valid
+// or has expired (`error_code`, X509_V_ERR_*) the advice that the system
+// clock is probably wrong, with the time `now`. Pure.
+absl::Status TlsVerifyFailed(absl::string_view host,
+                             absl::string_view error_text, long error_code,
+                             absl::Time now);
 
 }  // namespace cloudlink::transport

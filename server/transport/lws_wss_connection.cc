@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/types/optional.h"
-#include "server/common/certificate_time.h"
 #include "server/common/error.h"
 #include "server/common/log.h"
 #include "server/socks5/socks5_relay.h"
@@ -362,16 +361,8 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
     return;
   }
   if (!tls_verify_error_.empty()) {
-    // lws's own text is only "connect SSL err 1: ..."; OpenSSL told us why.
-    ReportClosed(Unavailable(
-        reason::kTlsVerifyFailed,
-        absl::StrCat(
-            "TLS certificate verification failed for ", url_.host, " (",
-            tls_verify_error_, ")",
-            IsCertificateTimeError(tls_verify_code_)
-                ? absl::StrCat("; ", CertificateTimeAdvice(tls_verify_code_,
-                                                           absl::Now()))
-                : std::string())));
+    ReportClosed(TlsVerifyFailed(url_.host, tls_verify_error_, tls_verify_code_,
+                                 absl::Now()));
     return;
   }
   // lws 4.1 says only "Unable to connect" for refused, unreachable and
@@ -379,20 +370,12 @@ void LwsWssConnection::OnConnectionError(absl::string_view lws_text) {
   const std::string text(lws_text);
   absl::Status status = StatusFromLwsConnectionError(
       text, target_.proxy.kind == config::ProxyKind::kHttp);
-  if (target_.proxy.kind == config::ProxyKind::kHttp &&
-      HasReason(status, reason::kProxyAuth)) {
-    // lws dropped the proxy's status: ask once more (http_proxy_probe.h),
-    // so a policy refusal is not reported as a credentials problem. Blocks
-    // the link thread for at most kProxyProbeTimeout, on a failed connect.
-    absl::StatusOr<int> answer = ProbeHttpConnectStatus(
-        target_.proxy, url_.host, url_.port, kProxyProbeTimeout);
-    if (answer.ok() && *answer != 200) {
-      status =
-          ProxyConnectRefusal(*answer, absl::StrCat(url_.host, ":", url_.port),
-                              target_.proxy.Redacted(), text);
-    } else if (!answer.ok()) {
-      LogDebug(absl::StrCat("LINK: ", answer.status().message()));
-    }
+  if (target_.proxy.kind == config::ProxyKind::kHttp) {
+    // lws dropped the proxy's status: a policy refusal must not read as a
+    // credentials problem. Blocks the link thread for at most
+    // kProxyProbeTimeout, on a failed connect.
+    status = RefineHttpProxyFailure(std::move(status), target_.proxy, url_.host,
+                                    url_.port, text, kProxyProbeTimeout);
   }
   if (relay_ != nullptr && HasReason(status, reason::kConnectFailed)) {
     status = Unavailable(reason::kProxyFailed,
