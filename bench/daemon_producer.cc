@@ -20,17 +20,33 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/paho_publisher.h"
 #include "client/producer.h"
+
+ABSL_FLAG(std::string, socket, "", "producer: cloudlinkd's API socket");
+ABSL_FLAG(std::string, url, "", "paho: the broker's wss:// URL");
+ABSL_FLAG(std::string, ca, "", "paho: the CA file that verifies the broker");
+ABSL_FLAG(std::string, user, "", "paho: the broker user");
+ABSL_FLAG(std::string, password, "", "paho: the broker password");
+ABSL_FLAG(std::string, topic, "",
+          "the topic (producer: a cloud topic name, default "
+          "node-instance-info; paho: the MQTT topic)");
+ABSL_FLAG(int, count, 0, "messages to publish");
+ABSL_FLAG(int, payload, 0, "payload bytes per message");
+ABSL_FLAG(int, qos, 1, "0 or 1");
+ABSL_FLAG(int, rate, 0, "messages per second; 0: back to back");
+ABSL_FLAG(int, window, 1024, "producer: messages outstanding at most");
 
 namespace cloudlink::bench {
 namespace {
@@ -72,13 +88,12 @@ bool Pace(int count, int rate, Send send) {
   return true;
 }
 
-int Run(std::map<std::string, std::string> flags, const std::string& mode) {
-  int count = 0, payload_size = 0, qos = 1, rate = 0, window = 1024;
-  absl::SimpleAtoi(flags["count"], &count);
-  absl::SimpleAtoi(flags["payload"], &payload_size);
-  absl::SimpleAtoi(flags["qos"], &qos);
-  if (!flags["rate"].empty()) absl::SimpleAtoi(flags["rate"], &rate);
-  if (!flags["window"].empty()) absl::SimpleAtoi(flags["window"], &window);
+int Run(const std::string& mode) {
+  const int count = absl::GetFlag(FLAGS_count);
+  const int payload_size = absl::GetFlag(FLAGS_payload);
+  const int qos = absl::GetFlag(FLAGS_qos);
+  const int rate = absl::GetFlag(FLAGS_rate);
+  const int window = absl::GetFlag(FLAGS_window);
   const std::string payload(payload_size, 'p');
   const Usage before = Self();
   const absl::Time start = absl::Now();
@@ -89,14 +104,14 @@ int Run(std::map<std::string, std::string> flags, const std::string& mode) {
     options.window = window;
     options.wait_when_full = true;
     auto producer = client::Producer::Open(
-        grpc::CreateChannel("unix:" + flags["socket"],
+        grpc::CreateChannel("unix:" + absl::GetFlag(FLAGS_socket),
                             grpc::InsecureChannelCredentials()),
         options);
     const auto level = qos == 0 ? cloudlink::v1::DELIVERY_LEVEL_AT_MOST_ONCE
                                 : cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE;
-    const std::string topic = flags.count("topic") && !flags["topic"].empty()
-                                  ? flags["topic"]
-                                  : "node-instance-info";
+    const std::string topic = absl::GetFlag(FLAGS_topic).empty()
+                                  ? "node-instance-info"
+                                  : absl::GetFlag(FLAGS_topic);
     Pace(count, rate, [&](int k) {
       for (int i = 0; i < k; ++i) {
         absl::StatusOr<uint64_t> id =
@@ -115,8 +130,10 @@ int Run(std::map<std::string, std::string> flags, const std::string& mode) {
     }
   } else {
     auto paho = PahoPublisher::Connect(
-        flags["url"], flags["ca"], absl::StrCat("bench-paho-", getpid()),
-        flags["topic"], absl::Seconds(20), flags["user"], flags["password"]);
+        absl::GetFlag(FLAGS_url), absl::GetFlag(FLAGS_ca),
+        absl::StrCat("bench-paho-", getpid()), absl::GetFlag(FLAGS_topic),
+        absl::Seconds(20), absl::GetFlag(FLAGS_user),
+        absl::GetFlag(FLAGS_password));
     if (!paho.ok()) {
       error = paho.status().ToString();
     } else {
@@ -146,16 +163,19 @@ int Run(std::map<std::string, std::string> flags, const std::string& mode) {
 }  // namespace cloudlink::bench
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  absl::SetProgramUsageMessage(
+      "daemon_producer producer|paho --flag=value... (see the file's top)");
+  // Unknown flags are refused by ParseCommandLine.
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() != 2 || (std::string(positional[1]) != "producer" &&
+                                 std::string(positional[1]) != "paho")) {
     std::fprintf(stderr,
                  "usage: daemon_producer producer|paho --flag value...\n");
     return 2;
   }
-  std::map<std::string, std::string> flags;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string name = argv[i];
-    if (name.rfind("--", 0) == 0) name = name.substr(2);
-    flags[name] = argv[i + 1];
+  if (absl::GetFlag(FLAGS_count) <= 0 || absl::GetFlag(FLAGS_payload) < 0) {
+    std::fprintf(stderr, "daemon_producer: --count must be > 0\n");
+    return 2;
   }
-  return cloudlink::bench::Run(flags, argv[1]);
+  return cloudlink::bench::Run(positional[1]);
 }
