@@ -116,9 +116,7 @@ struct Reason {
   X(kWsUpgradeFailed, "WS_UPGRADE_FAILED",                                     \
     "the server refused the WebSocket upgrade")                                \
   X(kWsProtocolError, "WS_PROTOCOL_ERROR",                                     \
-    "the server broke the WebSocket protocol")                                 \
-  X(kWsMessageTooLarge, "WS_MESSAGE_TOO_LARGE",                                \
-    "a WebSocket message from the server is over the size limit")              \
+    "a WebSocket frame to send would break the protocol")                      \
   X(kEnvFailed, "ENV_FAILED", "the cloud's env endpoint answered an error")    \
   X(kEnvInvalid, "ENV_INVALID", "the cloud's env answer is unusable")          \
   X(kLoginFailed, "LOGIN_FAILED",                                              \
@@ -276,7 +274,6 @@ struct Reason {
   X(kFaultInvalid, "FAULT_INVALID",                                            \
     "a fault injection request of the dev cloud is malformed")                 \
   X(kNotFound, "NOT_FOUND", "a file the dev cloud needs does not exist")       \
-  X(kReadFailed, "READ_FAILED", "a file could not be read")                    \
   X(kWriteFailed, "WRITE_FAILED", "a file could not be written")               \
   X(kPahoConnectFailed, "PAHO_CONNECT_FAILED",                                 \
     "the Paho MQTT client of the benchmarks could not connect")                \
