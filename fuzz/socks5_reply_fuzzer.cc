@@ -5,7 +5,8 @@
 // rest is what the proxy sent. Checks: a complete reply's length is within
 // the input, and the same prefix gives the same length (bytes after it
 // belong to the next step); a shorter prefix never completes; errors are
-// UNAVAILABLE PROXY_FAILED / PROXY_AUTH; a chosen method is one we offered.
+// UNAVAILABLE PROXY_FAILED / PROXY_AUTH / PROXY_REFUSED; a chosen method is one
+// we offered.
 
 #include <cstddef>
 #include <cstdint>
@@ -48,7 +49,8 @@ void Run(const uint8_t* data, size_t size) {
   if (!parsed.ok()) {
     const std::string reason = ReasonOf(parsed.status());
     FUZZ_CHECK(parsed.status().code() == absl::StatusCode::kUnavailable &&
-                   (reason == "PROXY_FAILED" || reason == "PROXY_AUTH"),
+                   (reason == "PROXY_FAILED" || reason == "PROXY_AUTH" ||
+                    reason == "PROXY_REFUSED"),
                parsed.status().ToString());
     return;
   }

@@ -275,6 +275,15 @@ absl::StatusOr<size_t> ParseConnectReply(absl::string_view received,
   if (!status.ok()) return status;
   if (received.size() < 2) return 0;
   const uint8_t code = static_cast<uint8_t>(received[1]);
+  if (code == 0x02) {
+    // A policy refusal: wrong credentials or an unreachable proxy would read
+    // otherwise, so it gets its own reason (as HTTP proxies' 403 does).
+    return Error(
+        absl::StatusCode::kUnavailable, reason::kProxyRefused,
+        absl::StrCat("the SOCKS5 proxy refused the connection to ",
+                     destination.ToString(), ": ", ReplyCodeMeaning(code),
+                     " (reply 2); check the proxy's rules"));
+  }
   if (code != 0) {
     return ProxyFailed(absl::StrCat(
         "the SOCKS5 proxy could not connect to ", destination.ToString(), ": ",

@@ -94,7 +94,10 @@ std::string ReplyCodeMeaning(uint8_t code);
 // Parses the CONNECT reply. Success needs the whole reply (its length depends
 // on the address type); a failure code is reported from the first two bytes
 // as PROXY_FAILED "the SOCKS5 proxy could not connect to <destination>:
-// <meaning> (reply N)". A version other than 5 or an unknown address type is
+// <meaning> (reply N)", except reply 2 (not allowed by ruleset), a policy
+// refusal: PROXY_REFUSED "the SOCKS5 proxy refused the connection to
+// <destination>: ...; check the proxy's rules". A version other than 5 or an
+// unknown address type is
 // PROXY_FAILED; the reserved byte is not checked (lenient to sloppy proxies).
 absl::StatusOr<size_t> ParseConnectReply(absl::string_view received,
                                          const Destination& destination);

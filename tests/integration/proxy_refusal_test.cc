@@ -24,9 +24,10 @@ using ::testing::StartsWith;
 
 class ProxyRefusalTest : public LinkTestBase {
  protected:
-  ProxyProcess* StartTinyproxyAllowing(int port) {
+  ProxyProcess* StartProxyAllowing(int port,
+                                   ProxyKind kind = ProxyKind::kTinyproxy) {
     ProxyOptions options;
-    options.kind = ProxyKind::kTinyproxy;
+    options.kind = kind;
     options.connect_ports = {port};
     auto proxy = ProxyProcess::Start(options);
     EXPECT_TRUE(proxy.ok()) << proxy.status();
@@ -39,7 +40,7 @@ class ProxyRefusalTest : public LinkTestBase {
 // The proxy tunnels only to the cloud's HTTPS port: the claim, env and
 // login pass, the broker's WebSocket port gets 403.
 TEST_F(ProxyRefusalTest, LinkThroughAProxyRefusingTheBrokerPort) {
-  ProxyProcess* proxy = StartTinyproxyAllowing(cloud_->port());
+  ProxyProcess* proxy = StartProxyAllowing(cloud_->port());
   ASSERT_NE(proxy, nullptr);
   CloudlinkdProcess* daemon = StartDaemon();
   ASSERT_NE(daemon, nullptr);
@@ -60,9 +61,33 @@ TEST_F(ProxyRefusalTest, LinkThroughAProxyRefusingTheBrokerPort) {
   EXPECT_EQ(state->value("status", ""), "offline");
 }
 
+// The same through a SOCKS5 proxy (dante) whose rules allow only the cloud's
+// HTTPS port: the link's SOCKS5 relay reads reply 2, "not allowed by
+// ruleset", and says so as PROXY_REFUSED rather than PROXY_FAILED.
+TEST_F(ProxyRefusalTest, LinkThroughASocks5ProxyRefusingTheBrokerPort) {
+  ProxyProcess* proxy = StartProxyAllowing(cloud_->port(), ProxyKind::kDante);
+  ASSERT_NE(proxy, nullptr);
+  CloudlinkdProcess* daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_FALSE(Claim(daemon, proxy->Url("socks5h")).empty());
+  absl::StatusOr<json> state = daemon->WaitForState(
+      [](const json& s) {
+        return absl::StartsWith(s.value("reason", ""), "PROXY_REFUSED:");
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(state.ok()) << state.status();
+  const std::string reason = state->value("reason", "");
+  EXPECT_THAT(reason, StartsWith("PROXY_REFUSED:"))
+      << state->dump(2) << Diagnostics(daemon);
+  EXPECT_THAT(reason, HasSubstr(absl::StrCat(":", cloud_->Env("BROKER_PORT"))));
+  EXPECT_THAT(reason, HasSubstr("not allowed by ruleset"));
+  EXPECT_THAT(reason, HasSubstr("check the proxy's rules"));
+  EXPECT_EQ(state->value("status", ""), "offline");
+}
+
 // The proxy tunnels to no port of the cloud: the claim itself fails.
 TEST_F(ProxyRefusalTest, ClaimThroughAProxyRefusingTheCloudPort) {
-  ProxyProcess* proxy = StartTinyproxyAllowing(cloud_->port() == 1 ? 2 : 1);
+  ProxyProcess* proxy = StartProxyAllowing(cloud_->port() == 1 ? 2 : 1);
   ASSERT_NE(proxy, nullptr);
   CloudlinkdProcess* daemon = StartDaemon();
   ASSERT_NE(daemon, nullptr);

@@ -247,6 +247,19 @@ TEST(Socks5ConnectReplyTest, DomainAndIpv6Replies) {
   EXPECT_EQ(*ParseConnectReply(v6, d), 22u);
 }
 
+TEST(Socks5ConnectReplyTest, NotAllowedByRulesetIsAPolicyRefusal) {
+  auto refused = ParseConnectReply(Bytes({0x05, 0x02}), DomainDestination());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(refused.status()), "PROXY_REFUSED");
+  EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                "refused the connection to "
+                                "mqtt.example.com:443"))
+      << refused.status();
+  EXPECT_TRUE(
+      absl::StrContains(refused.status().message(), "check the proxy's rules"))
+      << refused.status();
+}
+
 TEST(Socks5ConnectReplyTest, EveryReplyCodeHasAMeaning) {
   const Destination d = DomainDestination();
   const char* meanings[] = {
@@ -258,7 +271,10 @@ TEST(Socks5ConnectReplyTest, EveryReplyCodeHasAMeaning) {
     // Two bytes are enough to know it failed.
     auto used = ParseConnectReply(Bytes({0x05, code}), d);
     EXPECT_EQ(used.status().code(), absl::StatusCode::kUnavailable);
-    EXPECT_EQ(ReasonOf(used.status()), "PROXY_FAILED") << code;
+    // Reply 2 is a policy refusal, not a failure of the proxy.
+    EXPECT_EQ(ReasonOf(used.status()),
+              code == 0x02 ? "PROXY_REFUSED" : "PROXY_FAILED")
+        << code;
     EXPECT_TRUE(absl::StrContains(used.status().message(), meanings[code - 1]))
         << used.status();
     EXPECT_TRUE(
