@@ -227,6 +227,26 @@ RequestFlagParser::RequestFlagParser(const CommandSpec* command,
                                      Message* request)
     : command_(command), request_(request) {}
 
+// Whether `word` names a flag of `command` (or the -file form of one of its
+// secret flags) or a global flag, so that it is not taken as the value of
+// the flag before it.
+bool IsFlagWord(const CommandSpec& command, absl::string_view word) {
+  if (word == "--") return true;
+  if (!absl::ConsumePrefix(&word, "--")) return false;
+  const absl::string_view name = word.substr(0, word.find('='));
+  for (const char* global : kGlobalFlagNames) {
+    if (name == global) return true;
+  }
+  if (FindFlag(command, name) != nullptr) return true;
+  absl::string_view stem = name;
+  if (absl::ConsumeSuffix(&stem, "-file") ||
+      absl::ConsumeSuffix(&stem, "_file")) {
+    const FlagSpec* secret = FindFlag(command, stem);
+    return secret != nullptr && secret->secret;
+  }
+  return false;
+}
+
 absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
                                       size_t* index) {
   const std::string& word = args[*index];
@@ -283,7 +303,7 @@ absl::Status RequestFlagParser::Apply(const std::vector<std::string>& args,
       *index += 1;
     }
   } else {
-    if (*index + 1 >= args.size() || absl::StartsWith(args[*index + 1], "--")) {
+    if (*index + 1 >= args.size() || IsFlagWord(*command_, args[*index + 1])) {
       return UsageError(
           reason::kMissingFlagValue,
           file_form ? absl::StrCat("--", flag->name,

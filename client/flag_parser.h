@@ -13,6 +13,11 @@
 //   --since 2026-01-02T03:04:05Z messages: a JSON object, or the JSON
 //   --after 2.5s                 string form of well-known types
 //
+// The word after a flag that takes a value is its value, even when it starts
+// with "--" (a random token may), unless it is a flag of the command (or the
+// -file form of one) or a global flag (kGlobalFlagNames): then the value is
+// missing. "--name=value" always takes the value as written.
+//
 // Secret fields (IsSecretField) also take their value from elsewhere, so that
 // it stays out of /proc/PID/cmdline:
 //
@@ -36,6 +41,11 @@
 #include "google/protobuf/message.h"
 
 namespace cloudlink::client {
+
+// The flags every command takes (global_flags.h applies them), without "--".
+inline constexpr const char* kGlobalFlagNames[] = {
+    "socket", "timeout", "target", "tls-cert", "tls-key",
+    "tls-ca", "json",    "help",   "version"};
 
 // Parses the flags of one command invocation into a request. Not
 // thread-safe; one parser per invocation.

@@ -152,11 +152,27 @@ TEST_F(FlagParserTest, UnknownFlagListsTheKnownOnes) {
 TEST_F(FlagParserTest, MissingValue) {
   EXPECT_TRUE(absl::StartsWith(Parse({"--text"}).message(),
                                "MISSING_FLAG_VALUE: --text needs a value"));
-  // A following flag is not taken as the value.
-  EXPECT_TRUE(absl::StartsWith(Parse({"--text", "--flag"}).message(),
+  // A following flag of the command, or a global one, is not taken as the
+  // value.
+  EXPECT_TRUE(absl::StartsWith(Parse({"--text", "--payload"}).message(),
                                "MISSING_FLAG_VALUE: --text"));
-  ASSERT_TRUE(Parse({"--text=--flag"}).ok());
-  EXPECT_EQ(request_.text(), "--flag");
+  EXPECT_TRUE(absl::StartsWith(Parse({"--text", "--payload=x"}).message(),
+                               "MISSING_FLAG_VALUE: --text"));
+  EXPECT_TRUE(absl::StartsWith(Parse({"--text", "--json"}).message(),
+                               "MISSING_FLAG_VALUE: --text"));
+  EXPECT_TRUE(absl::StartsWith(Parse({"--text", "--"}).message(),
+                               "MISSING_FLAG_VALUE: --text"));
+  ASSERT_TRUE(Parse({"--text=--payload"}).ok());
+  EXPECT_EQ(request_.text(), "--payload");
+}
+
+// A value that merely starts with "--" (a random token may: its alphabet has
+// '-') is the value, as getopt takes it.
+TEST_F(FlagParserTest, AValueStartingWithDashesIsAValue) {
+  ASSERT_TRUE(Parse({"--text", "--x7Fq-_token"}).ok());
+  EXPECT_EQ(request_.text(), "--x7Fq-_token");
+  ASSERT_TRUE(Parse({"--text", "-abc"}).ok());
+  EXPECT_EQ(request_.text(), "-abc");
 }
 
 TEST_F(FlagParserTest, PositionalWordsAreRejected) {
