@@ -35,6 +35,26 @@ class ProxyRefusalTest : public LinkTestBase {
     proxies_.push_back(*std::move(proxy));
     return proxies_.back().get();
   }
+
+  // Claims through `proxy_url` and waits for the link's PROXY_REFUSED;
+  // returns its reason ("" with a test failure when it does not come).
+  std::string LinkRefusalThrough(const std::string& proxy_url) {
+    CloudlinkdProcess* daemon = StartDaemon();
+    if (daemon == nullptr) return "";
+    if (Claim(daemon, proxy_url).empty()) return "";
+    absl::StatusOr<json> state = daemon->WaitForState(
+        [](const json& s) {
+          return absl::StartsWith(s.value("reason", ""), "PROXY_REFUSED:");
+        },
+        absl::Seconds(20));
+    EXPECT_TRUE(state.ok()) << state.status();
+    if (!state.ok()) return "";
+    const std::string reason = state->value("reason", "");
+    EXPECT_THAT(reason, StartsWith("PROXY_REFUSED:"))
+        << state->dump(2) << Diagnostics(daemon);
+    EXPECT_EQ(state->value("status", ""), "offline");
+    return reason;
+  }
 };
 
 // The proxy tunnels only to the cloud's HTTPS port: the claim, env and
@@ -42,23 +62,11 @@ class ProxyRefusalTest : public LinkTestBase {
 TEST_F(ProxyRefusalTest, LinkThroughAProxyRefusingTheBrokerPort) {
   ProxyProcess* proxy = StartProxyAllowing(cloud_->port());
   ASSERT_NE(proxy, nullptr);
-  CloudlinkdProcess* daemon = StartDaemon();
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_FALSE(Claim(daemon, proxy->Url("http")).empty());
-  absl::StatusOr<json> state = daemon->WaitForState(
-      [](const json& s) {
-        return absl::StartsWith(s.value("reason", ""), "PROXY_REFUSED:");
-      },
-      absl::Seconds(20));
-  ASSERT_TRUE(state.ok()) << state.status();
-  const std::string reason = state->value("reason", "");
-  EXPECT_THAT(reason, StartsWith("PROXY_REFUSED:"))
-      << state->dump(2) << Diagnostics(daemon);
+  const std::string reason = LinkRefusalThrough(proxy->Url("http"));
   EXPECT_THAT(reason, HasSubstr(absl::StrCat(":", cloud_->Env("BROKER_PORT"),
                                              " with status 403")));
   EXPECT_THAT(reason, HasSubstr("allow rules"));
   EXPECT_THAT(reason, Not(HasSubstr("password")));
-  EXPECT_EQ(state->value("status", ""), "offline");
 }
 
 // The same through a SOCKS5 proxy (dante) whose rules allow only the cloud's
@@ -67,22 +75,10 @@ TEST_F(ProxyRefusalTest, LinkThroughAProxyRefusingTheBrokerPort) {
 TEST_F(ProxyRefusalTest, LinkThroughASocks5ProxyRefusingTheBrokerPort) {
   ProxyProcess* proxy = StartProxyAllowing(cloud_->port(), ProxyKind::kDante);
   ASSERT_NE(proxy, nullptr);
-  CloudlinkdProcess* daemon = StartDaemon();
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_FALSE(Claim(daemon, proxy->Url("socks5h")).empty());
-  absl::StatusOr<json> state = daemon->WaitForState(
-      [](const json& s) {
-        return absl::StartsWith(s.value("reason", ""), "PROXY_REFUSED:");
-      },
-      absl::Seconds(20));
-  ASSERT_TRUE(state.ok()) << state.status();
-  const std::string reason = state->value("reason", "");
-  EXPECT_THAT(reason, StartsWith("PROXY_REFUSED:"))
-      << state->dump(2) << Diagnostics(daemon);
+  const std::string reason = LinkRefusalThrough(proxy->Url("socks5h"));
   EXPECT_THAT(reason, HasSubstr(absl::StrCat(":", cloud_->Env("BROKER_PORT"))));
   EXPECT_THAT(reason, HasSubstr("not allowed by ruleset"));
   EXPECT_THAT(reason, HasSubstr("check the proxy's rules"));
-  EXPECT_EQ(state->value("status", ""), "offline");
 }
 
 // The proxy tunnels to no port of the cloud: the claim itself fails.
