@@ -36,6 +36,7 @@
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
 #include "server/publish/spool.h"
+#include "server/publish_socket/server.h"
 #include "server/state/dir_safety.h"
 #include "server/state/file_system.h"
 #include "server/state/instance_lock.h"
@@ -46,6 +47,10 @@
 
 ABSL_FLAG(std::string, socket, "/run/cloudlink/cloudlink.sock",
           "the API's Unix socket");
+ABSL_FLAG(std::string, publish_socket, "",
+          "the publish socket: the Publish stream without gRPC, for local "
+          "producers (client/producer.h); empty: publish.sock beside "
+          "--socket; \"off\": none");
 ABSL_FLAG(std::string, config_dir, "/etc/cloudlink", "holds claim.conf");
 ABSL_FLAG(std::string, lib_dir, "/var/lib/cloudlink",
           "holds registry/ and cloud.d/");
@@ -219,6 +224,16 @@ int main(int argc, char** argv) {
   }
   cloudlink::RouteGrpcLogsToOurLog();
   const std::string socket_path = absl::GetFlag(FLAGS_socket);
+  std::string publish_socket_path = absl::GetFlag(FLAGS_publish_socket);
+  if (publish_socket_path.empty()) {
+    const size_t slash = socket_path.rfind('/');
+    publish_socket_path =
+        (slash == std::string::npos ? std::string(".")
+                                    : socket_path.substr(0, slash)) +
+        "/publish.sock";
+  } else if (publish_socket_path == "off") {
+    publish_socket_path.clear();
+  }
   const std::string config_dir =
       cloudlink::AbsolutePath(absl::GetFlag(FLAGS_config_dir));
   const std::string lib_dir =
@@ -375,6 +390,9 @@ int main(int argc, char** argv) {
   // The socket is checked first, so a second daemon on the same socket
   // exits before it claims or connects anything.
   absl::Status socket_ready = cloudlink::api::PrepareSocketPath(socket_path);
+  if (socket_ready.ok() && !publish_socket_path.empty()) {
+    socket_ready = cloudlink::api::PrepareSocketPath(publish_socket_path);
+  }
   if (!socket_ready.ok()) {
     cloudlink::LogError(absl::StrCat("API: ", socket_ready.message()));
     return 1;
@@ -386,6 +404,25 @@ int main(int argc, char** argv) {
     cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
     node.Stop();
     return 1;
+  }
+  std::unique_ptr<cloudlink::publish_socket::Server> publish_socket;
+  if (!publish_socket_path.empty()) {
+    cloudlink::publish_socket::ServerOptions publish_options;
+    publish_options.path = publish_socket_path;
+    publish_options.group = unix_policy.socket_gid;
+    publish_options.extra_group = unix_policy.publisher_gid;
+    publish_options.max_per_uid = api_options.socket_max_connections_per_uid;
+    publish_options.max_not_root = api_options.socket_max_connections;
+    auto started = cloudlink::publish_socket::Server::Start(
+        publish_options, &publisher, &authorizer);
+    if (!started.ok()) {
+      cloudlink::LogError(
+          absl::StrCat("PUBLISH: ", started.status().message()));
+      (*server)->Shutdown();
+      node.Stop();
+      return 1;
+    }
+    publish_socket = *std::move(started);
   }
   // The local page is an extra: when it cannot start, the daemon runs on.
   std::unique_ptr<cloudlink::web::LocalEndpoint> local_page;
@@ -429,6 +466,7 @@ int main(int argc, char** argv) {
   cloudlink::LogInfo(
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
   local_page.reset();
+  if (publish_socket != nullptr) publish_socket->Stop();
   (*server)->Shutdown();
   node.Stop();
   cloudlink::LogInfo("cloudlinkd: stopped");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "server/api/grpc_status.h"
+#include "server/api/publish_items.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
 #include "server/publish/completion_batch.h"
@@ -20,45 +21,9 @@ using cloudlink::v1::PublishRequest;
 constexpr uint32_t kSingle = 0;
 constexpr uint32_t kBatched = 1;
 
-publish::DeliveryLevel LevelOf(cloudlink::v1::DeliveryLevel level) {
-  switch (level) {
-    case cloudlink::v1::DELIVERY_LEVEL_AT_MOST_ONCE:
-      return publish::DeliveryLevel::kAtMostOnce;
-    case cloudlink::v1::DELIVERY_LEVEL_DURABLE:
-      return publish::DeliveryLevel::kDurable;
-    default:
-      return publish::DeliveryLevel::kAtLeastOnce;
-  }
-}
-
 absl::Status ShuttingDown() {
   return Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                "cloudlinkd is stopping");
-}
-
-// One message of a request, whichever form it came in.
-struct Item {
-  uint64_t id;
-  std::string* topic;
-  std::string* payload;
-  cloudlink::v1::DeliveryLevel level;
-  bool wait_when_full;
-};
-
-std::vector<Item> ItemsOf(PublishRequest& request) {
-  std::vector<Item> items;
-  if (request.batch_size() == 0) {
-    items.push_back({request.id(), request.mutable_topic(),
-                     request.mutable_payload(), request.level(),
-                     request.wait_when_full()});
-    return items;
-  }
-  items.reserve(request.batch_size());
-  for (cloudlink::v1::PublishMessage& m : *request.mutable_batch()) {
-    items.push_back({m.id(), m.mutable_topic(), m.mutable_payload(), m.level(),
-                     m.wait_when_full()});
-  }
-  return items;
 }
 
 }  // namespace
@@ -77,6 +42,7 @@ class PublishReactor;
 // call into it.
 struct PublishStreams::Stream final
     : public publish::OutcomeSink,
+      public PublishItemsSink,
       public std::enable_shared_from_this<PublishStreams::Stream> {
   Stream(PublishStreams* owner, grpc::CallbackServerContext* context)
       : owner(owner) {
@@ -99,8 +65,8 @@ struct PublishStreams::Stream final
     });
   }
 
-  // The completion of one accepted message.
-  publish::Completion CompletionFor(uint64_t id, uint32_t tag) {
+  // PublishItemsSink.
+  publish::Completion CompletionFor(uint64_t id, uint32_t tag) override {
     return [self = shared_from_this(), id, tag](const absl::Status& outcome) {
       if (publish::CompletionBatch::Hold(self, {id, outcome, tag})) return;
       self->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu) {
@@ -139,11 +105,29 @@ struct PublishStreams::Stream final
   template <typename Change>
   void StartOrFinish(Change change);
 
-  // Publishes the messages of `request` from `first` on; `may_wait`: on a
-  // thread that may block for room. Returns the index of the first message
-  // that must wait for room (items.size() when none).
-  size_t PublishItems(std::vector<Item>& items, size_t first, bool batched,
-                      bool may_wait);
+  void Accepting() override {
+    MutexLock lock(&mu);
+    ++outstanding;
+  }
+  void Unaccept() override {
+    MutexLock lock(&mu);
+    --outstanding;
+  }
+  void Refused(std::vector<publish::Outcome>& refused) override {
+    MutexLock lock(&mu);
+    for (publish::Outcome& outcome : refused) {
+      AddLocked(outcome.id, outcome.status, outcome.tag, false);
+    }
+  }
+
+  // Publishes items[first..] (publish_items.h); `may_wait`: on a thread
+  // that may block for room.
+  size_t Publish(std::vector<PublishItem>& items, size_t first, bool batched,
+                 bool may_wait) {
+    return PublishItems(owner->publisher_, items, first,
+                        batched ? kBatched : kSingle, may_wait, stream_deadline,
+                        *this);
+  }
   // Publishes what read_buf holds; the stream then reads on (possibly from
   // a waiting thread).
   void OnRequest();
@@ -154,7 +138,7 @@ struct PublishStreams::Stream final
     owner->open_.erase(shared_from_this());
   }
 
-  bool Over() const {
+  bool Over() const override {
     return cancelled.load(std::memory_order_acquire) ||
            owner->shutting_down_.load(std::memory_order_acquire);
   }
@@ -331,76 +315,11 @@ void PublishStreams::Stream::StartOrFinish(Change change) {
   }
 }
 
-size_t PublishStreams::Stream::PublishItems(std::vector<Item>& items,
-                                            size_t first, bool batched,
-                                            bool may_wait) {
-  publish::Publisher* const publisher = owner->publisher_;
-  const uint32_t tag = batched ? kBatched : kSingle;
-  std::vector<publish::Outcome> refused;
-  size_t i = first;
-  for (; i < items.size(); ++i) {
-    Item& item = items[i];
-    if (publisher == nullptr) {
-      refused.push_back(
-          {item.id,
-           Error(absl::StatusCode::kUnavailable, reason::kPublishUnavailable,
-                 "this daemon has no publish path"),
-           tag});
-      continue;
-    }
-    publish::PublishArgs args;
-    args.topic = std::move(*item.topic);
-    args.payload = std::move(*item.payload);
-    args.level = LevelOf(item.level);
-    args.wait_when_full = item.wait_when_full;
-    args.wait_deadline = stream_deadline;
-    if (item.wait_when_full && may_wait) {
-      args.cancelled = [self = shared_from_this()] { return self->Over(); };
-    }
-    if (args.level != publish::DeliveryLevel::kDurable) {
-      args.delivery_deadline = stream_deadline;
-    }
-    {
-      MutexLock lock(&mu);
-      ++outstanding;
-    }
-    absl::Status accepted;
-    if (item.wait_when_full && !may_wait) {
-      // Try without waiting; only a full queue or spool sends this message
-      // and the rest of the request to a waiting thread.
-      publish::Completion done = CompletionFor(item.id, tag);
-      accepted = publisher->TryPublish(args, done);
-      if (accepted.code() == absl::StatusCode::kResourceExhausted) {
-        *item.topic = std::move(args.topic);
-        *item.payload = std::move(args.payload);
-        MutexLock lock(&mu);
-        --outstanding;
-        break;
-      }
-    } else {
-      accepted =
-          publisher->Publish(std::move(args), CompletionFor(item.id, tag));
-    }
-    if (!accepted.ok()) {
-      MutexLock lock(&mu);
-      --outstanding;
-      refused.push_back({item.id, std::move(accepted), tag});
-    }
-  }
-  if (!refused.empty()) {
-    MutexLock lock(&mu);
-    for (publish::Outcome& outcome : refused) {
-      AddLocked(outcome.id, outcome.status, outcome.tag, false);
-    }
-  }
-  return i;
-}
-
 void PublishStreams::Stream::OnRequest() {
   owner->requests_read_.fetch_add(1, std::memory_order_relaxed);
   const bool batched = read_buf.batch_size() > 0;
-  std::vector<Item> items = ItemsOf(read_buf);
-  const size_t stopped = PublishItems(items, 0, batched, /*may_wait=*/false);
+  std::vector<PublishItem> items = ItemsOf(read_buf);
+  const size_t stopped = Publish(items, 0, batched, /*may_wait=*/false);
   if (stopped < items.size()) {
     // The queue or spool is full and a message may wait for room: it and
     // the rest of the request go to a waiting thread, so that no gRPC
@@ -413,8 +332,8 @@ void PublishStreams::Stream::OnRequest() {
     auto request = std::make_shared<PublishRequest>(std::move(read_buf));
     auto self = shared_from_this();
     auto finish_request = [self, request, stopped, batched] {
-      std::vector<Item> rest = ItemsOf(*request);
-      self->PublishItems(rest, stopped, batched, /*may_wait=*/true);
+      std::vector<PublishItem> rest = ItemsOf(*request);
+      self->Publish(rest, stopped, batched, /*may_wait=*/true);
       self->StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu) {
         self->waiting = false;
         self->read_wanted = true;
@@ -423,9 +342,9 @@ void PublishStreams::Stream::OnRequest() {
     if (!owner->wait_pool_.Run(finish_request)) {
       // No thread to wait on: publish here without waiting (a full queue
       // then answers QUEUE_FULL / SPOOL_FULL, as without wait_when_full).
-      std::vector<Item> rest = ItemsOf(*request);
-      for (Item& item : rest) item.wait_when_full = false;
-      PublishItems(rest, stopped, batched, /*may_wait=*/false);
+      std::vector<PublishItem> rest = ItemsOf(*request);
+      for (PublishItem& item : rest) item.wait_when_full = false;
+      Publish(rest, stopped, batched, /*may_wait=*/false);
       StartOrFinish([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
         waiting = false;
         read_wanted = true;

@@ -32,6 +32,7 @@
 #include "absl/types/optional.h"
 #include "server/api/log_throttle.h"
 #include "server/api/unix_peer_registry.h"
+#include "server/api/unix_socket.h"
 
 namespace cloudlink::api {
 

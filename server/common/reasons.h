@@ -181,6 +181,8 @@ struct Reason {
     "the node was reclaimed; the old claim's message was dropped, not sent")   \
   X(kRequestMalformed, "REQUEST_MALFORMED",                                    \
     "the request did not parse (a string not UTF-8, or the wrong message)")    \
+  X(kFrameTooLarge, "FRAME_TOO_LARGE",                                        \
+    "a publish socket frame announced more than 4 MiB")                        \
   X(kCallerNotAuthorized, "CALLER_NOT_AUTHORIZED",                             \
     "the caller may not call this method")                                     \
   X(kCallerUnknown, "CALLER_UNKNOWN", "the caller could not be identified")    \

@@ -1,0 +1,132 @@
+#pragma once
+
+// The publish socket: a Unix socket beside the API's (--publish-socket) on
+// which local producers publish without gRPC (the producer library,
+// client/producer.h, uses it when given its path). A message then costs
+// cloudlinkd about three thread wake-ups at a steady rate: this socket's
+// thread for the request, the link thread to send it, and the link thread
+// again for the broker's PUBACK, which writes the ack itself.
+//
+// One thread serves the socket and every connection with epoll. A
+// connection is admitted like a call to the Publish RPC on the API's
+// socket: its peer credentials (SO_PEERCRED) must pass the Authorizer's
+// Unix policy for "Publish" (root, the admin group, or the publisher
+// group); it is capped per uid and for all uids but root together (the
+// values of --socket-max-connections-per-uid and --socket-max-connections,
+// counted for this socket on its own). A refused connection gets one
+// PublishSocketEnd frame (PERMISSION_DENIED CALLER_NOT_AUTHORIZED, or
+// RESOURCE_EXHAUSTED STREAM_LIMIT_REACHED) and is closed. The protocol of a
+// connection is in connection.h.
+//
+// The socket is created as the API's is (unix_socket.h): mode 0660, the
+// socket's group, the publisher group by an ACL entry. An accept error
+// (EMFILE, ENFILE, ...) never ends the server: it stops accepting for
+// 100 ms. The thread sleeps in epoll_wait with no timeout while no
+// connection has a deadline.
+//
+// Thread-safe.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "server/api/authorizer.h"
+#include "server/api/log_throttle.h"
+#include "server/api/wait_pool.h"
+#include "server/common/mutex.h"
+#include "server/publish/publisher.h"
+#include "server/publish_socket/connection.h"
+
+namespace cloudlink::publish_socket {
+
+struct ServerOptions {
+  std::string path;  // prepared with api::PrepareSocketPath
+  gid_t group = 0;   // the socket's group (as the API socket's)
+  absl::optional<gid_t> extra_group;  // --publisher-group
+  int max_per_uid = 64;               // connections of one uid (not root)
+  int max_not_root = 512;             // of all uids but root
+  ConnectionLimits limits;
+};
+
+class Server {
+ public:
+  // Listens on options.path and starts the thread. `publisher` (may be
+  // null: every message is refused PUBLISH_UNAVAILABLE) and `authorizer`
+  // must outlive the server. Errors: those of api::ListenOnUnixSocket, and
+  // SOCKET_LISTEN_FAILED when epoll or the thread cannot be set up.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      ServerOptions options, publish::Publisher* publisher,
+      const api::Authorizer* authorizer);
+
+  // Ends every connection with UNAVAILABLE SHUTTING_DOWN (requests waiting
+  // for room give up), joins the thread, closes the connections and
+  // removes the socket file. Idempotent.
+  void Stop();
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Connections open now; requests read since the start (for tests).
+  size_t open() const;
+  uint64_t requests_read() const { return requests_read_.load(); }
+
+ private:
+  Server(ServerOptions options, int listen_fd, int epoll_fd, int wake_fd,
+         publish::Publisher* publisher, const api::Authorizer* authorizer);
+
+  void Loop();
+  void AcceptSome();
+  // Admits `fd` or ends it with the reason it is refused.
+  void Admit(int fd);
+  // Services `connection` and (re)registers or closes it.
+  void Serve(const std::shared_ptr<Connection>& connection, uint32_t events);
+  void Remove(const std::shared_ptr<Connection>& connection);
+  void Attention(std::shared_ptr<Connection> connection);
+  void Wake();
+  // The epoll_wait timeout: the nearest connection deadline or accept
+  // pause, -1 for none.
+  int TimeoutMs() const;
+
+  const ServerOptions options_;
+  const int listen_fd_;
+  const int epoll_fd_;
+  const int wake_fd_;  // eventfd
+  const api::Authorizer* const authorizer_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<uint64_t> requests_read_{0};
+  ConnectionContext context_;
+  std::thread thread_;
+  bool stopped_ = false;
+  api::LogThrottle accept_errors_;
+  api::LogThrottle refused_;
+
+  // The socket thread's own.
+  struct Entry {
+    std::shared_ptr<Connection> connection;
+    uid_t uid;
+    uint32_t registered;  // epoll events; 0: not in the epoll set
+  };
+  std::map<int, Entry> connections_;  // by descriptor
+  std::map<uid_t, int> per_uid_;      // uids but root
+  int not_root_ = 0;
+  MonotonicTime accept_paused_until_ = MonotonicTime::InfinitePast();
+  bool listen_registered_ = true;
+
+  mutable Mutex mu_;
+  std::vector<std::shared_ptr<Connection>> attention_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  size_t open_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Last member: destroyed first, joining its kept threads.
+  api::WaitPool wait_pool_;
+};
+
+}  // namespace cloudlink::publish_socket
