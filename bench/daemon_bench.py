@@ -268,10 +268,15 @@ def main():
             count = max(100, int(count * args.scale))
             common = ["--count", count, "--payload", size, "--qos", qos,
                       "--rate", rate]
-            for mode, extra in (("producer", ["--socket", daemon.socket]),
-                                ("paho", paho_base)):
+            publish_socket = os.path.join(os.path.dirname(daemon.socket),
+                                          "publish.sock")
+            for client, mode, extra in (
+                    ("socket", "producer", ["--publish_socket",
+                                            publish_socket]),
+                    ("grpc", "producer", ["--socket", daemon.socket]),
+                    ("paho", "paho", paho_base)):
                 run = producer_run(args.bin, mode, extra + common, pid)
-                run.update({"case": name, "client": mode, "qos": qos,
+                run.update({"case": name, "client": client, "qos": qos,
                             "payload": size, "rate": rate})
                 result["runs"].append(run)
 

@@ -34,7 +34,10 @@
 #include "bench/paho_publisher.h"
 #include "client/producer.h"
 
-ABSL_FLAG(std::string, socket, "", "producer: cloudlinkd's API socket");
+ABSL_FLAG(std::string, socket, "",
+          "producer: cloudlinkd's API socket (the Publish RPC over gRPC)");
+ABSL_FLAG(std::string, publish_socket, "",
+          "producer: cloudlinkd's publish socket (used instead of --socket)");
 ABSL_FLAG(std::string, url, "", "paho: the broker's wss:// URL");
 ABSL_FLAG(std::string, ca, "", "paho: the CA file that verifies the broker");
 ABSL_FLAG(std::string, user, "", "paho: the broker user");
@@ -103,10 +106,14 @@ int Run(const std::string& mode) {
     client::ProducerOptions options;
     options.window = window;
     options.wait_when_full = true;
-    auto producer = client::Producer::Open(
-        grpc::CreateChannel("unix:" + absl::GetFlag(FLAGS_socket),
-                            grpc::InsecureChannelCredentials()),
-        options);
+    const std::string publish_socket = absl::GetFlag(FLAGS_publish_socket);
+    auto producer =
+        publish_socket.empty()
+            ? client::Producer::Open(
+                  grpc::CreateChannel("unix:" + absl::GetFlag(FLAGS_socket),
+                                      grpc::InsecureChannelCredentials()),
+                  options)
+            : client::Producer::OpenSocket(publish_socket, options);
     const auto level = qos == 0 ? cloudlink::v1::DELIVERY_LEVEL_AT_MOST_ONCE
                                 : cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE;
     const std::string topic = absl::GetFlag(FLAGS_topic).empty()

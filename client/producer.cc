@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/producer_stream.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/api/grpc_status.h"
 #include "server/common/mutex.h"
@@ -15,21 +16,18 @@ namespace {
 using cloudlink::v1::PublishAck;
 using cloudlink::v1::PublishRequest;
 
-absl::Status StatusOf(int32_t code, const std::string& message) {
-  return absl::Status(static_cast<absl::StatusCode>(code), message);
-}
-
 }  // namespace
 
 // The stream, driven by gRPC's callback API: writes start on the thread
 // that publishes (when none is in flight) or in OnWriteDone; reads run on
 // gRPC's threads. Calls into the reactor are made without `mu_` held, since
 // gRPC may run a reaction inline.
-class Producer::Stream final
-    : public grpc::ClientBidiReactor<PublishRequest, PublishAck> {
+class GrpcStream final
+    : public Producer::Stream,
+      public grpc::ClientBidiReactor<PublishRequest, PublishAck> {
  public:
-  Stream(std::shared_ptr<grpc::Channel> channel, ProducerOptions options,
-         std::function<void(const ProducerAck&)> on_ack)
+  GrpcStream(std::shared_ptr<grpc::Channel> channel, ProducerOptions options,
+             std::function<void(const ProducerAck&)> on_ack)
       : stub_(cloudlink::v1::CloudLink::NewStub(std::move(channel))),
         options_(options),
         on_ack_(std::move(on_ack)) {
@@ -45,7 +43,7 @@ class Producer::Stream final
     StartCall();
   }
 
-  ~Stream() override {
+  ~GrpcStream() override {
     bool done;
     {
       MutexLock lock(&mu_);
@@ -58,7 +56,7 @@ class Producer::Stream final
 
   absl::StatusOr<uint64_t> Publish(std::string topic, std::string payload,
                                    cloudlink::v1::DeliveryLevel level,
-                                   absl::Duration timeout) {
+                                   absl::Duration timeout) override {
     uint64_t id;
     bool write;
     {
@@ -93,19 +91,19 @@ class Producer::Stream final
     return id;
   }
 
-  std::vector<ProducerAck> TakeAcks() {
+  std::vector<ProducerAck> TakeAcks() override {
     MutexLock lock(&mu_);
     std::vector<ProducerAck> acks;
     acks.swap(acks_);
     return acks;
   }
 
-  size_t outstanding() const {
+  size_t outstanding() const override {
     MutexLock lock(&mu_);
     return ids_.size();
   }
 
-  absl::Status Close(absl::Duration timeout) {
+  absl::Status Close(absl::Duration timeout) override {
     bool writes_done = false;
     bool release = false;
     {
@@ -172,19 +170,7 @@ class Producer::Stream final
       if (release) RemoveHold();
       return;
     }
-    std::vector<ProducerAck> acks;
-    if (read_buf_.ok_ids_size() == 0 && read_buf_.failed_size() == 0) {
-      acks.push_back(
-          {read_buf_.id(), StatusOf(read_buf_.code(), read_buf_.message())});
-    } else {
-      acks.reserve(read_buf_.ok_ids_size() + read_buf_.failed_size());
-      for (uint64_t id : read_buf_.ok_ids()) {
-        acks.push_back({id, absl::OkStatus()});
-      }
-      for (const cloudlink::v1::PublishFailure& f : read_buf_.failed()) {
-        acks.push_back({f.id(), StatusOf(f.code(), f.message())});
-      }
-    }
+    std::vector<ProducerAck> acks = AcksOf(read_buf_);
     StartRead(&read_buf_);
     Deliver(std::move(acks));
   }
@@ -238,31 +224,7 @@ class Producer::Stream final
         read_closed_ || hold_released_) {
       return false;
     }
-    write_buf_.Clear();
-    if (pending_.batch_size() <=
-            static_cast<int>(options_.max_batch_messages) &&
-        pending_bytes_ <= options_.max_batch_bytes) {
-      write_buf_.Swap(&pending_);
-      pending_bytes_ = 0;
-    } else {
-      // Take a bounded prefix; the rest waits for the next write.
-      size_t bytes = 0;
-      int n = 0;
-      while (n < pending_.batch_size() &&
-             n < static_cast<int>(options_.max_batch_messages)) {
-        const auto& m = pending_.batch(n);
-        const size_t size = m.topic().size() + m.payload().size();
-        if (n > 0 && bytes + size > options_.max_batch_bytes) break;
-        bytes += size;
-        ++n;
-      }
-      auto* from = pending_.mutable_batch();
-      for (int i = 0; i < n; ++i) {
-        write_buf_.add_batch()->Swap(from->Mutable(i));
-      }
-      from->DeleteSubrange(0, n);
-      pending_bytes_ -= bytes;
-    }
+    TakeBatch(options_, &pending_, &pending_bytes_, &write_buf_);
     write_in_flight_ = true;
     return true;
   }
@@ -292,7 +254,7 @@ class Producer::Stream final
 std::unique_ptr<Producer> Producer::Open(
     std::shared_ptr<grpc::Channel> channel, ProducerOptions options,
     std::function<void(const ProducerAck&)> on_ack) {
-  return std::unique_ptr<Producer>(new Producer(std::make_unique<Stream>(
+  return std::unique_ptr<Producer>(new Producer(std::make_unique<GrpcStream>(
       std::move(channel), options, std::move(on_ack))));
 }
 

@@ -5,21 +5,30 @@
 // (PublishRequest.batch), keeps at most `window` messages outstanding
 // (sent, not yet acknowledged), and hands back one ack per message.
 //
+// Two ways to reach cloudlinkd, with the same calls and guarantees:
+// - OpenSocket(): the publish socket (cloudlinkd --publish-socket, by
+//   default publish.sock beside the API's socket), for local producers.
+//   No gRPC: a message costs the producer one write, and cloudlinkd about
+//   three thread wake-ups at a steady rate (docs/operating.md).
+// - Open(): the Publish RPC on a gRPC channel (the API's Unix socket, or
+//   the remote listener over mutual TLS).
+//
 // Batching needs no timer: a message published while no write is in flight
 // is written at once, on the publishing thread; messages published while a
-// write is in flight wait and go together in the next write, which starts
-// when that one completes. A slow producer so pays no latency, and a fast
-// one gets large batches.
+// write is in flight wait and go together in the next write. A slow
+// producer so pays no latency, and a fast one gets large batches.
 //
 // Acks: one ProducerAck per message, with the id Publish() returned. They
-// go to the `on_ack` callback (on a gRPC thread; it must not block or call
-// back into the Producer) or, without one, wait for TakeAcks(). When the
-// stream ends with messages still outstanding, each gets an ack with the
-// stream's error (UNAVAILABLE when the stream ended without one).
+// go to the `on_ack` callback (on the library's reading thread; it must not
+// block or call back into the Producer) or, without one, wait for
+// TakeAcks(). When the stream ends with messages still outstanding, each
+// gets an ack with the stream's error (UNAVAILABLE when the stream ended
+// without one).
 //
 // Thread-safe: any thread may Publish; Close() once.
 //
-//   auto producer = Producer::Open(channel, ProducerOptions());
+//   auto producer = Producer::OpenSocket("/run/cloudlink/publish.sock",
+//                                        ProducerOptions());
 //   absl::StatusOr<uint64_t> id = (*producer)->Publish("alarm-log", body);
 //   ...
 //   absl::Status closed = (*producer)->Close(absl::Seconds(30));
@@ -51,7 +60,9 @@ struct ProducerOptions {
   size_t max_batch_bytes = size_t{1} << 20;
   // PublishMessage.wait_when_full for every message.
   bool wait_when_full = false;
-  // The stream's deadline from Open(); InfiniteDuration: none.
+  // The stream's deadline from Open(); InfiniteDuration: none. It bounds
+  // waits for room and is each AT_MOST_ONCE / AT_LEAST_ONCE message's
+  // delivery deadline.
   absl::Duration stream_timeout = absl::InfiniteDuration();
 };
 
@@ -69,7 +80,17 @@ class Producer {
   static std::unique_ptr<Producer> Open(
       std::shared_ptr<grpc::Channel> channel, ProducerOptions options,
       std::function<void(const ProducerAck&)> on_ack = nullptr);
-  // Cancels the stream if Close() was not called, and waits for it to end.
+  // Connects to cloudlinkd's publish socket at `path`. A socket that cannot
+  // be reached (no daemon, or one started with --publish-socket=off), a
+  // caller cloudlinkd refuses, or a connection cap shows as Publish()'s and
+  // Close()'s error (UNAVAILABLE naming the path, or the daemon's
+  // PERMISSION_DENIED CALLER_NOT_AUTHORIZED / RESOURCE_EXHAUSTED
+  // STREAM_LIMIT_REACHED).
+  static std::unique_ptr<Producer> OpenSocket(
+      const std::string& path, ProducerOptions options,
+      std::function<void(const ProducerAck&)> on_ack = nullptr);
+  // Cancels the stream if Close() was not called (unacknowledged messages
+  // may still be delivered), and waits for it to end.
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -94,7 +115,7 @@ class Producer {
   // and they are acked CANCELLED).
   absl::Status Close(absl::Duration timeout = absl::Seconds(60));
 
-  class Stream;  // producer.cc
+  class Stream;  // producer_stream.h
 
  private:
   explicit Producer(std::unique_ptr<Stream> stream);

@@ -59,6 +59,12 @@ absl::optional<uint32_t> Connection::Service(uint32_t events) {
   }
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) ReadSome();
   MutexLock lock(&mu_);
+  if ((events & EPOLLHUP) != 0) {
+    // The producer closed both ways: no ack can reach it. What it sent and
+    // was read stays accepted; what it sent while this connection was not
+    // reading (a wait for room, the ack backlog) is dropped unread.
+    broken_ = true;
+  }
   if (!ended_ && context_->clock->MonotonicNow() >= deadline_) {
     EndLocked(absl::DeadlineExceededError(
         "the publish socket stream's timeout (PublishSocketHello.timeout) "
@@ -203,7 +209,7 @@ void Connection::HandleRequest(PublishRequest& request) {
                       deadline, *self);
     MutexLock lock(&self->mu_);
     self->waiting_ = false;
-    self->AttendLocked();
+    self->AttendLocked(/*reading_resumes=*/true);
   };
   if (!context_->wait_pool->Run([finish] { finish(true); })) {
     // No thread to wait on: a full queue answers QUEUE_FULL / SPOOL_FULL.
@@ -330,10 +336,10 @@ void Connection::FlushLocked() {
   unsent_acks_ = 0;
 }
 
-void Connection::AttendLocked() {
+void Connection::AttendLocked(bool reading_resumes) {
   if (attention_asked_ || closed_) return;
   const bool needed =
-      write_blocked_ || broken_ ||
+      reading_resumes || write_blocked_ || broken_ ||
       (paused_ && unsent_acks_ <= context_->limits.max_ack_backlog / 2) ||
       (!waiting_ && reading_done_ && outstanding_ == 0) ||
       (ended_ && out_sent_ == out_.size());

@@ -143,9 +143,11 @@ class Connection final : public publish::OutcomeSink,
   // Writes what `out_` holds as far as the socket takes it.
   void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a change on another thread: true when the socket thread must look.
-  // Asks for the socket thread when a change calls for it (once until the
-  // next Service()); `attention_` runs under mu_, so Close() waits for it.
-  void AttendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Asks for the socket thread when a change calls for it, or when
+  // `reading_resumes` (a wait for room ended), once until the next
+  // Service(); `attention_` runs under mu_, so Close() waits for it.
+  void AttendLocked(bool reading_resumes = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int fd_;
   const ConnectionContext* const context_;

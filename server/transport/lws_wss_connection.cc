@@ -110,6 +110,12 @@ class LwsWssConnection final : public WssConnection {
     lws_service(context_, 0);
     lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
                      LWS_SET_TIMER_USEC_CANCEL);
+    // A wake whose cancel lws has not delivered yet is taken here, so the
+    // flag never stays set (Wake() would then never cancel again).
+    if (!destroying_ && !pending_close_.has_value() &&
+        wake_requested_.exchange(false, std::memory_order_acq_rel)) {
+      listener_->OnWake();
+    }
   }
 
   void Send(absl::string_view bytes) override {
@@ -137,8 +143,12 @@ class LwsWssConnection final : public WssConnection {
   }
 
   void Wake() override {
-    wake_requested_.store(true, std::memory_order_release);
-    lws_cancel_service(context_);
+    // One lws_cancel_service (a pipe write and a wake-up of the link
+    // thread) per wake the thread has not yet taken: a producer pushing
+    // many messages while the thread is busy costs no syscall per message.
+    if (!wake_requested_.exchange(true, std::memory_order_acq_rel)) {
+      lws_cancel_service(context_);
+    }
   }
 
  private:

@@ -1,0 +1,49 @@
+#include "client/producer_stream.h"
+
+namespace cloudlink::client {
+
+std::vector<ProducerAck> AcksOf(const cloudlink::v1::PublishAck& ack) {
+  auto status_of = [](int32_t code, const std::string& message) {
+    return absl::Status(static_cast<absl::StatusCode>(code), message);
+  };
+  std::vector<ProducerAck> acks;
+  if (ack.ok_ids_size() == 0 && ack.failed_size() == 0) {
+    acks.push_back({ack.id(), status_of(ack.code(), ack.message())});
+    return acks;
+  }
+  acks.reserve(ack.ok_ids_size() + ack.failed_size());
+  for (uint64_t id : ack.ok_ids()) acks.push_back({id, absl::OkStatus()});
+  for (const cloudlink::v1::PublishFailure& f : ack.failed()) {
+    acks.push_back({f.id(), status_of(f.code(), f.message())});
+  }
+  return acks;
+}
+
+void TakeBatch(const ProducerOptions& options,
+               cloudlink::v1::PublishRequest* pending, size_t* pending_bytes,
+               cloudlink::v1::PublishRequest* out) {
+  out->Clear();
+  if (pending->batch_size() <= static_cast<int>(options.max_batch_messages) &&
+      *pending_bytes <= options.max_batch_bytes) {
+    out->Swap(pending);
+    *pending_bytes = 0;
+    return;
+  }
+  // A bounded prefix; the rest waits for the next write.
+  size_t bytes = 0;
+  int n = 0;
+  while (n < pending->batch_size() &&
+         n < static_cast<int>(options.max_batch_messages)) {
+    const auto& m = pending->batch(n);
+    const size_t size = m.topic().size() + m.payload().size();
+    if (n > 0 && bytes + size > options.max_batch_bytes) break;
+    bytes += size;
+    ++n;
+  }
+  auto* from = pending->mutable_batch();
+  for (int i = 0; i < n; ++i) out->add_batch()->Swap(from->Mutable(i));
+  from->DeleteSubrange(0, n);
+  *pending_bytes -= bytes;
+}
+
+}  // namespace cloudlink::client
