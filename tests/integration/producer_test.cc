@@ -1,6 +1,7 @@
 // The producer library (client/producer.h) against the real daemon and dev
-// cloud: batches flow, every message gets exactly one ack, the window
-// bounds what is outstanding, and an independent subscriber sees them all.
+// cloud, over both ways in (the publish socket and the Publish RPC):
+// batches flow, every message gets exactly one ack, the window bounds what
+// is outstanding, and an independent subscriber sees them all.
 
 #include "client/producer.h"
 
@@ -28,15 +29,35 @@ using client::Producer;
 using client::ProducerAck;
 using client::ProducerOptions;
 
-class ProducerTest : public PublishTestBase {
+enum class Way { kSocket, kGrpc };
+
+class ProducerTest : public PublishTestBase,
+                     public ::testing::WithParamInterface<Way> {
  protected:
-  std::shared_ptr<grpc::Channel> Channel() {
-    return grpc::CreateChannel("unix:" + daemon_->socket_path(),
-                               grpc::InsecureChannelCredentials());
+  std::string PublishSocket() const {
+    const std::string api = daemon_->socket_path();
+    return api.substr(0, api.rfind('/')) + "/publish.sock";
+  }
+  // A producer the way the test runs (`api_socket`: the daemon's API
+  // socket, or another path for a daemon that is not there).
+  std::unique_ptr<Producer> Open(
+      ProducerOptions options,
+      std::function<void(const ProducerAck&)> on_ack = nullptr,
+      std::string api_socket = "") {
+    if (api_socket.empty()) api_socket = daemon_->socket_path();
+    if (GetParam() == Way::kSocket) {
+      const std::string publish =
+          api_socket == daemon_->socket_path() ? PublishSocket() : api_socket;
+      return Producer::OpenSocket(publish, options, std::move(on_ack));
+    }
+    return Producer::Open(
+        grpc::CreateChannel("unix:" + api_socket,
+                            grpc::InsecureChannelCredentials()),
+        options, std::move(on_ack));
   }
 };
 
-TEST_F(ProducerTest, EveryMessageIsAckedOnceAndArrives) {
+TEST_P(ProducerTest, EveryMessageIsAckedOnceAndArrives) {
   constexpr size_t kMessages = 3000;
   auto subscriber = StartSubscriber("producer", kMessages);
   ASSERT_NE(subscriber, nullptr);
@@ -47,7 +68,7 @@ TEST_F(ProducerTest, EveryMessageIsAckedOnceAndArrives) {
   std::map<uint64_t, int> acks;  // id → count
   size_t max_outstanding = 0;
   std::unique_ptr<Producer> producer =
-      Producer::Open(Channel(), options, [&](const ProducerAck& ack) {
+      Open(options, [&](const ProducerAck& ack) {
         EXPECT_TRUE(ack.status.ok()) << ack.id << " " << ack.status;
         MutexLock lock(&mu);
         ++acks[ack.id];
@@ -74,9 +95,8 @@ TEST_F(ProducerTest, EveryMessageIsAckedOnceAndArrives) {
       << subscriber->distinct();
 }
 
-TEST_F(ProducerTest, FailuresComeBackAsAcksWithTheirReason) {
-  std::unique_ptr<Producer> producer =
-      Producer::Open(Channel(), ProducerOptions());
+TEST_P(ProducerTest, FailuresComeBackAsAcksWithTheirReason) {
+  std::unique_ptr<Producer> producer = Open(ProducerOptions());
   absl::StatusOr<uint64_t> good =
       producer->Publish("node-instance-info", "producer:ok");
   absl::StatusOr<uint64_t> bad = producer->Publish("no-such-topic", "x");
@@ -94,13 +114,11 @@ TEST_F(ProducerTest, FailuresComeBackAsAcksWithTheirReason) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ProducerTest, ADaemonThatIsGoneFailsTheOutstandingMessages) {
+TEST_P(ProducerTest, ADaemonThatIsGoneFailsTheOutstandingMessages) {
   ProducerOptions options;
   options.stream_timeout = absl::Seconds(30);
   std::unique_ptr<Producer> producer =
-      Producer::Open(grpc::CreateChannel("unix:" + tmp_.Join("nobody.sock"),
-                                         grpc::InsecureChannelCredentials()),
-                     options);
+      Open(options, nullptr, tmp_.Join("nobody.sock"));
   // The stream may already have failed when Publish runs (it then says
   // so), or fail after (the message is then acked with the error).
   absl::StatusOr<uint64_t> id = producer->Publish("node-instance-info", "x");
@@ -116,6 +134,13 @@ TEST_F(ProducerTest, ADaemonThatIsGoneFailsTheOutstandingMessages) {
   EXPECT_EQ(acks[0].id, *id);
   EXPECT_EQ(acks[0].status.code(), absl::StatusCode::kUnavailable);
 }
+
+INSTANTIATE_TEST_SUITE_P(Ways, ProducerTest,
+                         ::testing::Values(Way::kSocket, Way::kGrpc),
+                         [](const ::testing::TestParamInfo<Way>& info) {
+                           return info.param == Way::kSocket ? "Socket"
+                                                             : "Grpc";
+                         });
 
 }  // namespace
 }  // namespace cloudlink::integration

@@ -1,0 +1,259 @@
+// The publish socket against the real daemon and dev cloud, with raw
+// clients that do what the producer library never would: speak another
+// protocol, never read their acks, hold the stream across a SIGHUP and a
+// stop. Each leaves the daemon serving the next producer.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/producer.h"
+#include "cloudlink/v1/cloudlink.pb.h"
+#include "gtest/gtest.h"
+#include "server/publish_socket/frame.h"
+#include "tests/integration/publish_test_base.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::integration {
+namespace {
+
+using client::Producer;
+using client::ProducerAck;
+using client::ProducerOptions;
+using cloudlink::v1::PublishRequest;
+using cloudlink::v1::PublishSocketReply;
+
+// A client of the publish socket that writes whatever it is told to.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& path) {
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.data(), path.size());
+    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr),
+                                     sizeof(addr)) == 0;
+    timeval bound{20, 0};  // every read is bounded
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+  }
+  ~RawClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool connected() const { return connected_; }
+  int fd() const { return fd_; }
+
+  bool Write(const std::string& bytes) {
+    size_t at = 0;
+    while (at < bytes.size()) {
+      const ssize_t n =
+          send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      at += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  bool Send(const google::protobuf::MessageLite& message) {
+    std::string bytes;
+    publish_socket::AppendFrame(message, &bytes);
+    return Write(bytes);
+  }
+  bool Hello() {
+    cloudlink::v1::PublishSocketHello hello;
+    hello.set_version(1);
+    return Send(hello);
+  }
+  // The next reply, or nullopt at the end of the stream (or after 20 s).
+  absl::optional<PublishSocketReply> Reply() {
+    while (true) {
+      auto frame = reader_.Next();
+      if (!frame.ok()) return absl::nullopt;
+      if (frame->has_value()) {
+        PublishSocketReply reply;
+        if (!reply.ParseFromArray((*frame)->data(),
+                                  static_cast<int>((*frame)->size()))) {
+          return absl::nullopt;
+        }
+        return reply;
+      }
+      char* to = reader_.Reserve(65536);
+      const ssize_t n = recv(fd_, to, 65536, 0);
+      reader_.Commit(n > 0 ? static_cast<size_t>(n) : 0);
+      if (n <= 0) return absl::nullopt;
+    }
+  }
+  // Replies until the end frame; returns it (nullopt: none came).
+  absl::optional<PublishSocketReply> End() {
+    while (absl::optional<PublishSocketReply> reply = Reply()) {
+      if (reply->has_end()) return reply;
+    }
+    return absl::nullopt;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  publish_socket::FrameReader reader_;
+};
+
+PublishRequest Single(uint64_t id, const std::string& payload) {
+  PublishRequest request;
+  request.set_id(id);
+  request.set_topic("node-instance-info");
+  request.set_payload(payload);
+  request.set_level(cloudlink::v1::DELIVERY_LEVEL_AT_MOST_ONCE);
+  return request;
+}
+
+class PublishSocketTest : public PublishTestBase {
+ protected:
+  std::string PublishSocket() const {
+    const std::string api = daemon_->socket_path();
+    return api.substr(0, api.rfind('/')) + "/publish.sock";
+  }
+
+  // A producer publishes `count` messages and each is acked OK within
+  // `timeout`.
+  void ExpectAProducerIsServed(int count, absl::Duration timeout) {
+    ProducerOptions options;
+    options.stream_timeout = timeout;
+    std::unique_ptr<Producer> producer =
+        Producer::OpenSocket(PublishSocket(), options);
+    for (int i = 0; i < count; ++i) {
+      absl::StatusOr<uint64_t> id = producer->Publish(
+          "node-instance-info", absl::StrCat("served:", i),
+          cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE, timeout);
+      ASSERT_TRUE(id.ok()) << id.status();
+    }
+    absl::Status closed = producer->Close(timeout);
+    EXPECT_TRUE(closed.ok()) << closed << "\n" << daemon_->Stderr();
+    std::vector<ProducerAck> acks = producer->TakeAcks();
+    EXPECT_EQ(acks.size(), static_cast<size_t>(count));
+    for (const ProducerAck& ack : acks)
+      EXPECT_TRUE(ack.status.ok()) << ack.status;
+  }
+};
+
+TEST_F(PublishSocketTest, TheSocketIsMadeLikeTheApiSocket) {
+  struct stat api;
+  struct stat publish;
+  ASSERT_EQ(stat(daemon_->socket_path().c_str(), &api), 0);
+  ASSERT_EQ(stat(PublishSocket().c_str(), &publish), 0) << daemon_->Stderr();
+  EXPECT_TRUE(S_ISSOCK(publish.st_mode));
+  EXPECT_EQ(publish.st_mode & 07777, 0660u);
+  EXPECT_EQ(publish.st_gid, api.st_gid);
+  EXPECT_TRUE(absl::StrContains(
+      daemon_->Stderr(),
+      "PUBLISH: serving the publish socket on " + PublishSocket()));
+}
+
+TEST_F(PublishSocketTest, AnotherProtocolGetsAnEndNamingTheProblem) {
+  RawClient http(PublishSocket());
+  ASSERT_TRUE(http.connected());
+  ASSERT_TRUE(http.Write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  absl::optional<PublishSocketReply> end = http.End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->end().code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(absl::StrContains(end->end().message(),
+                                "does not speak the publish socket"))
+      << end->end().message();
+  EXPECT_FALSE(http.Reply().has_value());  // closed
+
+  RawClient wrong(PublishSocket());
+  cloudlink::v1::PublishSocketHello hello;
+  hello.set_version(7);
+  ASSERT_TRUE(wrong.Send(hello));
+  end = wrong.End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(absl::StartsWith(end->end().message(), "REQUEST_MALFORMED"));
+
+  ExpectAProducerIsServed(10, absl::Seconds(30));
+}
+
+TEST_F(PublishSocketTest, AProducerThatNeverReadsItsAcksStallsOnlyItself) {
+  RawClient hog(PublishSocket());
+  ASSERT_TRUE(hog.connected());
+  int small = 4096;
+  setsockopt(hog.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  ASSERT_TRUE(hog.Hello());
+  // Writes until the daemon stops reading it (its acks fill both socket
+  // buffers and then its backlog), bounded by 30 s of trying.
+  ASSERT_EQ(fcntl(hog.fd(), F_SETFL, O_NONBLOCK), 0);
+  std::string frame;
+  publish_socket::AppendFrame(Single(1, std::string(64, 'h')), &frame);
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  uint64_t written = 0;
+  int stuck_rounds = 0;
+  while (absl::Now() < until && stuck_rounds < 50) {
+    const ssize_t n = send(hog.fd(), frame.data(), frame.size(), MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(frame.size())) {
+      ++written;
+      stuck_rounds = 0;
+      continue;
+    }
+    ASSERT_TRUE(n < 0 && errno == EAGAIN) << n << " " << strerror(errno);
+    ++stuck_rounds;  // the daemon is not reading: give it a moment
+    usleep(20000);
+  }
+  ASSERT_GE(stuck_rounds, 50) << "the daemon kept reading a producer that "
+                                 "reads no acks";
+  EXPECT_GT(written, 1000u);
+  // Others are served as usual.
+  ExpectAProducerIsServed(50, absl::Seconds(30));
+  // The hog reads at last: its acks come, every one OK.
+  ASSERT_EQ(fcntl(hog.fd(), F_SETFL, 0), 0);
+  ASSERT_EQ(shutdown(hog.fd(), SHUT_WR), 0);
+  uint64_t acked = 0;
+  absl::optional<PublishSocketReply> reply;
+  while ((reply = hog.Reply()).has_value() && !reply->has_end()) {
+    ASSERT_EQ(reply->ack().code(), 0) << reply->ack().message();
+    ++acked;
+  }
+  ASSERT_TRUE(reply.has_value()) << "no end frame after " << acked << " acks";
+  EXPECT_EQ(reply->end().code(), 0);
+  EXPECT_EQ(acked, written);
+}
+
+TEST_F(PublishSocketTest, AStreamOutlivesSighupAndEndsWithTheDaemon) {
+  RawClient stream(PublishSocket());
+  ASSERT_TRUE(stream.Hello());
+  ASSERT_TRUE(stream.Send(Single(1, "before")));
+  absl::optional<PublishSocketReply> ack = stream.Reply();
+  ASSERT_TRUE(ack.has_value() && ack->has_ack()) << daemon_->Stderr();
+  EXPECT_EQ(ack->ack().code(), 0);
+  daemon_->process()->Signal(SIGHUP);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StrContains(daemon_->Stderr(), "cloudlinkd: reloaded");
+      },
+      absl::Seconds(10)));
+  ASSERT_TRUE(stream.Send(Single(2, "after")));
+  ack = stream.Reply();
+  ASSERT_TRUE(ack.has_value() && ack->has_ack()) << daemon_->Stderr();
+  EXPECT_EQ(ack->ack().id(), 2u);
+  EXPECT_EQ(ack->ack().code(), 0);
+  absl::StatusOr<int> stopped = daemon_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0);
+  absl::optional<PublishSocketReply> end = stream.End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->end().code(),
+            static_cast<int>(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(absl::StartsWith(end->end().message(), "SHUTTING_DOWN"));
+  struct stat st;
+  EXPECT_NE(stat(PublishSocket().c_str(), &st), 0);  // removed
+}
+
+}  // namespace
+}  // namespace cloudlink::integration
