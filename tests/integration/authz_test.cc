@@ -186,6 +186,11 @@ class Daemon {
   }
 
   const std::string& socket() const { return socket_; }
+  std::string publish_socket() const { return dir_.Join("run/publish.sock"); }
+  // The probe (tests/integration/fixtures/publish_socket_probe) as `who`.
+  RunResult ProbeAs(const Identity& who, const std::string& probe) {
+    return RunAs(who, {probe, publish_socket()}, dir_.path(), kCtlTimeout);
+  }
   void Signal(int sig) { process_->process()->Signal(sig); }
   std::string socket_dir() const { return dir_.Join("run"); }
   std::string Stderr() const { return process_->Stderr(); }
@@ -215,6 +220,11 @@ class AuthzTest : public ::testing::Test {
     std::filesystem::copy_file(testing::RunfilePath("client/cloudlinkctl"),
                                shared_->ctl, ec);
     chmod(shared_->ctl.c_str(), 0755);
+    shared_->probe = shared_->dir.Join("publish_socket_probe");
+    std::filesystem::copy_file(
+        testing::RunfilePath("tests/integration/fixtures/publish_socket_probe"),
+        shared_->probe, ec);
+    chmod(shared_->probe.c_str(), 0755);
     const std::string suffix = absl::StrCat(getpid() % 1000000);
     shared_->group = "clauthz" + suffix;
     shared_->user = "clauthzu" + suffix;
@@ -253,6 +263,7 @@ class AuthzTest : public ::testing::Test {
   struct Shared {
     TempDir dir;
     std::string ctl;
+    std::string probe;  // publish_socket_probe, for other uids too
     std::string group;
     std::string user;
     bool group_made = false;
@@ -405,6 +416,51 @@ TEST_F(AuthzTest, AnOutsiderIsRefusedByUidEvenWhenItCanConnect) {
   nlohmann::json json = nlohmann::json::parse(after.out, nullptr, false);
   EXPECT_EQ(json.value("claimed", true), false) << after.out;
   EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("API: Claim by")));
+}
+
+TEST_F(AuthzTest, ThePublishSocketAdmitsCallersAsThePublishRpcDoes) {
+  auto daemon = StartDaemon({"--admin-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // Root is let in (the empty topic is then refused, message by message).
+  RunResult root = daemon->ProbeAs({0, 0, {}}, shared_->probe);
+  EXPECT_THAT(root.out, AllOf(HasSubstr("ack: INVALID_ARGUMENT: TOPIC_UNKNOWN"),
+                              HasSubstr("close: OK")))
+      << Describe(root) << daemon->Stderr();
+  // An admin group member is let in.
+  const Identity member = {
+      shared_->user_uid, kNogroup, {kNogroup, shared_->gid}};
+  RunResult admin = daemon->ProbeAs(member, shared_->probe);
+  EXPECT_THAT(admin.out, HasSubstr("ack: INVALID_ARGUMENT: TOPIC_UNKNOWN"))
+      << Describe(admin);
+  // nobody cannot even reach it (mode 0660, the admin group) ...
+  RunResult outsider = daemon->ProbeAs(kNobodyIdentity, shared_->probe);
+  EXPECT_THAT(outsider.out, HasSubstr("close: UNAVAILABLE: cannot connect to "
+                                      "the publish socket"))
+      << Describe(outsider);
+  // ... and when the way is open, the daemon refuses it by uid.
+  ASSERT_EQ(chmod(daemon->socket_dir().c_str(), 0755), 0);
+  ASSERT_EQ(chmod(daemon->publish_socket().c_str(), 0666), 0);
+  RunResult refused = daemon->ProbeAs(kNobodyIdentity, shared_->probe);
+  EXPECT_THAT(refused.out,
+              HasSubstr("close: PERMISSION_DENIED: CALLER_NOT_AUTHORIZED: uid "
+                        "65534 is not root"))
+      << Describe(refused);
+  EXPECT_TRUE(daemon->LogHas("PUBLISH: refused a connection of uid 65534"));
+}
+
+TEST_F(AuthzTest, PublisherGroupMembersReachThePublishSocket) {
+  const std::string missing = "clnogroup" + std::to_string(getpid());
+  auto daemon = StartDaemon(
+      {"--admin-group=" + missing, "--publisher-group=" + shared_->group});
+  ASSERT_NE(daemon, nullptr);
+  // Not in the socket's group: the ACL entry lets the member in.
+  const Identity member = {
+      shared_->user_uid, kNogroup, {kNogroup, shared_->gid}};
+  RunResult publisher = daemon->ProbeAs(member, shared_->probe);
+  EXPECT_THAT(publisher.out,
+              AllOf(HasSubstr("ack: INVALID_ARGUMENT: TOPIC_UNKNOWN"),
+                    HasSubstr("close: OK")))
+      << Describe(publisher) << daemon->Stderr();
 }
 
 TEST_F(AuthzTest, AdminGroupMembersMayMutate) {
