@@ -289,6 +289,49 @@ TEST_F(DaemonTest, SocketIs0660InA0750Directory) {
   EXPECT_EQ(FileMode(SocketDir()), 0750);
 }
 
+TEST_F(DaemonTest, ThePublishSocketSitsBesideTheApiSocketOrWhereToldOrNowhere) {
+  std::unique_ptr<Subprocess> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(IsSocket(SocketDir() + "/publish.sock"));
+  EXPECT_EQ(FileMode(SocketDir() + "/publish.sock"), 0660);
+  EXPECT_EQ(WEXITSTATUS(Terminate(*daemon)), 0);
+  EXPECT_FALSE(FileExists(SocketDir() + "/publish.sock"));
+
+  const std::string elsewhere = tmp_.Join("pub/producers.sock");
+  daemon = Launch("moved", "", "", {"--publish-socket=" + elsewhere});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return IsSocket(elsewhere); }, kStartTimeout))
+      << daemon->Stderr();
+  EXPECT_FALSE(FileExists(SocketDir() + "/publish.sock"));
+  EXPECT_EQ(WEXITSTATUS(Terminate(*daemon)), 0);
+
+  daemon = Launch("off", "", "", {"--publish-socket=off"});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return Connectable(Socket()); }, kStartTimeout))
+      << daemon->Stderr();
+  EXPECT_FALSE(FileExists(SocketDir() + "/publish.sock"));
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("publish socket on")));
+}
+
+TEST_F(DaemonTest, ASecondDaemonOnTheSamePublishSocketExitsWithSocketInUse) {
+  std::unique_ptr<Subprocess> first = StartDaemon("first");
+  ASSERT_NE(first, nullptr);
+  // Its own API socket and lib dir: only the publish socket is shared.
+  std::unique_ptr<Subprocess> second =
+      Launch("second", tmp_.Join("run2/cl.sock"), tmp_.Join("lib2"),
+             {"--publish-socket=" + SocketDir() + "/publish.sock"});
+  ASSERT_NE(second, nullptr);
+  absl::StatusOr<int> status = second->Wait(kExitTimeout);
+  ASSERT_TRUE(status.ok()) << "the second daemon kept running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0)
+      << ExitText(*status);
+  EXPECT_THAT(second->Stderr(), HasSubstr("SOCKET_IN_USE"));
+  EXPECT_TRUE(first->Running());
+  EXPECT_TRUE(IsSocket(SocketDir() + "/publish.sock"));
+}
+
 // Waits for the single outstanding operation on `cq`; false on timeout or a
 // failed operation.
 bool Step(grpc::CompletionQueue& cq, void* expected_tag) {
