@@ -281,7 +281,7 @@ def main():
                 result["runs"].append(run)
 
         # Idle: wake-ups of cloudlinkd's threads while online and idle.
-        idle_s = 10 if args.scale >= 1 else 3
+        idle_s = 60 if args.scale >= 1 else 10
         sw0 = proc_switches(pid)
         time.sleep(idle_s)
         result["idle"] = {"seconds": idle_s,

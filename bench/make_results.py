@@ -282,9 +282,11 @@ def main():
             w("")
         if daemon.get("runs"):
             w("The producer library (`client/producer.h`) through cloudlinkd, "
-              "and Paho C to the same broker (the dev cloud's mosquitto, as "
-              "its admin), in the same run. CPU and context switches per "
-              "message; cloudlinkd's are zero for Paho, which bypasses it.")
+              "over the publish socket (**socket**) and over the Publish RPC "
+              "(**grpc**), and Paho C to the same broker (the dev cloud's "
+              "mosquitto, as its admin), in the same run. CPU and context "
+              "switches per message; cloudlinkd's are zero for Paho, which "
+              "bypasses it.")
             w("")
             w("| case | client | msgs/s | client CPU µs/msg | cloudlinkd CPU "
               "µs/msg | cloudlinkd ctx sw/msg | RSS MiB (peak) | error |")
@@ -353,11 +355,115 @@ def main():
           "– | not measured (see analysis) |")
     w("")
 
+    if daemon is not None and daemon.get("runs"):
+        daemon_targets(w, daemon, aes, verdict)
+
     if args.analysis and os.path.exists(args.analysis):
         with open(args.analysis) as f:
             w(f.read().rstrip("\n"))
         w("")
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def daemon_targets(w, daemon, aes, verdict):
+    """The targets of the publish path through cloudlinkd, per way in."""
+    runs = {(r["case"], r["client"]): r for r in daemon["runs"]}
+
+    def per_msg(case, client, key):
+        r = runs.get((case, client))
+        if not r or r.get("error") or not r.get("messages"):
+            return None
+        return r.get(key, 0) / r["messages"]
+
+    def rate(case, client):
+        r = runs.get((case, client))
+        if not r or r.get("error") or not r.get("seconds"):
+            return None
+        return r["messages"] / r["seconds"]
+
+    def cpu_us(case, client):
+        a = per_msg(case, client, "cpu_s")
+        b = per_msg(case, client, "cloudlinkd_cpu_s")
+        return None if a is None or b is None else (a + b) * 1e6
+
+    w("## Targets of the daemon path (same run)")
+    w("")
+    w("Per way into cloudlinkd: the producer library over the publish socket "
+      "(**socket**) and over the Publish RPC (**grpc**), against Paho C "
+      "publishing to the same broker in the same run. CPU per message is "
+      "cloudlinkd's plus the producer's.")
+    w("")
+    w("| target | socket | grpc | Paho | result (socket / grpc) |")
+    w("|---|---|---|---|---|")
+
+    def row(name, fn, paho_text, ok):
+        vals = [fn(c) for c in ("socket", "grpc")]
+        texts = [v[0] if v else "–" for v in vals]
+        oks = [verdict(None if v is None else ok(v[1])) for v in vals]
+        w(f"| {name} | {texts[0]} | {texts[1]} | {paho_text} | "
+          f"{oks[0]} / {oks[1]} |")
+
+    steady = "steady 200/s qos1 1KiB"
+    paho_steady = cpu_us(steady, "paho")
+    row("steady 200/s, AT_LEAST_ONCE 1 KiB: CPU per message ≤ Paho's",
+        lambda c: None if cpu_us(steady, c) is None or paho_steady is None
+        else (f"{cpu_us(steady, c):.0f} µs", cpu_us(steady, c) <= paho_steady),
+        f"{fmt(paho_steady, 0)} µs", lambda ok: ok)
+    b2b = "b2b qos1 1KiB"
+    paho_b2b = cpu_us(b2b, "paho")
+    row("back to back, AT_LEAST_ONCE 1 KiB: CPU per message ≤ ½ Paho's",
+        lambda c: None if cpu_us(b2b, c) is None or paho_b2b is None
+        else (f"{cpu_us(b2b, c):.1f} µs",
+              cpu_us(b2b, c) <= paho_b2b / 2),
+        f"{fmt(paho_b2b, 1)} µs", lambda ok: ok)
+    paho_rate = rate(b2b, "paho")
+    row("back to back, AT_LEAST_ONCE 1 KiB: ≥ 1.5× Paho msgs/s",
+        lambda c: None if rate(b2b, c) is None or not paho_rate
+        else (f"{fmt_rate(rate(b2b, c))} ({rate(b2b, c) / paho_rate:.2f}×)",
+              rate(b2b, c) >= 1.5 * paho_rate),
+        fmt_rate(paho_rate) if paho_rate else "–", lambda ok: ok)
+    q0 = "b2b qos0 64B"
+    paho_q0 = rate(q0, "paho")
+    row("back to back, AT_MOST_ONCE 64 B: ≥ 5× Paho msgs/s",
+        lambda c: None if rate(q0, c) is None or not paho_q0
+        else (f"{fmt_rate(rate(q0, c))} ({rate(q0, c) / paho_q0:.2f}×)",
+              rate(q0, c) >= 5 * paho_q0),
+        fmt_rate(paho_q0) if paho_q0 else "–", lambda ok: ok)
+    row("steady 200/s: ≤ 3 context switches per message in cloudlinkd",
+        lambda c: None if per_msg(steady, c, "cloudlinkd_switches") is None
+        else (f"{per_msg(steady, c, 'cloudlinkd_switches'):.2f}",
+              per_msg(steady, c, "cloudlinkd_switches") <= 3),
+        "–", lambda ok: ok)
+    big = "b2b qos1 16KiB"
+    aes_us = 16384 / aes * 1e6 if aes else None
+    row("back to back, AT_LEAST_ONCE 16 KiB: cloudlinkd CPU per message ≤ 3× "
+        "AES-128-GCM of its bytes",
+        lambda c: None if per_msg(big, c, "cloudlinkd_cpu_s") is None
+        or aes_us is None
+        else (f"{per_msg(big, c, 'cloudlinkd_cpu_s') * 1e6:.1f} µs "
+              f"({per_msg(big, c, 'cloudlinkd_cpu_s') * 1e6 / aes_us:.1f}×)",
+              per_msg(big, c, "cloudlinkd_cpu_s") * 1e6 <= 3 * aes_us),
+        f"AES: {fmt(aes_us, 1)} µs", lambda ok: ok)
+    ctl = [t for t in daemon.get("throughput", [])
+           if t["level"].endswith("AT_LEAST_ONCE") and t["payload"] == 1024]
+    if ctl and paho_rate:
+        r = ctl[0]["msgs_per_s"]
+        w(f"| `cloudlinkctl publish` from stdin, AT_LEAST_ONCE 1 KiB: ≥ Paho "
+          f"msgs/s | {fmt_rate(r)} (gRPC) | | {fmt_rate(paho_rate)} | "
+          f"{verdict(r >= paho_rate)} |")
+    if "idle" in daemon:
+        idle = daemon["idle"]
+        w(f"| online and idle: ≤ 1 wake-up per second across cloudlinkd's "
+          f"threads | {idle['switches_per_s']:.1f}/s over {idle['seconds']} s"
+          f" | | | {verdict(idle['switches_per_s'] <= 1)} |")
+    fq = daemon.get("full_queue", {})
+    if "rss_after_drain_mib" in fq:
+        before = fq.get("rss_before_fill_mib", 0)
+        after = fq["rss_after_drain_mib"]
+        w(f"| RSS after a full queue drains ≤ before + 16 MiB | "
+          f"{after:.1f} MiB (before {before:.1f}) | | | "
+          f"{verdict(after <= before + 16)} |")
+    w("")
 
 
 if __name__ == "__main__":
