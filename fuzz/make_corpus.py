@@ -243,6 +243,48 @@ def lws_error_seeds():
     }
 
 
+def pb_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def pb_field(number: int, value) -> bytes:
+    if isinstance(value, int):
+        return pb_varint(number << 3) + pb_varint(value)
+    return pb_varint((number << 3) | 2) + pb_varint(len(value)) + value
+
+
+def frame(body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + body
+
+
+def publish_socket_seeds():
+    hello = frame(pb_field(1, 1))
+    single = frame(pb_field(1, 7) + pb_field(2, b"t") + pb_field(3, b"body"))
+    unknown = frame(pb_field(1, 8) + pb_field(2, b"nope") + pb_field(3, b"x"))
+    message = pb_field(1, 9) + pb_field(2, b"t") + pb_field(3, b"p") + \
+        pb_field(4, 1)
+    batch = frame(pb_field(6, message) + pb_field(6, message.replace(
+        pb_field(1, 9), pb_field(1, 10))))
+    timeout = frame(pb_field(1, 1) + pb_field(2, pb_field(1, 30)))
+    return {
+        "single": b"\x00" + hello + single,
+        "chunks_of_3": b"\x02" + hello + single + unknown + batch,
+        "timeout_hello": b"\x10" + timeout + batch,
+        "no_hello": b"\x00" + single,
+        "wrong_version": b"\x00" + frame(pb_field(1, 2)) + single,
+        "too_large": b"\x00" + hello + b"\x7f\xff\xff\xff",
+        "cut": b"\x00" + hello + single[:-2],
+        "http": b"\x07GET / HTTP/1.1\r\n\r\n",
+        "garbage_frame": b"\x00" + hello + frame(b"\xff\xff\xff"),
+    }
+
+
 TARGETS = {
     "mqtt_decoder": mqtt_seeds,
     "ini_file": ini_seeds,
@@ -256,6 +298,7 @@ TARGETS = {
     "spool_segment": spool_seeds,
     "wss_url": wss_url_seeds,
     "lws_connection_error": lws_error_seeds,
+    "publish_socket": publish_socket_seeds,
 }
 
 

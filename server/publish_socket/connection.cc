@@ -131,6 +131,10 @@ void Connection::ReadSome() {
       return;
     }
     total += static_cast<size_t>(n);
+    // A short read took all there was: epoll says when more comes, so no
+    // second recv() just to hear EAGAIN (one syscall less per message at a
+    // steady rate).
+    const bool drained = static_cast<size_t>(n) < kReadChunk;
     while (true) {
       absl::StatusOr<absl::optional<absl::string_view>> frame = reader_.Next();
       if (!frame.ok()) {
@@ -142,6 +146,7 @@ void Connection::ReadSome() {
       if (!frame->has_value()) break;
       if (!HandleFrame(**frame)) return;
     }
+    if (drained) return;
   }
 }
 

@@ -74,9 +74,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Connections open now; requests read since the start (for tests).
+  // Connections open now (for tests).
   size_t open() const;
-  uint64_t requests_read() const { return requests_read_.load(); }
 
  private:
   Server(ServerOptions options, int listen_fd, int epoll_fd, int wake_fd,
@@ -101,7 +100,6 @@ class Server {
   const int wake_fd_;  // eventfd
   const api::Authorizer* const authorizer_;
   std::atomic<bool> shutting_down_{false};
-  std::atomic<uint64_t> requests_read_{0};
   ConnectionContext context_;
   std::thread thread_;
   bool stopped_ = false;

@@ -212,6 +212,9 @@ TEST_F(ConnectionTest, AHalfCloseEndsTheStreamOnceEverythingIsAcked) {
   Send(Single(1));
   ASSERT_EQ(shutdown(peer_, SHUT_WR), 0);
   absl::optional<uint32_t> wanted = connection_->Service(kIn);
+  ASSERT_TRUE(wanted.has_value());
+  // A short read stops there; epoll reports the end of the stream next.
+  wanted = connection_->Service(kIn);
   ASSERT_TRUE(wanted.has_value());  // one message is still outstanding
   EXPECT_EQ(*wanted & EPOLLIN, 0u);
   EXPECT_EQ(attention_.load(), 0);

@@ -1,0 +1,247 @@
+// The publish socket's server in this process: the producer library's
+// OpenSocket against it, a test thread playing the link; out of
+// descriptors it pauses accepting instead of spinning; a stop ends every
+// stream.
+
+#include "server/publish_socket/server.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/producer.h"
+#include "server/api/authorizer.h"
+#include "server/common/mutex.h"
+#include "server/publish/completion_batch.h"
+#include "server/publish/publish_queue.h"
+#include "server/publish/publisher.h"
+#include "tests/testing/test_env.h"
+
+namespace cloudlink::publish_socket {
+namespace {
+
+using client::Producer;
+using client::ProducerAck;
+using client::ProducerOptions;
+
+// Takes what the queue holds and completes it OK, as the link would, woken
+// by the queue's wake callback.
+class FakeLink {
+ public:
+  explicit FakeLink(publish::PublishQueue* queue) : queue_(queue) {
+    queue_->SetWakeCallback([this] {
+      MutexLock lock(&mu_);
+      work_ = true;
+    });
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~FakeLink() {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+    queue_->SetWakeCallback(nullptr);
+  }
+  void set_paused(bool paused) {
+    MutexLock lock(&mu_);
+    paused_ = paused;
+    work_ = true;
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      {
+        MutexLock lock(&mu_);
+        mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stop_ || (work_ && !paused_);
+        });
+        if (stop_) return;
+        work_ = false;
+      }
+      std::vector<publish::Message> batch = queue_->TakeBatch(1024, 1 << 30);
+      publish::CompletionBatch pass;
+      for (publish::Message& m : batch) m.done(absl::OkStatus());
+      if (!batch.empty()) {
+        MutexLock lock(&mu_);
+        work_ = true;  // there may be more
+      }
+    }
+  }
+
+  publish::PublishQueue* const queue_;
+  Mutex mu_;
+  bool work_ ABSL_GUARDED_BY(mu_) = true;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    publish::QueueOptions options;
+    options.release_memory = nullptr;
+    queue_ = std::make_unique<publish::PublishQueue>(options);
+    publisher_ = std::make_unique<publish::Publisher>(queue_.get(), nullptr);
+    authorizer_ = std::make_unique<api::Authorizer>(
+        api::UnixPolicy::Resolve("clnosuchgroup"), api::AllowedSubjects(),
+        nullptr);
+    ServerOptions options_;
+    options_.path = tmp_.Join("publish.sock");
+    options_.group = getegid();
+    absl::StatusOr<std::unique_ptr<Server>> server =
+        Server::Start(options_, publisher_.get(), authorizer_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Stop();
+  }
+
+  std::string Path() const { return tmp_.Join("publish.sock"); }
+
+  testing::TempDir tmp_;
+  std::unique_ptr<publish::PublishQueue> queue_;
+  std::unique_ptr<publish::Publisher> publisher_;
+  std::unique_ptr<api::Authorizer> authorizer_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, EveryMessageOfManyProducersIsAckedOnce) {
+  FakeLink link(queue_.get());
+  constexpr int kProducers = 4;
+  constexpr int kMessages = 2000;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  std::atomic<int> bad{0};
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      ProducerOptions options;
+      options.window = 64;
+      auto producer =
+          Producer::OpenSocket(Path(), options, [&](const ProducerAck& ack) {
+            (ack.status.ok() ? ok : bad).fetch_add(1);
+          });
+      for (int i = 0; i < kMessages; ++i) {
+        absl::StatusOr<uint64_t> id = producer->Publish(
+            "t", absl::StrCat(p, ":", i),
+            cloudlink::v1::DELIVERY_LEVEL_AT_LEAST_ONCE, absl::Seconds(30));
+        if (!id.ok()) {
+          ADD_FAILURE() << id.status();
+          return;
+        }
+      }
+      absl::Status closed = producer->Close(absl::Seconds(30));
+      EXPECT_TRUE(closed.ok()) << closed;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kProducers * kMessages);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_TRUE(testing::WaitFor([&] { return server_->open() == 0; },
+                               absl::Seconds(10)));
+}
+
+TEST_F(ServerTest, OutOfDescriptorsItPausesAcceptingAndThenServes) {
+  FakeLink link(queue_.get());
+  rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  // Take every descriptor left under a low limit.
+  rlimit low = old;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> hogs;
+  // The client's socket, made before the table is full.
+  const int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  while (true) {
+    const int fd = dup(0);
+    if (fd < 0) break;
+    hogs.push_back(fd);
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, Path().data(), Path().size());
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  // The server cannot accept it: for a second it must not spin.
+  rusage before;
+  getrusage(RUSAGE_SELF, &before);
+  const absl::Time start = absl::Now();
+  testing::WaitFor([] { return false; }, absl::Seconds(1));
+  rusage after;
+  getrusage(RUSAGE_SELF, &after);
+  const absl::Duration cpu = absl::DurationFromTimeval(after.ru_utime) -
+                             absl::DurationFromTimeval(before.ru_utime) +
+                             absl::DurationFromTimeval(after.ru_stime) -
+                             absl::DurationFromTimeval(before.ru_stime);
+  const absl::Duration wall = absl::Now() - start;
+  for (int fd : hogs) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  // WaitFor polls too; a spinning server would burn most of the second.
+  EXPECT_LT(cpu, wall / 4) << "cpu " << cpu << " in " << wall;
+  // With descriptors back, the waiting connection is served.
+  cloudlink::v1::PublishSocketHello hello;
+  hello.set_version(1);
+  cloudlink::v1::PublishRequest request;
+  request.set_id(5);
+  request.set_topic("t");
+  request.set_payload("p");
+  std::string bytes;
+  AppendFrame(hello, &bytes);
+  AppendFrame(request, &bytes);
+  ASSERT_EQ(write(client, bytes.data(), bytes.size()),
+            static_cast<ssize_t>(bytes.size()));
+  timeval bound{10, 0};
+  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+  FrameReader reader;
+  absl::optional<std::string> body;
+  while (!body.has_value()) {
+    char* to = reader.Reserve(4096);
+    const ssize_t n = read(client, to, 4096);
+    reader.Commit(n > 0 ? static_cast<size_t>(n) : 0);
+    ASSERT_GT(n, 0) << "no ack";
+    auto frame = reader.Next();
+    ASSERT_TRUE(frame.ok());
+    if (frame->has_value()) body = std::string(**frame);
+  }
+  cloudlink::v1::PublishSocketReply reply;
+  ASSERT_TRUE(reply.ParseFromString(*body));
+  EXPECT_EQ(reply.ack().id(), 5u);
+  EXPECT_EQ(reply.ack().code(), 0);
+  close(client);
+}
+
+TEST_F(ServerTest, StopEndsEveryStreamAndRemovesTheSocket) {
+  FakeLink link(queue_.get());
+  link.set_paused(true);  // the message stays outstanding
+  auto producer = Producer::OpenSocket(Path(), ProducerOptions());
+  ASSERT_TRUE(producer->Publish("t", "p").ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return queue_->stats().pushed == 1; },
+                               absl::Seconds(10)));
+  server_->Stop();
+  struct stat st;
+  EXPECT_NE(stat(Path().c_str(), &st), 0);
+  absl::Status closed = producer->Close(absl::Seconds(10));
+  EXPECT_EQ(closed.code(), absl::StatusCode::kUnavailable) << closed;
+  EXPECT_TRUE(absl::StartsWith(closed.message(), "SHUTTING_DOWN")) << closed;
+  std::vector<ProducerAck> acks = producer->TakeAcks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].status.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cloudlink::publish_socket
