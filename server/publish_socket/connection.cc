@@ -216,9 +216,15 @@ void Connection::HandleRequest(PublishRequest& request) {
     self->waiting_ = false;
     self->AttendLocked(/*reading_resumes=*/true);
   };
-  if (!context_->wait_pool->Run([finish] { finish(true); })) {
+  WaitingJobs* jobs = context_->waiting_jobs;
+  if (jobs != nullptr) jobs->Started();
+  if (!context_->wait_pool->Run([finish, jobs] {
+        finish(true);
+        if (jobs != nullptr) jobs->Ended();  // the last use of the context
+      })) {
     // No thread to wait on: a full queue answers QUEUE_FULL / SPOOL_FULL.
     finish(false);
+    if (jobs != nullptr) jobs->Ended();
   }
 }
 

@@ -70,10 +70,35 @@ struct ConnectionLimits {
   size_t max_read_per_turn = size_t{1} << 20;
 };
 
+// Requests being finished on the wait pool's threads, so that their owner
+// can wait for them before it goes (a job may run on a thread of its own).
+class WaitingJobs {
+ public:
+  void Started() {
+    MutexLock lock(&mu_);
+    ++running_;
+  }
+  void Ended() {
+    MutexLock lock(&mu_);
+    --running_;
+  }
+  // Blocks until no job runs.
+  void AwaitNone() {
+    MutexLock lock(&mu_);
+    mu_.Await([this]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ == 0; });
+  }
+
+ private:
+  Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // What the connections of one socket share.
 struct ConnectionContext {
   publish::Publisher* publisher = nullptr;  // null: PUBLISH_UNAVAILABLE
   api::WaitPool* wait_pool = nullptr;
+  WaitingJobs* waiting_jobs = nullptr;  // counts the wait pool's jobs
   const std::atomic<bool>* shutting_down = nullptr;
   ConnectionLimits limits;
   Clock* clock = RealClock();

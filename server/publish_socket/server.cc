@@ -87,6 +87,7 @@ Server::Server(ServerOptions options, int listen_fd, int epoll_fd, int wake_fd,
       authorizer_(authorizer) {
   context_.publisher = publisher;
   context_.wait_pool = &wait_pool_;
+  context_.waiting_jobs = &waiting_jobs_;
   context_.shutting_down = &shutting_down_;
   context_.limits = options_.limits;
 }
@@ -108,6 +109,9 @@ void Server::Stop() {
   }
   Wake();
   thread_.join();
+  // Requests waiting for room give up (shutting_down_), then end; a job on
+  // a thread of its own must not outlive the context it uses.
+  waiting_jobs_.AwaitNone();
   unlink(options_.path.c_str());
   LogInfo(absl::StrCat("PUBLISH: stopped; removed ", options_.path));
 }

@@ -123,6 +123,7 @@ class Server {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;
 
+  WaitingJobs waiting_jobs_;
   // Last member: destroyed first, joining its kept threads.
   api::WaitPool wait_pool_;
 };

@@ -243,5 +243,38 @@ TEST_F(ServerTest, StopEndsEveryStreamAndRemovesTheSocket) {
   EXPECT_EQ(acks[0].status.code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(ServerTest, StopWaitsForARequestWaitingForRoomToGiveUp) {
+  // A queue with room for one message, and no link: the second message
+  // waits for room on a thread of the wait pool.
+  server_->Stop();
+  server_.reset();
+  publish::QueueOptions small;
+  small.max_bytes = 2;
+  small.release_memory = nullptr;
+  queue_ = std::make_unique<publish::PublishQueue>(small);
+  publisher_ = std::make_unique<publish::Publisher>(queue_.get(), nullptr);
+  ServerOptions options;
+  options.path = Path();
+  options.group = getegid();
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(options, publisher_.get(), authorizer_.get());
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  ProducerOptions waiting;
+  waiting.wait_when_full = true;
+  auto producer = Producer::OpenSocket(Path(), waiting);
+  ASSERT_TRUE(producer->Publish("t", "p").ok());
+  ASSERT_TRUE(producer->Publish("t", "p").ok());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return queue_->stats().pushed == 1 && server_->open() == 1; },
+      absl::Seconds(10)));
+  const absl::Time start = absl::Now();
+  server_->Stop();  // returns only once the waiting request gave up
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(queue_->stats().pushed, 1u);
+  absl::Status closed = producer->Close(absl::Seconds(10));
+  EXPECT_TRUE(absl::StartsWith(closed.message(), "SHUTTING_DOWN")) << closed;
+}
+
 }  // namespace
 }  // namespace cloudlink::publish_socket
