@@ -17,6 +17,12 @@
 #include "server/common/log.h"
 
 namespace cloudlink::api {
+namespace {
+
+// See the use in ApiServer::Start.
+constexpr int kSyncPollerTimeoutMs = 60 * 1000;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
     const ApiServerOptions& options, CloudLinkService* service,
@@ -36,6 +42,18 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  // gRPC's synchronous server (the unary methods, reflection) keeps up to
+  // two poller threads, each waiting on the server's completion queue with
+  // a timeout (ServerBuilder's CQ_TIMEOUT_MSEC, 10 s by default). An idle
+  // poller wakes at every timeout only to wait again: 0.2 wake-ups/s for
+  // the two. Calls and shutdown wake a poller at once whatever the
+  // timeout, and a poller beyond the two ends right after its call, not
+  // at a timeout (grpc::ThreadManager::MainWorkLoop), so a longer one
+  // changes nothing else. 60 s rather than longer keeps a bounded retry
+  // should a wake-up ever be missed.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC,
+      kSyncPollerTimeoutMs);
   grpc::ResourceQuota quota("cloudlink-api");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
