@@ -699,11 +699,13 @@ TEST_F(ApiLimitsTest, UnderATaskLimitRootIsServedAndSigtermStopsTheDaemon) {
   EXPECT_LT(TimedRootGetState(&state, daemon), absl::Seconds(1));
   EXPECT_TRUE(daemon->process()->Running()) << Diagnostics(daemon);
 
-  // SIGTERM ends it within 5 s, streams and all.
+  // SIGTERM ends it, streams and all: the API waits at most 5 s for calls
+  // in progress (docs/operating.md), so the stop takes at most that plus
+  // the rest of the shutdown; 10 s leaves room for a loaded machine.
   const absl::Time start = absl::Now();
-  absl::StatusOr<int> stopped = daemon->Stop(absl::Seconds(5));
+  absl::StatusOr<int> stopped = daemon->Stop(absl::Seconds(10));
   EXPECT_TRUE(stopped.ok()) << stopped.status() << Diagnostics(daemon);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   CloseAll(&watches);
 }
 
