@@ -198,8 +198,14 @@ class SocketStream final : public Producer::Stream {
     std::string frame;
     publish_socket::AppendFrame(hello, &frame);
     if (!WriteAll(fd_, frame)) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot write to the publish socket ", path_, ": ", strerror(errno)));
+      // cloudlinkd may have refused the caller and closed already: its end
+      // frame, waiting to be read, says why (the reading thread reads it).
+      const int error = errno;
+      MutexLock lock(&mu_);
+      write_failed_ = true;
+      write_error_ = absl::UnavailableError(absl::StrCat(
+          "cannot write to the publish socket ", path_, ": ", strerror(error)));
+      shutdown(fd_, SHUT_WR);
     }
     return absl::OkStatus();
   }
@@ -230,7 +236,9 @@ class SocketStream final : public Producer::Stream {
         write_error_ = absl::UnavailableError(
             absl::StrCat("writing to the publish socket ", path_,
                          " failed: ", strerror(error)));
-        shutdown(fd_, SHUT_RDWR);
+        // What cloudlinkd sent before it closed (an end frame) is still
+        // read; the reading thread then fails what is outstanding.
+        shutdown(fd_, SHUT_WR);
       }
     }
     writing_ = false;
