@@ -198,7 +198,8 @@ TEST_F(LinkTest, DebugLogShowsClaimHttpProxyTlsAndMqttSteps) {
   CloudlinkdProcess* daemon = StartDaemon(options);
   ASSERT_NE(daemon, nullptr);
   ClaimAndExpectOnline(daemon, proxy->Url("http"));
-  const std::string log = daemon->Stderr();
+  // "online" is reported at CONNACK; the cloud's first PUBLISH may come
+  // after it, so each line is awaited (bounded), not read once.
   for (const char* line : {
            " DEBUG CLAIM: attempt 1 of ",
            " DEBUG HTTP: PUT https://",
@@ -213,7 +214,11 @@ TEST_F(LinkTest, DebugLogShowsClaimHttpProxyTlsAndMqttSteps) {
            " DEBUG MQTT: received CONNACK (reason 0x00",
            " DEBUG MQTT: received PUBLISH (qos 1",
        }) {
-    EXPECT_THAT(log, HasSubstr(line)) << Diagnostics(daemon);
+    EXPECT_TRUE(testing::WaitFor(
+        [&] { return absl::StrContains(daemon->Stderr(), line); },
+        absl::Seconds(10)))
+        << "missing: " << line << "\n"
+        << Diagnostics(daemon);
   }
 }
 
