@@ -64,6 +64,11 @@ ABSL_FLAG(std::string, log_file, "",
 ABSL_FLAG(bool, allow_core_dumps, false,
           "keep the process's core dump settings; by default cloudlinkd makes "
           "no core dumps, which would hold its private key and MQTT password");
+ABSL_FLAG(cloudlink::SchedulingPolicy, scheduling_policy,
+          cloudlink::SchedulingPolicy::kBatch,
+          "the Linux scheduling policy of cloudlinkd's threads: batch (a "
+          "thread that wakes does not preempt a running one), other, idle, or "
+          "keep the one it was started with");
 ABSL_FLAG(uint64_t, queue_bytes, uint64_t{64} << 20,
           "bound of the publish memory queue in bytes, a positive number "
           "(default 64 MiB)");
@@ -249,6 +254,7 @@ int main(int argc, char** argv) {
 
   cloudlink::HygieneOptions hygiene;
   hygiene.allow_core_dumps = absl::GetFlag(FLAGS_allow_core_dumps);
+  hygiene.scheduling_policy = absl::GetFlag(FLAGS_scheduling_policy);
   for (const cloudlink::HygieneStep& step :
        cloudlink::ApplyProcessHygiene(hygiene)) {
     cloudlink::Log(

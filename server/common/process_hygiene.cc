@@ -1,11 +1,15 @@
 #include "server/common/process_hygiene.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -17,7 +21,96 @@ std::string LimitText(rlim_t value) {
                                 : absl::StrCat(value);
 }
 
+int KernelPolicy(SchedulingPolicy policy) {
+  switch (policy) {
+    case SchedulingPolicy::kBatch:
+      return SCHED_BATCH;
+    case SchedulingPolicy::kIdle:
+      return SCHED_IDLE;
+    case SchedulingPolicy::kOther:
+    case SchedulingPolicy::kKeep:
+      break;
+  }
+  return SCHED_OTHER;
+}
+
+// Sets `policy` on every thread of the process (sched_setscheduler changes
+// one thread on Linux). On a refusal the threads already changed go back.
+HygieneStep SetSchedulingPolicy(SchedulingPolicy policy) {
+  const std::string name = SchedulingPolicyName(policy);
+  if (policy == SchedulingPolicy::kKeep) {
+    return {true, "scheduling policy kept (--scheduling-policy=keep)"};
+  }
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) {
+    return {false,
+            absl::StrCat("scheduling policy ", name,
+                         " not set: /proc/self/task: ", strerror(errno))};
+  }
+  std::vector<std::pair<pid_t, int>> changed;  // thread, its old policy
+  std::string failure;
+  while (const dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    const pid_t tid = static_cast<pid_t>(atoi(entry->d_name));
+    const int old_policy = sched_getscheduler(tid);
+    const sched_param param = {0};
+    if (old_policy < 0 ||
+        sched_setscheduler(tid, KernelPolicy(policy), &param) != 0) {
+      if (errno == ESRCH) continue;  // the thread ended meanwhile
+      failure = strerror(errno);
+      break;
+    }
+    changed.emplace_back(tid, old_policy);
+  }
+  closedir(tasks);
+  if (failure.empty()) return {true, absl::StrCat("scheduling policy ", name)};
+  for (const auto& [tid, old_policy] : changed) {
+    const sched_param param = {0};
+    sched_setscheduler(tid, old_policy, &param);
+  }
+  return {false,
+          absl::StrCat("scheduling policy ", name,
+                       " not set, the policy stays as started: ", failure)};
+}
+
 }  // namespace
+
+bool ParseSchedulingPolicy(absl::string_view text, SchedulingPolicy* policy) {
+  for (SchedulingPolicy candidate :
+       {SchedulingPolicy::kKeep, SchedulingPolicy::kOther,
+        SchedulingPolicy::kBatch, SchedulingPolicy::kIdle}) {
+    if (text == SchedulingPolicyName(candidate)) {
+      *policy = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string SchedulingPolicyName(SchedulingPolicy policy) {
+  switch (policy) {
+    case SchedulingPolicy::kKeep:
+      return "keep";
+    case SchedulingPolicy::kOther:
+      return "other";
+    case SchedulingPolicy::kBatch:
+      return "batch";
+    case SchedulingPolicy::kIdle:
+      return "idle";
+  }
+  return "batch";
+}
+
+bool AbslParseFlag(absl::string_view text, SchedulingPolicy* policy,
+                   std::string* error) {
+  if (ParseSchedulingPolicy(text, policy)) return true;
+  *error = "must be batch, other, idle or keep";
+  return false;
+}
+
+std::string AbslUnparseFlag(SchedulingPolicy policy) {
+  return SchedulingPolicyName(policy);
+}
 
 std::vector<HygieneStep> ApplyProcessHygiene(const HygieneOptions& options) {
   std::vector<HygieneStep> report;
@@ -67,6 +160,7 @@ std::vector<HygieneStep> ApplyProcessHygiene(const HygieneOptions& options) {
     report.push_back(
         {false, absl::StrCat("cannot change to /: ", strerror(errno))});
   }
+  report.push_back(SetSchedulingPolicy(options.scheduling_policy));
   return report;
 }
 

@@ -992,6 +992,100 @@ TEST_F(DaemonTest, NoCoreDumpsAllOpenFilesAndTheRootDirectory) {
   EXPECT_EQ(Terminate(daemon), 0);
 }
 
+// The scheduling policy (Linux's numbering) of each of `pid`'s threads,
+// field 41 of /proc/PID/task/TID/stat.
+std::vector<int> ThreadPolicies(int pid) {
+  std::vector<int> policies;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    const std::string stat = ReadFileOrEmpty(entry.path().string() + "/stat");
+    const size_t comm_end = stat.rfind(')');
+    if (comm_end == std::string::npos) continue;  // the thread ended
+    const std::vector<std::string> fields =
+        absl::StrSplit(stat.substr(comm_end + 2), ' ', absl::SkipEmpty());
+    if (fields.size() > 38) policies.push_back(std::stoi(fields[38]));
+  }
+  return policies;
+}
+
+constexpr int kSchedOther = 0;
+constexpr int kSchedBatch = 3;
+constexpr int kSchedIdle = 5;
+
+class SchedulingPolicyTest : public DaemonTest {
+ protected:
+  // Starts cloudlinkd with `flags` through `wrapper` (a shell command that
+  // ends by exec'ing "$0" "$@"), waits for its socket and one call, so that
+  // the API's threads exist.
+  std::unique_ptr<Subprocess> StartWith(const std::string& wrapper,
+                                        std::vector<std::string> flags) {
+    CloudlinkdOptions daemon;
+    daemon.socket_path = Socket();
+    daemon.config_dir = ConfigDir();
+    daemon.lib_dir = LibDir();
+    daemon.extra_args = std::move(flags);
+    SubprocessOptions options =
+        CloudlinkdCommand(daemon, tmp_.Join("scheduling"));
+    options.argv.insert(options.argv.begin(), {"/bin/sh", "-c", wrapper});
+    absl::StatusOr<std::unique_ptr<Subprocess>> started =
+        Subprocess::Start(options);
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return nullptr;
+    EXPECT_TRUE(testing::WaitFor(
+        [&] { return !(*started)->Running() || Connectable(Socket()); },
+        kStartTimeout));
+    EXPECT_TRUE((*started)->Running()) << (*started)->Stderr();
+    EXPECT_EQ(Ctl({"get-state"}).exit_code, 0) << (*started)->Stderr();
+    return *std::move(started);
+  }
+};
+
+TEST_F(SchedulingPolicyTest, EveryThreadRunsBatchByDefault) {
+  // Started as SCHED_OTHER, as a shell or systemd starts it.
+  std::unique_ptr<Subprocess> daemon =
+      StartWith("exec chrt -o 0 \"$0\" \"$@\"", {});
+  ASSERT_NE(daemon, nullptr);
+  const std::vector<int> policies = ThreadPolicies(daemon->pid());
+  EXPECT_GT(policies.size(), 3u);
+  EXPECT_THAT(policies, ::testing::Each(kSchedBatch));
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("cloudlinkd: scheduling policy batch"));
+  EXPECT_EQ(Terminate(*daemon), 0);
+}
+
+TEST_F(SchedulingPolicyTest, OtherIdleAndKeepAreHonoured) {
+  struct Case {
+    const char* started_as;  // chrt's option
+    const char* flag;
+    int expected;
+  };
+  for (const Case& c : {Case{"-b", "--scheduling-policy=other", kSchedOther},
+                        Case{"-o", "--scheduling-policy=idle", kSchedIdle},
+                        Case{"-i", "--scheduling-policy=keep", kSchedIdle}}) {
+    SCOPED_TRACE(c.flag);
+    std::unique_ptr<Subprocess> daemon = StartWith(
+        absl::StrCat("exec chrt ", c.started_as, " 0 \"$0\" \"$@\""), {c.flag});
+    ASSERT_NE(daemon, nullptr);
+    EXPECT_THAT(ThreadPolicies(daemon->pid()), ::testing::Each(c.expected));
+    EXPECT_EQ(Terminate(*daemon), 0);
+  }
+}
+
+// Without CAP_SYS_NICE and with RLIMIT_NICE 0, a process started as
+// SCHED_IDLE may not leave it: cloudlinkd says so and runs on, unchanged.
+TEST_F(SchedulingPolicyTest, ARefusedPolicyIsAWarningAndChangesNothing) {
+  std::unique_ptr<Subprocess> daemon = StartWith(
+      "exec prlimit --nice=0:0 chrt -i 0 setpriv --bounding-set=-sys_nice "
+      "--inh-caps=-sys_nice \"$0\" \"$@\"",
+      {});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_THAT(ThreadPolicies(daemon->pid()), ::testing::Each(kSchedIdle));
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("WARNING cloudlinkd: scheduling policy batch not set, "
+                        "the policy stays as started: "));
+  EXPECT_EQ(Terminate(*daemon), 0);
+}
+
 TEST_F(DaemonTest, StaleSocketFileIsReplaced) {
   ASSERT_EQ(mkdir(SocketDir().c_str(), 0750), 0);
   MakeStaleSocket(Socket());
@@ -1154,6 +1248,8 @@ TEST_F(DaemonTest, FlagErrorsExitTwoNamingTheFlagAndTheFix) {
       {{"--spool_bytes=0"}, {"--spool-bytes must be a positive number"}},
       {{"--log-level=loud"},
        {"--log-level", "must be debug, info, warning or error"}},
+      {{"--scheduling-policy=fifo"},
+       {"--scheduling-policy", "must be batch, other, idle or keep"}},
       {{"--admin-group="}, {"--admin-group needs a group name"}},
       {{"--socket"}, {"--socket", "the API's Unix socket"}},
       {{"stray"}, {"unexpected argument 'stray'"}},
