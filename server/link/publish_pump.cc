@@ -145,6 +145,7 @@ void PublishPump::CompleteHandedOver() {
     in_flight_.erase(it);
   }
   qos0_written_.clear();
+  if (in_flight_.empty()) ReleaseMemoryWhenIdle();
 }
 
 void PublishPump::Drop(publish::Message& message, const absl::Status& why) {
@@ -167,6 +168,11 @@ void PublishPump::OnAcked(uint64_t message_id, MonotonicTime now) {
   }
   Complete(message, absl::OkStatus());
   in_flight_.erase(it);
+  if (in_flight_.empty()) ReleaseMemoryWhenIdle();
+}
+
+void PublishPump::ReleaseMemoryWhenIdle() {
+  if (carried_.empty()) publisher_->queue()->ReleaseMemoryIfDue();
 }
 
 void PublishPump::OnPublishFailed(const mqtt::SessionEvent& event) {

@@ -13,7 +13,9 @@
 // share one WebSocket frame and one TLS write.
 //
 // Completion: QoS 0 once handed to the transport (CompleteHandedOver()),
-// QoS 1 on its PUBACK (spooled ones are then acked in the spool). Failures:
+// QoS 1 on its PUBACK (spooled ones are then acked in the spool). When the
+// last message in flight completes, the memory queue may give the memory
+// freed by the burst back to the system (publish_queue.h). Failures:
 //   INVALID_ARGUMENT TOPIC_UNKNOWN     the name is not in the login's topics
 //   INVALID_ARGUMENT MESSAGE_TOO_LARGE over the server's Maximum Packet Size
 //   FAILED_PRECONDITION PUBLISH_REFUSED the broker refused it (PUBACK >= 0x80)
@@ -131,6 +133,9 @@ class PublishPump {
   // Fails a message for good; a spooled one leaves the spool (logged).
   void Drop(publish::Message& message, const absl::Status& why);
   std::vector<publish::Message> TakeBatch(size_t room);
+  // Nothing taken is held any more (in flight or carried): the memory queue
+  // may give freed memory back (PublishQueue::ReleaseMemoryIfDue).
+  void ReleaseMemoryWhenIdle();
 
   publish::Publisher* const publisher_;
   const Limits limits_;

@@ -80,7 +80,6 @@ absl::Status PublishQueue::PushImpl(Message& message, bool wait,
     }
     message.enqueued = clock_->MonotonicNow();
     bytes_ += size;
-    peak_bytes_ = std::max(peak_bytes_, bytes_);
     messages_.push_back(std::move(message));
     ++stats_.pushed;
   }
@@ -92,31 +91,32 @@ absl::Status PublishQueue::PushImpl(Message& message, bool wait,
 std::vector<Message> PublishQueue::TakeBatch(size_t max_messages,
                                              size_t max_bytes) {
   std::vector<Message> batch;
-  bool release = false;
+  MutexLock lock(&mu_);
+  size_t bytes = 0;
+  while (!messages_.empty() && batch.size() < max_messages) {
+    const size_t size = messages_.front().size();
+    if (!batch.empty() && bytes + size > max_bytes) break;
+    bytes += size;
+    bytes_ -= size;
+    batch.push_back(std::move(messages_.front()));
+    messages_.pop_front();
+  }
+  stats_.taken += batch.size();
+  taken_since_release_ += bytes;
+  return batch;
+}
+
+bool PublishQueue::ReleaseMemoryIfDue() {
   {
     MutexLock lock(&mu_);
-    size_t bytes = 0;
-    while (!messages_.empty() && batch.size() < max_messages) {
-      const size_t size = messages_.front().size();
-      if (!batch.empty() && bytes + size > max_bytes) break;
-      bytes += size;
-      bytes_ -= size;
-      batch.push_back(std::move(messages_.front()));
-      messages_.pop_front();
+    if (!messages_.empty() || options_.release_memory == nullptr ||
+        taken_since_release_ < options_.release_after_bytes) {
+      return false;
     }
-    stats_.taken += batch.size();
-    if (messages_.empty() && !batch.empty()) {
-      release = peak_bytes_ >= options_.release_after_bytes &&
-                options_.release_memory != nullptr;
-      peak_bytes_ = 0;
-    }
+    taken_since_release_ = 0;
   }
-  if (release) {
-    // The batch's own memory is freed by the link soon; what the drained
-    // queue held (its deque blocks, the messages sent before) is free now.
-    options_.release_memory();
-  }
-  return batch;
+  options_.release_memory();
+  return true;
 }
 
 void PublishQueue::Close() {

@@ -32,12 +32,13 @@ namespace cloudlink::publish {
 struct QueueOptions {
   size_t max_bytes = size_t{64} << 20;
   size_t max_messages = size_t{1} << 20;
-  // Memory goes back: when TakeBatch empties a queue that held at least
-  // `release_after_bytes` since it was last empty, it calls
-  // `release_memory` (on the taking thread, without the queue's lock).
-  // Default: malloc_trim(0), which returns the freed heap pages of every
-  // malloc arena to the system (the messages' memory was allocated on the
-  // API's threads and freed on the link's). nullptr: nothing.
+  // Memory goes back (ReleaseMemoryIfDue): glibc keeps what a burst freed
+  // in its arenas, one per thread that allocated (messages are allocated on
+  // the API's and the publish socket's threads and freed on the link's).
+  // After `release_after_bytes` of messages were taken since the last
+  // release, `release_memory` runs when the link next holds none of them.
+  // Default: malloc_trim(0), which returns the free heap pages of every
+  // arena to the system. nullptr: nothing.
   size_t release_after_bytes = size_t{16} << 20;
   std::function<void()> release_memory = ReleaseFreeMemory;
 
@@ -93,8 +94,7 @@ class PublishQueue {
   // Removes and returns up to `max_messages` messages from the front, in
   // order, stopping before the one that would pass `max_bytes` (but always
   // returning at least one when the queue is not empty and max_messages > 0).
-  // Never blocks. Wakes producers waiting for room. May release memory (see
-  // QueueOptions::release_memory).
+  // Never blocks. Wakes producers waiting for room.
   std::vector<Message> TakeBatch(size_t max_messages, size_t max_bytes);
 
   // Refuses further pushes (UNAVAILABLE SHUTTING_DOWN), wakes waiters and
@@ -105,6 +105,14 @@ class PublishQueue {
   // fails the old claim's messages with ABORTED RECLAIMED); pushes go on
   // being accepted. Wakes producers waiting for room. Returns how many.
   size_t FailAll(const absl::Status& why);
+
+  // The link calls it when no message it took is still held (all sent and
+  // acknowledged, or failed) and so freed: the end of a burst, or between
+  // two messages at a steady rate. Runs QueueOptions::release_memory (on the
+  // calling thread, without the queue's lock) when the queue is empty and
+  // at least release_after_bytes were taken since the last release; returns
+  // whether it ran.
+  bool ReleaseMemoryIfDue();
 
   QueueStats stats() const;
   bool empty() const;
@@ -122,7 +130,7 @@ class PublishQueue {
   std::deque<Message> messages_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  size_t peak_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // since last empty
+  size_t taken_since_release_ ABSL_GUARDED_BY(mu_) = 0;  // bytes
   QueueStats stats_ ABSL_GUARDED_BY(mu_);
   Mutex wake_mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(wake_mu_);

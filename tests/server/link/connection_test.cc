@@ -5,6 +5,7 @@
 
 #include "server/link/connection.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -465,6 +466,45 @@ TEST_F(ConnectionTest, PublishesAndCarriesUnackedMessagesToTheNextConnection) {
   EXPECT_TRUE(outcomes[2].ok()) << outcomes[2];
   EXPECT_EQ(pump.status().held, 0u);
   EXPECT_EQ(pump.status().resent, 1u);
+}
+
+// Memory goes back when a burst is over: the memory queue's release runs
+// once the last message in flight is acknowledged (and freed), not when the
+// queue is merely drained into the session.
+TEST_F(ConnectionTest, ReleasesMemoryWhenTheLastMessageInFlightIsAcked) {
+  publish::QueueOptions options;
+  options.release_after_bytes = 10;
+  std::vector<absl::Status> outcomes(3, absl::UnknownError("pending"));
+  std::vector<int> acked_at_release;
+  options.release_memory = [&] {
+    acked_at_release.push_back(static_cast<int>(
+        std::count_if(outcomes.begin(), outcomes.end(),
+                      [](const absl::Status& s) { return s.ok(); })));
+  };
+  publish::PublishQueue queue(options, &clock_);
+  publish::Publisher publisher(&queue, nullptr);
+  PublishPump pump(&publisher);
+  for (int i = 0; i < 3; ++i) {
+    publish::Message m;
+    m.topic = "node-instance-info";
+    m.payload = absl::StrCat("message", i);
+    m.done = [&outcomes, i](const absl::Status& s) { outcomes[i] = s; };
+    ASSERT_TRUE(queue.Push(std::move(m)).ok());
+  }
+  ScriptedConnection& c = connector_.Script();
+  ScriptOnline(c)
+      .Expect(Type::kPublish)
+      .Expect(Type::kPublish)
+      .Expect(Type::kPublish)
+      .Read(PubackBytes(4))
+      .Read(PubackBytes(5))
+      .Read(PubackBytes(6))
+      .Close(Error(absl::StatusCode::kUnavailable, reason::kConnectionLost,
+                   "test"));
+  Connection connection(&host_, &clock_, &pump, Params());
+  connection.Run(&connector_);
+  EXPECT_TRUE(c.script_done());
+  EXPECT_EQ(acked_at_release, std::vector<int>{3});
 }
 
 TEST_F(ConnectionTest, UnknownTopicAndRefusedMessagesFailWithTheirReasons) {

@@ -50,9 +50,10 @@ TEST(PublishQueueTest, TakesInOrderWithinBatchBounds) {
   EXPECT_EQ(queue.stats().queued_bytes, 10u);
 }
 
-// Memory goes back after a large queue drains, and only then: the release
-// runs once per drain of a queue that held at least release_after_bytes.
-TEST(PublishQueueTest, ReleasesMemoryOnceALargeQueueDrained) {
+// Memory goes back after a burst: ReleaseMemoryIfDue runs the release once
+// release_after_bytes were taken since the last one, and only with the
+// queue empty.
+TEST(PublishQueueTest, ReleasesMemoryAfterEnoughBytesWereTakenAndOnlyEmpty) {
   QueueOptions options;
   options.release_after_bytes = 1000;
   int releases = 0;
@@ -64,16 +65,23 @@ TEST(PublishQueueTest, ReleasesMemoryOnceALargeQueueDrained) {
     message.payload = std::string(bytes, 'x');
     ASSERT_TRUE(queue.Push(std::move(message)).ok());
   };
-  for (int i = 0; i < 4; ++i) push(400);  // 1604 bytes at the peak
-  EXPECT_EQ(queue.TakeBatch(2, 1 << 20).size(), 2u);
-  EXPECT_EQ(releases, 0);  // not drained yet
-  EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 2u);
-  EXPECT_EQ(releases, 1);
-  EXPECT_TRUE(queue.TakeBatch(10, 1 << 20).empty());
-  EXPECT_EQ(releases, 1);  // nothing drained
-  push(10);                // a small queue drains without a release
+  for (int i = 0; i < 4; ++i) push(400);              // 1604 bytes
+  EXPECT_EQ(queue.TakeBatch(3, 1 << 20).size(), 3u);  // 1203 taken
+  EXPECT_FALSE(queue.ReleaseMemoryIfDue());           // one still queued
+  EXPECT_EQ(releases, 0);
   EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 1u);
+  EXPECT_EQ(releases, 0);  // taking alone never releases
+  EXPECT_TRUE(queue.ReleaseMemoryIfDue());
   EXPECT_EQ(releases, 1);
+  EXPECT_FALSE(queue.ReleaseMemoryIfDue());  // nothing taken since
+  // Small messages one at a time, as at a steady rate: the release comes
+  // when their bytes add up, not at each drain.
+  for (int i = 0; i < 3; ++i) {
+    push(400);
+    EXPECT_EQ(queue.TakeBatch(10, 1 << 20).size(), 1u);
+    EXPECT_EQ(queue.ReleaseMemoryIfDue(), i == 2) << i;
+  }
+  EXPECT_EQ(releases, 2);
 }
 
 // FailAll (a Reclaim) completes every queued message with the given status
