@@ -7,8 +7,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <memory>
@@ -23,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "server/publish_socket/frame.h"
 #include "tests/integration/publish_test_base.h"
+#include "tests/server/publish_socket/raw_producer.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::integration {
@@ -34,77 +33,7 @@ using client::ProducerOptions;
 using cloudlink::v1::PublishRequest;
 using cloudlink::v1::PublishSocketReply;
 
-// A client of the publish socket that writes whatever it is told to.
-class RawClient {
- public:
-  explicit RawClient(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    memcpy(addr.sun_path, path.data(), path.size());
-    connected_ = fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr),
-                                     sizeof(addr)) == 0;
-    timeval bound{20, 0};  // every read is bounded
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
-  }
-  ~RawClient() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool connected() const { return connected_; }
-  int fd() const { return fd_; }
-
-  bool Write(const std::string& bytes) {
-    size_t at = 0;
-    while (at < bytes.size()) {
-      const ssize_t n =
-          send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      at += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  bool Send(const google::protobuf::MessageLite& message) {
-    std::string bytes;
-    publish_socket::AppendFrame(message, &bytes);
-    return Write(bytes);
-  }
-  bool Hello() {
-    cloudlink::v1::PublishSocketHello hello;
-    hello.set_version(1);
-    return Send(hello);
-  }
-  // The next reply, or nullopt at the end of the stream (or after 20 s).
-  absl::optional<PublishSocketReply> Reply() {
-    while (true) {
-      auto frame = reader_.Next();
-      if (!frame.ok()) return absl::nullopt;
-      if (frame->has_value()) {
-        PublishSocketReply reply;
-        if (!reply.ParseFromArray((*frame)->data(),
-                                  static_cast<int>((*frame)->size()))) {
-          return absl::nullopt;
-        }
-        return reply;
-      }
-      char* to = reader_.Reserve(65536);
-      const ssize_t n = recv(fd_, to, 65536, 0);
-      reader_.Commit(n > 0 ? static_cast<size_t>(n) : 0);
-      if (n <= 0) return absl::nullopt;
-    }
-  }
-  // Replies until the end frame; returns it (nullopt: none came).
-  absl::optional<PublishSocketReply> End() {
-    while (absl::optional<PublishSocketReply> reply = Reply()) {
-      if (reply->has_end()) return reply;
-    }
-    return absl::nullopt;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  publish_socket::FrameReader reader_;
-};
+using publish_socket::RawProducer;
 
 PublishRequest Single(uint64_t id, const std::string& payload) {
   PublishRequest request;
@@ -158,7 +87,7 @@ TEST_F(PublishSocketTest, TheSocketIsMadeLikeTheApiSocket) {
 }
 
 TEST_F(PublishSocketTest, AnotherProtocolGetsAnEndNamingTheProblem) {
-  RawClient http(PublishSocket());
+  RawProducer http = RawProducer::Connect(PublishSocket());
   ASSERT_TRUE(http.connected());
   ASSERT_TRUE(http.Write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   absl::optional<PublishSocketReply> end = http.End();
@@ -170,7 +99,7 @@ TEST_F(PublishSocketTest, AnotherProtocolGetsAnEndNamingTheProblem) {
       << end->end().message();
   EXPECT_FALSE(http.Reply().has_value());  // closed
 
-  RawClient wrong(PublishSocket());
+  RawProducer wrong = RawProducer::Connect(PublishSocket());
   cloudlink::v1::PublishSocketHello hello;
   hello.set_version(7);
   ASSERT_TRUE(wrong.Send(hello));
@@ -182,7 +111,7 @@ TEST_F(PublishSocketTest, AnotherProtocolGetsAnEndNamingTheProblem) {
 }
 
 TEST_F(PublishSocketTest, AProducerThatNeverReadsItsAcksStallsOnlyItself) {
-  RawClient hog(PublishSocket());
+  RawProducer hog = RawProducer::Connect(PublishSocket());
   ASSERT_TRUE(hog.connected());
   int small = 4096;
   setsockopt(hog.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
@@ -226,7 +155,7 @@ TEST_F(PublishSocketTest, AProducerThatNeverReadsItsAcksStallsOnlyItself) {
 }
 
 TEST_F(PublishSocketTest, AStreamOutlivesSighupAndEndsWithTheDaemon) {
-  RawClient stream(PublishSocket());
+  RawProducer stream = RawProducer::Connect(PublishSocket());
   ASSERT_TRUE(stream.Hello());
   ASSERT_TRUE(stream.Send(Single(1, "before")));
   absl::optional<PublishSocketReply> ack = stream.Reply();

@@ -9,7 +9,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +26,7 @@
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
 #include "server/publish_socket/frame.h"
+#include "tests/server/publish_socket/raw_producer.h"
 #include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"
 
@@ -45,14 +45,14 @@ class ConnectionTest : public ::testing::Test {
   void TearDown() override {
     if (connection_ != nullptr) connection_->Close();
     connection_.reset();
-    if (peer_ >= 0) close(peer_);
+    producer_.reset();
   }
 
   // A connection whose queue holds `queue_bytes`.
   void Make(ConnectionLimits limits, size_t queue_bytes, Clock* clock) {
     if (connection_ != nullptr) connection_->Close();
     connection_.reset();
-    if (peer_ >= 0) close(peer_);
+    producer_.reset();
     publish::QueueOptions queue_options;
     queue_options.max_bytes = queue_bytes;
     queue_options.release_memory = nullptr;
@@ -66,30 +66,20 @@ class ConnectionTest : public ::testing::Test {
     int fds[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
-    peer_ = fds[1];
-    timeval bound{10, 0};  // every read of the test is bounded
-    setsockopt(peer_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+    producer_.emplace(fds[1], absl::Seconds(10));
     connection_ = std::make_shared<Connection>(
         fds[0], &context_,
         [this](std::shared_ptr<Connection>) { attention_.fetch_add(1); });
   }
 
   void Send(const google::protobuf::MessageLite& message) {
-    std::string bytes;
-    AppendFrame(message, &bytes);
-    SendRaw(bytes);
+    ASSERT_TRUE(producer_->Send(message));
   }
   void SendRaw(const std::string& bytes) {
-    ASSERT_EQ(write(peer_, bytes.data(), bytes.size()),
-              static_cast<ssize_t>(bytes.size()));
+    ASSERT_TRUE(producer_->Write(bytes));
   }
   void Hello(absl::Duration timeout = absl::ZeroDuration()) {
-    cloudlink::v1::PublishSocketHello hello;
-    hello.set_version(1);
-    if (timeout > absl::ZeroDuration()) {
-      hello.mutable_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
-    }
-    Send(hello);
+    ASSERT_TRUE(producer_->Hello(timeout));
   }
   static PublishRequest Single(uint64_t id, std::string topic = "t",
                                bool wait = false) {
@@ -111,30 +101,13 @@ class ConnectionTest : public ::testing::Test {
     return request;
   }
 
-  // The next reply frame from the connection (bounded by SO_RCVTIMEO).
-  absl::optional<PublishSocketReply> Reply() {
-    while (true) {
-      absl::StatusOr<absl::optional<absl::string_view>> frame = reader_.Next();
-      if (!frame.ok()) return absl::nullopt;
-      if (frame->has_value()) {
-        PublishSocketReply reply;
-        if (!reply.ParseFromArray((*frame)->data(),
-                                  static_cast<int>((*frame)->size()))) {
-          return absl::nullopt;
-        }
-        return reply;
-      }
-      char* to = reader_.Reserve(4096);
-      const ssize_t n = read(peer_, to, 4096);
-      reader_.Commit(n > 0 ? static_cast<size_t>(n) : 0);
-      if (n <= 0) return absl::nullopt;
-    }
-  }
+  // The next reply frame from the connection (bounded).
+  absl::optional<PublishSocketReply> Reply() { return producer_->Reply(); }
 
   // Bytes waiting on the producer's side, without blocking.
   size_t Pending() {
     int available = 0;
-    ioctl(peer_, FIONREAD, &available);
+    ioctl(producer_->fd(), FIONREAD, &available);
     return static_cast<size_t>(available);
   }
 
@@ -153,8 +126,7 @@ class ConnectionTest : public ::testing::Test {
   std::unique_ptr<publish::PublishQueue> queue_;
   std::unique_ptr<publish::Publisher> publisher_;
   std::shared_ptr<Connection> connection_;
-  int peer_ = -1;
-  FrameReader reader_;
+  absl::optional<RawProducer> producer_;
   std::atomic<int> attention_{0};
 };
 
@@ -210,7 +182,7 @@ TEST_F(ConnectionTest, FailuresComeBackWithTheirReason) {
 TEST_F(ConnectionTest, AHalfCloseEndsTheStreamOnceEverythingIsAcked) {
   Hello();
   Send(Single(1));
-  ASSERT_EQ(shutdown(peer_, SHUT_WR), 0);
+  ASSERT_EQ(shutdown(producer_->fd(), SHUT_WR), 0);
   absl::optional<uint32_t> wanted = connection_->Service(kIn);
   ASSERT_TRUE(wanted.has_value());
   // A short read stops there; epoll reports the end of the stream next.
@@ -373,8 +345,7 @@ TEST_F(ConnectionTest, AProducerThatVanishesLeavesItsMessagesAccepted) {
   Hello();
   Send(Batch({1, 2}));
   ASSERT_TRUE(connection_->Service(kIn).has_value());
-  close(peer_);
-  peer_ = -1;
+  producer_->Close();
   EXPECT_FALSE(connection_->Service(EPOLLIN | EPOLLHUP).has_value());
   EXPECT_EQ(CompleteAll(), 2u);  // still delivered; the acks go nowhere
 }
