@@ -63,12 +63,10 @@ class GrpcStream final
     bool write;
     {
       MutexLock lock(&mu_);
-      const absl::Status room = book_.AwaitRoom(
-          &mu_,
-          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-            return done_ || read_closed_ || closing_;
-          },
-          timeout);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return done_ || read_closed_ || closing_;
+      };
+      const absl::Status room = book_.AwaitRoom(&mu_, stop, timeout);
       if (!room.ok()) return room;
       if (closing_) {
         return absl::FailedPreconditionError("the producer is closed");

@@ -87,11 +87,10 @@ class SocketStream final : public Producer::Stream {
                                    cloudlink::v1::DeliveryLevel level,
                                    absl::Duration timeout) override {
     MutexLock lock(&mu_);
-    const absl::Status room = book_.AwaitRoom(
-        &mu_,
-        [this]()
-            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || closing_; },
-        timeout);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return done_ || closing_;
+    };
+    const absl::Status room = book_.AwaitRoom(&mu_, stop, timeout);
     if (!room.ok()) return room;
     if (closing_)
       return absl::FailedPreconditionError("the producer is closed");
