@@ -1,10 +1,10 @@
 #include "client/producer.h"
 
 #include <chrono>
-#include <unordered_set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/ack_book.h"
 #include "client/producer_stream.h"
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "server/api/grpc_status.h"
@@ -30,7 +30,9 @@ class GrpcStream final
              std::function<void(const ProducerAck&)> on_ack)
       : stub_(cloudlink::v1::CloudLink::NewStub(std::move(channel))),
         options_(options),
-        on_ack_(std::move(on_ack)) {
+        on_ack_(std::move(on_ack)),
+        book_(options.window,
+              on_ack_ ? AckBook::Delivery::kReturn : AckBook::Delivery::kTake) {
     if (options_.stream_timeout != absl::InfiniteDuration()) {
       context_.set_deadline(std::chrono::system_clock::now() +
                             absl::ToChronoNanoseconds(options_.stream_timeout));
@@ -61,23 +63,18 @@ class GrpcStream final
     bool write;
     {
       MutexLock lock(&mu_);
-      auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return done_ || read_closed_ || closing_ ||
-               ids_.size() < options_.window;
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return done_ || read_closed_ || closing_;
       };
-      if (!mu_.AwaitWithTimeout(room, timeout)) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("the window of ", options_.window,
-                         " outstanding messages stayed full"));
-      }
+      const absl::Status room = book_.AwaitRoom(&mu_, stop, timeout);
+      if (!room.ok()) return room;
       if (closing_) {
         return absl::FailedPreconditionError("the producer is closed");
       }
-      if (done_ || read_closed_) {
+      if (done_ || read_closed_ || book_.ended()) {
         return final_status_.ok() ? Ended() : final_status_;
       }
-      id = next_id_++;
-      ids_.insert(id);
+      id = book_.Add();
       cloudlink::v1::PublishMessage* m = pending_.add_batch();
       m->set_id(id);
       m->set_topic(std::move(topic));
@@ -93,14 +90,12 @@ class GrpcStream final
 
   std::vector<ProducerAck> TakeAcks() override {
     MutexLock lock(&mu_);
-    std::vector<ProducerAck> acks;
-    acks.swap(acks_);
-    return acks;
+    return book_.Take();
   }
 
   size_t outstanding() const override {
     MutexLock lock(&mu_);
-    return ids_.size();
+    return book_.outstanding();
   }
 
   absl::Status Close(absl::Duration timeout) override {
@@ -112,7 +107,7 @@ class GrpcStream final
         return absl::FailedPreconditionError("the producer is closed");
       }
       auto acked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return done_ || read_closed_ || ids_.empty();
+        return done_ || read_closed_ || book_.outstanding() == 0;
       };
       const bool all = mu_.AwaitWithTimeout(acked, timeout);
       closing_ = true;
@@ -177,14 +172,12 @@ class GrpcStream final
 
   void OnDone(const grpc::Status& status) override {
     std::vector<ProducerAck> failed;
-    absl::Status why = api::FromGrpcStatus(status);
     {
       MutexLock lock(&mu_);
-      final_status_ = why;
-      const absl::Status each = why.ok() ? Ended() : why;
-      for (uint64_t id : ids_) failed.push_back({id, each});
+      final_status_ = api::FromGrpcStatus(status);
+      failed = book_.End(final_status_.ok() ? Ended() : final_status_);
     }
-    Deliver(std::move(failed));
+    for (const ProducerAck& ack : failed) on_ack_(ack);
     MutexLock lock(&mu_);
     done_ = true;
   }
@@ -197,15 +190,9 @@ class GrpcStream final
 
   // Hands `acks` to on_ack or to TakeAcks(), and frees their window.
   void Deliver(std::vector<ProducerAck> acks) {
-    if (acks.empty()) return;
     {
       MutexLock lock(&mu_);
-      for (const ProducerAck& ack : acks) ids_.erase(ack.id);
-      if (!on_ack_) {
-        acks_.insert(acks_.end(), std::make_move_iterator(acks.begin()),
-                     std::make_move_iterator(acks.end()));
-        return;
-      }
+      acks = book_.Settle(std::move(acks));
     }
     for (const ProducerAck& ack : acks) on_ack_(ack);
   }
@@ -239,9 +226,7 @@ class GrpcStream final
   mutable Mutex mu_;
   PublishRequest pending_ ABSL_GUARDED_BY(mu_);  // batch being gathered
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::unordered_set<uint64_t> ids_ ABSL_GUARDED_BY(mu_);  // outstanding
-  std::vector<ProducerAck> acks_ ABSL_GUARDED_BY(mu_);
+  AckBook book_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;

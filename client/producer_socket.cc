@@ -13,10 +13,10 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-#include <unordered_set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/ack_book.h"
 #include "client/producer.h"
 #include "client/producer_stream.h"
 #include "server/common/clock.h"
@@ -55,7 +55,11 @@ class SocketStream final : public Producer::Stream {
  public:
   SocketStream(const std::string& path, ProducerOptions options,
                std::function<void(const ProducerAck&)> on_ack)
-      : path_(path), options_(options), on_ack_(std::move(on_ack)) {
+      : path_(path),
+        options_(options),
+        on_ack_(std::move(on_ack)),
+        book_(options.window,
+              on_ack_ ? AckBook::Delivery::kReturn : AckBook::Delivery::kTake) {
     absl::Status connected = Connect();
     if (!connected.ok()) {
       MutexLock lock(&mu_);
@@ -83,19 +87,20 @@ class SocketStream final : public Producer::Stream {
                                    cloudlink::v1::DeliveryLevel level,
                                    absl::Duration timeout) override {
     MutexLock lock(&mu_);
-    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || closing_ || ids_.size() < options_.window;
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return done_ || closing_;
     };
-    if (!mu_.AwaitWithTimeout(room, timeout)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("the window of ", options_.window,
-                       " outstanding messages stayed full"));
-    }
+    const absl::Status room = book_.AwaitRoom(&mu_, stop, timeout);
+    if (!room.ok()) return room;
     if (closing_)
       return absl::FailedPreconditionError("the producer is closed");
-    if (done_) return final_status_.ok() ? Ended() : final_status_;
-    const uint64_t id = next_id_++;
-    ids_.insert(id);
+    // Ended also while the reading thread hands out the failures of what
+    // was outstanding (done_ is not yet set): an id added then would never
+    // be acked.
+    if (done_ || book_.ended()) {
+      return final_status_.ok() ? Ended() : final_status_;
+    }
+    const uint64_t id = book_.Add();
     cloudlink::v1::PublishMessage* m = pending_.add_batch();
     m->set_id(id);
     m->set_topic(std::move(topic));
@@ -111,21 +116,19 @@ class SocketStream final : public Producer::Stream {
     // writes batches instead of one write per message. Only while acks are
     // due for messages already written: they wake the reading thread.
     const bool acks_due =
-        ids_.size() > static_cast<size_t>(pending_.batch_size());
+        book_.outstanding() > static_cast<size_t>(pending_.batch_size());
     if (!writing_ && (!acks_due || PeerCaughtUp())) WriteLocked();
     return id;
   }
 
   std::vector<ProducerAck> TakeAcks() override {
     MutexLock lock(&mu_);
-    std::vector<ProducerAck> acks;
-    acks.swap(acks_);
-    return acks;
+    return book_.Take();
   }
 
   size_t outstanding() const override {
     MutexLock lock(&mu_);
-    return ids_.size();
+    return book_.outstanding();
   }
 
   absl::Status Close(absl::Duration timeout) override {
@@ -134,7 +137,7 @@ class SocketStream final : public Producer::Stream {
     if (closing_)
       return absl::FailedPreconditionError("the producer is closed");
     auto acked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || (ids_.empty() && !writing_);
+      return done_ || (book_.outstanding() == 0 && !writing_);
     };
     const bool all = mu_.AwaitWithDeadline(acked, until);
     closing_ = true;
@@ -218,11 +221,13 @@ class SocketStream final : public Producer::Stream {
   }
 
   // Writes pending_ until it is empty; other threads add to it meanwhile.
+  // Stops once the stream ended: what is still pending was failed then.
   void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     writing_ = true;
     PublishRequest batch;
     std::string frame;
-    while (pending_.batch_size() > 0 && !done_ && !write_failed_) {
+    while (pending_.batch_size() > 0 && !done_ && !book_.ended() &&
+           !write_failed_) {
       TakeBatch(options_, &pending_, &pending_bytes_, &batch);
       mu_.Unlock();
       frame.clear();
@@ -318,24 +323,18 @@ class SocketStream final : public Producer::Stream {
       const absl::Status each = !cancel_status_.ok() ? cancel_status_
                                 : final_status_.ok() ? Ended()
                                                      : final_status_;
-      for (uint64_t id : ids_) failed.push_back({id, each});
+      failed = book_.End(each);
     }
-    Deliver(std::move(failed));
+    for (const ProducerAck& ack : failed) on_ack_(ack);
     MutexLock lock(&mu_);
     done_ = true;
   }
 
   // Hands `acks` to on_ack or to TakeAcks(), and frees their window.
   void Deliver(std::vector<ProducerAck> acks) {
-    if (acks.empty()) return;
     {
       MutexLock lock(&mu_);
-      for (const ProducerAck& ack : acks) ids_.erase(ack.id);
-      if (!on_ack_) {
-        acks_.insert(acks_.end(), std::make_move_iterator(acks.begin()),
-                     std::make_move_iterator(acks.end()));
-        return;
-      }
+      acks = book_.Settle(std::move(acks));
     }
     for (const ProducerAck& ack : acks) on_ack_(ack);
   }
@@ -349,9 +348,7 @@ class SocketStream final : public Producer::Stream {
   mutable Mutex mu_;
   PublishRequest pending_ ABSL_GUARDED_BY(mu_);  // batch being gathered
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::unordered_set<uint64_t> ids_ ABSL_GUARDED_BY(mu_);  // outstanding
-  std::vector<ProducerAck> acks_ ABSL_GUARDED_BY(mu_);
+  AckBook book_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status write_error_ ABSL_GUARDED_BY(mu_);

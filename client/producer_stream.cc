@@ -2,23 +2,6 @@
 
 namespace cloudlink::client {
 
-std::vector<ProducerAck> AcksOf(const cloudlink::v1::PublishAck& ack) {
-  auto status_of = [](int32_t code, const std::string& message) {
-    return absl::Status(static_cast<absl::StatusCode>(code), message);
-  };
-  std::vector<ProducerAck> acks;
-  if (ack.ok_ids_size() == 0 && ack.failed_size() == 0) {
-    acks.push_back({ack.id(), status_of(ack.code(), ack.message())});
-    return acks;
-  }
-  acks.reserve(ack.ok_ids_size() + ack.failed_size());
-  for (uint64_t id : ack.ok_ids()) acks.push_back({id, absl::OkStatus()});
-  for (const cloudlink::v1::PublishFailure& f : ack.failed()) {
-    acks.push_back({f.id(), status_of(f.code(), f.message())});
-  }
-  return acks;
-}
-
 void TakeBatch(const ProducerOptions& options,
                cloudlink::v1::PublishRequest* pending, size_t* pending_bytes,
                cloudlink::v1::PublishRequest* out) {

@@ -2,7 +2,8 @@
 
 // The two ways a Producer (producer.h) reaches cloudlinkd, behind one
 // interface: a Publish stream over gRPC (producer.cc) and the publish socket
-// (producer_socket.cc). Also what both do alike. Private to the library.
+// (producer_socket.cc). Also how both batch; their acks are ack_book.h's.
+// Private to the library.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,10 +30,6 @@ class Producer::Stream {
   virtual size_t outstanding() const = 0;
   virtual absl::Status Close(absl::Duration timeout) = 0;
 };
-
-// One ProducerAck per message the PublishAck answers (a single-message ack
-// or a batch ack).
-std::vector<ProducerAck> AcksOf(const cloudlink::v1::PublishAck& ack);
 
 // Moves the first messages of `pending` (as many as options allow: at most
 // max_batch_messages and, past the first, max_batch_bytes of topics and
