@@ -1,6 +1,7 @@
 #include "bench/paho_publisher.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "MQTTProperties.h"
@@ -147,19 +148,28 @@ absl::Status PahoPublisher::Send(absl::string_view payload, int qos, int limit,
 absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
                                          int qos, absl::Duration timeout) {
   const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
-  // QoS 1: the Receive Maximum; QoS 0: about kQos0BacklogBytes of payload
-  // not yet written, the same backlog the session path allows itself.
-  const int limit =
-      qos > 0
-          ? static_cast<int>(window_)
-          : static_cast<int>(std::max<size_t>(
-                1, kQos0BacklogBytes / std::max<size_t>(1, payload.size())));
+  absl::Status sent = SendMessages(count, payload, qos, timeout);
+  if (!sent.ok()) return sent;
+  return AwaitCompletion(qos, deadline - RealClock()->MonotonicNow());
+}
+
+absl::Status PahoPublisher::SendMessages(int count, absl::string_view payload,
+                                         int qos, absl::Duration timeout) {
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   for (int i = 0; i < count; ++i) {
-    absl::Status sent = Send(payload, qos, limit, deadline);
+    absl::Status sent =
+        Send(payload, qos, Limit(qos, payload.size()), deadline);
     if (!sent.ok()) return sent;
   }
+  return absl::OkStatus();
+}
+
+absl::Status PahoPublisher::AwaitCompletion(int qos, absl::Duration timeout) {
+  const MonotonicTime deadline = RealClock()->MonotonicNow() + timeout;
   if (qos == 0) {
-    absl::Status sent = Send("marker", 1, limit, deadline);
+    // Right behind the messages, whatever the window.
+    absl::Status sent =
+        Send("marker", 1, std::numeric_limits<int>::max(), deadline);
     if (!sent.ok()) return sent;
   }
   MutexLock lock(&mu_);
@@ -168,12 +178,21 @@ absl::Status PahoPublisher::PublishBatch(int count, absl::string_view payload,
             return outstanding_ == 0 || !error_.ok();
           },
           deadline)) {
-    return Error(absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
-                 absl::StrCat("batch of ", count, " not complete in ",
-                              absl::FormatDuration(timeout), " (", outstanding_,
-                              " outstanding)"));
+    return Error(
+        absl::StatusCode::kDeadlineExceeded, reason::kBatchTimeout,
+        absl::StrCat("messages not complete in ", absl::FormatDuration(timeout),
+                     " (", outstanding_, " outstanding)"));
   }
   return error_;
+}
+
+int PahoPublisher::Limit(int qos, size_t payload_size) const {
+  // QoS 1: the Receive Maximum; QoS 0: about kQos0BacklogBytes of payload
+  // not yet written, the same backlog the session path allows itself.
+  return qos > 0
+             ? static_cast<int>(window_)
+             : static_cast<int>(std::max<size_t>(
+                   1, kQos0BacklogBytes / std::max<size_t>(1, payload_size)));
 }
 
 void PahoPublisher::OnConnected(void* context,

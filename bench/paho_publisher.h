@@ -7,8 +7,8 @@
 // waits on a condition variable otherwise. A message counts as done at its
 // onSuccess5 callback (QoS 1: the PUBACK; QoS 0: written to the socket).
 //
-// PublishBatch is called from one thread at a time; the callbacks run on
-// Paho's threads.
+// PublishBatch (or SendMessages and AwaitCompletion) is called from one
+// thread at a time; the callbacks run on Paho's threads.
 
 #include <memory>
 #include <string>
@@ -37,9 +37,18 @@ class PahoPublisher final : public BenchPublisher {
   // Disconnects (at most 2 s) and destroys the client.
   ~PahoPublisher() override;
 
+  // SendMessages, then AwaitCompletion.
   absl::Status PublishBatch(int count, absl::string_view payload, int qos,
                             absl::Duration timeout) override;
   uint16_t window() const override { return window_; }
+
+  // Sends `count` messages, waiting only for room (QoS 1: the window; QoS 0:
+  // the backlog), not for their completion: a producer at a steady rate.
+  absl::Status SendMessages(int count, absl::string_view payload, int qos,
+                            absl::Duration timeout);
+  // Waits until every message sent so far is complete; after QoS 0 messages
+  // sends a QoS 1 marker first, whose PUBACK says the broker has them.
+  absl::Status AwaitCompletion(int qos, absl::Duration timeout);
 
  private:
   PahoPublisher(std::string topic, std::string ca_file);
@@ -51,6 +60,8 @@ class PahoPublisher final : public BenchPublisher {
   static void OnDisconnected(void* context, MQTTAsync_successData5* response);
   static void OnConnectionLost(void* context, char* cause);
 
+  // How many messages may be outstanding (see SendMessages).
+  int Limit(int qos, size_t payload_size) const;
   // Waits until fewer than `limit` messages are outstanding, then sends one
   // (retrying while Paho's buffer is full) and counts it as outstanding.
   absl::Status Send(absl::string_view payload, int qos, int limit,
