@@ -140,8 +140,8 @@ void Server::Attention(std::shared_ptr<Connection> connection) {
 int Server::TimeoutMs() const {
   MonotonicTime nearest = MonotonicTime::InfiniteFuture();
   if (!listen_registered_) nearest = accept_paused_until_;
-  for (const auto& [fd, entry] : connections_) {
-    nearest = std::min(nearest, entry.connection->deadline());
+  if (!deadlines_.empty()) {
+    nearest = std::min(nearest, deadlines_.begin()->first);
   }
   if (nearest == MonotonicTime::InfiniteFuture()) return -1;
   const absl::Duration left = nearest - RealClock()->MonotonicNow();
@@ -192,8 +192,9 @@ void Server::Loop() {
     // Deadlines that passed, and the end of an accept pause.
     const MonotonicTime now = RealClock()->MonotonicNow();
     std::vector<std::shared_ptr<Connection>> due;
-    for (const auto& [fd, entry] : connections_) {
-      if (entry.connection->deadline() <= now) due.push_back(entry.connection);
+    for (auto it = deadlines_.begin();
+         it != deadlines_.end() && it->first <= now; ++it) {
+      due.push_back(connections_[it->second].connection);
     }
     for (const std::shared_ptr<Connection>& connection : due) {
       Serve(connection, 0);
@@ -304,6 +305,7 @@ void Server::Serve(const std::shared_ptr<Connection>& connection,
     return;
   }
   Entry& entry = connections_[connection->fd()];
+  TrackDeadline(connection->fd(), entry);
   if (*wanted == entry.registered) return;
   // Nothing wanted: out of the epoll set until the connection asks for
   // attention (epoll reports a hang-up even for no events, which would
@@ -323,11 +325,26 @@ void Server::Serve(const std::shared_ptr<Connection>& connection,
   entry.registered = *wanted;
 }
 
+void Server::TrackDeadline(int fd, Entry& entry) {
+  const MonotonicTime deadline = entry.connection->deadline();
+  if (deadline == entry.deadline) return;
+  if (entry.deadline != MonotonicTime::InfiniteFuture()) {
+    deadlines_.erase({entry.deadline, fd});
+  }
+  entry.deadline = deadline;
+  if (deadline != MonotonicTime::InfiniteFuture()) {
+    deadlines_.insert({deadline, fd});
+  }
+}
+
 void Server::Remove(const std::shared_ptr<Connection>& connection) {
   auto it = connections_.find(connection->fd());
   if (it == connections_.end() || it->second.connection != connection) return;
   if (it->second.registered != 0) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+  }
+  if (it->second.deadline != MonotonicTime::InfiniteFuture()) {
+    deadlines_.erase({it->second.deadline, it->first});
   }
   if (it->second.uid != 0) {
     --not_root_;

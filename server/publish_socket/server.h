@@ -31,8 +31,10 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -111,9 +113,18 @@ class Server {
     std::shared_ptr<Connection> connection;
     uid_t uid;
     uint32_t registered;  // epoll events; 0: not in the epoll set
+    // As of the last Service(): the only place a connection's deadline is
+    // set. (A stream that ends on another thread asks for attention; until
+    // then its old deadline only makes it served early.)
+    MonotonicTime deadline = MonotonicTime::InfiniteFuture();
   };
+  // Keeps `entry.deadline` and deadlines_ in step with the connection.
+  void TrackDeadline(int fd, Entry& entry);
   std::map<int, Entry> connections_;  // by descriptor
-  std::map<uid_t, int> per_uid_;      // uids but root
+  // The finite deadlines of connections_, nearest first: no turn of the
+  // loop scans every connection.
+  std::set<std::pair<MonotonicTime, int>> deadlines_;
+  std::map<uid_t, int> per_uid_;  // uids but root
   int not_root_ = 0;
   MonotonicTime accept_paused_until_ = MonotonicTime::InfinitePast();
   bool listen_registered_ = true;

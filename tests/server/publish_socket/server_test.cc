@@ -26,6 +26,7 @@
 #include "server/publish/completion_batch.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
+#include "tests/server/publish_socket/raw_producer.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::publish_socket {
@@ -34,6 +35,7 @@ namespace {
 using client::Producer;
 using client::ProducerAck;
 using client::ProducerOptions;
+using cloudlink::v1::PublishSocketReply;
 
 // Takes what the queue holds and completes it OK, as the link would, woken
 // by the queue's wake callback.
@@ -223,6 +225,49 @@ TEST_F(ServerTest, OutOfDescriptorsItPausesAcceptingAndThenServes) {
   EXPECT_EQ(reply.ack().id(), 5u);
   EXPECT_EQ(reply.ack().code(), 0);
   close(client);
+}
+
+// Each stream's timeout (the hello's) ends that stream when it passes, in
+// the order they fall due, and no other: the server keeps the connections'
+// deadlines in order instead of scanning them.
+TEST_F(ServerTest, EachStreamEndsAtItsOwnTimeoutAndNoOtherDoes) {
+  FakeLink link(queue_.get());
+  RawProducer later = RawProducer::Connect(Path());
+  RawProducer sooner = RawProducer::Connect(Path());
+  RawProducer endless = RawProducer::Connect(Path());
+  ASSERT_TRUE(later.connected() && sooner.connected() && endless.connected());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(later.Hello(absl::Seconds(2)));
+  ASSERT_TRUE(sooner.Hello(absl::Seconds(1)));
+  ASSERT_TRUE(endless.Hello());
+
+  absl::optional<PublishSocketReply> end = sooner.End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->end().code(),
+            static_cast<int>(absl::StatusCode::kDeadlineExceeded))
+      << end->end().message();
+  const absl::Duration sooner_took = absl::Now() - start;
+  end = later.End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->end().code(),
+            static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  const absl::Duration later_took = absl::Now() - start;
+  EXPECT_GE(sooner_took, absl::Seconds(1));
+  EXPECT_GE(later_took, absl::Seconds(2));
+  EXPECT_LT(later_took, absl::Seconds(10));
+
+  // The stream without a timeout is still served.
+  cloudlink::v1::PublishRequest request;
+  request.set_id(7);
+  request.set_topic("t");
+  request.set_payload("p");
+  ASSERT_TRUE(endless.Send(request));
+  absl::optional<PublishSocketReply> ack = endless.Reply();
+  ASSERT_TRUE(ack.has_value());
+  ASSERT_TRUE(ack->has_ack());
+  EXPECT_EQ(ack->ack().code(), 0) << ack->ack().message();
+  EXPECT_TRUE(testing::WaitFor([&] { return server_->open() == 1; },
+                               absl::Seconds(10)));
 }
 
 TEST_F(ServerTest, StopEndsEveryStreamAndRemovesTheSocket) {
