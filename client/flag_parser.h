@@ -42,7 +42,9 @@
 
 namespace cloudlink::client {
 
-// The flags every command takes (global_flags.h applies them), without "--".
+// The flags every command takes, without "--": exactly those ApplyGlobalFlag
+// (global_flags.h) applies, which global_flags_test checks (global_flags
+// depends on this library, so the list lives here).
 inline constexpr const char* kGlobalFlagNames[] = {
     "socket", "timeout", "target", "tls-cert", "tls-key",
     "tls-ca", "json",    "help",   "version"};
