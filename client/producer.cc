@@ -75,13 +75,8 @@ class GrpcStream final
         return final_status_.ok() ? Ended() : final_status_;
       }
       id = book_.Add();
-      cloudlink::v1::PublishMessage* m = pending_.add_batch();
-      m->set_id(id);
-      m->set_topic(std::move(topic));
-      m->set_payload(std::move(payload));
-      m->set_level(level);
-      m->set_wait_when_full(options_.wait_when_full);
-      pending_bytes_ += m->topic().size() + m->payload().size();
+      AddPending(options_, id, std::move(topic), std::move(payload), level,
+                 &pending_, &pending_bytes_);
       write = NextWriteLocked();
     }
     if (write) StartWrite(&write_buf_);

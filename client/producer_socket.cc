@@ -101,13 +101,8 @@ class SocketStream final : public Producer::Stream {
       return final_status_.ok() ? Ended() : final_status_;
     }
     const uint64_t id = book_.Add();
-    cloudlink::v1::PublishMessage* m = pending_.add_batch();
-    m->set_id(id);
-    m->set_topic(std::move(topic));
-    m->set_payload(std::move(payload));
-    m->set_level(level);
-    m->set_wait_when_full(options_.wait_when_full);
-    pending_bytes_ += m->topic().size() + m->payload().size();
+    AddPending(options_, id, std::move(topic), std::move(payload), level,
+               &pending_, &pending_bytes_);
     // Written now unless another thread is writing (it takes this along)
     // or cloudlinkd has not yet read what was written before: then the
     // next write carries this too, made by the next Publish that finds

@@ -1,6 +1,20 @@
 #include "client/producer_stream.h"
 
+#include <utility>
+
 namespace cloudlink::client {
+
+void AddPending(const ProducerOptions& options, uint64_t id, std::string topic,
+                std::string payload, cloudlink::v1::DeliveryLevel level,
+                cloudlink::v1::PublishRequest* pending, size_t* pending_bytes) {
+  cloudlink::v1::PublishMessage* m = pending->add_batch();
+  m->set_id(id);
+  m->set_topic(std::move(topic));
+  m->set_payload(std::move(payload));
+  m->set_level(level);
+  m->set_wait_when_full(options.wait_when_full);
+  *pending_bytes += m->topic().size() + m->payload().size();
+}
 
 void TakeBatch(const ProducerOptions& options,
                cloudlink::v1::PublishRequest* pending, size_t* pending_bytes,

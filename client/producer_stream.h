@@ -31,6 +31,12 @@ class Producer::Stream {
   virtual absl::Status Close(absl::Duration timeout) = 0;
 };
 
+// Appends message `id` to `pending` (with options.wait_when_full) and adds
+// its topic and payload bytes to `pending_bytes`.
+void AddPending(const ProducerOptions& options, uint64_t id, std::string topic,
+                std::string payload, cloudlink::v1::DeliveryLevel level,
+                cloudlink::v1::PublishRequest* pending, size_t* pending_bytes);
+
 // Moves the first messages of `pending` (as many as options allow: at most
 // max_batch_messages and, past the first, max_batch_bytes of topics and
 // payloads) into `out` (cleared first), and takes their bytes off
