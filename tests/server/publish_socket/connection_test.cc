@@ -25,7 +25,6 @@
 #include "server/publish/completion_batch.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
-#include "server/publish_socket/frame.h"
 #include "tests/server/publish_socket/raw_producer.h"
 #include "tests/testing/test_clock.h"
 #include "tests/testing/test_env.h"

@@ -196,35 +196,17 @@ TEST_F(ServerTest, OutOfDescriptorsItPausesAcceptingAndThenServes) {
   // WaitFor polls too; a spinning server would burn most of the second.
   EXPECT_LT(cpu, wall / 4) << "cpu " << cpu << " in " << wall;
   // With descriptors back, the waiting connection is served.
-  cloudlink::v1::PublishSocketHello hello;
-  hello.set_version(1);
+  RawProducer producer(client, absl::Seconds(10));
+  ASSERT_TRUE(producer.Hello());
   cloudlink::v1::PublishRequest request;
   request.set_id(5);
   request.set_topic("t");
   request.set_payload("p");
-  std::string bytes;
-  AppendFrame(hello, &bytes);
-  AppendFrame(request, &bytes);
-  ASSERT_EQ(write(client, bytes.data(), bytes.size()),
-            static_cast<ssize_t>(bytes.size()));
-  timeval bound{10, 0};
-  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
-  FrameReader reader;
-  absl::optional<std::string> body;
-  while (!body.has_value()) {
-    char* to = reader.Reserve(4096);
-    const ssize_t n = read(client, to, 4096);
-    reader.Commit(n > 0 ? static_cast<size_t>(n) : 0);
-    ASSERT_GT(n, 0) << "no ack";
-    auto frame = reader.Next();
-    ASSERT_TRUE(frame.ok());
-    if (frame->has_value()) body = std::string(**frame);
-  }
-  cloudlink::v1::PublishSocketReply reply;
-  ASSERT_TRUE(reply.ParseFromString(*body));
-  EXPECT_EQ(reply.ack().id(), 5u);
-  EXPECT_EQ(reply.ack().code(), 0);
-  close(client);
+  ASSERT_TRUE(producer.Send(request));
+  absl::optional<PublishSocketReply> reply = producer.Reply();
+  ASSERT_TRUE(reply.has_value()) << "no ack";
+  EXPECT_EQ(reply->ack().id(), 5u);
+  EXPECT_EQ(reply->ack().code(), 0);
 }
 
 // Each stream's timeout (the hello's) ends that stream when it passes, in
