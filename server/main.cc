@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket.h"
 #include "server/common/command_line.h"
+#include "server/common/deadline_runner.h"
 #include "server/common/grpc_log.h"
 #include "server/common/log.h"
 #include "server/common/process_hygiene.h"
@@ -403,14 +405,18 @@ int main(int argc, char** argv) {
     cloudlink::LogError(absl::StrCat("API: ", socket_ready.message()));
     return 1;
   }
-  node.Start();
-  auto server =
-      cloudlink::api::ApiServer::Start(api_options, &service, &unix_peers);
-  if (!server.ok()) {
-    cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
-    node.Stop();
+  // The thread that runs the API's shutdown, made now: a stop must not
+  // need a thread the system may no longer give.
+  absl::StatusOr<std::unique_ptr<cloudlink::DeadlineRunner>> stopper =
+      cloudlink::DeadlineRunner::Start();
+  if (!stopper.ok()) {
+    cloudlink::LogError(
+        absl::StrCat("cloudlinkd: ", stopper.status().message()));
     return 1;
   }
+  node.Start();
+  // The publish socket first: once the API socket answers, a producer finds
+  // the publish socket in place too.
   std::unique_ptr<cloudlink::publish_socket::Server> publish_socket;
   if (!publish_socket_path.empty()) {
     cloudlink::publish_socket::ServerOptions publish_options;
@@ -424,11 +430,18 @@ int main(int argc, char** argv) {
     if (!started.ok()) {
       cloudlink::LogError(
           absl::StrCat("PUBLISH: ", started.status().message()));
-      (*server)->Shutdown();
       node.Stop();
       return 1;
     }
     publish_socket = *std::move(started);
+  }
+  auto server =
+      cloudlink::api::ApiServer::Start(api_options, &service, &unix_peers);
+  if (!server.ok()) {
+    cloudlink::LogError(absl::StrCat("API: ", server.status().message()));
+    if (publish_socket != nullptr) publish_socket->Stop();
+    node.Stop();
+    return 1;
   }
   // The local page is an extra: when it cannot start, the daemon runs on.
   std::unique_ptr<cloudlink::web::LocalEndpoint> local_page;
@@ -473,8 +486,28 @@ int main(int argc, char** argv) {
       absl::StrCat("cloudlinkd: ", strsignal(sig), ", stopping"));
   local_page.reset();
   if (publish_socket != nullptr) publish_socket->Stop();
-  (*server)->Shutdown();
+  // The API's stop is bounded: gRPC 1.51 can wait for ever for work it gave
+  // a thread the system refused (a task limit). Past the limit the daemon
+  // stops without it; the link still says goodbye.
+  const absl::Duration api_stop_limit =
+      cloudlink::api::ApiServer::kShutdownGrace + absl::Seconds(3);
+  const absl::Status api_stopped =
+      (*stopper)->Run([&] { (*server)->Shutdown(); }, api_stop_limit);
+  if (!api_stopped.ok()) {
+    cloudlink::LogError(absl::StrCat(
+        "API: gRPC has not stopped ", absl::FormatDuration(api_stop_limit),
+        " after the shutdown began (calls in progress were cancelled after ",
+        absl::FormatDuration(cloudlink::api::ApiServer::kShutdownGrace),
+        "); stopping without it"));
+    unlink(socket_path.c_str());
+  }
   node.Stop();
   cloudlink::LogInfo("cloudlinkd: stopped");
+  if (!api_stopped.ok()) {
+    // The API server is still in use by its shutdown: exit without
+    // destroying anything.
+    fflush(nullptr);
+    std::_Exit(0);
+  }
   return 0;
 }

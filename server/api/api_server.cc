@@ -132,7 +132,8 @@ void ApiServer::Shutdown() {
   listener_->Stop();
   if (remote_ != nullptr) remote_->Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoSeconds(kShutdownGrace));
   server_->Wait();
   unlink(socket_path_.c_str());
   LogInfo(absl::StrCat("API: stopped; removed ", socket_path_));

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/api/cloudlink_service.h"
 #include "server/api/tls_listener.h"
 #include "server/api/unix_peer_registry.h"
@@ -63,8 +64,14 @@ class ApiServer {
       const ApiServerOptions& options, CloudLinkService* service,
       UnixPeerRegistry* peers);
 
-  // Ends streams, stops accepting, waits up to 5 s for calls in progress,
-  // and removes the socket. Idempotent.
+  // Calls in progress get this long to end when the server shuts down;
+  // then they are cancelled.
+  static constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+
+  // Ends streams, stops accepting, waits up to kShutdownGrace for calls in
+  // progress, and removes the socket. Idempotent. It can block for ever when
+  // gRPC lost work to a thread the system refused: see main.cc's bounded
+  // stop (DeadlineRunner).
   void Shutdown();
   ~ApiServer();
 

@@ -37,7 +37,7 @@ TEST(GlobalFlagsTest, TheParsersListOfGlobalFlagsIsExactlyTheGlobalFlags) {
     EXPECT_TRUE(IsGlobal(name)) << "--" << name << " is listed, not global";
   }
   // Every flag of the header's contract, and command flags that are not.
-  for (const std::string& name :
+  for (const char* name :
        {"socket", "timeout", "target", "tls-cert",       "tls-key",
         "tls-ca", "json",    "help",   "version",        "token",
         "rooms",  "url",     "proxy",  "insecure",       "id",

@@ -12,7 +12,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -142,13 +144,49 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (Running()) {
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("process ", pid_, " still running after ",
-                       absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "process ", pid_, " still running after ",
+          absl::FormatDuration(timeout),
+          options_.stacks_on_timeout ? "\n" + ThreadStacks(pid_) : ""));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
   return wait_status_;
+}
+
+std::string ThreadStacks(pid_t pid) {
+  SubprocessOptions gdb;
+  gdb.argv = {
+      "/usr/bin/gdb",       "-batch", "-nx", "-p", absl::StrCat(pid), "-ex",
+      "thread apply all bt"};
+  gdb.stacks_on_timeout = false;
+  if (access(gdb.argv[0].c_str(), X_OK) != 0) {
+    return "(no thread stacks: /usr/bin/gdb is not installed)";
+  }
+  absl::StatusOr<RunResult> run = Run(gdb, absl::Seconds(20));
+  if (!run.ok()) {
+    return absl::StrCat("(no thread stacks: ", run.status().message(), ")");
+  }
+  // Only the threads' frames, thread 1 (main) first: gdb lists them last to
+  // first, and its banner and symbol loading are noise.
+  std::vector<std::string> threads;
+  for (absl::string_view line : absl::StrSplit(run->out, '\n')) {
+    if (absl::StartsWith(line, "Thread ")) {
+      threads.emplace_back();
+    } else if (!absl::StartsWith(line, "#") || threads.empty()) {
+      continue;
+    }
+    absl::StrAppend(&threads.back(), line.substr(0, 200), "\n");
+  }
+  if (threads.empty()) {
+    return absl::StrCat(
+        "(no thread stacks: gdb said: ", run->err.substr(0, 512), ")");
+  }
+  std::string stacks = absl::StrCat("thread stacks of ", pid, ":\n");
+  for (auto it = threads.rbegin(); it != threads.rend(); ++it) {
+    absl::StrAppend(&stacks, *it);
+  }
+  return stacks.substr(0, 65536);
 }
 
 std::string Subprocess::Stdout() const { return ReadAll(options_.stdout_path); }

@@ -26,6 +26,9 @@ struct SubprocessOptions {
   std::string stdout_path;  // "" → /dev/null
   std::string stderr_path;  // "" → /dev/null
   std::string stdin_text;   // written to the child's stdin, then closed
+  // When Wait() times out, its error carries the process's thread stacks
+  // (gdb), so a hang seen once in CI can be read from the test's log.
+  bool stacks_on_timeout = true;
 };
 
 class Subprocess {
@@ -43,7 +46,8 @@ class Subprocess {
   // Sends `sig` to the process (not the group).
   void Signal(int sig);
   // Waits up to `timeout` for the process to exit; returns its wait status
-  // (as from waitpid) or DEADLINE_EXCEEDED.
+  // (as from waitpid) or DEADLINE_EXCEEDED, whose message ends with the
+  // process's thread stacks (see SubprocessOptions::stacks_on_timeout).
   absl::StatusOr<int> Wait(absl::Duration timeout);
   // True while the process has not been reaped.
   bool Running();
@@ -70,6 +74,11 @@ struct RunResult {
 };
 absl::StatusOr<RunResult> Run(SubprocessOptions options,
                               absl::Duration timeout);
+
+// The backtraces of every thread of `pid`, main thread first (gdb, at most
+// 20 s, the first 64 KiB), or a line saying why there are none (no gdb, attach
+// refused).
+std::string ThreadStacks(pid_t pid);
 
 // The first sanitizer report (ASan, LSan, TSan, UBSan) in a process's
 // output, up to 4 KiB of it; "" when there is none.
