@@ -505,7 +505,10 @@ int main(int argc, char** argv) {
   cloudlink::LogInfo("cloudlinkd: stopped");
   if (!api_stopped.ok()) {
     // The API server is still in use by its shutdown: exit without
-    // destroying anything.
+    // destroying anything, once the spool has written what it holds (as its
+    // destructor would: acks of the cloud, appends not yet confirmed).
+    if (spool.ok()) (*spool)->Flush();
+    if (late_spool != nullptr) late_spool->Flush();
     fflush(nullptr);
     std::_Exit(0);
   }
