@@ -96,9 +96,9 @@ TEST_F(PublishLinkTest, AProducerThatNeverReadsItsAcksCostsBoundedMemory) {
   EXPECT_EQ(written, kRequests);
   const int64_t rss_after = ProcStatusKib(pid, "VmRSS");
   const int64_t peak = ProcStatusKib(pid, "VmHWM");
-  // Bounded, not proportional to the 400 MiB sent: what the daemon holds is
-  // gRPC's HTTP/2 window and the 1 MiB requests it has read but the stream
-  // has not yet taken, which grow when the daemon is slow to read (a peak of
+  // Bounded, not proportional to the 400 MiB sent. What the daemon holds
+  // (gRPC's buffers, within HTTP/2 flow control, and requests read but not
+  // yet taken) grows when the daemon is slow to read (a peak of
   // 25-56 MiB over four runs with both cores busy elsewhere; the bug grew
   // by 400 MB).
   constexpr int64_t kBoundKib = 100 * 1024;
