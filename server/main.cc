@@ -491,8 +491,15 @@ int main(int argc, char** argv) {
   // stops without it; the link still says goodbye.
   const absl::Duration api_stop_limit =
       cloudlink::api::ApiServer::kShutdownGrace + absl::Seconds(3);
-  const absl::Status api_stopped =
-      (*stopper)->Run([&] { (*server)->Shutdown(); }, api_stop_limit);
+  const bool api_shutdown_hangs = absl::GetFlag(FLAGS_test_api_shutdown_hangs);
+  const absl::Status api_stopped = (*stopper)->Run(
+      [&] {
+        if (api_shutdown_hangs) {
+          while (true) pause();
+        }
+        (*server)->Shutdown();
+      },
+      api_stop_limit);
   if (!api_stopped.ok()) {
     cloudlink::LogError(absl::StrCat(
         "API: gRPC has not stopped ", absl::FormatDuration(api_stop_limit),

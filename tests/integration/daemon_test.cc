@@ -654,6 +654,35 @@ TEST_F(DaemonTest, SigtermExitsZeroAndRemovesTheSocket) {
   EXPECT_TRUE((*watcher)->Wait(kExitTimeout).ok());
 }
 
+// gRPC's shutdown can block for ever (it did under a task limit, CI's
+// ApiLimitsTest): the stop waits 5 s for calls and 3 s more for gRPC, then
+// goes on without it, removes the sockets and exits 0. The test flag makes
+// the API's shutdown block every time.
+TEST_F(DaemonTest, SigtermEndsTheDaemonEvenWhenTheApiShutdownHangs) {
+  std::unique_ptr<Subprocess> daemon =
+      Launch("hangs", "", "", {"--test_api_shutdown_hangs"});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return !daemon->Running() || Connectable(Socket()); },
+      kStartTimeout))
+      << daemon->Stderr();
+  const absl::Time start = absl::Now();
+  const int status = Terminate(*daemon);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << ExitText(status) << "\n"
+      << daemon->Stderr();
+  EXPECT_GE(took, absl::Seconds(8));
+  EXPECT_LT(took, kExitTimeout);
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("ERROR API: gRPC has not stopped 8s after the shutdown "
+                        "began (calls in progress were cancelled after 5s); "
+                        "stopping without it"));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("cloudlinkd: stopped"));
+  EXPECT_FALSE(FileExists(Socket()));
+  EXPECT_FALSE(FileExists(SocketDir() + "/publish.sock"));
+}
+
 TEST_F(DaemonTest, SecondDaemonOnTheSameSocketExitsWithSocketInUse) {
   std::unique_ptr<Subprocess> first = StartDaemon("first");
   ASSERT_NE(first, nullptr);
