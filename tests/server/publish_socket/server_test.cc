@@ -115,6 +115,20 @@ class ServerTest : public ::testing::Test {
 
   std::string Path() const { return tmp_.Join("publish.sock"); }
 
+  // Sends message `id` (topic "t") and expects its ack, OK.
+  static void ExpectServed(RawProducer& producer, uint64_t id) {
+    cloudlink::v1::PublishRequest request;
+    request.set_id(id);
+    request.set_topic("t");
+    request.set_payload("p");
+    ASSERT_TRUE(producer.Send(request));
+    absl::optional<PublishSocketReply> reply = producer.Reply();
+    ASSERT_TRUE(reply.has_value()) << "no ack";
+    ASSERT_TRUE(reply->has_ack());
+    EXPECT_EQ(reply->ack().id(), id);
+    EXPECT_EQ(reply->ack().code(), 0) << reply->ack().message();
+  }
+
   testing::TempDir tmp_;
   std::unique_ptr<publish::PublishQueue> queue_;
   std::unique_ptr<publish::Publisher> publisher_;
@@ -198,15 +212,7 @@ TEST_F(ServerTest, OutOfDescriptorsItPausesAcceptingAndThenServes) {
   // With descriptors back, the waiting connection is served.
   RawProducer producer(client, absl::Seconds(10));
   ASSERT_TRUE(producer.Hello());
-  cloudlink::v1::PublishRequest request;
-  request.set_id(5);
-  request.set_topic("t");
-  request.set_payload("p");
-  ASSERT_TRUE(producer.Send(request));
-  absl::optional<PublishSocketReply> reply = producer.Reply();
-  ASSERT_TRUE(reply.has_value()) << "no ack";
-  EXPECT_EQ(reply->ack().id(), 5u);
-  EXPECT_EQ(reply->ack().code(), 0);
+  ExpectServed(producer, 5);
 }
 
 // Each stream's timeout (the hello's) ends that stream when it passes, in
@@ -239,15 +245,7 @@ TEST_F(ServerTest, EachStreamEndsAtItsOwnTimeoutAndNoOtherDoes) {
   EXPECT_LT(later_took, absl::Seconds(10));
 
   // The stream without a timeout is still served.
-  cloudlink::v1::PublishRequest request;
-  request.set_id(7);
-  request.set_topic("t");
-  request.set_payload("p");
-  ASSERT_TRUE(endless.Send(request));
-  absl::optional<PublishSocketReply> ack = endless.Reply();
-  ASSERT_TRUE(ack.has_value());
-  ASSERT_TRUE(ack->has_ack());
-  EXPECT_EQ(ack->ack().code(), 0) << ack->ack().message();
+  ExpectServed(endless, 7);
   EXPECT_TRUE(testing::WaitFor([&] { return server_->open() == 1; },
                                absl::Seconds(10)));
 }
