@@ -88,7 +88,7 @@ class GrpcStream final
     return book_.Take();
   }
 
-  size_t outstanding() const override {
+  size_t outstanding() override {
     MutexLock lock(&mu_);
     return book_.outstanding();
   }

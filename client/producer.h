@@ -25,6 +25,14 @@
 // gets an ack with the stream's error (UNAVAILABLE when the stream ended
 // without one).
 //
+// Without on_ack, the publish socket's acks are read by the calls
+// themselves (Publish, TakeAcks and outstanding take what has arrived,
+// without blocking), and the library's reading thread only reads while a
+// call waits (for room in the window, in Close) or messages wait for their
+// write: a steady producer pays no thread wake-up per ack. The end of a
+// stream (cloudlinkd stopping) is then seen by the next call. That thread
+// is named "producer-read".
+//
 // Thread-safe: any thread may Publish; Close() once.
 //
 //   auto producer = Producer::OpenSocket("/run/cloudlink/publish.sock",

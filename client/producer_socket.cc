@@ -1,10 +1,18 @@
 // Producer over cloudlinkd's publish socket (producer.h, OpenSocket): the
 // publishing thread writes its frame itself (blocking; one write carries
-// every message gathered while another thread was writing), and one
-// reading thread takes the acks and the end.
+// every message gathered while another thread was writing).
+//
+// Reading the acks and the end: one thread at a time holds the read side
+// (reading_). With an on_ack callback that is always the reading thread,
+// blocked in recv(), so acks reach the callback as they come. Without one
+// (TakeAcks), the calls read what has arrived themselves, without blocking
+// (Publish, TakeAcks, outstanding), and the reading thread blocks in recv()
+// only while someone needs an ack to come: a Publish waiting for room, a
+// Close, messages held back for the next write, or the stream's end. A
+// steady producer so costs no thread wake-up per ack.
 
 #include <linux/sockios.h>
-#include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,6 +38,8 @@ using cloudlink::v1::PublishRequest;
 using cloudlink::v1::PublishSocketReply;
 
 constexpr size_t kReadChunk = 64 * 1024;
+// The reading thread's name (producer.h).
+constexpr char kReaderName[] = "producer-read";
 
 absl::Status Ended() {
   return absl::UnavailableError(
@@ -68,16 +78,16 @@ class SocketStream final : public Producer::Stream {
       return;
     }
     reader_ = std::thread([this] { ReadLoop(); });
+    pthread_setname_np(reader_.native_handle(), kReaderName);
   }
 
   ~SocketStream() override {
     if (fd_ >= 0) {
-      bool done;
-      {
-        MutexLock lock(&mu_);
-        done = done_;
+      MutexLock lock(&mu_);
+      if (!done_) {
+        destroying_ = true;  // the reading thread reads on to the end
+        shutdown(fd_, SHUT_RDWR);
       }
-      if (!done) shutdown(fd_, SHUT_RDWR);
     }
     if (reader_.joinable()) reader_.join();
     if (fd_ >= 0) close(fd_);
@@ -87,10 +97,13 @@ class SocketStream final : public Producer::Stream {
                                    cloudlink::v1::DeliveryLevel level,
                                    absl::Duration timeout) override {
     MutexLock lock(&mu_);
+    DrainLocked();
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return done_ || closing_;
     };
+    ++room_waiters_;  // the reading thread reads while the window is full
     const absl::Status room = book_.AwaitRoom(&mu_, stop, timeout);
+    --room_waiters_;
     if (!room.ok()) return room;
     if (closing_)
       return absl::FailedPreconditionError("the producer is closed");
@@ -106,10 +119,12 @@ class SocketStream final : public Producer::Stream {
     // Written now unless another thread is writing (it takes this along)
     // or cloudlinkd has not yet read what was written before: then the
     // next write carries this too, made by the next Publish that finds
-    // cloudlinkd caught up, or by the reading thread when acks come. A
+    // cloudlinkd caught up, or by the reading thread when acks come (held
+    // back messages make it read: ReaderNeeded). A
     // steady producer so writes each message at once, and a fast one
     // writes batches instead of one write per message. Only while acks are
     // due for messages already written: they wake the reading thread.
+    // (Without on_ack, DrainLocked above took the acks that had come.)
     const bool acks_due =
         book_.outstanding() > static_cast<size_t>(pending_.batch_size());
     if (!writing_ && (!acks_due || PeerCaughtUp())) WriteLocked();
@@ -118,11 +133,13 @@ class SocketStream final : public Producer::Stream {
 
   std::vector<ProducerAck> TakeAcks() override {
     MutexLock lock(&mu_);
+    DrainLocked();
     return book_.Take();
   }
 
-  size_t outstanding() const override {
+  size_t outstanding() override {
     MutexLock lock(&mu_);
+    DrainLocked();
     return book_.outstanding();
   }
 
@@ -134,6 +151,7 @@ class SocketStream final : public Producer::Stream {
     auto acked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return done_ || (book_.outstanding() == 0 && !writing_);
     };
+    close_waiting_ = true;  // the reading thread reads on to the end
     const bool all = mu_.AwaitWithDeadline(acked, until);
     closing_ = true;
     if (!all) {
@@ -253,64 +271,121 @@ class SocketStream final : public Producer::Stream {
     }
   }
 
+  // Whether the reading thread must block in recv(): something waits for
+  // what cloudlinkd sends. Otherwise (no on_ack) acks wait in the socket
+  // until a call reads them (DrainLocked).
+  bool ReaderNeeded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return on_ack_ || room_waiters_ > 0 || close_waiting_ || destroying_ ||
+           !cancel_status_.ok() || write_failed_ ||
+           (!writing_ && pending_.batch_size() > 0);
+  }
+
   void ReadLoop() {
-    publish_socket::FrameReader reader;
-    absl::Status end;  // from the end frame
-    bool end_seen = false;
-    absl::Status broken;  // the stream broke before an end frame
+    MutexLock lock(&mu_);
     while (true) {
-      char* to = reader.Reserve(kReadChunk);
-      const ssize_t n = recv(fd_, to, kReadChunk, 0);
-      if (n < 0) {
-        reader.Commit(0);
-        if (errno == EINTR) continue;
-        broken = absl::UnavailableError(absl::StrCat(
-            "reading the publish socket failed: ", strerror(errno)));
-        break;
-      }
-      reader.Commit(static_cast<size_t>(n));
-      if (n == 0) break;
-      bool stop = false;
-      while (!stop) {
-        absl::StatusOr<absl::optional<absl::string_view>> frame = reader.Next();
-        if (!frame.ok()) {
-          broken = frame.status();
-          stop = true;
-          break;
-        }
-        if (!frame->has_value()) break;
-        PublishSocketReply reply;
-        if (!reply.ParseFromArray((*frame)->data(),
-                                  static_cast<int>((*frame)->size()))) {
-          broken = absl::InternalError(
-              "cloudlinkd sent a frame that is not a PublishSocketReply");
-          stop = true;
-          break;
-        }
-        if (reply.has_end()) {
-          end = absl::Status(static_cast<absl::StatusCode>(reply.end().code()),
-                             reply.end().message());
-          end_seen = true;
-        } else if (reply.has_ack() && !end_seen) {
-          Deliver(AcksOf(reply.ack()));
-        }
-      }
-      if (stop) break;
+      mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return done_ || (!reading_ && ReaderNeeded());
+      });
+      if (done_) return;
+      reading_ = true;
+      mu_.Unlock();
+      Received got = Receive(/*block=*/true);
+      mu_.Lock();
+      Absorb(std::move(got));
       // Messages gathered while cloudlinkd was busy go now.
-      MutexLock lock(&mu_);
-      if (!writing_ && pending_.batch_size() > 0) WriteLocked();
+      if (!done_ && !writing_ && pending_.batch_size() > 0) WriteLocked();
     }
-    std::vector<ProducerAck> failed;
-    {
-      MutexLock lock(&mu_);
-      if (end_seen) {
-        final_status_ = end;
+  }
+
+  // Without on_ack: takes the acks (and the end) that have arrived, without
+  // blocking, unless another thread is reading.
+  void DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (on_ack_ || reading_ || done_) return;
+    reading_ = true;
+    mu_.Unlock();
+    Received got;
+    while (true) {
+      Received more = Receive(/*block=*/false);
+      got.acks.insert(got.acks.end(), more.acks.begin(), more.acks.end());
+      got.ended = more.ended;
+      if (more.ended || !more.any) break;
+    }
+    mu_.Lock();
+    Absorb(std::move(got));
+  }
+
+  // What one recv() brought.
+  struct Received {
+    std::vector<ProducerAck> acks;
+    bool any = false;    // bytes were read
+    bool ended = false;  // the stream is over (closed, broken)
+  };
+
+  // One recv() and the frames it completes. Only by the thread that set
+  // reading_, without mu_.
+  Received Receive(bool block) {
+    Received got;
+    char* to = frames_.Reserve(kReadChunk);
+    ssize_t n;
+    do {
+      n = recv(fd_, to, kReadChunk, block ? 0 : MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      const int error = errno;
+      frames_.Commit(0);
+      if (error == EAGAIN || error == EWOULDBLOCK) return got;
+      broken_ = absl::UnavailableError(
+          absl::StrCat("reading the publish socket failed: ", strerror(error)));
+      got.ended = true;
+      return got;
+    }
+    frames_.Commit(static_cast<size_t>(n));
+    got.any = true;
+    if (n == 0) {
+      got.ended = true;
+      return got;
+    }
+    while (true) {
+      absl::StatusOr<absl::optional<absl::string_view>> frame = frames_.Next();
+      if (!frame.ok()) {
+        broken_ = frame.status();
+        got.ended = true;
+        return got;
+      }
+      if (!frame->has_value()) return got;
+      PublishSocketReply reply;
+      if (!reply.ParseFromArray((*frame)->data(),
+                                static_cast<int>((*frame)->size()))) {
+        broken_ = absl::InternalError(
+            "cloudlinkd sent a frame that is not a PublishSocketReply");
+        got.ended = true;
+        return got;
+      }
+      if (reply.has_end()) {
+        end_ = absl::Status(static_cast<absl::StatusCode>(reply.end().code()),
+                            reply.end().message());
+        end_seen_ = true;
+      } else if (reply.has_ack() && !end_seen_) {
+        std::vector<ProducerAck> acks = AcksOf(reply.ack());
+        got.acks.insert(got.acks.end(), acks.begin(), acks.end());
+      }
+    }
+  }
+
+  // Settles what `got` brought (on_ack is called with mu_ released) and,
+  // when the stream is over, fails what is outstanding and marks it done.
+  // Gives up the read side (reading_).
+  void Absorb(Received got) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<ProducerAck> out = book_.Settle(std::move(got.acks));
+    if (got.ended) {
+      if (end_seen_) {
+        final_status_ = end_;
       } else if (!cancel_status_.ok()) {
         final_status_ = cancel_status_;
       } else if (write_failed_) {
         final_status_ = write_error_;
-      } else if (!broken.ok()) {
-        final_status_ = broken;
+      } else if (!broken_.ok()) {
+        final_status_ = broken_;
       } else {
         final_status_ = absl::UnavailableError(
             "cloudlinkd closed the publish socket without ending the stream");
@@ -318,20 +393,19 @@ class SocketStream final : public Producer::Stream {
       const absl::Status each = !cancel_status_.ok() ? cancel_status_
                                 : final_status_.ok() ? Ended()
                                                      : final_status_;
-      failed = book_.End(each);
+      std::vector<ProducerAck> failed = book_.End(each);
+      out.insert(out.end(), failed.begin(), failed.end());
     }
-    for (const ProducerAck& ack : failed) on_ack_(ack);
-    MutexLock lock(&mu_);
-    done_ = true;
-  }
-
-  // Hands `acks` to on_ack or to TakeAcks(), and frees their window.
-  void Deliver(std::vector<ProducerAck> acks) {
-    {
-      MutexLock lock(&mu_);
-      acks = book_.Settle(std::move(acks));
+    if (!out.empty()) {
+      // Ended, but not yet done while the failures are handed out:
+      // Publish refuses meanwhile (book_.ended()), and Close() returns
+      // after on_ack has seen every failure.
+      mu_.Unlock();
+      for (const ProducerAck& ack : out) on_ack_(ack);
+      mu_.Lock();
     }
-    for (const ProducerAck& ack : acks) on_ack_(ack);
+    if (got.ended) done_ = true;
+    reading_ = false;
   }
 
   const std::string path_;
@@ -351,6 +425,18 @@ class SocketStream final : public Producer::Stream {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status cancel_status_ ABSL_GUARDED_BY(mu_);
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+  // Who needs the reading thread (ReaderNeeded).
+  int room_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  bool close_waiting_ ABSL_GUARDED_BY(mu_) = false;
+  bool destroying_ ABSL_GUARDED_BY(mu_) = false;
+  // A thread is reading: it alone uses the read side below, without mu_.
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The read side (the thread that set reading_).
+  publish_socket::FrameReader frames_;
+  absl::Status end_;  // from the end frame
+  bool end_seen_ = false;
+  absl::Status broken_;  // the stream broke before an end frame
 };
 
 }  // namespace

@@ -27,7 +27,7 @@ class Producer::Stream {
                                            cloudlink::v1::DeliveryLevel level,
                                            absl::Duration timeout) = 0;
   virtual std::vector<ProducerAck> TakeAcks() = 0;
-  virtual size_t outstanding() const = 0;
+  virtual size_t outstanding() = 0;
   virtual absl::Status Close(absl::Duration timeout) = 0;
 };
 

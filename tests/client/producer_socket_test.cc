@@ -1,13 +1,16 @@
 // The producer library's publish socket stream (client/producer_socket.cc)
 // against a scripted cloudlinkd on a Unix socket of the test's own: how the
-// producer sees the stream end.
+// producer sees the stream end, and who reads the acks.
 
+#include <dirent.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +18,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/producer.h"
 #include "cloudlink/v1/cloudlink.pb.h"
@@ -71,6 +77,93 @@ void SendEnd(int fd) {
             static_cast<ssize_t>(frame.size()));
 }
 
+// The producer's end of a scripted cloudlinkd connection: reads its frames
+// (the hello, then PublishRequests) and answers acks and the end.
+class ScriptedPeer {
+ public:
+  explicit ScriptedPeer(int fd) : fd_(fd) {}
+  ~ScriptedPeer() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // The next frame's bytes, waiting at most 30 s; "" when none came.
+  std::string NextFrame() {
+    const absl::Time until = absl::Now() + absl::Seconds(30);
+    while (true) {
+      absl::StatusOr<absl::optional<absl::string_view>> frame = frames_.Next();
+      if (!frame.ok()) return "";
+      if (frame->has_value()) return std::string(**frame);
+      pollfd p{fd_, POLLIN, 0};
+      const int ms =
+          static_cast<int>(absl::ToInt64Milliseconds(until - absl::Now()));
+      if (ms <= 0 || poll(&p, 1, ms) <= 0) return "";
+      char* to = frames_.Reserve(4096);
+      const ssize_t n = recv(fd_, to, 4096, 0);
+      frames_.Commit(n > 0 ? static_cast<size_t>(n) : 0);
+      if (n <= 0) return "";
+    }
+  }
+
+  // The next PublishRequest's message ids (after the hello), or none.
+  std::vector<uint64_t> NextRequestIds() {
+    if (!hello_read_) {
+      hello_read_ = true;
+      cloudlink::v1::PublishSocketHello hello;
+      if (!hello.ParseFromString(NextFrame())) return {};
+    }
+    cloudlink::v1::PublishRequest request;
+    if (!request.ParseFromString(NextFrame())) return {};
+    std::vector<uint64_t> ids;
+    for (const cloudlink::v1::PublishMessage& m : request.batch()) {
+      ids.push_back(m.id());
+    }
+    return ids;
+  }
+
+  void AckOk(const std::vector<uint64_t>& ids) {
+    cloudlink::v1::PublishSocketReply reply;
+    for (uint64_t id : ids) reply.mutable_ack()->add_ok_ids(id);
+    std::string frame;
+    publish_socket::AppendFrame(reply, &frame);
+    ASSERT_EQ(send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(frame.size()));
+  }
+
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  publish_socket::FrameReader frames_;
+  bool hello_read_ = false;
+};
+
+// Context switches so far (voluntary and not) of this process's thread
+// named `name`, or -1 when there is none.
+int64_t SwitchesOf(const std::string& name) {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  int64_t found = -1;
+  while (dirent* entry = readdir(dir)) {
+    const std::string task = absl::StrCat("/proc/self/task/", entry->d_name);
+    std::ifstream comm(task + "/comm");
+    std::string got;
+    if (!std::getline(comm, got) || got != name) continue;
+    std::ifstream status(task + "/status");
+    found = 0;
+    for (std::string line; std::getline(status, line);) {
+      absl::string_view rest = line;
+      int64_t n = 0;
+      if ((absl::ConsumePrefix(&rest, "voluntary_ctxt_switches:") ||
+           absl::ConsumePrefix(&rest, "nonvoluntary_ctxt_switches:")) &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &n)) {
+        found += n;
+      }
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
 // When the stream ends, the outstanding messages fail; a Publish while
 // their failures are being handed out (done_ not yet set) is refused with
 // the stream's error rather than taking an id that would never be acked.
@@ -123,6 +216,103 @@ TEST(ProducerSocketTest, NoMessageIsTakenWhileTheEndFailsTheOutstanding) {
   MutexLock lock(&mu);
   ASSERT_EQ(acks.size(), 1u);  // only the outstanding message, acked once
   EXPECT_THAT(acks[*first], ElementsAre(EndStatus()));
+}
+
+// Without on_ack, a producer publishing one message at a time reads each
+// ack itself: TakeAcks and outstanding() see an ack as soon as it is in the
+// socket, and the library's reading thread is not woken per ack (it was, 20
+// times for 20 messages, before).
+TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("publish.sock");
+  const int listener = Listen(path);
+  ASSERT_GE(listener, 0) << strerror(errno);
+  std::unique_ptr<Producer> producer =
+      Producer::OpenSocket(path, ProducerOptions());
+  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  close(listener);
+  ASSERT_GE(peer.fd(), 0) << strerror(errno);
+
+  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "0");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
+  peer.AckOk({*first});
+  EXPECT_EQ(producer->outstanding(), 0u);  // read by the call itself
+  const int64_t before = SwitchesOf("producer-read");
+  ASSERT_GE(before, 0) << "no thread named producer-read";
+
+  constexpr int kMessages = 20;
+  for (int i = 0; i < kMessages; ++i) {
+    absl::StatusOr<uint64_t> id =
+        producer->Publish("node-instance-info", absl::StrCat(i));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*id));
+    peer.AckOk({*id});
+    EXPECT_EQ(producer->outstanding(), 0u) << "message " << i;
+  }
+  const int64_t after = SwitchesOf("producer-read");
+  std::vector<ProducerAck> acks = producer->TakeAcks();
+  EXPECT_EQ(acks.size(), kMessages + 1u);
+  for (const ProducerAck& ack : acks) EXPECT_TRUE(ack.status.ok()) << ack.id;
+  EXPECT_LE(after - before, 2) << "the reading thread woke for the acks";
+  RecordProperty("reader_switches", static_cast<int>(after - before));
+}
+
+// A message held back because cloudlinkd had not read the one before goes
+// out once that one's ack comes, with no further call: the reading thread
+// reads while messages wait for their write.
+TEST(ProducerSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("publish.sock");
+  const int listener = Listen(path);
+  ASSERT_GE(listener, 0) << strerror(errno);
+  std::unique_ptr<Producer> producer =
+      Producer::OpenSocket(path, ProducerOptions());
+  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  close(listener);
+  ASSERT_GE(peer.fd(), 0) << strerror(errno);
+
+  // Nothing read yet: the second message waits for the first's ack.
+  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "1");
+  absl::StatusOr<uint64_t> second =
+      producer->Publish("node-instance-info", "2");
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
+  peer.AckOk({*first});
+  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*second));
+  peer.AckOk({*second});
+  EXPECT_EQ(producer->outstanding(), 0u);
+  SendEnd(peer.fd());
+  shutdown(peer.fd(), SHUT_WR);
+  EXPECT_EQ(producer->Close(absl::Seconds(30)), EndStatus());
+}
+
+// Without on_ack and with no call in progress, cloudlinkd's end is seen by
+// the next call: Publish returns the stream's status and the outstanding
+// message is acked with it.
+TEST(ProducerSocketTest, WithoutOnAckTheNextCallSeesTheEnd) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("publish.sock");
+  const int listener = Listen(path);
+  ASSERT_GE(listener, 0) << strerror(errno);
+  std::unique_ptr<Producer> producer =
+      Producer::OpenSocket(path, ProducerOptions());
+  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  close(listener);
+  ASSERT_GE(peer.fd(), 0) << strerror(errno);
+  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
+  SendEnd(peer.fd());
+  shutdown(peer.fd(), SHUT_WR);
+
+  absl::StatusOr<uint64_t> late = producer->Publish("node-instance-info", "2");
+  EXPECT_EQ(late.status(), EndStatus());
+  std::vector<ProducerAck> acks = producer->TakeAcks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].id, *first);
+  EXPECT_EQ(acks[0].status, EndStatus());
+  EXPECT_EQ(producer->Close(absl::Seconds(30)), EndStatus());
 }
 
 }  // namespace
