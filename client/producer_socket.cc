@@ -38,6 +38,12 @@ using cloudlink::v1::PublishRequest;
 using cloudlink::v1::PublishSocketReply;
 
 constexpr size_t kReadChunk = 64 * 1024;
+// Messages are held back for a batch only while this many written ones
+// await their acks: holding one back costs a thread wake-up (the reading
+// thread writes it), writing it at once one more write. From this many on,
+// the producer is a fast one and the reading thread reads the acks as they
+// come (the calls would otherwise spend a read each on them).
+constexpr size_t kHoldBackInFlight = 4;
 // The reading thread's name (producer.h).
 constexpr char kReaderName[] = "producer-read";
 
@@ -117,17 +123,16 @@ class SocketStream final : public Producer::Stream {
     AddPending(options_, id, std::move(topic), std::move(payload), level,
                &pending_, &pending_bytes_);
     // Written now unless another thread is writing (it takes this along)
-    // or cloudlinkd has not yet read what was written before: then the
-    // next write carries this too, made by the next Publish that finds
-    // cloudlinkd caught up, or by the reading thread when acks come (held
-    // back messages make it read: ReaderNeeded). A
-    // steady producer so writes each message at once, and a fast one
-    // writes batches instead of one write per message. Only while acks are
-    // due for messages already written: they wake the reading thread.
-    // (Without on_ack, DrainLocked above took the acks that had come.)
-    const bool acks_due =
-        book_.outstanding() > static_cast<size_t>(pending_.batch_size());
-    if (!writing_ && (!acks_due || PeerCaughtUp())) WriteLocked();
+    // or cloudlinkd has not yet read what was written before (asked only
+    // while kHoldBackInFlight written messages await their acks). Then the
+    // next write carries this too: made by the next Publish that finds
+    // cloudlinkd caught up, or by the reading thread once acks come (held-
+    // back messages make it read: ReaderNeeded). A steady producer so
+    // writes each message at once, even a few at a time, and a fast one
+    // writes batches instead of one write per message.
+    if (!writing_ && (InFlight() < kHoldBackInFlight || PeerCaughtUp())) {
+      WriteLocked();
+    }
     return id;
   }
 
@@ -277,7 +282,13 @@ class SocketStream final : public Producer::Stream {
   bool ReaderNeeded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return on_ack_ || room_waiters_ > 0 || close_waiting_ || destroying_ ||
            !cancel_status_.ok() || write_failed_ ||
-           (!writing_ && pending_.batch_size() > 0);
+           (!writing_ && pending_.batch_size() > 0) ||
+           InFlight() >= kHoldBackInFlight;  // a fast producer: acks stream
+  }
+
+  // Messages written and not yet acknowledged.
+  size_t InFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return book_.outstanding() - static_cast<size_t>(pending_.batch_size());
   }
 
   void ReadLoop() {
@@ -298,9 +309,10 @@ class SocketStream final : public Producer::Stream {
   }
 
   // Without on_ack: takes the acks (and the end) that have arrived, without
-  // blocking, unless another thread is reading.
+  // blocking, unless another thread is reading or no ack can be due (every
+  // outstanding message is still pending: no system call then).
   void DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (on_ack_ || reading_ || done_) return;
+    if (on_ack_ || reading_ || done_ || InFlight() == 0) return;
     reading_ = true;
     mu_.Unlock();
     Received got;
@@ -308,7 +320,7 @@ class SocketStream final : public Producer::Stream {
       Received more = Receive(/*block=*/false);
       got.acks.insert(got.acks.end(), more.acks.begin(), more.acks.end());
       got.ended = more.ended;
-      if (more.ended || !more.any) break;
+      if (more.ended || !more.full) break;
     }
     mu_.Lock();
     Absorb(std::move(got));
@@ -317,7 +329,7 @@ class SocketStream final : public Producer::Stream {
   // What one recv() brought.
   struct Received {
     std::vector<ProducerAck> acks;
-    bool any = false;    // bytes were read
+    bool full = false;   // the read filled its buffer: more may be waiting
     bool ended = false;  // the stream is over (closed, broken)
   };
 
@@ -340,7 +352,7 @@ class SocketStream final : public Producer::Stream {
       return got;
     }
     frames_.Commit(static_cast<size_t>(n));
-    got.any = true;
+    got.full = static_cast<size_t>(n) == kReadChunk;
     if (n == 0) {
       got.ended = true;
       return got;
@@ -362,10 +374,14 @@ class SocketStream final : public Producer::Stream {
         return got;
       }
       if (reply.has_end()) {
+        // The stream is over; cloudlinkd closes the socket after it.
         end_ = absl::Status(static_cast<absl::StatusCode>(reply.end().code()),
                             reply.end().message());
         end_seen_ = true;
-      } else if (reply.has_ack() && !end_seen_) {
+        got.ended = true;
+        return got;
+      }
+      if (reply.has_ack()) {
         std::vector<ProducerAck> acks = AcksOf(reply.ack());
         got.acks.insert(got.acks.end(), acks.begin(), acks.end());
       }

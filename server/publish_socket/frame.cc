@@ -1,6 +1,9 @@
 #include "server/publish_socket/frame.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/error.h"
@@ -28,21 +31,27 @@ void FrameReader::Append(absl::string_view bytes) {
 }
 
 char* FrameReader::Reserve(size_t n) {
-  if (start_ > 0 &&
-      (start_ == buffer_.size() || start_ >= buffer_.size() / 2)) {
+  if (start_ > 0 && (start_ == end_ || start_ >= end_ / 2)) {
     // Drop what was returned, so the buffer does not grow with the stream.
-    buffer_.erase(0, start_);
+    memmove(buffer_.get(), buffer_.get() + start_, end_ - start_);
+    end_ -= start_;
     start_ = 0;
   }
-  reserved_ = buffer_.size();
-  buffer_.resize(reserved_ + n);
-  return &buffer_[reserved_];
+  if (end_ + n > capacity_) {
+    const size_t capacity = std::max(end_ + n, 2 * capacity_);
+    std::unique_ptr<char[]> grown(new char[capacity]);  // not cleared
+    if (end_ > 0) memcpy(grown.get(), buffer_.get(), end_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  reserved_ = end_;
+  return buffer_.get() + end_;
 }
 
-void FrameReader::Commit(size_t n) { buffer_.resize(reserved_ + n); }
+void FrameReader::Commit(size_t n) { end_ = reserved_ + n; }
 
 absl::StatusOr<absl::optional<absl::string_view>> FrameReader::Next() {
-  const size_t have = buffer_.size() - start_;
+  const size_t have = end_ - start_;
   if (have < kFrameHeaderBytes) return absl::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(&buffer_[start_]);
   const size_t size = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) |

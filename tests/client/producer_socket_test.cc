@@ -258,9 +258,10 @@ TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
   RecordProperty("reader_switches", static_cast<int>(after - before));
 }
 
-// A message held back because cloudlinkd had not read the one before goes
-// out once that one's ack comes, with no further call: the reading thread
-// reads while messages wait for their write.
+// A message held back because cloudlinkd had not read the ones before goes
+// out once their acks come, with no further call: the reading thread reads
+// while messages wait for their write. (Messages are held back only while
+// 4 written ones await their acks: a few at a time are written at once.)
 TEST(ProducerSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
   testing::TempDir dir;
   const std::string path = dir.Join("publish.sock");
@@ -272,15 +273,24 @@ TEST(ProducerSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
   close(listener);
   ASSERT_GE(peer.fd(), 0) << strerror(errno);
 
-  // Nothing read yet: the second message waits for the first's ack.
-  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "1");
-  absl::StatusOr<uint64_t> second =
-      producer->Publish("node-instance-info", "2");
-  ASSERT_TRUE(first.ok() && second.ok());
-  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
-  peer.AckOk({*first});
-  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*second));
-  peer.AckOk({*second});
+  // Nothing read yet: four go at once, the fifth waits for acks.
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<uint64_t> id =
+        producer->Publish("node-instance-info", absl::StrCat(i));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ids.push_back(*id);
+  }
+  std::vector<uint64_t> written;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<uint64_t> request = peer.NextRequestIds();
+    ASSERT_EQ(request.size(), 1u) << "each of the first four on its own";
+    written.push_back(request[0]);
+  }
+  EXPECT_EQ(written, std::vector<uint64_t>(ids.begin(), ids.begin() + 4));
+  peer.AckOk(written);
+  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(ids[4]));
+  peer.AckOk({ids[4]});
   EXPECT_EQ(producer->outstanding(), 0u);
   SendEnd(peer.fd());
   shutdown(peer.fd(), SHUT_WR);
