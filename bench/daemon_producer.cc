@@ -10,9 +10,9 @@
 // `producer` publishes through cloudlinkd with the producer library
 // (client/producer.h); `paho` publishes to the same broker with Paho C
 // (bench/paho_publisher.h), as the dev cloud's admin. --rate 0 (default):
-// back to back; otherwise a steady rate, in ticks of 10 ms (rate / 100
-// messages per tick). Prints one JSON object: messages, seconds, this
-// process's CPU seconds and context switches (getrusage, all threads).
+// back to back; otherwise a steady, evenly spaced rate (Pace). Prints one
+// JSON object: messages, seconds, this process's CPU seconds and context
+// switches (getrusage, all threads).
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -69,13 +69,16 @@ Usage Self() {
   return usage;
 }
 
-// Calls `send(k)` for k messages per 10 ms tick, or once for all when
-// `rate` is 0; returns false when a send failed.
+// Calls `send(k)` for k messages per tick, or once for all when `rate` is
+// 0; returns false when a send failed.
 template <typename Send>
 bool Pace(int count, int rate, Send send) {
   if (rate <= 0) return send(count);
-  const absl::Duration tick = absl::Milliseconds(10);
-  const double per_tick = rate / 100.0;
+  // Evenly spaced: one message per tick up to 1,000 msgs/s (200/s is one
+  // every 5 ms), then 1 ms ticks of rate / 1000 messages.
+  const absl::Duration tick =
+      std::max(absl::Seconds(1) / rate, absl::Milliseconds(1));
+  const double per_tick = rate * absl::ToDoubleSeconds(tick);
   double owed = 0;
   int sent = 0;
   absl::Time next = absl::Now();
