@@ -434,6 +434,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     publish_socket = *std::move(started);
+    // The link serves the socket on its own thread while it is connected
+    // (lendable_loop.h). The server outlives the link's use: it is
+    // destroyed after node.Stop(), and a stopped one lends nothing.
+    publisher.AttachInputLoop(publish_socket.get());
   }
   auto server =
       cloudlink::api::ApiServer::Start(api_options, &service, &unix_peers);

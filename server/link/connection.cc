@@ -85,7 +85,8 @@ void Connection::Run(transport::WssConnector* connector) {
     }
   }
   host_->Detach();
-  wss_.reset();
+  wss_.reset();  // no longer watches the input loop's descriptor
+  GiveBackInputLoop();
   if (pump_ != nullptr) {
     pump_->EndConnection();
     host_->OnProgress();
@@ -109,6 +110,10 @@ absl::Duration Connection::Step(MonotonicTime now) {
     Flush(out);
     if (!tick.ok()) CloseWith(tick);
   }
+  if (opened_ && !closing_ && !input_loop_tried_) BorrowInputLoop();
+  if (input_loop_ != nullptr && now >= input_loop_->deadline()) {
+    ServeInputLoop();
+  }
   if (opened_ && !closing_ && !leaving_) PumpPublish(now);
   if (pump_ != nullptr) pump_->ExpireDeadlines(now);
   if (leave_requested_ && !leaving_ && !closing_) BeginLeave(now);
@@ -127,7 +132,41 @@ absl::Duration Connection::Step(MonotonicTime now) {
     if (pump_ != nullptr) wait = std::min(wait, pump_->next_refill() - now);
   }
   if (pump_ != nullptr) wait = std::min(wait, pump_->next_deadline() - now);
+  if (input_loop_ != nullptr) {
+    wait = std::min(wait, input_loop_->deadline() - now);
+  }
   return std::max(absl::ZeroDuration(), wait);
+}
+
+void Connection::BorrowInputLoop() {
+  input_loop_tried_ = true;
+  LendableLoop* loop = pump_ != nullptr ? pump_->input_loop() : nullptr;
+  if (loop == nullptr) return;
+  const int fd = loop->Borrow();
+  if (fd < 0) return;  // stopping
+  absl::Status watching = wss_->Watch(fd, [this] { return ServeInputLoop(); });
+  if (!watching.ok()) {
+    loop->GiveBack();
+    LogWarning(
+        absl::StrCat("LINK: the publish socket stays on its own "
+                     "thread: ",
+                     watching.message()));
+    return;
+  }
+  input_loop_ = loop;
+}
+
+bool Connection::ServeInputLoop() {
+  if (input_loop_ == nullptr) return false;
+  if (input_loop_->Serve()) return true;
+  GiveBackInputLoop();  // stopping; the watch ends with the false
+  return false;
+}
+
+void Connection::GiveBackInputLoop() {
+  if (input_loop_ == nullptr) return;
+  input_loop_->GiveBack();
+  input_loop_ = nullptr;
 }
 
 void Connection::Wake() {

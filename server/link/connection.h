@@ -13,6 +13,12 @@
 //                              deadlines of messages in flight, the cloud's
 //                              commands on the inbox (DisconnectReq,
 //                              CreateNodeInstanceResult)
+//   open                     → the producers' loop (the publish socket's,
+//                              PublishPump::input_loop) is borrowed and
+//                              served on this thread, in the transport's
+//                              poll, until the connection is gone: a
+//                              producer's message is read and sent on one
+//                              wake-up (lendable_loop.h)
 //   leave (asked, or the     → UpdateAgentConnection reachable=false, at most
 //   cloud's DisconnectReq)     `goodbye_wait` for its PUBACK, DISCONNECT,
 //                              WebSocket close; at most `close_wait` for the
@@ -33,6 +39,7 @@
 #include "absl/time/time.h"
 #include "server/cloud/cloud_api.h"
 #include "server/common/clock.h"
+#include "server/common/lendable_loop.h"
 #include "server/link/publish_pump.h"
 #include "server/mqtt/mqtt_session.h"
 #include "server/transport/wss_connection.h"
@@ -128,6 +135,12 @@ class Connection final : public transport::WssListener {
   void CloseWith(const absl::Status& why);
   void BeginLeave(MonotonicTime now);
   void PumpPublish(MonotonicTime now);
+  // The producers' loop: borrowed once open, served when its descriptor is
+  // readable and at its deadline, given back when the connection is gone
+  // (or at once when the loop stops).
+  void BorrowInputLoop();
+  bool ServeInputLoop();
+  void GiveBackInputLoop();
   void HandleEvents();
   void OnConnected();
   void PublishOwn(const std::string& topic_name, std::string payload);
@@ -155,6 +168,8 @@ class Connection final : public transport::WssListener {
   bool goodbye_acked_ = false;
   bool reached_online_ = false;
   bool banned_ = false;
+  LendableLoop* input_loop_ = nullptr;  // borrowed
+  bool input_loop_tried_ = false;
   uint64_t goodbye_id_ = 0;
   int acks_ = 0;
   MonotonicTime open_deadline_ = MonotonicTime::InfiniteFuture();

@@ -127,6 +127,10 @@ class PublishPump {
 
   PumpStatus status() const;
 
+  // The producers' loop the connection may serve on the link thread while
+  // it is open (Publisher::input_loop), or null.
+  LendableLoop* input_loop() const { return publisher_->input_loop(); }
+
  private:
   void Send(publish::Message message, mqtt::MqttSession& session,
             MonotonicTime now, std::string* out);

@@ -20,6 +20,12 @@ bool Publisher::AttachSpool(Spool* spool) {
          spool_.compare_exchange_strong(none, spool, std::memory_order_acq_rel);
 }
 
+bool Publisher::AttachInputLoop(LendableLoop* loop) {
+  LendableLoop* none = nullptr;
+  return loop != nullptr && input_loop_.compare_exchange_strong(
+                                none, loop, std::memory_order_acq_rel);
+}
+
 absl::Status Publisher::TryPublish(PublishArgs& args, Completion& done) {
   absl::Status known = CheckTopic(args.topic);
   if (!known.ok()) return known;

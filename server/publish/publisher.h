@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/lendable_loop.h"
 #include "server/common/mutex.h"
 #include "server/publish/message.h"
 #include "server/publish/publish_queue.h"
@@ -59,6 +60,16 @@ class Publisher {
   // never changes, so spool() callers may keep what they read.
   bool AttachSpool(Spool* spool);
 
+  // The producers' event loop (the publish socket's), which the link serves
+  // on its own thread while a connection is open (lendable_loop.h). Set
+  // once, before or after the link started; `loop` must outlive the links
+  // draining this publisher. Returns false, changing nothing, when one is
+  // attached already.
+  bool AttachInputLoop(LendableLoop* loop);
+  LendableLoop* input_loop() const {
+    return input_loop_.load(std::memory_order_acquire);
+  }
+
   // Accepts the message or returns why not, WITHOUT calling `done`; on OK,
   // `done` is called exactly once later (see message.h and spool.h for
   // when). Errors: INVALID_ARGUMENT TOPIC_UNKNOWN (empty, or not among the
@@ -90,6 +101,7 @@ class Publisher {
 
   PublishQueue* const queue_;
   std::atomic<Spool*> spool_;
+  std::atomic<LendableLoop*> input_loop_{nullptr};
   mutable Mutex mu_;
   bool names_known_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> names_ ABSL_GUARDED_BY(mu_);

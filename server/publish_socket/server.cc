@@ -1,5 +1,6 @@
 #include "server/publish_socket/server.h"
 
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -21,6 +22,8 @@ namespace cloudlink::publish_socket {
 namespace {
 
 constexpr int kMaxEvents = 64;
+// The socket thread's name (server.h).
+constexpr char kThreadName[] = "publish-socket";
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
 
 absl::Status SetupFailed(const std::string& path, absl::string_view what) {
@@ -73,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                               thread.status().message()));
   }
   server->thread_ = *std::move(thread);
+  pthread_setname_np(server->thread_.native_handle(), kThreadName);
   LogInfo(absl::StrCat("PUBLISH: serving the publish socket on ",
                        server->options_.path));
   return server;
@@ -137,12 +141,17 @@ void Server::Attention(std::shared_ptr<Connection> connection) {
   if (wake) Wake();
 }
 
-int Server::TimeoutMs() const {
+MonotonicTime Server::NextDeadline() const {
   MonotonicTime nearest = MonotonicTime::InfiniteFuture();
   if (!listen_registered_) nearest = accept_paused_until_;
   if (!deadlines_.empty()) {
     nearest = std::min(nearest, deadlines_.begin()->first);
   }
+  return nearest;
+}
+
+int Server::TimeoutMs() const {
+  const MonotonicTime nearest = NextDeadline();
   if (nearest == MonotonicTime::InfiniteFuture()) return -1;
   const absl::Duration left = nearest - RealClock()->MonotonicNow();
   if (left <= absl::ZeroDuration()) return 0;
@@ -154,60 +163,80 @@ int Server::TimeoutMs() const {
 }
 
 void Server::Loop() {
-  epoll_event events[kMaxEvents];
   while (true) {
-    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, TimeoutMs());
-    if (n < 0 && errno != EINTR) {
-      LogError(absl::StrCat("PUBLISH: epoll_wait failed: ", strerror(errno),
-                            "; the publish socket stops"));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == listen_fd_) {
-        AcceptSome();
-      } else if (fd == wake_fd_) {
-        uint64_t count;
-        while (read(wake_fd_, &count, sizeof(count)) < 0 && errno == EINTR) {
-        }
-      } else if (auto it = connections_.find(fd); it != connections_.end()) {
-        std::shared_ptr<Connection> connection = it->second.connection;
-        Serve(connection, events[i].events);
-      }
-    }
-    std::vector<std::shared_ptr<Connection>> asked;
-    bool stop;
     {
       MutexLock lock(&mu_);
-      asked.swap(attention_);
-      stop = stop_;
-    }
-    if (stop) break;
-    for (const std::shared_ptr<Connection>& connection : asked) {
-      if (connections_.count(connection->fd()) != 0 &&
-          connections_[connection->fd()].connection == connection) {
-        Serve(connection, 0);
+      if (lent_) {
+        // The borrower serves the loop; this thread sleeps until it is
+        // given back (the borrower sees a stop in its Serve()).
+        parked_ = true;
+        mu_.Await([this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !lent_; });
+        parked_ = false;
       }
+      // Checked here too: a borrower may have taken the stop's wake-up.
+      if (stop_) break;
     }
-    // Deadlines that passed, and the end of an accept pause.
-    const MonotonicTime now = RealClock()->MonotonicNow();
-    std::vector<std::shared_ptr<Connection>> due;
-    for (auto it = deadlines_.begin();
-         it != deadlines_.end() && it->first <= now; ++it) {
-      due.push_back(connections_[it->second].connection);
-    }
-    for (const std::shared_ptr<Connection>& connection : due) {
-      Serve(connection, 0);
-    }
-    if (!listen_registered_ && now >= accept_paused_until_) {
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.fd = listen_fd_;
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event) == 0) {
-        listen_registered_ = true;
+    if (!Turn(TimeoutMs())) break;
+  }
+  EndAll();
+}
+
+bool Server::Turn(int timeout_ms) {
+  epoll_event events[kMaxEvents];
+  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    LogError(absl::StrCat("PUBLISH: epoll_wait failed: ", strerror(errno),
+                          "; the publish socket stops"));
+    return false;
+  }
+  for (int i = 0; i < n; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == listen_fd_) {
+      AcceptSome();
+    } else if (fd == wake_fd_) {
+      uint64_t count;
+      while (read(wake_fd_, &count, sizeof(count)) < 0 && errno == EINTR) {
       }
+    } else if (auto it = connections_.find(fd); it != connections_.end()) {
+      std::shared_ptr<Connection> connection = it->second.connection;
+      Serve(connection, events[i].events);
     }
   }
+  std::vector<std::shared_ptr<Connection>> asked;
+  {
+    MutexLock lock(&mu_);
+    asked.swap(attention_);
+    if (stop_) return false;
+  }
+  for (const std::shared_ptr<Connection>& connection : asked) {
+    if (connections_.count(connection->fd()) != 0 &&
+        connections_[connection->fd()].connection == connection) {
+      Serve(connection, 0);
+    }
+  }
+  // Deadlines that passed, and the end of an accept pause.
+  const MonotonicTime now = RealClock()->MonotonicNow();
+  std::vector<std::shared_ptr<Connection>> due;
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now;
+       ++it) {
+    due.push_back(connections_[it->second].connection);
+  }
+  for (const std::shared_ptr<Connection>& connection : due) {
+    Serve(connection, 0);
+  }
+  if (!listen_registered_ && now >= accept_paused_until_) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = listen_fd_;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event) == 0) {
+      listen_registered_ = true;
+    }
+  }
+  return true;
+}
+
+void Server::EndAll() {
   // Stopping: every stream ends with SHUTTING_DOWN, then closes.
   const absl::Status stopping =
       Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
@@ -218,6 +247,29 @@ void Server::Loop() {
     connection->End(stopping);
     Remove(connection);
   }
+}
+
+int Server::Borrow() {
+  MutexLock lock(&mu_);
+  if (stop_ || lent_) return -1;
+  lent_ = true;
+  Wake();  // out of epoll_wait, to park
+  mu_.Await(
+      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return parked_ || stop_; });
+  if (!parked_) {  // stopping: the thread ends instead
+    lent_ = false;
+    return -1;
+  }
+  return epoll_fd_;
+}
+
+bool Server::Serve() { return Turn(0); }
+
+MonotonicTime Server::deadline() const { return NextDeadline(); }
+
+void Server::GiveBack() {
+  MutexLock lock(&mu_);
+  lent_ = false;
 }
 
 void Server::AcceptSome() {

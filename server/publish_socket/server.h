@@ -24,6 +24,13 @@
 // 100 ms. The thread sleeps in epoll_wait with no timeout while no
 // connection has a deadline.
 //
+// Its thread is named "publish-socket". The loop can be lent
+// (LendableLoop): while the link is connected, the
+// link thread serves the socket and its connections in its own poll, and
+// this thread sleeps until the loop is given back. A request is then read
+// and sent to the broker on one wake-up. Stop() while the loop is lent
+// waits for the borrower's next Serve(), which returns false.
+//
 // Thread-safe.
 
 #include <sys/types.h>
@@ -43,6 +50,7 @@
 #include "server/api/authorizer.h"
 #include "server/api/log_throttle.h"
 #include "server/api/wait_pool.h"
+#include "server/common/lendable_loop.h"
 #include "server/common/mutex.h"
 #include "server/publish/publisher.h"
 #include "server/publish_socket/connection.h"
@@ -58,7 +66,7 @@ struct ServerOptions {
   ConnectionLimits limits;
 };
 
-class Server {
+class Server final : public LendableLoop {
  public:
   // Listens on options.path and starts the thread. `publisher` (may be
   // null: every message is refused PUBLISH_UNAVAILABLE) and `authorizer`
@@ -79,11 +87,24 @@ class Server {
   // Connections open now (for tests).
   size_t open() const;
 
+  // LendableLoop (server/common/lendable_loop.h). The descriptor is the
+  // epoll set's.
+  int Borrow() override;
+  bool Serve() override;
+  MonotonicTime deadline() const override;
+  void GiveBack() override;
+
  private:
   Server(ServerOptions options, int listen_fd, int epoll_fd, int wake_fd,
          publish::Publisher* publisher, const api::Authorizer* authorizer);
 
   void Loop();
+  // One turn: waits up to `timeout_ms` (-1: no limit) for events and
+  // serves them, the connections that asked for attention and the
+  // deadlines that passed. False when stopping (or epoll failed).
+  bool Turn(int timeout_ms);
+  // Ends every connection with SHUTTING_DOWN (the loop's last work).
+  void EndAll();
   void AcceptSome();
   // Admits `fd` or ends it with the reason it is refused.
   void Admit(int fd);
@@ -92,8 +113,9 @@ class Server {
   void Remove(const std::shared_ptr<Connection>& connection);
   void Attention(std::shared_ptr<Connection> connection);
   void Wake();
-  // The epoll_wait timeout: the nearest connection deadline or accept
-  // pause, -1 for none.
+  // The nearest connection deadline or the end of an accept pause.
+  MonotonicTime NextDeadline() const;
+  // The epoll_wait timeout until NextDeadline(), -1 for none.
   int TimeoutMs() const;
 
   const ServerOptions options_;
@@ -108,7 +130,7 @@ class Server {
   api::LogThrottle accept_errors_;
   api::LogThrottle refused_;
 
-  // The socket thread's own.
+  // The socket thread's own, or the borrower's while the loop is lent.
   struct Entry {
     std::shared_ptr<Connection> connection;
     uid_t uid;
@@ -133,6 +155,8 @@ class Server {
   std::vector<std::shared_ptr<Connection>> attention_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;
+  bool lent_ ABSL_GUARDED_BY(mu_) = false;
+  bool parked_ ABSL_GUARDED_BY(mu_) = false;  // the thread waits for lent_
 
   WaitingJobs waiting_jobs_;
   // Last member: destroyed first, joining its kept threads.

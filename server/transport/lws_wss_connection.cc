@@ -1,14 +1,17 @@
 #include "server/transport/lws_wss_connection.h"
 
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -107,7 +110,9 @@ class LwsWssConnection final : public WssConnection {
     service_timed_out_ = false;
     lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
                      Micros(max_wait));
+    servicing_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     lws_service(context_, 0);
+    servicing_.store(std::thread::id(), std::memory_order_relaxed);
     lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
                      LWS_SET_TIMER_USEC_CANCEL);
     // A wake whose cancel lws has not delivered yet is taken here, so the
@@ -142,11 +147,41 @@ class LwsWssConnection final : public WssConnection {
     pending_close_ = absl::OkStatus();
   }
 
+  absl::Status Watch(int fd, std::function<bool()> on_readable) override {
+    // lws closes the descriptor it watches when the watch ends: it gets a
+    // copy (the same open file).
+    const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+      return Error(
+          absl::StatusCode::kInternal, reason::kTransportFailed,
+          absl::StrCat("cannot watch a descriptor: ", strerror(errno)));
+    }
+    on_readable_ = std::move(on_readable);
+    lws_sock_file_fd_type desc;
+    desc.filefd = copy;
+    lws* watch = lws_adopt_descriptor_vhost(
+        lws_get_vhost_by_name(context_, "default"), LWS_ADOPT_RAW_FILE_DESC,
+        desc, protocols_[0].name, nullptr);
+    if (watch == nullptr) {
+      close(copy);
+      on_readable_ = nullptr;
+      return Error(absl::StatusCode::kInternal, reason::kTransportFailed,
+                   "libwebsockets cannot watch a descriptor");
+    }
+    watch_wsi_ = watch;
+    return absl::OkStatus();
+  }
+
   void Wake() override {
     // One lws_cancel_service (a pipe write and a wake-up of the link
     // thread) per wake the thread has not yet taken: a producer pushing
     // many messages while the thread is busy costs no syscall per message.
-    if (!wake_requested_.exchange(true, std::memory_order_acq_rel)) {
+    // A wake from inside Service() itself (a callback, such as the
+    // watched descriptor's, that queued work) needs no pipe: Service()
+    // takes the flag when lws_service() returns.
+    if (!wake_requested_.exchange(true, std::memory_order_acq_rel) &&
+        servicing_.load(std::memory_order_relaxed) !=
+            std::this_thread::get_id()) {
       lws_cancel_service(context_);
     }
   }
@@ -210,6 +245,10 @@ class LwsWssConnection final : public WssConnection {
   OwnedSul<LwsWssConnection> service_sul_;
   OwnedSul<LwsWssConnection> budget_sul_;
   std::atomic<bool> wake_requested_{false};
+  // The thread inside lws_service(), if any.
+  std::atomic<std::thread::id> servicing_{};
+  lws* watch_wsi_ = nullptr;  // Watch()'s
+  std::function<bool()> on_readable_;
   bool service_timed_out_ = false;
   bool starting_ = false;
   bool open_ = false;
@@ -487,6 +526,19 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       if (user != nullptr) {
         NoteCertVerification(static_cast<X509_STORE_CTX*>(user), len != 0,
                              &self->tls_verify_error_, &self->tls_verify_code_);
+      }
+      return 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+      // The watched descriptor (Watch) is readable; false ends the watch.
+      if (wsi == self->watch_wsi_ && self->on_readable_ &&
+          self->on_readable_()) {
+        return 0;
+      }
+      return -1;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+      if (wsi == self->watch_wsi_) {
+        self->watch_wsi_ = nullptr;
+        self->on_readable_ = nullptr;
       }
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:

@@ -24,6 +24,7 @@
 // (tests/server/link/fake_wss_connector.h) and the daemon hands it
 // LwsWssConnector (lws_wss_connection.h).
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -95,6 +96,15 @@ class WssConnection {
 
   // Thread-safe: makes Service() return soon and OnWake() run.
   virtual void Wake() = 0;
+
+  // Watches `fd` (the caller's; it stays open while watched) for input in
+  // the same poll as the connection: `on_readable` runs on the owner's
+  // thread, from inside Service(), whenever fd is readable (level-
+  // triggered: again and again until it was read), until it returns false,
+  // which ends the watch. Destroying the connection ends it too. At most one
+  // watch at a time. Errors: INTERNAL TRANSPORT_FAILED when fd cannot be
+  // watched.
+  virtual absl::Status Watch(int fd, std::function<bool()> on_readable) = 0;
 };
 
 // Makes connections. Implementations are thread-compatible: the link calls

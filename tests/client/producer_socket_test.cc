@@ -2,7 +2,6 @@
 // against a scripted cloudlinkd on a Unix socket of the test's own: how the
 // producer sees the stream end, and who reads the acks.
 
-#include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,9 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/producer.h"
 #include "cloudlink/v1/cloudlink.pb.h"
@@ -29,6 +25,7 @@
 #include "server/common/mutex.h"
 #include "server/publish_socket/frame.h"
 #include "tests/testing/test_env.h"
+#include "tests/testing/thread_switches.h"
 
 namespace cloudlink::client {
 namespace {
@@ -137,33 +134,6 @@ class ScriptedPeer {
   bool hello_read_ = false;
 };
 
-// Context switches so far (voluntary and not) of this process's thread
-// named `name`, or -1 when there is none.
-int64_t SwitchesOf(const std::string& name) {
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  int64_t found = -1;
-  while (dirent* entry = readdir(dir)) {
-    const std::string task = absl::StrCat("/proc/self/task/", entry->d_name);
-    std::ifstream comm(task + "/comm");
-    std::string got;
-    if (!std::getline(comm, got) || got != name) continue;
-    std::ifstream status(task + "/status");
-    found = 0;
-    for (std::string line; std::getline(status, line);) {
-      absl::string_view rest = line;
-      int64_t n = 0;
-      if ((absl::ConsumePrefix(&rest, "voluntary_ctxt_switches:") ||
-           absl::ConsumePrefix(&rest, "nonvoluntary_ctxt_switches:")) &&
-          absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &n)) {
-        found += n;
-      }
-    }
-  }
-  closedir(dir);
-  return found;
-}
-
 // When the stream ends, the outstanding messages fail; a Publish while
 // their failures are being handed out (done_ not yet set) is refused with
 // the stream's error rather than taking an id that would never be acked.
@@ -238,7 +208,7 @@ TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
   ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
   peer.AckOk({*first});
   EXPECT_EQ(producer->outstanding(), 0u);  // read by the call itself
-  const int64_t before = SwitchesOf("producer-read");
+  const int64_t before = testing::ThreadSwitches(getpid(), "producer-read");
   ASSERT_GE(before, 0) << "no thread named producer-read";
 
   constexpr int kMessages = 20;
@@ -250,7 +220,7 @@ TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
     peer.AckOk({*id});
     EXPECT_EQ(producer->outstanding(), 0u) << "message " << i;
   }
-  const int64_t after = SwitchesOf("producer-read");
+  const int64_t after = testing::ThreadSwitches(getpid(), "producer-read");
   std::vector<ProducerAck> acks = producer->TakeAcks();
   EXPECT_EQ(acks.size(), kMessages + 1u);
   for (const ProducerAck& ack : acks) EXPECT_TRUE(ack.status.ok()) << ack.id;

@@ -5,6 +5,9 @@
 
 #include "server/link/connection.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
+#include "server/common/lendable_loop.h"
 #include "server/link/publish_pump.h"
 #include "server/publish/publish_queue.h"
 #include "server/publish/publisher.h"
@@ -414,6 +418,134 @@ TEST_F(ConnectionTest, NodeInstanceResultForAnotherMachineIsIgnored) {
 
 // The publish path: messages go out after the announcements; an
 // unacknowledged one is carried to the next connection and sent first there.
+// A loop to lend (the publish socket's in cloudlinkd): input is an eventfd
+// the test writes; Serve() takes it. Records what the connection does.
+class RecordingLoop final : public LendableLoop {
+ public:
+  RecordingLoop() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~RecordingLoop() override { close(fd_); }
+  int Borrow() override {
+    EXPECT_FALSE(lent);
+    ++borrows;
+    lent = true;
+    return fd_;
+  }
+  bool Serve() override {
+    EXPECT_TRUE(lent) << "served while not lent";
+    ++serves;
+    uint64_t count;
+    EXPECT_EQ(read(fd_, &count, sizeof(count)),
+              static_cast<ssize_t>(sizeof(count)));
+    return !stopping;
+  }
+  MonotonicTime deadline() const override {
+    return MonotonicTime::InfiniteFuture();
+  }
+  void GiveBack() override {
+    EXPECT_TRUE(lent);
+    lent = false;
+    ++give_backs;
+  }
+  void Input() {
+    const uint64_t one = 1;
+    ASSERT_EQ(write(fd_, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+  }
+
+  int borrows = 0;
+  int serves = 0;
+  int give_backs = 0;
+  bool lent = false;
+  bool stopping = false;
+
+ private:
+  const int fd_;
+};
+
+// An open connection borrows the producers' loop, serves it when its
+// descriptor has input, and gives it back when the connection is gone.
+TEST_F(ConnectionTest, ServesTheProducersLoopWhileOpenAndGivesItBack) {
+  RecordingLoop loop;
+  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
+  publish::Publisher publisher(&queue, nullptr);
+  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
+  PublishPump pump(&publisher);
+  loop.Input();  // waiting when the connection opens
+  ScriptedConnection& c = connector_.Script();
+  ScriptOnline(c)
+      .Expect(Type::kPublish,
+              [](const MqttPacket& p) {
+                return PublishTo(p, kAgentTopic) && !AgentUpdate(p).reachable();
+              })
+      .Read(PubackBytes(4))
+      .Expect(Type::kDisconnect);
+  ConnectionParams params = Params();
+  params.stable_acks = 2;
+  host_.on_stable = [&] {
+    EXPECT_EQ(loop.borrows, 1);
+    EXPECT_GE(loop.serves, 1) << "the input was not served";
+    loop.Input();
+    host_.AskToLeave();
+  };
+  {
+    Connection connection(&host_, &clock_, &pump, params);
+    connection.Run(&connector_);
+    EXPECT_TRUE(c.script_done());
+  }
+  EXPECT_EQ(loop.borrows, 1);
+  EXPECT_EQ(loop.serves, 2);
+  EXPECT_EQ(loop.give_backs, 1);
+  EXPECT_FALSE(loop.lent);
+}
+
+// A connection that never opens does not borrow the loop.
+TEST_F(ConnectionTest, AConnectionThatNeverOpensLeavesTheLoopAlone) {
+  RecordingLoop loop;
+  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
+  publish::Publisher publisher(&queue, nullptr);
+  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
+  PublishPump pump(&publisher);
+  connector_.Script();  // never opens
+  ConnectionParams params = Params();
+  params.connect_budget = absl::Seconds(5);
+  Connection connection(&host_, &clock_, &pump, params);
+  connection.Run(&connector_);
+  EXPECT_EQ(ReasonOf(connection.close_reason()), "CONNECT_TIMEOUT");
+  EXPECT_EQ(loop.borrows, 0);
+}
+
+// A loop that is stopping (its Serve() returns false) is given back at
+// once and not served again, while the connection goes on.
+TEST_F(ConnectionTest, AStoppingLoopIsGivenBackAtOnce) {
+  RecordingLoop loop;
+  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
+  publish::Publisher publisher(&queue, nullptr);
+  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
+  PublishPump pump(&publisher);
+  loop.stopping = true;
+  loop.Input();
+  ScriptedConnection& c = connector_.Script();
+  ScriptOnline(c)
+      .Expect(Type::kPublish,
+              [](const MqttPacket& p) {
+                return PublishTo(p, kAgentTopic) && !AgentUpdate(p).reachable();
+              })
+      .Read(PubackBytes(4))
+      .Expect(Type::kDisconnect);
+  ConnectionParams params = Params();
+  params.stable_acks = 2;
+  host_.on_stable = [&] {
+    EXPECT_EQ(loop.give_backs, 1) << "not given back after a false Serve()";
+    loop.Input();  // no longer watched
+    host_.AskToLeave();
+  };
+  Connection connection(&host_, &clock_, &pump, params);
+  connection.Run(&connector_);
+  EXPECT_TRUE(c.script_done());
+  EXPECT_EQ(loop.borrows, 1);
+  EXPECT_EQ(loop.serves, 1);
+  EXPECT_EQ(loop.give_backs, 1);
+}
+
 TEST_F(ConnectionTest, PublishesAndCarriesUnackedMessagesToTheNextConnection) {
   publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
   publish::Publisher publisher(&queue, nullptr);

@@ -1,5 +1,7 @@
 #include "tests/server/link/fake_wss_connector.h"
 
+#include <poll.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -65,7 +67,20 @@ class FakeWssConnection : public transport::WssConnection {
         listener_(listener),
         decoder_(mqtt::kMqttMaxPacketSize) {}
 
+  absl::Status Watch(int fd, std::function<bool()> on_readable) override {
+    watched_fd_ = fd;
+    on_readable_ = std::move(on_readable);
+    return absl::OkStatus();
+  }
+
   void Service(absl::Duration max_wait) override {
+    // The watched descriptor first, as a poll would report it.
+    if (on_readable_) {
+      pollfd p{watched_fd_, POLLIN, 0};
+      if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0 && !on_readable_()) {
+        on_readable_ = nullptr;
+      }
+    }
     if (wake_.exchange(false)) {
       {
         MutexLock lock(&idle_mu_);
@@ -196,6 +211,8 @@ class FakeWssConnection : public transport::WssConnection {
   bool open_ = false;
   bool close_asked_ = false;
   bool closed_ = false;
+  int watched_fd_ = -1;
+  std::function<bool()> on_readable_;
 };
 
 ScriptedConnection& FakeWssConnector::Script() {

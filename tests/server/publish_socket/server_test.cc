@@ -1,11 +1,12 @@
 // The publish socket's server in this process: the producer library's
 // OpenSocket against it, a test thread playing the link; out of
 // descriptors it pauses accepting instead of spinning; a stop ends every
-// stream.
+// stream; a lent loop is served by its borrower alone.
 
 #include "server/publish_socket/server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -299,6 +300,76 @@ TEST_F(ServerTest, StopWaitsForARequestWaitingForRoomToGiveUp) {
   EXPECT_EQ(queue_->stats().pushed, 1u);
   absl::Status closed = producer->Close(absl::Seconds(10));
   EXPECT_TRUE(absl::StartsWith(closed.message(), "SHUTTING_DOWN")) << closed;
+}
+
+// True when `fd` is readable within 10 s.
+bool ReadableSoon(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, 10000) == 1 && (p.revents & POLLIN) != 0;
+}
+
+// While the loop is lent, the socket's own thread reads nothing: a request
+// waits in the epoll set until the borrower serves it. Given back, the
+// thread serves again. One borrower at a time.
+TEST_F(ServerTest, ALentLoopIsServedByItsBorrowerAlone) {
+  FakeLink link(queue_.get());
+  RawProducer producer = RawProducer::Connect(Path());
+  ASSERT_TRUE(producer.Hello());
+  ExpectServed(producer, 1);  // by the socket thread
+
+  const int fd = server_->Borrow();
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(server_->Borrow(), -1) << "lent twice";
+  cloudlink::v1::PublishRequest request;
+  request.set_id(2);
+  request.set_topic("t");
+  request.set_payload("p");
+  ASSERT_TRUE(producer.Send(request));
+  ASSERT_TRUE(ReadableSoon(fd)) << "the lent descriptor never showed input";
+  EXPECT_EQ(queue_->stats().pushed, 1u) << "read while lent, not by the "
+                                           "borrower";
+  while (queue_->stats().pushed < 2) {  // bounded: the request is there
+    ASSERT_TRUE(server_->Serve());
+    ASSERT_TRUE(queue_->stats().pushed == 2 || ReadableSoon(fd));
+  }
+  absl::optional<PublishSocketReply> reply = producer.Reply();
+  ASSERT_TRUE(reply.has_value() && reply->has_ack());
+  EXPECT_EQ(reply->ack().id(), 2u);
+  EXPECT_EQ(reply->ack().code(), 0) << reply->ack().message();
+
+  server_->GiveBack();
+  ExpectServed(producer, 3);  // by the socket thread again
+  EXPECT_EQ(queue_->stats().pushed, 3u);
+}
+
+// Stop() while the loop is lent: the borrower's next Serve() says so, and
+// once the loop is given back every stream ends as in any stop; a stopped
+// server lends nothing.
+TEST_F(ServerTest, AStopWhileLentEndsAtTheBorrowersNextServe) {
+  FakeLink link(queue_.get());
+  RawProducer producer = RawProducer::Connect(Path());
+  ASSERT_TRUE(producer.Hello());
+  ExpectServed(producer, 1);
+  const int fd = server_->Borrow();
+  ASSERT_GE(fd, 0);
+
+  std::thread stopper([this] { server_->Stop(); });
+  bool serving = true;
+  for (int turns = 0; serving && turns < 100; ++turns) {
+    ASSERT_TRUE(ReadableSoon(fd)) << "the stop never reached the borrower";
+    serving = server_->Serve();
+  }
+  EXPECT_FALSE(serving);
+  server_->GiveBack();
+  stopper.join();
+
+  absl::optional<PublishSocketReply> reply = producer.Reply();
+  ASSERT_TRUE(reply.has_value() && reply->has_end()) << "no end frame";
+  EXPECT_EQ(reply->end().code(),
+            static_cast<int>(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(absl::StartsWith(reply->end().message(), "SHUTTING_DOWN"))
+      << reply->end().message();
+  EXPECT_EQ(server_->Borrow(), -1);
 }
 
 }  // namespace
