@@ -8,8 +8,8 @@
 // Two ways to reach cloudlinkd, with the same calls and guarantees:
 // - OpenSocket(): the publish socket (cloudlinkd --publish-socket, by
 //   default publish.sock beside the API's socket), for local producers.
-//   No gRPC: a message costs the producer one write, and cloudlinkd about
-//   three thread wake-ups at a steady rate (docs/operating.md).
+//   No gRPC: a message costs the producer one write, and cloudlinkd two
+//   thread wake-ups at a steady rate while connected (docs/operating.md).
 // - Open(): the Publish RPC on a gRPC channel (the API's Unix socket, or
 //   the remote listener over mutual TLS).
 //

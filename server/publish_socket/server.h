@@ -3,9 +3,10 @@
 // The publish socket: a Unix socket beside the API's (--publish-socket) on
 // which local producers publish without gRPC (the producer library,
 // client/producer.h, uses it when given its path). A message then costs
-// cloudlinkd about three thread wake-ups at a steady rate: this socket's
-// thread for the request, the link thread to send it, and the link thread
-// again for the broker's PUBACK, which writes the ack itself.
+// cloudlinkd two thread wake-ups at a steady rate while the link is
+// connected (the link thread serves the socket then, below: one wake-up
+// reads the request and sends it, one takes the broker's PUBACK and writes
+// the ack), three while it is not.
 //
 // One thread serves the socket and every connection with epoll. A
 // connection is admitted like a call to the Publish RPC on the API's
