@@ -166,14 +166,21 @@ void Server::Loop() {
   while (true) {
     {
       MutexLock lock(&mu_);
-      if (lent_) {
+      while (lent_) {
         // The borrower serves the loop; this thread sleeps until it is
-        // given back (the borrower sees a stop in its Serve()).
+        // given back (the borrower sees a stop in its Serve()), waking
+        // only to check the callers the borrower accepted.
         parked_ = true;
-        mu_.Await([this]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !lent_; });
-        parked_ = false;
+        mu_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !lent_ || !to_admit_.empty();
+        });
+        std::vector<int> fds;
+        fds.swap(to_admit_);
+        mu_.Unlock();
+        for (int fd : fds) Admit(fd);
+        mu_.Lock();
       }
+      parked_ = false;
       // Checked here too: a borrower may have taken the stop's wake-up.
       if (stop_) break;
     }
@@ -204,11 +211,14 @@ bool Server::Turn(int timeout_ms) {
     }
   }
   std::vector<std::shared_ptr<Connection>> asked;
+  std::vector<std::pair<std::shared_ptr<Connection>, uid_t>> admitted;
   {
     MutexLock lock(&mu_);
     asked.swap(attention_);
+    admitted.swap(admitted_);
     if (stop_) return false;
   }
+  for (auto& [connection, uid] : admitted) Register(std::move(connection), uid);
   for (const std::shared_ptr<Connection>& connection : asked) {
     if (connections_.count(connection->fd()) != 0 &&
         connections_[connection->fd()].connection == connection) {
@@ -241,6 +251,20 @@ void Server::EndAll() {
   const absl::Status stopping =
       Error(absl::StatusCode::kUnavailable, reason::kShuttingDown,
             "cloudlinkd is stopping");
+  std::vector<int> unchecked;
+  std::vector<std::pair<std::shared_ptr<Connection>, uid_t>> admitted;
+  {
+    MutexLock lock(&mu_);
+    unchecked.swap(to_admit_);
+    admitted.swap(admitted_);
+  }
+  for (int fd : unchecked) {
+    auto connection = std::make_shared<Connection>(
+        fd, &context_, [](std::shared_ptr<Connection>) {});
+    connection->End(stopping);
+    connection->Close();
+  }
+  for (auto& [connection, uid] : admitted) Register(std::move(connection), uid);
   std::vector<std::shared_ptr<Connection>> all;
   for (const auto& [fd, entry] : connections_) all.push_back(entry.connection);
   for (const std::shared_ptr<Connection>& connection : all) {
@@ -277,7 +301,13 @@ void Server::AcceptSome() {
     const int fd =
         accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd >= 0) {
-      Admit(fd);
+      bool lent;
+      {
+        MutexLock lock(&mu_);
+        lent = lent_;  // then this is the borrower: the socket thread checks
+        if (lent) to_admit_.push_back(fd);
+      }
+      if (!lent) Admit(fd);
       continue;
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -299,13 +329,18 @@ void Server::Admit(int fd) {
   auto connection = std::make_shared<Connection>(
       fd, &context_,
       [this](std::shared_ptr<Connection> c) { Attention(std::move(c)); });
+  // May wait on the user database (NSS): on the socket thread, never on a
+  // borrower's.
   absl::StatusOr<api::UnixCredentials> caller = api::ReadPeerCredentials(fd);
   absl::Status refused;
   if (!caller.ok()) {
     refused = caller.status();
   } else {
     refused = authorizer_->CheckUnix(*caller, "Publish");
-    if (refused.ok() && caller->uid != 0) {
+  }
+  if (refused.ok()) {
+    MutexLock lock(&mu_);
+    if (caller->uid != 0) {
       auto it = per_uid_.find(caller->uid);
       const int mine = it == per_uid_.end() ? 0 : it->second;
       if (mine >= options_.max_per_uid) {
@@ -320,7 +355,14 @@ void Server::Admit(int fd) {
             absl::StrCat(not_root_,
                          " publish socket connections of uids but root are "
                          "open (--socket-max-connections)"));
+      } else {
+        ++per_uid_[caller->uid];
+        ++not_root_;
       }
+    }
+    if (refused.ok()) {
+      ++open_;
+      admitted_.emplace_back(connection, caller->uid);
     }
   }
   if (!refused.ok()) {
@@ -337,15 +379,11 @@ void Server::Admit(int fd) {
   }
   LogInfo(absl::StrCat("API: Publish (publish socket) by uid ", caller->uid,
                        " pid ", caller->pid));
-  if (caller->uid != 0) {
-    ++per_uid_[caller->uid];
-    ++not_root_;
-  }
-  connections_[fd] = Entry{connection, caller->uid, 0};
-  {
-    MutexLock lock(&mu_);
-    ++open_;
-  }
+  Wake();  // the loop's owner registers it
+}
+
+void Server::Register(std::shared_ptr<Connection> connection, uid_t uid) {
+  connections_[connection->fd()] = Entry{connection, uid, 0};
   Serve(connection, 0);
 }
 
@@ -398,13 +436,14 @@ void Server::Remove(const std::shared_ptr<Connection>& connection) {
   if (it->second.deadline != MonotonicTime::InfiniteFuture()) {
     deadlines_.erase({it->second.deadline, it->first});
   }
-  if (it->second.uid != 0) {
-    --not_root_;
-    if (--per_uid_[it->second.uid] == 0) per_uid_.erase(it->second.uid);
-  }
+  const uid_t uid = it->second.uid;
   connections_.erase(it);
   connection->Close();
   MutexLock lock(&mu_);
+  if (uid != 0) {
+    --not_root_;
+    if (--per_uid_[uid] == 0) per_uid_.erase(uid);
+  }
   --open_;
 }
 

@@ -28,9 +28,12 @@
 // Its thread is named "publish-socket". The loop can be lent
 // (LendableLoop): while the link is connected, the
 // link thread serves the socket and its connections in its own poll, and
-// this thread sleeps until the loop is given back. A request is then read
-// and sent to the broker on one wake-up. Stop() while the loop is lent
-// waits for the borrower's next Serve(), which returns false.
+// this thread sleeps until the loop is given back, waking only to check the
+// callers the borrower accepted (the checks may wait on the system's user
+// database, which must never hold up the link) and hand them back to it. A
+// request is then read and sent to the broker on one wake-up. Stop() while
+// the loop is lent waits for the borrower's next Serve(), which returns
+// false.
 //
 // Thread-safe.
 
@@ -107,8 +110,12 @@ class Server final : public LendableLoop {
   // Ends every connection with SHUTTING_DOWN (the loop's last work).
   void EndAll();
   void AcceptSome();
-  // Admits `fd` or ends it with the reason it is refused.
+  // Checks `fd`'s caller and the caps, on the socket thread only: refused,
+  // it gets its end frame; admitted, it waits in admitted_ for the loop's
+  // owner to register it.
   void Admit(int fd);
+  // Adds an admitted connection to the loop and serves it (the owner).
+  void Register(std::shared_ptr<Connection> connection, uid_t uid);
   // Services `connection` and (re)registers or closes it.
   void Serve(const std::shared_ptr<Connection>& connection, uint32_t events);
   void Remove(const std::shared_ptr<Connection>& connection);
@@ -147,8 +154,6 @@ class Server final : public LendableLoop {
   // The finite deadlines of connections_, nearest first: no turn of the
   // loop scans every connection.
   std::set<std::pair<MonotonicTime, int>> deadlines_;
-  std::map<uid_t, int> per_uid_;  // uids but root
-  int not_root_ = 0;
   MonotonicTime accept_paused_until_ = MonotonicTime::InfinitePast();
   bool listen_registered_ = true;
 
@@ -158,6 +163,13 @@ class Server final : public LendableLoop {
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;
   bool lent_ ABSL_GUARDED_BY(mu_) = false;
   bool parked_ ABSL_GUARDED_BY(mu_) = false;  // the thread waits for lent_
+  // Accepted by the borrower, for the socket thread to check (Admit).
+  std::vector<int> to_admit_ ABSL_GUARDED_BY(mu_);
+  // Admitted, for the loop's owner to register, with their uid.
+  std::vector<std::pair<std::shared_ptr<Connection>, uid_t>> admitted_
+      ABSL_GUARDED_BY(mu_);
+  std::map<uid_t, int> per_uid_ ABSL_GUARDED_BY(mu_);  // uids but root
+  int not_root_ ABSL_GUARDED_BY(mu_) = 0;
 
   WaitingJobs waiting_jobs_;
   // Last member: destroyed first, joining its kept threads.

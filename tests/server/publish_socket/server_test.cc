@@ -342,6 +342,34 @@ TEST_F(ServerTest, ALentLoopIsServedByItsBorrowerAlone) {
   EXPECT_EQ(queue_->stats().pushed, 3u);
 }
 
+// While the loop is lent, a new producer is accepted by the borrower,
+// checked by the socket's own thread (the checks may wait on the user
+// database: never on the borrower's thread), handed back, and served by
+// the borrower; given back, the socket thread serves it on.
+TEST_F(ServerTest, WhileLentANewProducerIsAdmittedAndServed) {
+  FakeLink link(queue_.get());
+  const int fd = server_->Borrow();
+  ASSERT_GE(fd, 0);
+  RawProducer producer = RawProducer::Connect(Path());
+  ASSERT_TRUE(producer.connected());
+  ASSERT_TRUE(producer.Hello());
+  cloudlink::v1::PublishRequest request;
+  request.set_id(7);
+  request.set_topic("t");
+  request.set_payload("p");
+  ASSERT_TRUE(producer.Send(request));
+  while (queue_->stats().pushed < 1) {  // bounded: each turn waits ≤ 10 s
+    ASSERT_TRUE(ReadableSoon(fd)) << "the borrower was not woken";
+    ASSERT_TRUE(server_->Serve());
+  }
+  EXPECT_EQ(server_->open(), 1u);
+  absl::optional<PublishSocketReply> reply = producer.Reply();
+  ASSERT_TRUE(reply.has_value() && reply->has_ack());
+  EXPECT_EQ(reply->ack().id(), 7u);
+  server_->GiveBack();
+  ExpectServed(producer, 8);
+}
+
 // Stop() while the loop is lent: the borrower's next Serve() says so, and
 // once the loop is given back every stream ends as in any stop; a stopped
 // server lends nothing.
