@@ -188,40 +188,50 @@ TEST(ProducerSocketTest, NoMessageIsTakenWhileTheEndFailsTheOutstanding) {
   EXPECT_THAT(acks[*first], ElementsAre(EndStatus()));
 }
 
+// A producer without on_ack, connected to a scripted cloudlinkd (peer_).
+class ScriptedSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string path = dir_.Join("publish.sock");
+    const int listener = Listen(path);
+    ASSERT_GE(listener, 0) << strerror(errno);
+    producer_ = Producer::OpenSocket(path, ProducerOptions());
+    peer_ = std::make_unique<ScriptedPeer>(
+        accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    close(listener);
+    ASSERT_GE(peer_->fd(), 0) << strerror(errno);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Producer> producer_;
+  std::unique_ptr<ScriptedPeer> peer_;
+};
+
 // Without on_ack, a producer publishing one message at a time reads each
 // ack itself: TakeAcks and outstanding() see an ack as soon as it is in the
 // socket, and the library's reading thread is not woken per ack (it was, 20
 // times for 20 messages, before).
-TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
-  testing::TempDir dir;
-  const std::string path = dir.Join("publish.sock");
-  const int listener = Listen(path);
-  ASSERT_GE(listener, 0) << strerror(errno);
-  std::unique_ptr<Producer> producer =
-      Producer::OpenSocket(path, ProducerOptions());
-  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
-  close(listener);
-  ASSERT_GE(peer.fd(), 0) << strerror(errno);
-
-  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "0");
+TEST_F(ScriptedSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
+  absl::StatusOr<uint64_t> first =
+      producer_->Publish("node-instance-info", "0");
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
-  peer.AckOk({*first});
-  EXPECT_EQ(producer->outstanding(), 0u);  // read by the call itself
+  ASSERT_THAT(peer_->NextRequestIds(), ElementsAre(*first));
+  peer_->AckOk({*first});
+  EXPECT_EQ(producer_->outstanding(), 0u);  // read by the call itself
   const int64_t before = testing::ThreadSwitches(getpid(), "producer-read");
   ASSERT_GE(before, 0) << "no thread named producer-read";
 
   constexpr int kMessages = 20;
   for (int i = 0; i < kMessages; ++i) {
     absl::StatusOr<uint64_t> id =
-        producer->Publish("node-instance-info", absl::StrCat(i));
+        producer_->Publish("node-instance-info", absl::StrCat(i));
     ASSERT_TRUE(id.ok()) << id.status();
-    ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*id));
-    peer.AckOk({*id});
-    EXPECT_EQ(producer->outstanding(), 0u) << "message " << i;
+    ASSERT_THAT(peer_->NextRequestIds(), ElementsAre(*id));
+    peer_->AckOk({*id});
+    EXPECT_EQ(producer_->outstanding(), 0u) << "message " << i;
   }
   const int64_t after = testing::ThreadSwitches(getpid(), "producer-read");
-  std::vector<ProducerAck> acks = producer->TakeAcks();
+  std::vector<ProducerAck> acks = producer_->TakeAcks();
   EXPECT_EQ(acks.size(), kMessages + 1u);
   for (const ProducerAck& ack : acks) EXPECT_TRUE(ack.status.ok()) << ack.id;
   EXPECT_LE(after - before, 2) << "the reading thread woke for the acks";
@@ -232,67 +242,49 @@ TEST(ProducerSocketTest, WithoutOnAckTheCallsReadTheAcksAndNoThreadWakes) {
 // out once their acks come, with no further call: the reading thread reads
 // while messages wait for their write. (Messages are held back only while
 // 4 written ones await their acks: a few at a time are written at once.)
-TEST(ProducerSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
-  testing::TempDir dir;
-  const std::string path = dir.Join("publish.sock");
-  const int listener = Listen(path);
-  ASSERT_GE(listener, 0) << strerror(errno);
-  std::unique_ptr<Producer> producer =
-      Producer::OpenSocket(path, ProducerOptions());
-  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
-  close(listener);
-  ASSERT_GE(peer.fd(), 0) << strerror(errno);
-
+TEST_F(ScriptedSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
   // Nothing read yet: four go at once, the fifth waits for acks.
   std::vector<uint64_t> ids;
   for (int i = 0; i < 5; ++i) {
     absl::StatusOr<uint64_t> id =
-        producer->Publish("node-instance-info", absl::StrCat(i));
+        producer_->Publish("node-instance-info", absl::StrCat(i));
     ASSERT_TRUE(id.ok()) << id.status();
     ids.push_back(*id);
   }
   std::vector<uint64_t> written;
   for (int i = 0; i < 4; ++i) {
-    std::vector<uint64_t> request = peer.NextRequestIds();
+    std::vector<uint64_t> request = peer_->NextRequestIds();
     ASSERT_EQ(request.size(), 1u) << "each of the first four on its own";
     written.push_back(request[0]);
   }
   EXPECT_EQ(written, std::vector<uint64_t>(ids.begin(), ids.begin() + 4));
-  peer.AckOk(written);
-  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(ids[4]));
-  peer.AckOk({ids[4]});
-  EXPECT_EQ(producer->outstanding(), 0u);
-  SendEnd(peer.fd());
-  shutdown(peer.fd(), SHUT_WR);
-  EXPECT_EQ(producer->Close(absl::Seconds(30)), EndStatus());
+  peer_->AckOk(written);
+  ASSERT_THAT(peer_->NextRequestIds(), ElementsAre(ids[4]));
+  peer_->AckOk({ids[4]});
+  EXPECT_EQ(producer_->outstanding(), 0u);
+  SendEnd(peer_->fd());
+  shutdown(peer_->fd(), SHUT_WR);
+  EXPECT_EQ(producer_->Close(absl::Seconds(30)), EndStatus());
 }
 
 // Without on_ack and with no call in progress, cloudlinkd's end is seen by
 // the next call: Publish returns the stream's status and the outstanding
 // message is acked with it.
-TEST(ProducerSocketTest, WithoutOnAckTheNextCallSeesTheEnd) {
-  testing::TempDir dir;
-  const std::string path = dir.Join("publish.sock");
-  const int listener = Listen(path);
-  ASSERT_GE(listener, 0) << strerror(errno);
-  std::unique_ptr<Producer> producer =
-      Producer::OpenSocket(path, ProducerOptions());
-  ScriptedPeer peer(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
-  close(listener);
-  ASSERT_GE(peer.fd(), 0) << strerror(errno);
-  absl::StatusOr<uint64_t> first = producer->Publish("node-instance-info", "1");
+TEST_F(ScriptedSocketTest, WithoutOnAckTheNextCallSeesTheEnd) {
+  absl::StatusOr<uint64_t> first =
+      producer_->Publish("node-instance-info", "1");
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_THAT(peer.NextRequestIds(), ElementsAre(*first));
-  SendEnd(peer.fd());
-  shutdown(peer.fd(), SHUT_WR);
+  ASSERT_THAT(peer_->NextRequestIds(), ElementsAre(*first));
+  SendEnd(peer_->fd());
+  shutdown(peer_->fd(), SHUT_WR);
 
-  absl::StatusOr<uint64_t> late = producer->Publish("node-instance-info", "2");
+  absl::StatusOr<uint64_t> late = producer_->Publish("node-instance-info", "2");
   EXPECT_EQ(late.status(), EndStatus());
-  std::vector<ProducerAck> acks = producer->TakeAcks();
+  std::vector<ProducerAck> acks = producer_->TakeAcks();
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_EQ(acks[0].id, *first);
   EXPECT_EQ(acks[0].status, EndStatus());
-  EXPECT_EQ(producer->Close(absl::Seconds(30)), EndStatus());
+  EXPECT_EQ(producer_->Close(absl::Seconds(30)), EndStatus());
 }
 
 }  // namespace
