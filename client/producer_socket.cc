@@ -286,9 +286,11 @@ class SocketStream final : public Producer::Stream {
            InFlight() >= kHoldBackInFlight;  // a fast producer: acks stream
   }
 
-  // Messages written and not yet acknowledged.
+  // Messages written and not yet acknowledged. (Once the stream ended the
+  // book holds none, while messages may still be pending.)
   size_t InFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return book_.outstanding() - static_cast<size_t>(pending_.batch_size());
+    const size_t pending = static_cast<size_t>(pending_.batch_size());
+    return book_.outstanding() > pending ? book_.outstanding() - pending : 0;
   }
 
   void ReadLoop() {
