@@ -133,7 +133,12 @@ TEST_F(PublishSocketTest, OnlineTheLinkThreadServesTheSocket) {
   RecordProperty("socket_thread_switches", static_cast<int>(after - before));
   EXPECT_LT(after - before, 10)
       << "the socket's own thread woke for the messages";
-  producer->Close(absl::Seconds(30));
+  const absl::Status closed = producer->Close(absl::Seconds(30));
+  EXPECT_TRUE(closed.ok()) << closed << "\n" << daemon_->Stderr();
+  const std::vector<ProducerAck> acks = producer->TakeAcks();
+  EXPECT_EQ(acks.size(), static_cast<size_t>(kMessages));
+  for (const ProducerAck& ack : acks)
+    EXPECT_TRUE(ack.status.ok()) << ack.status;
 }
 
 TEST_F(PublishSocketTest, AProducerThatNeverReadsItsAcksStallsOnlyItself) {
