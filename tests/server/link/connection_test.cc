@@ -461,89 +461,86 @@ class RecordingLoop final : public LendableLoop {
   const int fd_;
 };
 
+// A connection whose publisher has a producers' loop to lend (loop_).
+class LentLoopTest : public ConnectionTest {
+ protected:
+  void SetUp() override { ASSERT_TRUE(publisher_.AttachInputLoop(&loop_)); }
+
+  // Online (ScriptOnline), then the goodbye: reachable=false, its PUBACK,
+  // DISCONNECT.
+  void ScriptOnlineThenLeave(ScriptedConnection& c) {
+    ScriptOnline(c)
+        .Expect(Type::kPublish,
+                [](const MqttPacket& p) {
+                  return PublishTo(p, kAgentTopic) &&
+                         !AgentUpdate(p).reachable();
+                })
+        .Read(PubackBytes(4))
+        .Expect(Type::kDisconnect);
+  }
+
+  RecordingLoop loop_;
+  publish::PublishQueue queue_{publish::QueueOptions{}, &clock_};
+  publish::Publisher publisher_{&queue_, nullptr};
+  PublishPump pump_{&publisher_};
+};
+
 // An open connection borrows the producers' loop, serves it when its
 // descriptor has input, and gives it back when the connection is gone.
-TEST_F(ConnectionTest, ServesTheProducersLoopWhileOpenAndGivesItBack) {
-  RecordingLoop loop;
-  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
-  publish::Publisher publisher(&queue, nullptr);
-  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
-  PublishPump pump(&publisher);
-  loop.Input();  // waiting when the connection opens
+TEST_F(LentLoopTest, ServesTheProducersLoopWhileOpenAndGivesItBack) {
+  loop_.Input();  // waiting when the connection opens
   ScriptedConnection& c = connector_.Script();
-  ScriptOnline(c)
-      .Expect(Type::kPublish,
-              [](const MqttPacket& p) {
-                return PublishTo(p, kAgentTopic) && !AgentUpdate(p).reachable();
-              })
-      .Read(PubackBytes(4))
-      .Expect(Type::kDisconnect);
+  ScriptOnlineThenLeave(c);
   ConnectionParams params = Params();
   params.stable_acks = 2;
   host_.on_stable = [&] {
-    EXPECT_EQ(loop.borrows, 1);
-    EXPECT_GE(loop.serves, 1) << "the input was not served";
-    loop.Input();
+    EXPECT_EQ(loop_.borrows, 1);
+    EXPECT_GE(loop_.serves, 1) << "the input was not served";
+    loop_.Input();
     host_.AskToLeave();
   };
   {
-    Connection connection(&host_, &clock_, &pump, params);
+    Connection connection(&host_, &clock_, &pump_, params);
     connection.Run(&connector_);
     EXPECT_TRUE(c.script_done());
   }
-  EXPECT_EQ(loop.borrows, 1);
-  EXPECT_EQ(loop.serves, 2);
-  EXPECT_EQ(loop.give_backs, 1);
-  EXPECT_FALSE(loop.lent);
+  EXPECT_EQ(loop_.borrows, 1);
+  EXPECT_EQ(loop_.serves, 2);
+  EXPECT_EQ(loop_.give_backs, 1);
+  EXPECT_FALSE(loop_.lent);
 }
 
 // A connection that never opens does not borrow the loop.
-TEST_F(ConnectionTest, AConnectionThatNeverOpensLeavesTheLoopAlone) {
-  RecordingLoop loop;
-  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
-  publish::Publisher publisher(&queue, nullptr);
-  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
-  PublishPump pump(&publisher);
+TEST_F(LentLoopTest, AConnectionThatNeverOpensLeavesTheLoopAlone) {
   connector_.Script();  // never opens
   ConnectionParams params = Params();
   params.connect_budget = absl::Seconds(5);
-  Connection connection(&host_, &clock_, &pump, params);
+  Connection connection(&host_, &clock_, &pump_, params);
   connection.Run(&connector_);
   EXPECT_EQ(ReasonOf(connection.close_reason()), "CONNECT_TIMEOUT");
-  EXPECT_EQ(loop.borrows, 0);
+  EXPECT_EQ(loop_.borrows, 0);
 }
 
 // A loop that is stopping (its Serve() returns false) is given back at
 // once and not served again, while the connection goes on.
-TEST_F(ConnectionTest, AStoppingLoopIsGivenBackAtOnce) {
-  RecordingLoop loop;
-  publish::PublishQueue queue(publish::QueueOptions{}, &clock_);
-  publish::Publisher publisher(&queue, nullptr);
-  ASSERT_TRUE(publisher.AttachInputLoop(&loop));
-  PublishPump pump(&publisher);
-  loop.stopping = true;
-  loop.Input();
+TEST_F(LentLoopTest, AStoppingLoopIsGivenBackAtOnce) {
+  loop_.stopping = true;
+  loop_.Input();
   ScriptedConnection& c = connector_.Script();
-  ScriptOnline(c)
-      .Expect(Type::kPublish,
-              [](const MqttPacket& p) {
-                return PublishTo(p, kAgentTopic) && !AgentUpdate(p).reachable();
-              })
-      .Read(PubackBytes(4))
-      .Expect(Type::kDisconnect);
+  ScriptOnlineThenLeave(c);
   ConnectionParams params = Params();
   params.stable_acks = 2;
   host_.on_stable = [&] {
-    EXPECT_EQ(loop.give_backs, 1) << "not given back after a false Serve()";
-    loop.Input();  // no longer watched
+    EXPECT_EQ(loop_.give_backs, 1) << "not given back after a false Serve()";
+    loop_.Input();  // no longer watched
     host_.AskToLeave();
   };
-  Connection connection(&host_, &clock_, &pump, params);
+  Connection connection(&host_, &clock_, &pump_, params);
   connection.Run(&connector_);
   EXPECT_TRUE(c.script_done());
-  EXPECT_EQ(loop.borrows, 1);
-  EXPECT_EQ(loop.serves, 1);
-  EXPECT_EQ(loop.give_backs, 1);
+  EXPECT_EQ(loop_.borrows, 1);
+  EXPECT_EQ(loop_.serves, 1);
+  EXPECT_EQ(loop_.give_backs, 1);
 }
 
 TEST_F(ConnectionTest, PublishesAndCarriesUnackedMessagesToTheNextConnection) {
