@@ -32,12 +32,15 @@ AckBook::AckBook(size_t window, Delivery delivery)
 uint64_t AckBook::Add() {
   const uint64_t id = next_id_++;
   ids_.insert(id);
+  if (ids_.size() >= window_) refilling_ = true;
   return id;
 }
 
 absl::Status AckBook::AwaitRoom(Mutex* mu, absl::FunctionRef<bool()> stop,
                                 absl::Duration timeout) const {
-  auto room = [&] { return ended_ || stop() || ids_.size() < window_; };
+  auto room = [&] {
+    return ended_ || stop() || (!refilling_ && ids_.size() < window_);
+  };
   if (mu->AwaitWithTimeout(room, timeout)) return absl::OkStatus();
   return absl::DeadlineExceededError(absl::StrCat(
       "the window of ", window_, " outstanding messages stayed full"));
@@ -45,6 +48,10 @@ absl::Status AckBook::AwaitRoom(Mutex* mu, absl::FunctionRef<bool()> stop,
 
 std::vector<ProducerAck> AckBook::Settle(std::vector<ProducerAck> acks) {
   for (const ProducerAck& ack : acks) ids_.erase(ack.id);
+  // A full window has room again once a quarter of it is free (at least
+  // one id).
+  if (refilling_ && window_ - ids_.size() >= std::max<size_t>(1, window_ / 4))
+    refilling_ = false;
   if (delivery_ == Delivery::kReturn) return acks;
   untaken_.insert(untaken_.end(), std::make_move_iterator(acks.begin()),
                   std::make_move_iterator(acks.end()));

@@ -55,12 +55,16 @@ class AckBook {
   size_t outstanding() const { return ids_.size(); }
 
   // Blocks on the owner's `mu` (held on entry and on return, released while
-  // waiting) until fewer than `window` ids are outstanding, End() was
-  // called, or `stop()` holds; for at most `timeout`. Returns OK when one of
-  // them holds (the owner then checks its stop state and ended() before
-  // Add()), DEADLINE_EXCEEDED naming the window when none held in time.
-  // `stop` runs with `mu` held, also on other threads, and must only read
-  // state `mu` guards.
+  // waiting) until there is room, End() was called, or `stop()` holds; for
+  // at most `timeout`. There is room while fewer than `window` ids are
+  // outstanding, except that once the window filled up it has room again
+  // only when a quarter of it is free (at least one id: with a window under
+  // 8, when one is). A producer faster than its acks so wakes once per
+  // batch of acks and writes batches, not one message per ack. Returns OK
+  // when one of them holds (the owner then checks its stop state and
+  // ended() before Add()), DEADLINE_EXCEEDED naming the window when none
+  // held in time. `stop` runs with `mu` held, also on other threads, and
+  // must only read state `mu` guards.
   absl::Status AwaitRoom(Mutex* mu, absl::FunctionRef<bool()> stop,
                          absl::Duration timeout) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -87,6 +91,8 @@ class AckBook {
   const Delivery delivery_;
   uint64_t next_id_ = 1;
   std::unordered_set<uint64_t> ids_;  // outstanding
+  // The window filled up and a quarter of it is not yet free (AwaitRoom).
+  bool refilling_ = false;
   std::vector<ProducerAck> untaken_;  // kTake
   bool ended_ = false;
 };

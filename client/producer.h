@@ -58,9 +58,11 @@
 namespace cloudlink::client {
 
 struct ProducerOptions {
-  // Messages sent and not yet acknowledged, at most; Publish() blocks while
-  // that many are outstanding. Keep window × message size well under the
-  // daemon's queue (--queue-bytes, 64 MiB by default).
+  // Messages sent and not yet acknowledged, at most. Once that many are
+  // outstanding, Publish() blocks until a quarter of them are acknowledged
+  // (one, with a window under 8): a producer faster than its acks so wakes
+  // once per batch of acks and writes batches. Keep window × message size well
+  // under the daemon's queue (--queue-bytes, 64 MiB by default).
   size_t window = 1024;
   // One request carries at most this many messages and bytes (gRPC refuses
   // messages over 4 MiB).
@@ -103,8 +105,9 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Queues one message and returns its id (1, 2, 3, ...). Blocks while
-  // `window` messages are outstanding, up to `timeout`. Errors:
+  // Queues one message and returns its id (1, 2, 3, ...). When `window`
+  // messages are outstanding, blocks until a quarter of them are
+  // acknowledged (ProducerOptions::window), up to `timeout`. Errors:
   // DEADLINE_EXCEEDED (the window stayed full), FAILED_PRECONDITION (after
   // Close()), or the stream's error once it ended.
   absl::StatusOr<uint64_t> Publish(

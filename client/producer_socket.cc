@@ -120,17 +120,21 @@ class SocketStream final : public Producer::Stream {
       return final_status_.ok() ? Ended() : final_status_;
     }
     const uint64_t id = book_.Add();
+    const bool first_held_back = pending_.batch_size() == 0;
     AddPending(options_, id, std::move(topic), std::move(payload), level,
                &pending_, &pending_bytes_);
     // Written now unless another thread is writing (it takes this along)
     // or cloudlinkd has not yet read what was written before (asked only
-    // while kHoldBackInFlight written messages await their acks). Then the
-    // next write carries this too: made by the next Publish that finds
-    // cloudlinkd caught up, or by the reading thread once acks come (held-
-    // back messages make it read: ReaderNeeded). A steady producer so
-    // writes each message at once, even a few at a time, and a fast one
-    // writes batches instead of one write per message.
-    if (!writing_ && (InFlight() < kHoldBackInFlight || PeerCaughtUp())) {
+    // while kHoldBackInFlight written messages await their acks, and only
+    // for the first message held back: the ones after it wait with it).
+    // Then the next write carries this too: made by the next Publish that
+    // finds cloudlinkd caught up, or by the reading thread once acks come
+    // (held-back messages make it read: ReaderNeeded). A steady producer
+    // so writes each message at once, even a few at a time, and a fast one
+    // writes batches instead of one write (or one look at the socket) per
+    // message.
+    if (!writing_ && (InFlight() < kHoldBackInFlight ||
+                      (first_held_back && PeerCaughtUp()))) {
       WriteLocked();
     }
     return id;

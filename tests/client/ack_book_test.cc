@@ -222,5 +222,28 @@ TEST_F(AckBookWindowTest, TheEndEndsTheWait) {
               ElementsAre("1:UNAVAILABLE", "2:UNAVAILABLE"));
 }
 
+// Once the window filled up, it has room again when a quarter of it is
+// free, not at the first ack: a producer faster than its acks wakes once per
+// batch of them. Below the window, before it ever filled, there is room.
+TEST(AckBookRefillTest, AFullWindowHasRoomAgainWhenAQuarterIsFree) {
+  Mutex mu;
+  AckBook book(8, AckBook::Delivery::kTake);
+  MutexLock lock(&mu);
+  auto room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return book.AwaitRoom(
+        &mu, [] { return false; }, absl::ZeroDuration());
+  };
+  for (int i = 0; i < 7; ++i) book.Add();
+  EXPECT_TRUE(room().ok());  // 7 of 8, never full
+  book.Add();
+  EXPECT_EQ(room().code(), absl::StatusCode::kDeadlineExceeded);
+  book.Settle(AcksOf(SingleAck(1)));
+  EXPECT_EQ(room().code(), absl::StatusCode::kDeadlineExceeded);  // 7 of 8
+  book.Settle(AcksOf(SingleAck(2)));
+  EXPECT_TRUE(room().ok());  // 6 of 8: a quarter is free
+  book.Add();
+  EXPECT_TRUE(room().ok());  // 7 of 8 again, and not full since
+}
+
 }  // namespace
 }  // namespace cloudlink::client

@@ -267,6 +267,37 @@ TEST_F(ScriptedSocketTest, AHeldBackMessageIsWrittenWithoutAnotherCall) {
   EXPECT_EQ(producer_->Close(absl::Seconds(30)), EndStatus());
 }
 
+// Messages published after one was held back wait with it, even once
+// cloudlinkd has caught up: they go out together in one write when acks
+// come, not in a write (or a look at the socket) per message.
+TEST_F(ScriptedSocketTest, MessagesAfterAHeldBackOneWaitWithIt) {
+  std::vector<uint64_t> ids;
+  auto publish = [&](int i) {
+    absl::StatusOr<uint64_t> id =
+        producer_->Publish("node-instance-info", absl::StrCat(i));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ids.push_back(*id);
+  };
+  for (int i = 0; i < 5; ++i) publish(i);  // four written, the fifth held
+  std::vector<uint64_t> written;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<uint64_t> request = peer_->NextRequestIds();
+    ASSERT_EQ(request.size(), 1u);
+    written.push_back(request[0]);
+  }
+  // cloudlinkd has read everything written; the sixth still waits.
+  publish(5);
+  pollfd p{peer_->fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 0), 0) << "written before any ack came";
+  peer_->AckOk(written);
+  EXPECT_THAT(peer_->NextRequestIds(), ElementsAre(ids[4], ids[5]));
+  peer_->AckOk({ids[4], ids[5]});
+  EXPECT_EQ(producer_->outstanding(), 0u);
+  SendEnd(peer_->fd());
+  shutdown(peer_->fd(), SHUT_WR);
+  EXPECT_EQ(producer_->Close(absl::Seconds(30)), EndStatus());
+}
+
 // Without on_ack and with no call in progress, cloudlinkd's end is seen by
 // the next call: Publish returns the stream's status and the outstanding
 // message is acked with it.
