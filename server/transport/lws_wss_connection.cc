@@ -99,6 +99,33 @@ class LwsWssConnection final : public WssConnection {
 
   absl::Status Start();
 
+  // TLS reads ahead once the WebSocket is open (LWS_CALLBACK_CLIENT_-
+  // ESTABLISHED): one read() takes every record the socket holds (a burst
+  // of PUBACKs), where OpenSSL otherwise reads each record's 5-byte header
+  // and then its body, two system calls per PUBACK. lws hands on one record
+  // per readable event, and records already in OpenSSL's buffer raise no
+  // event: they are handed to lws here, in the same pass, while each round
+  // delivers data. A partial record (no data delivered) waits for the rest
+  // of its bytes, which the socket reports. Bounded per pass.
+  void DeliverReadAhead() {
+    constexpr int kMaxRounds = 4096;
+    for (int round = 0; round < kMaxRounds; ++round) {
+      if (wsi_ == nullptr || !open_ || closed_reported_ ||
+          pending_close_.has_value()) {
+        return;
+      }
+      SSL* ssl = lws_get_ssl(wsi_);
+      if (ssl == nullptr || !SSL_has_pending(ssl)) return;
+      const uint64_t received = received_;
+      lws_pollfd readable{};
+      readable.fd = lws_get_socket_fd(wsi_);
+      readable.events = POLLIN;
+      readable.revents = POLLIN;
+      if (lws_service_fd(context_, &readable) < 0) return;
+      if (received_ == received) return;
+    }
+  }
+
   void Service(absl::Duration max_wait) override {
     if (pending_close_.has_value()) {
       const absl::Status why = *std::move(pending_close_);
@@ -112,6 +139,7 @@ class LwsWssConnection final : public WssConnection {
                      Micros(max_wait));
     servicing_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     lws_service(context_, 0);
+    DeliverReadAhead();
     servicing_.store(std::thread::id(), std::memory_order_relaxed);
     lws_sul_schedule(context_, 0, &service_sul_.sul, &OnServiceSul,
                      LWS_SET_TIMER_USEC_CANCEL);
@@ -247,6 +275,7 @@ class LwsWssConnection final : public WssConnection {
   std::atomic<bool> wake_requested_{false};
   // The thread inside lws_service(), if any.
   std::atomic<std::thread::id> servicing_{};
+  uint64_t received_ = 0;     // LWS_CALLBACK_CLIENT_RECEIVE calls
   lws* watch_wsi_ = nullptr;  // Watch()'s
   std::function<bool()> on_readable_;
   bool service_timed_out_ = false;
@@ -482,6 +511,9 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       }
       self->wsi_ = wsi;
       self->open_ = true;
+      if (SSL* ssl = lws_get_ssl(wsi); ssl != nullptr) {
+        SSL_set_read_ahead(ssl, 1);  // DeliverReadAhead
+      }
       lws_sul_schedule(self->context_, 0, &self->budget_sul_.sul, &OnBudgetSul,
                        LWS_SET_TIMER_USEC_CANCEL);
       if (self->close_requested_ || self->closed_reported_) return -1;
@@ -492,6 +524,7 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       }
       return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
+      ++self->received_;
       if (!self->closed_reported_ && len > 0) {
         self->listener_->OnData(
             absl::string_view(static_cast<const char*>(in), len));

@@ -226,6 +226,57 @@ TEST_F(WssConnectionTest, EchoedPayloadsOfManySizesComeBackIntact) {
   EXPECT_TRUE(listener.closed_with.ok()) << listener.closed_with;
 }
 
+// Records already in the socket arrive in one Service() pass: TLS reads
+// ahead (one read() takes many records) and the records it buffered are
+// handed on in the same pass, where lws alone takes one record per pass
+// (and OpenSSL, without read-ahead, two reads per record). The link so
+// completes a burst of PUBACKs with one lock and one write per producer.
+TEST_F(WssConnectionTest, ABurstOfRecordsArrivesInOnePass) {
+  // A subscriber on a connection of its own tells when the broker has
+  // handled every PUBLISH, and so has written every PUBACK.
+  RecordingListener watcher_listener;
+  auto watcher = LwsWssConnector().Connect(Target(), &watcher_listener);
+  ASSERT_TRUE(watcher.ok());
+  ASSERT_TRUE(ConnectAndSubscribe(**watcher, watcher_listener, "wss-test/burst",
+                                  "wss-test-watcher"));
+  RecordingListener listener;
+  auto connection = LwsWssConnector().Connect(Target(), &listener);
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE(ServiceUntil(**connection, [&] { return listener.opens > 0; }));
+  (*connection)->Send(MqttConnectBytes());
+  ASSERT_TRUE(ServiceUntil(**connection, [&] {
+    return listener.GotConnack() || listener.closes > 0;
+  }));
+  constexpr int kMessages = 64;
+  std::string burst;
+  for (int i = 0; i < kMessages; ++i) {
+    mqtt::MqttPublish publish;
+    publish.qos = 1;
+    publish.packet_id = static_cast<uint16_t>(i + 1);
+    publish.topic = "wss-test/burst";
+    publish.payload = absl::StrCat(i);
+    ASSERT_TRUE(mqtt::EncodePublish(publish, &burst).ok());
+  }
+  (*connection)->Send(burst);
+  ASSERT_TRUE(ServiceUntil(
+      **connection, [&] { return (*connection)->pending_bytes() == 0; }));
+  ASSERT_TRUE(ServiceUntil(**watcher, [&] {
+    return watcher_listener.Count<mqtt::MqttPublish>() >= kMessages;
+  }));
+  int passes = 0;
+  EXPECT_TRUE(ServiceUntil(**connection,
+                           [&] {
+                             if (listener.Count<mqtt::MqttPuback>() >=
+                                 kMessages)
+                               return true;
+                             ++passes;
+                             return false;
+                           }))
+      << listener.Count<mqtt::MqttPuback>() << " PUBACKs";
+  EXPECT_LE(passes, 4) << "one pass per record";
+  RecordProperty("passes", passes);
+}
+
 TEST_F(WssConnectionTest, BrokerClosingAfterOpenIsConnectionLost) {
   RecordingListener listener;
   auto connection = LwsWssConnector().Connect(Target(), &listener);

@@ -41,9 +41,9 @@ bool ServiceUntil(WssConnection& connection, const std::function<bool()>& done,
   return true;
 }
 
-std::string MqttConnectBytes() {
+std::string MqttConnectBytes(const std::string& client_id) {
   mqtt::MqttConnect connect;
-  connect.client_id = "wss-test";
+  connect.client_id = client_id;
   connect.keep_alive_seconds = 60;
   std::string out;
   EXPECT_TRUE(mqtt::EncodeConnect(connect, &out).ok());
@@ -51,11 +51,12 @@ std::string MqttConnectBytes() {
 }
 
 bool ConnectAndSubscribe(WssConnection& connection, RecordingListener& listener,
-                         const std::string& topic) {
+                         const std::string& topic,
+                         const std::string& client_id) {
   if (!ServiceUntil(connection, [&] { return listener.opens > 0; })) {
     return false;
   }
-  std::string out = MqttConnectBytes();
+  std::string out = MqttConnectBytes(client_id);
   mqtt::MqttSubscribe subscribe;
   subscribe.packet_id = 1;
   subscribe.subscriptions.push_back({topic, 0});

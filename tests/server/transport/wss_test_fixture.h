@@ -49,6 +49,15 @@ class RecordingListener : public WssListener {
     return false;
   }
 
+  template <typename Packet>
+  int Count() const {
+    int n = 0;
+    for (const mqtt::MqttPacket& p : packets) {
+      n += absl::holds_alternative<Packet>(p) ? 1 : 0;
+    }
+    return n;
+  }
+
   int opens = 0;
   int closes = 0;
   int wakes = 0;
@@ -61,13 +70,15 @@ class RecordingListener : public WssListener {
 bool ServiceUntil(WssConnection& connection, const std::function<bool()>& done,
                   absl::Duration timeout = kWait);
 
-// An MQTT CONNECT (client id "wss-test", keepalive 60 s).
-std::string MqttConnectBytes();
+// An MQTT CONNECT (keepalive 60 s). Connections open at the same time need
+// client ids of their own: the broker drops the older of two.
+std::string MqttConnectBytes(const std::string& client_id = "wss-test");
 
 // Waits for `connection` to open, sends CONNECT and a QoS 0 SUBSCRIBE to
 // `topic`, and services it until the SUBACK (true) or a close (false).
 bool ConnectAndSubscribe(WssConnection& connection, RecordingListener& listener,
-                         const std::string& topic);
+                         const std::string& topic,
+                         const std::string& client_id = "wss-test");
 
 // The broker: a CA, a server certificate for localhost / 127.0.0.1 on
 // port_, one for another name (elsewhere.example) on other_name_port_, and
