@@ -1,5 +1,6 @@
 #include "bench/session_publisher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -124,7 +125,10 @@ absl::Status SessionPublisher::PublishBatch(int count,
                        target - acked_, " acknowledgements missing)"));
     }
     RETURN_IF_ERROR(Tick());
-    wss_->Service(kServiceWait);
+    // Never past a deferred refill (WindowRefill's contract, as the link).
+    wss_->Service(
+        std::max(absl::ZeroDuration(),
+                 std::min(kServiceWait, window_refill_.deadline() - Now())));
   }
 }
 
