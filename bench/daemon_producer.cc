@@ -14,6 +14,7 @@
 // JSON object: messages, seconds, this process's CPU seconds and context
 // switches (getrusage, all threads).
 
+#include <grpc/grpc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -103,6 +104,16 @@ int Run(const std::string& mode) {
   const std::string payload(payload_size, 'p');
   const Usage before = Self();
   const absl::Time start = absl::Now();
+  // The run ends with the last ack, before the client is torn down: with
+  // gRPC 1.51 a channel's last reference can wait up to 10 s in
+  // grpc_shutdown() for the TCP backup poller (main keeps gRPC initialised
+  // so that exit does not wait either).
+  absl::Time end = start;
+  Usage after = before;
+  auto finished = [&] {
+    end = absl::Now();
+    after = Self();
+  };
   std::string error;
   int failed = 0;
   if (mode == "producer") {
@@ -134,6 +145,7 @@ int Run(const std::string& mode) {
       return true;
     });
     absl::Status closed = producer->Close(absl::Seconds(120));
+    finished();
     if (!closed.ok() && error.empty()) error = closed.ToString();
     for (const client::ProducerAck& ack : producer->TakeAcks()) {
       if (!ack.status.ok()) ++failed;
@@ -161,13 +173,13 @@ int Run(const std::string& mode) {
         if (!done.ok()) error = done.ToString();
       }
     }
+    finished();
   }
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const double seconds = absl::ToDoubleSeconds(end - start);
   for (char& c : error) {
     if (c == '"' || c == '\\') c = '\'';
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
-  const Usage after = Self();
   std::printf(
       "{\"messages\": %d, \"seconds\": %.6f, \"cpu_s\": %.6f, "
       "\"switches\": %ld, \"failed\": %d, \"error\": \"%s\"}\n",
@@ -194,5 +206,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "daemon_producer: --count must be > 0\n");
     return 2;
   }
+  // Held for the process's life: the channel's destructor then does not
+  // run gRPC's shutdown, which in gRPC 1.51 can wait up to 10 s for the TCP
+  // backup poller to time out.
+  grpc_init();
   return cloudlink::bench::Run(positional[1]);
 }

@@ -87,6 +87,11 @@ class Producer {
   // grpc::CreateChannel("unix:/run/cloudlinkd/api.sock",
   // grpc::InsecureChannelCredentials())). Does not wait for the daemon:
   // a daemon that is not there shows as the acks' and Close()'s error.
+  // With gRPC 1.51 (Debian 12), the destruction of a process's last channel
+  // runs gRPC's shutdown, which can wait up to 10 s for gRPC's TCP backup
+  // poller after a stream that wrote fast: a program that must not stall
+  // there keeps gRPC initialised for its life (grpc_init() once, as
+  // bench/daemon_producer does) or keeps its channel.
   static std::unique_ptr<Producer> Open(
       std::shared_ptr<grpc::Channel> channel, ProducerOptions options,
       std::function<void(const ProducerAck&)> on_ack = nullptr);
