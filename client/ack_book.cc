@@ -43,7 +43,10 @@ absl::Status AckBook::AwaitRoom(Mutex* mu, absl::FunctionRef<bool()> stop,
   };
   if (mu->AwaitWithTimeout(room, timeout)) return absl::OkStatus();
   return absl::DeadlineExceededError(absl::StrCat(
-      "the window of ", window_, " outstanding messages stayed full"));
+      "the window of ", window_,
+      " outstanding messages filled up and has room again once ",
+      std::max<size_t>(1, window_ / 4), " of them are acknowledged; that did ",
+      "not happen within ", absl::FormatDuration(timeout)));
 }
 
 std::vector<ProducerAck> AckBook::Settle(std::vector<ProducerAck> acks) {

@@ -113,7 +113,7 @@ class Producer {
   // Queues one message and returns its id (1, 2, 3, ...). When `window`
   // messages are outstanding, blocks until a quarter of them are
   // acknowledged (ProducerOptions::window), up to `timeout`. Errors:
-  // DEADLINE_EXCEEDED (the window stayed full), FAILED_PRECONDITION (after
+  // DEADLINE_EXCEEDED (no room came in time), FAILED_PRECONDITION (after
   // Close()), or the stream's error once it ended.
   absl::StatusOr<uint64_t> Publish(
       std::string topic, std::string payload,

@@ -179,6 +179,8 @@ TEST_F(AckBookWindowTest, FullWindowTimesOut) {
   const absl::Status room = AwaitRoom(absl::Milliseconds(20));
   EXPECT_EQ(room.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(room.message(), HasSubstr("window of 2"));
+  EXPECT_THAT(room.message(), HasSubstr("once 1 of them are acknowledged"));
+  EXPECT_THAT(room.message(), HasSubstr("within 20ms"));
   MutexLock lock(&mu_);
   EXPECT_EQ(book_.outstanding(), 2u);
 }

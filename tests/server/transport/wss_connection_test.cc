@@ -273,7 +273,9 @@ TEST_F(WssConnectionTest, ABurstOfRecordsArrivesInOnePass) {
                              return false;
                            }))
       << listener.Count<mqtt::MqttPuback>() << " PUBACKs";
-  EXPECT_LE(passes, 4) << "one pass per record";
+  // Typically 2; the broker may write its PUBACKs over a few of its own
+  // loop turns. One pass per record would be 64.
+  EXPECT_LE(passes, kMessages / 4) << "one pass per record";
   RecordProperty("passes", passes);
 }
 
