@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/publish_line.h"
 #include "client/secret_scrub.h"
 #include "cloudlink/v1/cloudlink.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -35,6 +36,14 @@ absl::StatusOr<std::unique_ptr<Message>> StdinRequests::ReadLine() {
     ++line_number_;
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     std::unique_ptr<Message> next(prototype_->New());
+    // The common Publish line skips protobuf's JSON parser (publish_line.h);
+    // any other line goes to it.
+    cloudlink::v1::PublishRequest simple;
+    if (publish_ && ParseSimplePublishLine(line, &simple)) {
+      next->ParseFromString(simple.SerializeAsString());
+      CollectSecrets(*next, &secrets_);
+      return next;
+    }
     const auto status =
         google::protobuf::util::JsonStringToMessage(line, next.get());
     if (!status.ok()) {
