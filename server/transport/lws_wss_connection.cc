@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <libwebsockets.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
@@ -104,9 +105,10 @@ class LwsWssConnection final : public WssConnection {
   // of PUBACKs), where OpenSSL otherwise reads each record's 5-byte header
   // and then its body, two system calls per PUBACK. lws hands on one record
   // per readable event, and records already in OpenSSL's buffer raise no
-  // event: they are handed to lws here, in the same pass, while each round
-  // delivers data. A partial record (no data delivered) waits for the rest
-  // of its bytes, which the socket reports. Bounded per pass.
+  // event: they are handed to lws here, in the same pass, one whole record
+  // a round, whatever it holds (data, part of a frame, a control frame lws
+  // handles itself). A partial record waits for the rest of its bytes,
+  // which the socket reports. Bounded per pass.
   void DeliverReadAhead() {
     constexpr int kMaxRounds = 4096;
     for (int round = 0; round < kMaxRounds; ++round) {
@@ -116,13 +118,18 @@ class LwsWssConnection final : public WssConnection {
       }
       SSL* ssl = lws_get_ssl(wsi_);
       if (ssl == nullptr || !SSL_has_pending(ssl)) return;
-      const uint64_t received = received_;
+      // A whole record is there when SSL_peek can decrypt one (it does not
+      // consume it); otherwise it wants the rest from the socket.
+      char first;
+      ERR_clear_error();
+      const int peeked = SSL_peek(ssl, &first, 1);
+      ERR_clear_error();
+      if (peeked <= 0) return;
       lws_pollfd readable{};
       readable.fd = lws_get_socket_fd(wsi_);
       readable.events = POLLIN;
       readable.revents = POLLIN;
       if (lws_service_fd(context_, &readable) < 0) return;
-      if (received_ == received) return;
     }
   }
 
@@ -275,7 +282,6 @@ class LwsWssConnection final : public WssConnection {
   std::atomic<bool> wake_requested_{false};
   // The thread inside lws_service(), if any.
   std::atomic<std::thread::id> servicing_{};
-  uint64_t received_ = 0;     // LWS_CALLBACK_CLIENT_RECEIVE calls
   lws* watch_wsi_ = nullptr;  // Watch()'s
   std::function<bool()> on_readable_;
   bool service_timed_out_ = false;
@@ -524,7 +530,6 @@ int LwsWssConnection::Callback(lws* wsi, lws_callback_reasons reason,
       }
       return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-      ++self->received_;
       if (!self->closed_reported_ && len > 0) {
         self->listener_->OnData(
             absl::string_view(static_cast<const char*>(in), len));

@@ -1,18 +1,21 @@
 #include "tests/testing/ipv6_tls_server.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <utility>
 
 #include "absl/time/clock.h"
 
 namespace cloudlink::testing {
 
 Ipv6TlsServer::Ipv6TlsServer(const std::string& cert, const std::string& key,
-                             absl::Duration wait)
-    : wait_(wait) {
+                             absl::Duration wait, Answer answer)
+    : wait_(wait), answer_(std::move(answer)) {
   fd_ = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in6 addr{};
   addr.sin6_family = AF_INET6;
@@ -70,6 +73,22 @@ void Ipv6TlsServer::Serve() {
       if (n <= 0) break;
       received_.append(buf, static_cast<size_t>(n));
       if (received_.find("\r\n\r\n") != std::string::npos) break;
+    }
+    if (answer_ && received_.find("\r\n\r\n") != std::string::npos) {
+      // Corked: the records leave together when it is lifted.
+      int on = 1;
+      setsockopt(client, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+      for (const std::string& record : answer_(received_)) {
+        if (SSL_write(ssl, record.data(), static_cast<int>(record.size())) <=
+            0) {
+          break;
+        }
+      }
+      on = 0;
+      setsockopt(client, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+      while (SSL_pending(ssl) > 0 || Readable(client)) {
+        if (SSL_read(ssl, buf, sizeof(buf)) <= 0) break;
+      }
     }
   }
   SSL_free(ssl);
