@@ -53,7 +53,7 @@ std::vector<ProducerAck> AckBook::Settle(std::vector<ProducerAck> acks) {
   for (const ProducerAck& ack : acks) ids_.erase(ack.id);
   // A full window has room again once a quarter of it is free (at least
   // one id).
-  if (refilling_ && window_ - ids_.size() >= std::max<size_t>(1, window_ / 4))
+  if (refilling_ && ids_.size() + std::max<size_t>(1, window_ / 4) <= window_)
     refilling_ = false;
   if (delivery_ == Delivery::kReturn) return acks;
   untaken_.insert(untaken_.end(), std::make_move_iterator(acks.begin()),
