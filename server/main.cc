@@ -109,6 +109,10 @@ ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, api_idle_timeout, absl::Minutes(5),
           "both listeners: a connection without a call for this long is "
           "closed");
+ABSL_FLAG(absl::Duration, api_idle_stop, absl::Seconds(10),
+          "both listeners: gRPC stops (and its threads end) once no API "
+          "connection has been open for this long, and starts again for the "
+          "next one; 0 keeps it running");
 ABSL_FLAG(int, socket_max_connections_per_uid, 64,
           "Unix socket: connections open at once by one uid (root: no cap)");
 ABSL_FLAG(int, socket_max_connections, 512,
@@ -370,6 +374,7 @@ int main(int argc, char** argv) {
   api_options.remote.handshake_timeout =
       absl::GetFlag(FLAGS_tls_handshake_timeout);
   api_options.idle_timeout = absl::GetFlag(FLAGS_api_idle_timeout);
+  api_options.idle_stop = absl::GetFlag(FLAGS_api_idle_stop);
   api_options.socket_max_connections_per_uid =
       std::max(1, absl::GetFlag(FLAGS_socket_max_connections_per_uid));
   api_options.socket_max_connections =

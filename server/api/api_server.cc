@@ -6,7 +6,6 @@
 #include <grpcpp/server_builder.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,12 +23,12 @@ constexpr int kSyncPollerTimeoutMs = 60 * 1000;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
-    const ApiServerOptions& options, CloudLinkService* service,
-    UnixPeerRegistry* peers) {
-  absl::Status prepared = PrepareSocketPath(options.socket_path);
-  if (!prepared.ok()) return prepared;
+namespace {
 
+// A gRPC server of the API, started, listening on nothing (the listeners hand
+// it their connections); nullptr when gRPC cannot start one.
+std::unique_ptr<grpc::Server> BuildGrpcServer(const ApiServerOptions& options,
+                                              CloudLinkService* service) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -66,16 +65,29 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
                                                      service->stream_limits()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    return Error(absl::StatusCode::kUnavailable, reason::kListenFailed,
-                 "cannot start the gRPC server");
-  }
+  if (server != nullptr)
+    server->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
+    const ApiServerOptions& options, CloudLinkService* service,
+    UnixPeerRegistry* peers) {
+  absl::Status prepared = PrepareSocketPath(options.socket_path);
+  if (!prepared.ok()) return prepared;
+
+  absl::StatusOr<std::unique_ptr<OnDemandServer>> grpc = OnDemandServer::Start(
+      [options, service] { return BuildGrpcServer(options, service); },
+      [peers] { return peers->CountOpen(); }, options.idle_stop);
+  if (!grpc.ok()) return grpc.status();
   std::unique_ptr<TlsListener> remote;
   if (!options.remote.address.empty()) {
     absl::StatusOr<std::unique_ptr<TlsListener>> started = TlsListener::Start(
-        options.remote, options.remote_tls, peers, server.get());
+        options.remote, options.remote_tls, peers, grpc->get());
     if (!started.ok()) {
-      server->Shutdown();
+      (*grpc)->Shutdown(absl::ZeroDuration());
       return started.status();
     }
     remote = *std::move(started);
@@ -86,20 +98,19 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   limits.extra_group = options.publisher_gid;
   absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
       UnixSocketListener::Start(options.socket_path, options.socket_group,
-                                peers, server.get(), limits);
+                                peers, grpc->get(), limits);
   if (!listener.ok()) {
     if (remote != nullptr) remote->Stop();
-    server->Shutdown();
+    (*grpc)->Shutdown(absl::ZeroDuration());
     return listener.status();
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
   LogInfo(absl::StrCat("API: serving on unix:", options.socket_path));
   if (remote != nullptr) {
     LogInfo(absl::StrCat("API: serving on ", options.remote.address,
                          " (mutual TLS), port ", remote->port()));
   }
   return std::unique_ptr<ApiServer>(
-      new ApiServer(options.socket_path, service, std::move(server),
+      new ApiServer(options.socket_path, service, *std::move(grpc),
                     *std::move(listener), std::move(remote)));
 }
 
@@ -131,10 +142,7 @@ void ApiServer::Shutdown() {
   service_->Shutdown();
   listener_->Stop();
   if (remote_ != nullptr) remote_->Stop();
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoSeconds(kShutdownGrace));
-  server_->Wait();
+  grpc_->Shutdown(kShutdownGrace);
   unlink(socket_path_.c_str());
   LogInfo(absl::StrCat("API: stopped; removed ", socket_path_));
 }

@@ -10,12 +10,15 @@
 // Server reflection and health answer only callers who may read the state
 // (builtin_services_guard.h).
 //
+// gRPC runs only while there are connections (on_demand_server.h): it
+// stops once none has been open for `idle_stop`, and starts again for the
+// next one.
+//
 // On every connection gRPC closes one that has had no call for
 // `idle_timeout` (a GOAWAY, GRPC_ARG_MAX_CONNECTION_IDLE_MS), and pings the
 // peer after `keepalive_time` without traffic, closing the connection when
 // no answer comes within `keepalive_timeout` (a dead or silent peer).
 
-#include <grpcpp/server.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -24,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/api/cloudlink_service.h"
+#include "server/api/on_demand_server.h"
 #include "server/api/tls_listener.h"
 #include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket_listener.h"
@@ -41,6 +45,8 @@ struct ApiServerOptions {
   absl::Duration idle_timeout = absl::Minutes(5);
   absl::Duration keepalive_time = absl::Minutes(1);
   absl::Duration keepalive_timeout = absl::Seconds(20);
+  // gRPC stops after this long without an open connection (zero: never).
+  absl::Duration idle_stop = absl::Seconds(10);
   // Unix socket connections open at once: per uid and for all uids but root
   // together (root is never refused).
   int socket_max_connections_per_uid = 64;
@@ -58,8 +64,8 @@ class ApiServer {
   // Prepares the socket path (see unix_socket.h), starts the server (and
   // the remote listener, when asked), then the Unix socket (mode 0660,
   // group `socket_group`). `service` and `peers` must outlive the server.
-  // Errors: those of PrepareSocketPath, UnixSocketListener::Start and
-  // TlsListener::Start.
+  // Errors: those of PrepareSocketPath, OnDemandServer::Start,
+  // UnixSocketListener::Start and TlsListener::Start.
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(
       const ApiServerOptions& options, CloudLinkService* service,
       UnixPeerRegistry* peers);
@@ -90,18 +96,18 @@ class ApiServer {
 
  private:
   ApiServer(std::string socket_path, CloudLinkService* service,
-            std::unique_ptr<grpc::Server> server,
+            std::unique_ptr<OnDemandServer> grpc,
             std::unique_ptr<UnixSocketListener> listener,
             std::unique_ptr<TlsListener> remote)
       : socket_path_(std::move(socket_path)),
         service_(service),
-        server_(std::move(server)),
+        grpc_(std::move(grpc)),
         listener_(std::move(listener)),
         remote_(std::move(remote)) {}
 
   std::string socket_path_;
   CloudLinkService* service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<OnDemandServer> grpc_;
   std::unique_ptr<UnixSocketListener> listener_;
   std::unique_ptr<TlsListener> remote_;
   bool shut_down_ = false;

@@ -1,7 +1,6 @@
 #include "server/api/tls_listener.h"
 
 #include <fcntl.h>
-#include <grpcpp/server_posix.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -57,12 +56,12 @@ struct TlsListener::Connection {
 
 TlsListener::TlsListener(const TlsListenerOptions& options,
                          std::shared_ptr<TlsServerContext> tls,
-                         UnixPeerRegistry* peers, grpc::Server* server)
-    : options_(options), tls_(std::move(tls)), peers_(peers), server_(server) {}
+                         UnixPeerRegistry* peers, ConnectionSink* sink)
+    : options_(options), tls_(std::move(tls)), peers_(peers), sink_(sink) {}
 
 absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
     const TlsListenerOptions& options, std::shared_ptr<TlsServerContext> tls,
-    UnixPeerRegistry* peers, grpc::Server* server) {
+    UnixPeerRegistry* peers, ConnectionSink* sink) {
   auto failed = [&](absl::string_view why) {
     return Error(
         absl::StatusCode::kUnavailable, reason::kListenFailed,
@@ -73,7 +72,7 @@ absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Start(
       ListenTcp(options.address, kBacklog);
   if (!sockets.ok()) return failed(sockets.status().message());
   std::unique_ptr<TlsListener> listener(
-      new TlsListener(options, std::move(tls), peers, server));
+      new TlsListener(options, std::move(tls), peers, sink));
   listener->listen_fds_ = std::move(sockets->fds);
   listener->port_ = sockets->port;
 
@@ -306,7 +305,13 @@ bool TlsListener::HandOver(Connection* c) {
     close(grpc_end);
     return false;
   }
-  grpc::AddInsecureChannelFromFd(server_, grpc_end);  // gRPC owns it now
+  if (absl::Status adopted = sink_->Adopt(grpc_end); !adopted.ok()) {
+    accept_errors_.Log(LogLevel::kWarning,
+                       absl::StrCat("API: cannot hand ", c->peer,
+                                    " to gRPC: ", adopted.message()));
+    close(pair[0]);  // the sink closed grpc_end
+    return false;
+  }
   c->relay = pair[0];
   c->want_read = c->want_write = false;
   return true;

@@ -2,7 +2,7 @@
 
 // The remote listener (--listen): TCP accepted by us, TLS ended in this
 // process, and each connection's plain text handed to gRPC through a socket
-// pair (grpc::AddInsecureChannelFromFd), as the Unix socket's connections
+// pair (a ConnectionSink: the gRPC server), as the Unix socket's connections
 // are. The verified client certificate of each connection is recorded in the
 // UnixPeerRegistry under the descriptor gRPC got (a TlsPeer), where the
 // Authorizer finds it; gRPC itself never sees TLS.
@@ -26,8 +26,6 @@
 // (epoll, non-blocking sockets, at most 64 KiB buffered per direction and
 // connection).
 
-#include <grpcpp/server.h>
-
 #include <atomic>
 #include <map>
 #include <memory>
@@ -37,6 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/api/connection_sink.h"
 #include "server/api/log_throttle.h"
 #include "server/api/remote_listener.h"
 #include "server/api/unix_peer_registry.h"
@@ -55,12 +54,12 @@ struct TlsListenerOptions {
 class TlsListener {
  public:
   // Binds every address `options.address` resolves to, listens, and starts
-  // the listener's thread. `tls`, `peers` and `server` (already started)
+  // the listener's thread. `tls`, `peers` and `sink`
   // must outlive the listener (`tls` is shared). UNAVAILABLE LISTEN_FAILED
   // when no address can be bound.
   static absl::StatusOr<std::unique_ptr<TlsListener>> Start(
       const TlsListenerOptions& options, std::shared_ptr<TlsServerContext> tls,
-      UnixPeerRegistry* peers, grpc::Server* server);
+      UnixPeerRegistry* peers, ConnectionSink* sink);
 
   // The port bound (useful with port 0).
   int port() const { return port_; }
@@ -85,7 +84,7 @@ class TlsListener {
 
   TlsListener(const TlsListenerOptions& options,
               std::shared_ptr<TlsServerContext> tls, UnixPeerRegistry* peers,
-              grpc::Server* server);
+              ConnectionSink* sink);
 
   void Run();
   void AcceptAll(int listen_fd);
@@ -102,7 +101,7 @@ class TlsListener {
   mutable Mutex mu_;
   std::shared_ptr<TlsServerContext> tls_ ABSL_GUARDED_BY(mu_);
   UnixPeerRegistry* const peers_;
-  grpc::Server* const server_;
+  ConnectionSink* const sink_;
   std::vector<int> listen_fds_;
   int port_ = 0;
   int epoll_fd_ = -1;

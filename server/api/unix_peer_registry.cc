@@ -139,6 +139,16 @@ int UnixPeerRegistry::CountUnixNotRoot() const {
   return count;
 }
 
+int UnixPeerRegistry::CountOpen() const {
+  MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [fd, entry] : entries_) {
+    SocketId now;
+    if (CurrentSocket(fd, &now) && now == entry.socket) ++count;
+  }
+  return count;
+}
+
 int UnixPeerRegistry::MoveToRotatingNumber(int fd) {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);

@@ -66,6 +66,9 @@ class UnixPeerRegistry {
   // (ended ones are not counted).
   int CountUnix(uid_t uid) const;
   int CountUnixNotRoot() const;
+  // Open connections of both kinds (registered, and their descriptor still
+  // refers to the registered socket).
+  int CountOpen() const;
 
   // Moves `fd` to the next free descriptor number of the rotation (from 64
   // up to 64 + 4096 or the descriptor limit, then again from the start,

@@ -1,7 +1,6 @@
 #include "server/api/unix_socket_listener.h"
 
 #include <fcntl.h>
-#include <grpcpp/server_posix.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -23,7 +22,7 @@ namespace cloudlink::api {
 
 absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
     const std::string& path, gid_t group, UnixPeerRegistry* peers,
-    grpc::Server* server, UnixSocketLimits limits) {
+    ConnectionSink* sink, UnixSocketLimits limits) {
   absl::StatusOr<int> listening =
       ListenOnUnixSocket(path, group, limits.extra_group);
   if (!listening.ok()) return listening.status();
@@ -38,7 +37,7 @@ absl::StatusOr<std::unique_ptr<UnixSocketListener>> UnixSocketListener::Start(
     return failed;
   }
   std::unique_ptr<UnixSocketListener> listener(
-      new UnixSocketListener(fd, wake[0], wake[1], peers, server, limits));
+      new UnixSocketListener(fd, wake[0], wake[1], peers, sink, limits));
   absl::StatusOr<std::thread> thread =
       StartThread([l = listener.get()] { l->AcceptLoop(); });
   if (!thread.ok()) {
@@ -121,7 +120,11 @@ void UnixSocketListener::AcceptLoop() {
       close(fd);
       continue;
     }
-    grpc::AddInsecureChannelFromFd(server_, fd);  // gRPC owns fd now
+    if (absl::Status adopted = sink_->Adopt(fd); !adopted.ok()) {
+      refused_.Log(
+          LogLevel::kWarning,
+          absl::StrCat("API: dropped a connection: ", adopted.message()));
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 // The API's Unix socket, accepted by us rather than by gRPC: each connection's
 // peer credentials (SO_PEERCRED, see peer_credentials.h) are recorded in a
 // UnixPeerRegistry before the connection is handed to gRPC
-// (grpc::AddInsecureChannelFromFd), so every call can be authorized.
+// (a ConnectionSink: the gRPC server), so every call can be authorized.
 //
 // The socket is created with mode 0660 and the given group, and only then
 // starts listening, so it never accepts a connection with a wider mode. The
@@ -21,7 +21,6 @@
 // pauses 100 ms and tries again. Lines about both are rate-limited
 // (log_throttle.h).
 
-#include <grpcpp/server.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -30,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
+#include "server/api/connection_sink.h"
 #include "server/api/log_throttle.h"
 #include "server/api/unix_peer_registry.h"
 #include "server/api/unix_socket.h"
@@ -48,16 +48,16 @@ struct UnixSocketLimits {
 class UnixSocketListener {
  public:
   // Binds `path` (prepared with PrepareSocketPath), sets its mode and group
-  // `group`, listens, and starts the accept thread. `peers` and `server`
-  // (already started) must outlive the listener. Errors:
+  // `group`, listens, and starts the accept thread. `peers` and `sink` must
+  // outlive the listener. Errors:
   // SOCKET_LISTEN_FAILED (socket, bind or listen failed), SOCKET_MODE_FAILED
   // (chmod or chown failed).
   static absl::StatusOr<std::unique_ptr<UnixSocketListener>> Start(
       const std::string& path, gid_t group, UnixPeerRegistry* peers,
-      grpc::Server* server, UnixSocketLimits limits = UnixSocketLimits());
+      ConnectionSink* sink, UnixSocketLimits limits = UnixSocketLimits());
 
   // Stops accepting and joins the accept thread (it wakes at once), closes
-  // the listening socket. Connections already handed to gRPC stay with it.
+  // the listening socket. Connections already handed over stay with the sink.
   // Does not remove the socket file. Idempotent.
   void Stop();
   ~UnixSocketListener();
@@ -67,13 +67,13 @@ class UnixSocketListener {
 
  private:
   UnixSocketListener(int listen_fd, int wake_read, int wake_write,
-                     UnixPeerRegistry* peers, grpc::Server* server,
+                     UnixPeerRegistry* peers, ConnectionSink* sink,
                      UnixSocketLimits limits)
       : listen_fd_(listen_fd),
         wake_read_(wake_read),
         wake_write_(wake_write),
         peers_(peers),
-        server_(server),
+        sink_(sink),
         limits_(limits) {}
 
   void AcceptLoop();
@@ -84,7 +84,7 @@ class UnixSocketListener {
   int wake_read_;
   int wake_write_;
   UnixPeerRegistry* const peers_;
-  grpc::Server* const server_;
+  ConnectionSink* const sink_;
   const UnixSocketLimits limits_;
   LogThrottle accept_errors_;
   LogThrottle refused_;

@@ -1,13 +1,15 @@
-// An idle cloudlinkd wakes as little as gRPC 1.51 allows: after a call, the
+// An idle cloudlinkd does not wake: once no API connection is open for
+// --api-idle-stop, gRPC stops and every one of its threads ends (its timer
+// and callback-queue threads wake several times a second whatever the
+// daemon does: bench/analysis.md), no thread of ours wakes, and the next
+// connection is served by gRPC started again. While gRPC runs, the
 // synchronous server's poller threads sleep through a window longer than
-// gRPC's default 10 s poll timeout, and no thread of ours wakes at all.
+// gRPC's default 10 s poll timeout.
 //
 // Counted per thread from /proc/PID/task/TID/status (voluntary and
 // involuntary context switches): a thread that sleeps through the window
 // has the same count at both ends. The daemon is unclaimed, so the link
 // thread does not run; bench/daemon_bench.py measures the online daemon.
-// gRPC's other threads (callback queue, timers) wake several times a second
-// whatever the daemon does (bench/analysis.md), so they are not asserted on.
 
 #include <dirent.h>
 #include <sys/types.h>
@@ -89,9 +91,58 @@ Wakeups WakeupsOf(const std::map<std::string, ThreadSample>& before,
   return w;
 }
 
-TEST(IdleWakeupsTest, SyncPollersAndOurThreadsSleepThroughAnIdleWindow) {
+// gRPC's threads of `threads`, by the names gRPC 1.51 gives them (cut to
+// 15 characters by /proc).
+int GrpcThreads(const std::map<std::string, ThreadSample>& threads) {
+  int count = 0;
+  for (const auto& [tid, sample] : threads) {
+    for (const char* grpc :
+         {"grpc", "nexting_thread", "timer_manager", "event_engine",
+          "default-executo", "resolver-execut"}) {
+      if (absl::StartsWith(sample.name, grpc)) ++count;
+    }
+  }
+  return count;
+}
+
+TEST(IdleWakeupsTest, WithNoConnectionGrpcStopsAndNoThreadWakes) {
+  CloudlinkdOptions options;
+  options.extra_args = {"--api-idle-stop=1s"};
   absl::StatusOr<std::unique_ptr<CloudlinkdProcess>> daemon =
-      CloudlinkdProcess::Start(CloudlinkdOptions());
+      CloudlinkdProcess::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  ASSERT_TRUE((*daemon)->State().ok());
+  const pid_t pid = (*daemon)->process()->pid();
+  ASSERT_GE(GrpcThreads(SampleThreads(pid)), 1) << "no gRPC thread found";
+
+  // gRPC stops between 1 and 1.5 s after the call's connection closed.
+  const absl::Time limit = absl::Now() + absl::Seconds(20);
+  while (GrpcThreads(SampleThreads(pid)) > 0 && absl::Now() < limit) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(GrpcThreads(SampleThreads(pid)), 0)
+      << "gRPC's threads still run 20 s after the last connection";
+
+  const absl::Duration window = absl::Seconds(5);
+  const std::map<std::string, ThreadSample> before = SampleThreads(pid);
+  absl::SleepFor(window);  // the measured interval, not a synchronisation
+  const std::map<std::string, ThreadSample> after = SampleThreads(pid);
+  const Wakeups all = WakeupsOf(before, after, "");
+  EXPECT_EQ(all.threads, static_cast<int>(after.size()))
+      << "threads came or went in an idle window";
+  EXPECT_LE(all.switches, 1) << all.threads << " threads woke " << all.switches
+                             << " times in " << absl::FormatDuration(window);
+
+  // The next connection is served: gRPC starts again.
+  ASSERT_TRUE((*daemon)->State().ok());
+  ASSERT_TRUE((*daemon)->Stop().ok());
+}
+
+TEST(IdleWakeupsTest, SyncPollersAndOurThreadsSleepThroughAnIdleWindow) {
+  CloudlinkdOptions options;
+  options.extra_args = {"--api-idle-stop=0"};  // gRPC keeps running
+  absl::StatusOr<std::unique_ptr<CloudlinkdProcess>> daemon =
+      CloudlinkdProcess::Start(options);
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   // A synchronous call (GetState): the poller that takes it, and the one
   // gRPC starts in its place, wait again from here.

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/api/authorizer.h"
+#include "server/api/on_demand_server.h"
 #include "tests/testing/test_env.h"
 
 namespace cloudlink::api {
@@ -77,23 +78,25 @@ class UnixSocketListenerTest : public ::testing::Test {
     authorizer_ =
         std::make_unique<Authorizer>(policy, AllowedSubjects(), &peers_);
     service_ = std::make_unique<PeerEchoService>(authorizer_.get(), &peers_);
-    grpc::ServerBuilder builder;
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
+    absl::StatusOr<std::unique_ptr<OnDemandServer>> grpc =
+        OnDemandServer::Start(
+            [this] {
+              grpc::ServerBuilder builder;
+              builder.RegisterService(service_.get());
+              return builder.BuildAndStart();
+            },
+            [] { return 0; }, absl::ZeroDuration());
+    ASSERT_TRUE(grpc.ok()) << grpc.status();
+    grpc_ = *std::move(grpc);
   }
   void TearDown() override {
     if (listener_ != nullptr) listener_->Stop();
-    if (server_ != nullptr) {
-      server_->Shutdown(std::chrono::system_clock::now() +
-                        std::chrono::seconds(5));
-      server_->Wait();
-    }
+    if (grpc_ != nullptr) grpc_->Shutdown(absl::Seconds(5));
   }
 
   void StartListener() {
     absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
-        UnixSocketListener::Start(socket_, kNogroup, &peers_, server_.get());
+        UnixSocketListener::Start(socket_, kNogroup, &peers_, grpc_.get());
     ASSERT_TRUE(listener.ok()) << listener.status();
     listener_ = *std::move(listener);
   }
@@ -121,7 +124,7 @@ class UnixSocketListenerTest : public ::testing::Test {
   UnixPeerRegistry peers_;
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<PeerEchoService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<OnDemandServer> grpc_;
   std::unique_ptr<UnixSocketListener> listener_;
 };
 
@@ -196,7 +199,7 @@ TEST_F(UnixSocketListenerTest, StopIsPromptAndRefusesNewConnections) {
 TEST_F(UnixSocketListenerTest, AnOccupiedPathIsAClearError) {
   ASSERT_TRUE(testing::WriteFile(socket_, "x").ok());
   absl::StatusOr<std::unique_ptr<UnixSocketListener>> listener =
-      UnixSocketListener::Start(socket_, kNogroup, &peers_, server_.get());
+      UnixSocketListener::Start(socket_, kNogroup, &peers_, grpc_.get());
   ASSERT_FALSE(listener.ok());
   EXPECT_THAT(std::string(listener.status().message()),
               HasSubstr("SOCKET_LISTEN_FAILED"));

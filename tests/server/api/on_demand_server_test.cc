@@ -1,0 +1,213 @@
+#include "server/api/on_demand_server.h"
+
+#include <dirent.h>
+#include <grpcpp/create_channel_posix.h>
+#include <grpcpp/server_builder.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cloudlink/v1/cloudlink.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "server/common/error.h"
+
+namespace cloudlink::api {
+namespace {
+
+// Answers GetState with the peer name gRPC gave the call.
+class PeerNameService final : public cloudlink::v1::CloudLink::Service {
+ public:
+  grpc::Status GetState(grpc::ServerContext* context,
+                        const cloudlink::v1::GetStateRequest*,
+                        cloudlink::v1::State* response) override {
+    response->set_claimed_id(context->peer());
+    return grpc::Status::OK;
+  }
+};
+
+// This process's threads gRPC started: iomgr's and the EventEngine's timer
+// threads, the callback queue's, the executors (names as /proc cuts them).
+int GrpcThreads() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(
+        absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
+    std::string name;
+    std::getline(comm, name);
+    for (const char* grpc :
+         {"grpc", "nexting_thread", "timer_manager", "event_engine",
+          "default-executo", "resolver-execut"}) {
+      if (absl::StartsWith(name, grpc)) ++count;
+    }
+  }
+  closedir(dir);
+  return count;
+}
+
+// Waits (bounded) until `cond` holds; returns it as last evaluated.
+template <typename Cond>
+bool WaitFor(Cond cond, absl::Duration limit = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + limit;
+  while (!cond()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+class OnDemandServerTest : public ::testing::Test {
+ protected:
+  // A server whose builder fails once `fail_builds_` is set, whose open
+  // connections are `open_`, stopping after `idle_stop`.
+  void Start(absl::Duration idle_stop) {
+    absl::StatusOr<std::unique_ptr<OnDemandServer>> server =
+        OnDemandServer::Start(
+            [this]() -> std::unique_ptr<grpc::Server> {
+              if (fail_builds_) return nullptr;
+              grpc::ServerBuilder builder;
+              builder.RegisterService(&service_);
+              return builder.BuildAndStart();
+            },
+            [this] { return open_.load(); }, idle_stop);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  // Adopts one end of a new socket pair (non-blocking, as gRPC needs);
+  // returns the other.
+  int Connect(absl::Status* adopted) {
+    int pair[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                         pair),
+              0);
+    *adopted = server_->Adopt(pair[0]);
+    return pair[1];
+  }
+
+  // GetState over the client end `fd` (taken); the peer name it answered.
+  absl::StatusOr<std::string> CallOver(int fd) {
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateInsecureChannelFromFd("on-demand-test", fd);
+    auto stub = cloudlink::v1::CloudLink::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    cloudlink::v1::State state;
+    grpc::Status status =
+        stub->GetState(&context, cloudlink::v1::GetStateRequest(), &state);
+    if (!status.ok()) return absl::UnavailableError(status.error_message());
+    return state.claimed_id();
+  }
+
+  PeerNameService service_;
+  std::atomic<int> open_{0};
+  std::atomic<bool> fail_builds_{false};
+  std::unique_ptr<OnDemandServer> server_;
+};
+
+TEST_F(OnDemandServerTest, StopsOnceNoConnectionIsOpenAndItsThreadsEnd) {
+  Start(absl::Milliseconds(200));
+  EXPECT_TRUE(server_->running());
+  EXPECT_EQ(server_->builds(), 1);
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  ASSERT_TRUE(adopted.ok()) << adopted;
+  open_ = 1;
+  absl::StatusOr<std::string> peer = CallOver(fd);  // the channel ends here
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_TRUE(absl::StartsWith(*peer, "fd:")) << *peer;
+  EXPECT_TRUE(server_->running());
+
+  open_ = 0;
+  ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
+  // The server held the last reference to gRPC: every gRPC thread ends.
+  EXPECT_TRUE(WaitFor([] { return GrpcThreads() == 0; }))
+      << GrpcThreads() << " gRPC threads left";
+}
+
+TEST_F(OnDemandServerTest, KeepsRunningWhileAConnectionIsOpen) {
+  Start(absl::Milliseconds(100));
+  open_ = 1;
+  // Ten times the idle stop (the measured window, not a synchronisation).
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_TRUE(server_->running());
+  EXPECT_EQ(server_->builds(), 1);
+}
+
+TEST_F(OnDemandServerTest, ZeroIdleStopKeepsItRunning) {
+  Start(absl::ZeroDuration());
+  absl::SleepFor(absl::Milliseconds(500));  // the measured window
+  EXPECT_TRUE(server_->running());
+}
+
+TEST_F(OnDemandServerTest, AConnectionAfterAStopIsServedByANewServer) {
+  Start(absl::Milliseconds(100));
+  ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
+
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  ASSERT_TRUE(adopted.ok()) << adopted;
+  EXPECT_TRUE(server_->running());
+  EXPECT_EQ(server_->builds(), 2);
+  open_ = 1;
+  absl::StatusOr<std::string> peer = CallOver(fd);
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  // And it stops again after that connection.
+  open_ = 0;
+  EXPECT_TRUE(WaitFor([&] { return !server_->running(); }));
+}
+
+TEST_F(OnDemandServerTest, AServerThatCannotBeBuiltIsAnError) {
+  fail_builds_ = true;
+  absl::StatusOr<std::unique_ptr<OnDemandServer>> server =
+      OnDemandServer::Start([] { return nullptr; }, [] { return 0; },
+                            absl::Seconds(1));
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(server.status()), "LISTEN_FAILED");
+}
+
+TEST_F(OnDemandServerTest, AConnectionNoServerCanBeBuiltForIsClosed) {
+  Start(absl::Milliseconds(100));
+  ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
+  fail_builds_ = true;
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  EXPECT_EQ(adopted.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(adopted), "LISTEN_FAILED");
+  char byte;
+  EXPECT_EQ(read(fd, &byte, 1), 0) << "the adopted end is still open";
+  close(fd);
+  // The next connection that can be served is.
+  fail_builds_ = false;
+  const int next = Connect(&adopted);
+  ASSERT_TRUE(adopted.ok()) << adopted;
+  open_ = 1;
+  EXPECT_TRUE(CallOver(next).ok());
+}
+
+TEST_F(OnDemandServerTest, AfterShutdownAConnectionIsRefusedAndClosed) {
+  Start(absl::Seconds(10));
+  server_->Shutdown(absl::Seconds(1));
+  EXPECT_FALSE(server_->running());
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  EXPECT_EQ(adopted.code(), absl::StatusCode::kUnavailable);
+  char byte;
+  EXPECT_EQ(read(fd, &byte, 1), 0) << "the adopted end is still open";
+  close(fd);
+  server_->Shutdown(absl::Seconds(1));  // idempotent
+}
+
+}  // namespace
+}  // namespace cloudlink::api
