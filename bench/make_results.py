@@ -304,9 +304,13 @@ def main():
             w("")
         if "idle" in daemon:
             idle = daemon["idle"]
+            stopped = idle.get("grpc_stopped_after_s")
             w(f"Idle and online for {idle['seconds']} s: "
               f"{idle['switches_per_s']:.1f} context switches per second "
-              f"across cloudlinkd's {idle['threads']} threads.")
+              f"across cloudlinkd's {idle['threads']} threads"
+              + (f", measured from when gRPC stopped, {stopped} s after the "
+                 f"last API connection (--api-idle-stop)."
+                 if stopped is not None else "."))
             w("")
 
     w("## Targets (same machine, same run)")

@@ -686,6 +686,34 @@ TEST_F(RemoteAuthzTest, ClientsGetWhatTheirCertificateAllows) {
       << status.error_message();
 }
 
+// The remote listener hands its connections to gRPC as the socket does, so
+// a remote client is served after gRPC stopped for want of connections
+// (--api-idle-stop), with its certificate's rights.
+TEST_F(RemoteAuthzTest, ARemoteCallAfterAnIdleStopIsServed) {
+  const int port = testing::PickFreePort();
+  std::vector<std::string> args = ListenArgs(port);
+  args.push_back("--api-idle-stop=1s");
+  args.push_back("--log-level=debug");
+  auto daemon = StartDaemon(args);
+  ASSERT_NE(daemon, nullptr);
+  RunResult first = Remote(port, reader_, {"get-state"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+
+  const absl::Time limit = absl::Now() + absl::Seconds(20);
+  while (!daemon->LogHas("API: gRPC stopped") && absl::Now() < limit) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(daemon->LogHas("API: gRPC stopped")) << daemon->Stderr();
+
+  RunResult again = Remote(port, reader_, {"get-state", "--json"});
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  RunResult claim = Remote(port, reader_, {"claim", "--token", "abc"});
+  EXPECT_EQ(claim.exit_code, 1) << Describe(claim);
+  EXPECT_THAT(claim.err, HasSubstr("CALLER_NOT_AUTHORIZED"));
+  EXPECT_TRUE(daemon->LogHas("API: gRPC started again for a new connection"))
+      << daemon->Stderr();
+}
+
 // Names a CA may sign on request, crafted so that their printed, joined
 // form imitates a listed subject.
 TEST_F(RemoteAuthzTest, CraftedCertificateNamesAreRefused) {
