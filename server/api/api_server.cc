@@ -18,29 +18,35 @@
 namespace cloudlink::api {
 namespace {
 
-// See the use in ApiServer::Start.
+// See the use in BuildGrpcServer.
 constexpr int kSyncPollerTimeoutMs = 60 * 1000;
 
-}  // namespace
-
-namespace {
+// What each gRPC server of the API is built with (a copy of the options'
+// part that concerns it, so that the builder holds nothing else, such as
+// the remote listener's key).
+struct GrpcSettings {
+  absl::Duration idle_timeout;
+  absl::Duration keepalive_time;
+  absl::Duration keepalive_timeout;
+  int max_threads;
+};
 
 // A gRPC server of the API, started, listening on nothing (the listeners hand
 // it their connections); nullptr when gRPC cannot start one.
-std::unique_ptr<grpc::Server> BuildGrpcServer(const ApiServerOptions& options,
+std::unique_ptr<grpc::Server> BuildGrpcServer(const GrpcSettings& settings,
                                               CloudLinkService* service) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.idle_timeout)));
+      static_cast<int>(absl::ToInt64Milliseconds(settings.idle_timeout)));
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+      static_cast<int>(absl::ToInt64Milliseconds(settings.keepalive_time)));
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+      static_cast<int>(absl::ToInt64Milliseconds(settings.keepalive_timeout)));
   // gRPC's synchronous server (the unary methods, reflection) keeps up to
   // two poller threads, each waiting on the server's completion queue with
   // a timeout (ServerBuilder's CQ_TIMEOUT_MSEC, 10 s by default). An idle
@@ -54,7 +60,7 @@ std::unique_ptr<grpc::Server> BuildGrpcServer(const ApiServerOptions& options,
       grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC,
       kSyncPollerTimeoutMs);
   grpc::ResourceQuota quota("cloudlink-api");
-  quota.SetMaxThreads(options.max_threads);
+  quota.SetMaxThreads(settings.max_threads);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service);
   std::vector<
@@ -65,8 +71,9 @@ std::unique_ptr<grpc::Server> BuildGrpcServer(const ApiServerOptions& options,
                                                      service->stream_limits()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server != nullptr)
+  if (server != nullptr) {
     server->GetHealthCheckService()->SetServingStatus(true);
+  }
   return server;
 }
 
@@ -79,7 +86,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   if (!prepared.ok()) return prepared;
 
   absl::StatusOr<std::unique_ptr<OnDemandServer>> grpc = OnDemandServer::Start(
-      [options, service] { return BuildGrpcServer(options, service); },
+      [settings = GrpcSettings{options.idle_timeout, options.keepalive_time,
+                               options.keepalive_timeout, options.max_threads},
+       service] { return BuildGrpcServer(settings, service); },
       [peers] { return peers->CountOpen(); }, options.idle_stop);
   if (!grpc.ok()) return grpc.status();
   std::unique_ptr<TlsListener> remote;
