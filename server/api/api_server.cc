@@ -85,11 +85,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   absl::Status prepared = PrepareSocketPath(options.socket_path);
   if (!prepared.ok()) return prepared;
 
+  OnDemandOptions on_demand;
+  on_demand.idle_stop = options.idle_stop;
   absl::StatusOr<std::unique_ptr<OnDemandServer>> grpc = OnDemandServer::Start(
       [settings = GrpcSettings{options.idle_timeout, options.keepalive_time,
                                options.keepalive_timeout, options.max_threads},
        service] { return BuildGrpcServer(settings, service); },
-      [peers] { return peers->CountOpen(); }, options.idle_stop);
+      [peers] { return peers->CountOpen(); }, on_demand);
   if (!grpc.ok()) return grpc.status();
   std::unique_ptr<TlsListener> remote;
   if (!options.remote.address.empty()) {

@@ -26,9 +26,10 @@ absl::Status CannotStart() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OnDemandServer>> OnDemandServer::Start(
-    Builder build, OpenConnections open_connections, absl::Duration idle_stop) {
+    Builder build, OpenConnections open_connections, OnDemandOptions options) {
+  const absl::Duration idle_stop = options.idle_stop;
   std::unique_ptr<OnDemandServer> server(new OnDemandServer(
-      std::move(build), std::move(open_connections), idle_stop));
+      std::move(build), std::move(open_connections), std::move(options)));
   {
     MutexLock lock(&server->mu_);
     server->server_ = server->build_();
@@ -57,6 +58,11 @@ absl::Status OnDemandServer::Adopt(int fd) {
                  "the API is stopping");
   }
   if (server_ == nullptr) {
+    // The slots the reserve held are the new server's.
+    if (reserve_ != nullptr) {
+      reserve_->Release();
+      reserve_.reset();
+    }
     server_ = build_();
     if (server_ == nullptr) {
       close(fd);
@@ -82,16 +88,33 @@ void OnDemandServer::IdleLoop() {
       last_busy = RealClock()->MonotonicNow();
       continue;
     }
-    mu_.AwaitWithTimeout(&shut_down_, idle_stop_ / 2);
+    mu_.AwaitWithTimeout(&shut_down_, options_.idle_stop / 2);
     if (shut_down_ || server_ == nullptr) continue;
     const MonotonicTime now = RealClock()->MonotonicNow();
     if (adopted_ || open_connections_() > 0) {
       adopted_ = false;
       last_busy = now;
-    } else if (now - last_busy >= idle_stop_) {
+    } else if (now - last_busy >= options_.idle_stop) {
+      absl::StatusOr<std::unique_ptr<ThreadReserve>> reserve =
+          options_.hold_threads(options_.reserve_threads);
+      if (!reserve.ok()) {
+        if (!stop_put_off_) {
+          LogWarning(absl::StrCat(
+              "API: gRPC keeps running although no connection is open: ",
+              reserve.status().message(),
+              " to be sure of starting it again (a task limit?); trying "
+              "again every ",
+              absl::FormatDuration(options_.idle_stop)));
+        }
+        stop_put_off_ = true;
+        last_busy = now;
+        continue;
+      }
+      stop_put_off_ = false;
       StopServerLocked(kIdleStopGrace);
+      reserve_ = *std::move(reserve);
       LogDebug(absl::StrCat("API: gRPC stopped: no connection for ",
-                            absl::FormatDuration(idle_stop_)));
+                            absl::FormatDuration(options_.idle_stop)));
     }
   }
 }
@@ -116,6 +139,7 @@ void OnDemandServer::Shutdown(absl::Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
     StopServerLocked(grace);
+    reserve_.reset();
   }
   if (idle_thread_.joinable()) idle_thread_.join();
 }

@@ -22,6 +22,13 @@
 // server runs, and not at all while it is stopped (then nothing here wakes),
 // so the server stops between `idle_stop` and 1.5 × `idle_stop` after the
 // last connection closed.
+//
+// Building a server needs threads, and gRPC 1.51 aborts the process when the
+// system refuses its first synchronous-server thread. So the server is
+// stopped only once `reserve_threads` parked threads of ours hold task slots
+// for the next build (thread_reserve.h); they are given back right before
+// it. When they cannot be held (a task limit is nearly reached), the server
+// keeps running, and the stop is tried again after another `idle_stop`.
 
 #include <grpcpp/server.h>
 
@@ -34,8 +41,21 @@
 #include "server/api/connection_sink.h"
 #include "server/common/clock.h"
 #include "server/common/mutex.h"
+#include "server/common/thread_reserve.h"
 
 namespace cloudlink::api {
+
+struct OnDemandOptions {
+  // The server stops after this long without an open connection; zero or
+  // less: it runs until Shutdown.
+  absl::Duration idle_stop = absl::Seconds(10);
+  // Threads held while stopped: more than gRPC 1.51 starts with a server
+  // (about 11).
+  int reserve_threads = 16;
+  // How they are held: ThreadReserve::Hold, or a test's stand-in.
+  std::function<absl::StatusOr<std::unique_ptr<ThreadReserve>>(int)>
+      hold_threads = ThreadReserve::Hold;
+};
 
 class OnDemandServer final : public ConnectionSink {
  public:
@@ -47,11 +67,10 @@ class OnDemandServer final : public ConnectionSink {
   using OpenConnections = std::function<int()>;
 
   // Builds the first server and starts the thread that stops it when idle.
-  // `idle_stop` zero or less: the server runs until Shutdown. Errors:
-  // UNAVAILABLE LISTEN_FAILED (no server could be built, or no thread).
+  // Errors: UNAVAILABLE LISTEN_FAILED (no server could be built, or no
+  // thread).
   static absl::StatusOr<std::unique_ptr<OnDemandServer>> Start(
-      Builder build, OpenConnections open_connections,
-      absl::Duration idle_stop);
+      Builder build, OpenConnections open_connections, OnDemandOptions options);
 
   // Hands `fd` to the server, building one first when it is stopped.
   absl::Status Adopt(int fd) override;
@@ -71,10 +90,10 @@ class OnDemandServer final : public ConnectionSink {
 
  private:
   OnDemandServer(Builder build, OpenConnections open_connections,
-                 absl::Duration idle_stop)
+                 OnDemandOptions options)
       : build_(std::move(build)),
         open_connections_(std::move(open_connections)),
-        idle_stop_(idle_stop) {}
+        options_(std::move(options)) {}
 
   void IdleLoop();
   // Shuts the running server down, waiting up to `grace` for its calls.
@@ -83,11 +102,15 @@ class OnDemandServer final : public ConnectionSink {
 
   const Builder build_;
   const OpenConnections open_connections_;
-  const absl::Duration idle_stop_;
+  const OnDemandOptions options_;
   std::thread idle_thread_;
 
   mutable Mutex mu_;
   std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mu_);
+  // Held while the server is stopped (see above).
+  std::unique_ptr<ThreadReserve> reserve_ ABSL_GUARDED_BY(mu_);
+  // The last stop was put off for want of threads (logged once).
+  bool stop_put_off_ ABSL_GUARDED_BY(mu_) = false;
   int builds_ ABSL_GUARDED_BY(mu_) = 0;
   // A connection was adopted since the idle thread last looked.
   bool adopted_ ABSL_GUARDED_BY(mu_) = false;

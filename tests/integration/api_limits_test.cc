@@ -53,6 +53,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kTcpFlood = 2000;
 constexpr int kUnixFlood = 1000;
@@ -715,6 +716,73 @@ TEST_F(ApiLimitsTest, UnderATaskLimitRootIsServedAndSigtermStopsTheDaemon) {
   EXPECT_THAT(daemon->Stderr(), HasSubstr("cloudlinkd: stopped"));
   EXPECT_FALSE(std::filesystem::exists(daemon->socket_path()));
   CloseAll(&watches);
+}
+
+// gRPC is stopped while no API connection is open, and building it again
+// needs threads: gRPC 1.51 aborts the process when it cannot start its
+// first synchronous-server thread. The stop holds threads for the next
+// start, so a call under an exhausted task limit is served, not a crash.
+TEST_F(ApiLimitsTest, AfterAnIdleStopACallUnderAnExhaustedTaskLimitIsServed) {
+  const std::string dir = PidsCgroup::MakeDir();
+  if (dir.empty()) GTEST_SKIP() << "cannot make a pids cgroup here";
+  PidsCgroup cgroup(dir);
+  CloudlinkdProcess* daemon =
+      StartLimitedDaemon({"--api-idle-stop=1s", "--log-level=debug"});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(cgroup.Add(daemon->process()->pid()));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return absl::StrContains(daemon->Stderr(), "API: gRPC stopped"); },
+      absl::Seconds(20)))
+      << Diagnostics(daemon);
+  // Not one task more than the daemon has now.
+  const int tasks = cgroup.Current();
+  ASSERT_GT(tasks, 0);
+  ASSERT_TRUE(cgroup.SetMax(tasks));
+
+  for (int i = 0; i < 3; ++i) {
+    nlohmann::json state;
+    TimedRootGetState(&state, daemon);
+    ASSERT_TRUE(daemon->process()->Running()) << Diagnostics(daemon);
+  }
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("API: gRPC started again for a new connection"));
+  ASSERT_TRUE(cgroup.SetMax(100000));
+  absl::StatusOr<int> stopped = daemon->Stop(absl::Seconds(15));
+  ASSERT_TRUE(stopped.ok()) << stopped.status() << Diagnostics(daemon);
+  EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << *stopped;
+}
+
+// Without the threads to be sure of starting again, gRPC is not stopped: it
+// keeps serving, and says why once.
+TEST_F(ApiLimitsTest, UnderATaskLimitGrpcIsNotStoppedWithoutThreadsToRestart) {
+  const std::string dir = PidsCgroup::MakeDir();
+  if (dir.empty()) GTEST_SKIP() << "cannot make a pids cgroup here";
+  PidsCgroup cgroup(dir);
+  CloudlinkdProcess* daemon =
+      StartLimitedDaemon({"--api-idle-stop=1s", "--log-level=debug"});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(cgroup.Add(daemon->process()->pid()));
+  const int tasks = cgroup.Current();
+  ASSERT_GT(tasks, 0);
+  // Room for a thread or two, not for the 16 a stop holds.
+  ASSERT_TRUE(cgroup.SetMax(tasks + 2));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return absl::StrContains(daemon->Stderr(),
+                                 "API: gRPC keeps running although no "
+                                 "connection is open: cannot hold 16 threads");
+      },
+      absl::Seconds(20)))
+      << Diagnostics(daemon);
+  EXPECT_THAT(daemon->Stderr(), Not(HasSubstr("API: gRPC stopped")));
+  nlohmann::json state;
+  TimedRootGetState(&state, daemon);
+  EXPECT_TRUE(daemon->process()->Running()) << Diagnostics(daemon);
+  EXPECT_THAT(daemon->Stderr(),
+              Not(HasSubstr("API: gRPC started again for a new connection")));
+  ASSERT_TRUE(cgroup.SetMax(100000));
+  absl::StatusOr<int> stopped = daemon->Stop(absl::Seconds(15));
+  ASSERT_TRUE(stopped.ok()) << stopped.status() << Diagnostics(daemon);
 }
 
 }  // namespace

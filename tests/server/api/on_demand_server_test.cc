@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "cloudlink/v1/cloudlink.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "server/common/error.h"
+#include "server/common/thread_reserve.h"
 
 namespace cloudlink::api {
 namespace {
@@ -32,9 +34,8 @@ class PeerNameService final : public cloudlink::v1::CloudLink::Service {
   }
 };
 
-// This process's threads gRPC started: iomgr's and the EventEngine's timer
-// threads, the callback queue's, the executors (names as /proc cuts them).
-int GrpcThreads() {
+// This process's threads whose name starts with one of `prefixes`.
+int ThreadsNamed(std::initializer_list<const char*> prefixes) {
   int count = 0;
   DIR* dir = opendir("/proc/self/task");
   if (dir == nullptr) return -1;
@@ -44,15 +45,22 @@ int GrpcThreads() {
         absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
     std::string name;
     std::getline(comm, name);
-    for (const char* grpc :
-         {"grpc", "nexting_thread", "timer_manager", "event_engine",
-          "default-executo", "resolver-execut"}) {
-      if (absl::StartsWith(name, grpc)) ++count;
+    for (const char* prefix : prefixes) {
+      if (absl::StartsWith(name, prefix)) ++count;
     }
   }
   closedir(dir);
   return count;
 }
+
+// The threads gRPC started: iomgr's and the EventEngine's timer threads, the
+// callback queue's, the executors (names as /proc cuts them).
+int GrpcThreads() {
+  return ThreadsNamed({"grpc", "nexting_thread", "timer_manager",
+                       "event_engine", "default-executo", "resolver-execut"});
+}
+
+int ReserveThreads() { return ThreadsNamed({"thread-reserve"}); }
 
 // Waits (bounded) until `cond` holds; returns it as last evaluated.
 template <typename Cond>
@@ -68,8 +76,18 @@ bool WaitFor(Cond cond, absl::Duration limit = absl::Seconds(10)) {
 class OnDemandServerTest : public ::testing::Test {
  protected:
   // A server whose builder fails once `fail_builds_` is set, whose open
-  // connections are `open_`, stopping after `idle_stop`.
+  // connections are `open_`, stopping after `idle_stop` when it can hold
+  // kReserve threads (not while `refuse_threads_` is set).
   void Start(absl::Duration idle_stop) {
+    OnDemandOptions options;
+    options.idle_stop = idle_stop;
+    options.reserve_threads = kReserve;
+    options.hold_threads =
+        [this](int n) -> absl::StatusOr<std::unique_ptr<ThreadReserve>> {
+      ++holds_;
+      if (refuse_threads_) return absl::ResourceExhaustedError("no thread");
+      return ThreadReserve::Hold(n);
+    };
     absl::StatusOr<std::unique_ptr<OnDemandServer>> server =
         OnDemandServer::Start(
             [this]() -> std::unique_ptr<grpc::Server> {
@@ -78,7 +96,7 @@ class OnDemandServerTest : public ::testing::Test {
               builder.RegisterService(&service_);
               return builder.BuildAndStart();
             },
-            [this] { return open_.load(); }, idle_stop);
+            [this] { return open_.load(); }, options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -109,8 +127,11 @@ class OnDemandServerTest : public ::testing::Test {
     return state.claimed_id();
   }
 
+  static constexpr int kReserve = 4;
   PeerNameService service_;
   std::atomic<int> open_{0};
+  std::atomic<int> holds_{0};
+  std::atomic<bool> refuse_threads_{false};
   std::atomic<bool> fail_builds_{false};
   std::unique_ptr<OnDemandServer> server_;
 };
@@ -133,6 +154,40 @@ TEST_F(OnDemandServerTest, StopsOnceNoConnectionIsOpenAndItsThreadsEnd) {
   // The server held the last reference to gRPC: every gRPC thread ends.
   EXPECT_TRUE(WaitFor([] { return GrpcThreads() == 0; }))
       << GrpcThreads() << " gRPC threads left";
+}
+
+TEST_F(OnDemandServerTest, AStopHoldsThreadsThatTheNextServerGets) {
+  Start(absl::Milliseconds(100));
+  ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
+  EXPECT_EQ(ReserveThreads(), kReserve);
+
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  ASSERT_TRUE(adopted.ok()) << adopted;
+  // Given back (joined) before the server was built.
+  EXPECT_EQ(ReserveThreads(), 0);
+  close(fd);
+  server_->Shutdown(absl::Seconds(1));
+  EXPECT_EQ(ReserveThreads(), 0);
+}
+
+TEST_F(OnDemandServerTest, WithoutThreadsToStartAgainItKeepsRunning) {
+  refuse_threads_ = true;
+  Start(absl::Milliseconds(100));
+  // Two stops put off, and the server still serves.
+  ASSERT_TRUE(WaitFor([&] { return holds_ >= 2; }));
+  EXPECT_TRUE(server_->running());
+  EXPECT_EQ(server_->builds(), 1);
+  absl::Status adopted;
+  const int fd = Connect(&adopted);
+  ASSERT_TRUE(adopted.ok()) << adopted;
+  open_ = 1;
+  EXPECT_TRUE(CallOver(fd).ok());
+  EXPECT_EQ(server_->builds(), 1);
+  // Once threads can be held again, it stops.
+  open_ = 0;
+  refuse_threads_ = false;
+  EXPECT_TRUE(WaitFor([&] { return !server_->running(); }));
 }
 
 TEST_F(OnDemandServerTest, KeepsRunningWhileAConnectionIsOpen) {
@@ -171,7 +226,7 @@ TEST_F(OnDemandServerTest, AServerThatCannotBeBuiltIsAnError) {
   fail_builds_ = true;
   absl::StatusOr<std::unique_ptr<OnDemandServer>> server =
       OnDemandServer::Start([] { return nullptr; }, [] { return 0; },
-                            absl::Seconds(1));
+                            OnDemandOptions());
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ReasonOf(server.status()), "LISTEN_FAILED");

@@ -85,7 +85,7 @@ class UnixSocketListenerTest : public ::testing::Test {
               builder.RegisterService(service_.get());
               return builder.BuildAndStart();
             },
-            [] { return 0; }, absl::ZeroDuration());
+            [] { return 0; }, OnDemandOptions{absl::ZeroDuration()});
     ASSERT_TRUE(grpc.ok()) << grpc.status();
     grpc_ = *std::move(grpc);
   }

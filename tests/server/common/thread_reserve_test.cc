@@ -1,0 +1,74 @@
+#include "server/common/thread_reserve.h"
+
+#include <dirent.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace cloudlink {
+namespace {
+
+// This process's threads named "thread-reserve".
+int ReserveThreads() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(
+        absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
+    std::string name;
+    std::getline(comm, name);
+    if (name == "thread-reserve") ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+TEST(ThreadReserveTest, HoldsParkedThreadsAndReleaseGivesTheirSlotsBack) {
+  const int before = ProcessThreadCount();
+  ASSERT_GT(before, 0);
+  absl::StatusOr<std::unique_ptr<ThreadReserve>> reserve =
+      ThreadReserve::Hold(3);
+  ASSERT_TRUE(reserve.ok()) << reserve.status();
+  EXPECT_EQ((*reserve)->size(), 3);
+  EXPECT_EQ(ProcessThreadCount(), before + 3);
+  EXPECT_EQ(ReserveThreads(), 3);
+
+  // Release returns once the kernel counts them no more.
+  EXPECT_TRUE((*reserve)->Release());
+  EXPECT_EQ(ProcessThreadCount(), before);
+  EXPECT_EQ(ReserveThreads(), 0);
+  EXPECT_TRUE((*reserve)->Release());  // idempotent
+}
+
+TEST(ThreadReserveTest, DestroyingAReserveReleasesIt) {
+  const int before = ProcessThreadCount();
+  {
+    absl::StatusOr<std::unique_ptr<ThreadReserve>> reserve =
+        ThreadReserve::Hold(2);
+    ASSERT_TRUE(reserve.ok()) << reserve.status();
+    EXPECT_EQ(ReserveThreads(), 2);
+  }
+  EXPECT_EQ(ReserveThreads(), 0);
+  // The joined threads leave the count within a moment of the join.
+  for (int i = 0; i < 1000 && ProcessThreadCount() != before; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(ProcessThreadCount(), before);
+}
+
+TEST(ThreadReserveTest, AnEmptyReserveHoldsNothing) {
+  absl::StatusOr<std::unique_ptr<ThreadReserve>> reserve =
+      ThreadReserve::Hold(0);
+  ASSERT_TRUE(reserve.ok());
+  EXPECT_EQ((*reserve)->size(), 0);
+  EXPECT_TRUE((*reserve)->Release());
+}
+
+}  // namespace
+}  // namespace cloudlink
