@@ -66,6 +66,10 @@ absl::Status OnDemandServer::Adopt(int fd) {
     server_ = build_();
     if (server_ == nullptr) {
       close(fd);
+      // Slots for the next attempt, when the system still has them.
+      absl::StatusOr<std::unique_ptr<ThreadReserve>> again =
+          options_.hold_threads(options_.reserve_threads);
+      if (again.ok()) reserve_ = *std::move(again);
       return CannotStart();
     }
     ++builds_;

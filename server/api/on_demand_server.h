@@ -72,7 +72,9 @@ class OnDemandServer final : public ConnectionSink {
   static absl::StatusOr<std::unique_ptr<OnDemandServer>> Start(
       Builder build, OpenConnections open_connections, OnDemandOptions options);
 
-  // Hands `fd` to the server, building one first when it is stopped.
+  // Hands `fd` to the server, building one first when it is stopped (the
+  // reserve given back first). A build that fails closes `fd` and holds
+  // the reserve again for the next connection.
   absl::Status Adopt(int fd) override;
 
   // Stops the server for good: calls in progress get `grace`, then are

@@ -243,6 +243,8 @@ TEST_F(OnDemandServerTest, AConnectionNoServerCanBeBuiltForIsClosed) {
   char byte;
   EXPECT_EQ(read(fd, &byte, 1), 0) << "the adopted end is still open";
   close(fd);
+  // The reserve is held again for the next attempt.
+  EXPECT_EQ(ReserveThreads(), kReserve);
   // The next connection that can be served is.
   fail_builds_ = false;
   const int next = Connect(&adopted);
