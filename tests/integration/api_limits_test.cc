@@ -718,18 +718,40 @@ TEST_F(ApiLimitsTest, UnderATaskLimitRootIsServedAndSigtermStopsTheDaemon) {
   CloseAll(&watches);
 }
 
+// A daemon that stops gRPC after 1 s without an API connection (and logs
+// it at debug level), alone in a pids cgroup.
+class IdleStopUnderATaskLimitTest : public ApiLimitsTest {
+ protected:
+  void SetUp() override {
+    ApiLimitsTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    const std::string dir = PidsCgroup::MakeDir();
+    if (dir.empty()) GTEST_SKIP() << "cannot make a pids cgroup here";
+    cgroup_ = std::make_unique<PidsCgroup>(dir);
+    daemon_ = StartLimitedDaemon({"--api-idle-stop=1s", "--log-level=debug"});
+    ASSERT_NE(daemon_, nullptr);
+    ASSERT_TRUE(cgroup_->Add(daemon_->process()->pid()));
+  }
+  void TearDown() override {
+    if (cgroup_ != nullptr) cgroup_->SetMax(100000);  // lets the stop run
+    // Out of the cgroup before it is removed (with the fixture).
+    if (daemon_ != nullptr && daemon_->process()->Running()) {
+      (void)daemon_->Stop(absl::Seconds(15));
+    }
+    ApiLimitsTest::TearDown();
+  }
+
+  std::unique_ptr<PidsCgroup> cgroup_;
+  CloudlinkdProcess* daemon_ = nullptr;
+};
+
 // gRPC is stopped while no API connection is open, and building it again
 // needs threads: gRPC 1.51 aborts the process when it cannot start its
 // first synchronous-server thread. The stop holds threads for the next
 // start, so a call under an exhausted task limit is served, not a crash.
-TEST_F(ApiLimitsTest, AfterAnIdleStopACallUnderAnExhaustedTaskLimitIsServed) {
-  const std::string dir = PidsCgroup::MakeDir();
-  if (dir.empty()) GTEST_SKIP() << "cannot make a pids cgroup here";
-  PidsCgroup cgroup(dir);
-  CloudlinkdProcess* daemon =
-      StartLimitedDaemon({"--api-idle-stop=1s", "--log-level=debug"});
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_TRUE(cgroup.Add(daemon->process()->pid()));
+TEST_F(IdleStopUnderATaskLimitTest, ACallUnderAnExhaustedLimitIsServed) {
+  CloudlinkdProcess* daemon = daemon_;
+  PidsCgroup& cgroup = *cgroup_;
   ASSERT_TRUE(testing::WaitFor(
       [&] { return absl::StrContains(daemon->Stderr(), "API: gRPC stopped"); },
       absl::Seconds(20)))
@@ -754,14 +776,9 @@ TEST_F(ApiLimitsTest, AfterAnIdleStopACallUnderAnExhaustedTaskLimitIsServed) {
 
 // Without the threads to be sure of starting again, gRPC is not stopped: it
 // keeps serving, and says why once.
-TEST_F(ApiLimitsTest, UnderATaskLimitGrpcIsNotStoppedWithoutThreadsToRestart) {
-  const std::string dir = PidsCgroup::MakeDir();
-  if (dir.empty()) GTEST_SKIP() << "cannot make a pids cgroup here";
-  PidsCgroup cgroup(dir);
-  CloudlinkdProcess* daemon =
-      StartLimitedDaemon({"--api-idle-stop=1s", "--log-level=debug"});
-  ASSERT_NE(daemon, nullptr);
-  ASSERT_TRUE(cgroup.Add(daemon->process()->pid()));
+TEST_F(IdleStopUnderATaskLimitTest, GrpcIsNotStoppedWithoutThreadsToRestart) {
+  CloudlinkdProcess* daemon = daemon_;
+  PidsCgroup& cgroup = *cgroup_;
   const int tasks = cgroup.Current();
   ASSERT_GT(tasks, 0);
   // Room for a thread or two, not for the 16 a stop holds.

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -35,6 +36,27 @@ int64_t ThreadSwitches(pid_t pid, const std::string& name) {
   }
   closedir(dir);
   return found;
+}
+
+int ThreadsNamed(pid_t pid, std::initializer_list<absl::string_view> prefixes) {
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(absl::StrCat(tasks, "/", entry->d_name, "/comm"));
+    std::string name;
+    if (!std::getline(comm, name)) continue;
+    for (absl::string_view prefix : prefixes) {
+      if (absl::StartsWith(name, prefix)) {
+        ++count;
+        break;
+      }
+    }
+  }
+  closedir(dir);
+  return count;
 }
 
 }  // namespace cloudlink::testing

@@ -6,12 +6,19 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace cloudlink::testing {
 
 // Voluntary plus involuntary context switches so far of the threads of
 // `pid` named `name` (summed), or -1 when it has no such thread.
 int64_t ThreadSwitches(pid_t pid, const std::string& name);
+
+// How many threads of `pid` have a name (as /proc cuts it, 15 characters)
+// starting with one of `prefixes`; -1 when `pid` cannot be read.
+int ThreadsNamed(pid_t pid, std::initializer_list<absl::string_view> prefixes);
 
 }  // namespace cloudlink::testing

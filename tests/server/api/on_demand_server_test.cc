@@ -1,14 +1,11 @@
 #include "server/api/on_demand_server.h"
 
-#include <dirent.h>
 #include <grpcpp/create_channel_posix.h>
 #include <grpcpp/server_builder.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
-#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -19,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/common/error.h"
 #include "server/common/thread_reserve.h"
+#include "tests/testing/thread_switches.h"
 
 namespace cloudlink::api {
 namespace {
@@ -34,33 +32,17 @@ class PeerNameService final : public cloudlink::v1::CloudLink::Service {
   }
 };
 
-// This process's threads whose name starts with one of `prefixes`.
-int ThreadsNamed(std::initializer_list<const char*> prefixes) {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  while (dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(
-        absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
-    std::string name;
-    std::getline(comm, name);
-    for (const char* prefix : prefixes) {
-      if (absl::StartsWith(name, prefix)) ++count;
-    }
-  }
-  closedir(dir);
-  return count;
-}
-
 // The threads gRPC started: iomgr's and the EventEngine's timer threads, the
 // callback queue's, the executors (names as /proc cuts them).
 int GrpcThreads() {
-  return ThreadsNamed({"grpc", "nexting_thread", "timer_manager",
-                       "event_engine", "default-executo", "resolver-execut"});
+  return testing::ThreadsNamed(
+      getpid(), {"grpc", "nexting_thread", "timer_manager", "event_engine",
+                 "default-executo", "resolver-execut"});
 }
 
-int ReserveThreads() { return ThreadsNamed({"thread-reserve"}); }
+int ReserveThreads() {
+  return testing::ThreadsNamed(getpid(), {"thread-reserve"});
+}
 
 // Waits (bounded) until `cond` holds; returns it as last evaluated.
 template <typename Cond>
@@ -112,6 +94,19 @@ class OnDemandServerTest : public ::testing::Test {
     return pair[1];
   }
 
+  // A new connection, adopted and counted open, and one call over it: the
+  // peer name it answered.
+  absl::StatusOr<std::string> ConnectAndCall() {
+    absl::Status adopted;
+    const int fd = Connect(&adopted);
+    if (!adopted.ok()) {
+      close(fd);
+      return adopted;
+    }
+    open_ = 1;
+    return CallOver(fd);
+  }
+
   // GetState over the client end `fd` (taken); the peer name it answered.
   absl::StatusOr<std::string> CallOver(int fd) {
     std::shared_ptr<grpc::Channel> channel =
@@ -140,11 +135,7 @@ TEST_F(OnDemandServerTest, StopsOnceNoConnectionIsOpenAndItsThreadsEnd) {
   Start(absl::Milliseconds(200));
   EXPECT_TRUE(server_->running());
   EXPECT_EQ(server_->builds(), 1);
-  absl::Status adopted;
-  const int fd = Connect(&adopted);
-  ASSERT_TRUE(adopted.ok()) << adopted;
-  open_ = 1;
-  absl::StatusOr<std::string> peer = CallOver(fd);  // the channel ends here
+  absl::StatusOr<std::string> peer = ConnectAndCall();  // its channel ends
   ASSERT_TRUE(peer.ok()) << peer.status();
   EXPECT_TRUE(absl::StartsWith(*peer, "fd:")) << *peer;
   EXPECT_TRUE(server_->running());
@@ -178,11 +169,7 @@ TEST_F(OnDemandServerTest, WithoutThreadsToStartAgainItKeepsRunning) {
   ASSERT_TRUE(WaitFor([&] { return holds_ >= 2; }));
   EXPECT_TRUE(server_->running());
   EXPECT_EQ(server_->builds(), 1);
-  absl::Status adopted;
-  const int fd = Connect(&adopted);
-  ASSERT_TRUE(adopted.ok()) << adopted;
-  open_ = 1;
-  EXPECT_TRUE(CallOver(fd).ok());
+  EXPECT_TRUE(ConnectAndCall().ok());
   EXPECT_EQ(server_->builds(), 1);
   // Once threads can be held again, it stops.
   open_ = 0;
@@ -209,14 +196,9 @@ TEST_F(OnDemandServerTest, AConnectionAfterAStopIsServedByANewServer) {
   Start(absl::Milliseconds(100));
   ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
 
-  absl::Status adopted;
-  const int fd = Connect(&adopted);
-  ASSERT_TRUE(adopted.ok()) << adopted;
-  EXPECT_TRUE(server_->running());
-  EXPECT_EQ(server_->builds(), 2);
-  open_ = 1;
-  absl::StatusOr<std::string> peer = CallOver(fd);
+  absl::StatusOr<std::string> peer = ConnectAndCall();
   ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_EQ(server_->builds(), 2);
   // And it stops again after that connection.
   open_ = 0;
   EXPECT_TRUE(WaitFor([&] { return !server_->running(); }));
@@ -247,10 +229,7 @@ TEST_F(OnDemandServerTest, AConnectionNoServerCanBeBuiltForIsClosed) {
   EXPECT_EQ(ReserveThreads(), kReserve);
   // The next connection that can be served is.
   fail_builds_ = false;
-  const int next = Connect(&adopted);
-  ASSERT_TRUE(adopted.ok()) << adopted;
-  open_ = 1;
-  EXPECT_TRUE(CallOver(next).ok());
+  EXPECT_TRUE(ConnectAndCall().ok());
 }
 
 TEST_F(OnDemandServerTest, AfterShutdownAConnectionIsRefusedAndClosed) {

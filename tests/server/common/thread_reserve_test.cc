@@ -1,38 +1,25 @@
 #include "server/common/thread_reserve.h"
 
-#include <dirent.h>
+#include <unistd.h>
 
-#include <fstream>
-#include <string>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/thread_switches.h"
 
 namespace cloudlink {
 namespace {
 
-// This process's threads named "thread-reserve".
 int ReserveThreads() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  while (dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(
-        absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
-    std::string name;
-    std::getline(comm, name);
-    if (name == "thread-reserve") ++count;
-  }
-  closedir(dir);
-  return count;
+  return testing::ThreadsNamed(getpid(), {"thread-reserve"});
 }
 
 // A first thread, so that threads a runtime starts lazily with the first
 // one (TSan's) are there before a test counts.
-void StartAndJoinAThread() { std::thread([] {}).join(); }
+void StartAndJoinAThread() {
+  std::thread([] {}).join();
+}
 
 TEST(ThreadReserveTest, HoldsParkedThreadsAndReleaseGivesTheirSlotsBack) {
   StartAndJoinAThread();
