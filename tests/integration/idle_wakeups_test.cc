@@ -133,8 +133,20 @@ TEST(IdleWakeupsTest, WithNoConnectionGrpcStopsAndNoThreadWakes) {
   EXPECT_LE(all.switches, 1) << all.threads << " threads woke " << all.switches
                              << " times in " << absl::FormatDuration(window);
 
-  // The next connection is served: gRPC starts again.
+  // The next connections are served by gRPC started again: a unary call,
+  // and the two streams served with the callback API, whose methods are
+  // registered again on the new server. An empty topic is answered by the
+  // Publish stream's own ack (TOPIC_UNKNOWN); watch-state prints the
+  // current state, then streams until its --timeout.
   ASSERT_TRUE((*daemon)->State().ok());
+  CtlInput line;
+  line.stdin_text = "{\"id\":1,\"topic\":\"\",\"payload\":\"aGk=\"}\n";
+  const testing::RunResult publish = (*daemon)->Ctl({"publish"}, line);
+  EXPECT_EQ(publish.exit_code, 5) << publish.err;
+  EXPECT_TRUE(absl::StrContains(publish.err, "TOPIC_UNKNOWN")) << publish.err;
+  const testing::RunResult watch =
+      (*daemon)->Ctl({"--json", "--timeout", "2", "watch-state"});
+  EXPECT_TRUE(absl::StrContains(watch.out, "\"machine_guid\"")) << watch.err;
   ASSERT_TRUE((*daemon)->Stop().ok());
 }
 
