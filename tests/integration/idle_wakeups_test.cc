@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/integration/fixtures/cloudlinkd_process.h"
+#include "tests/testing/thread_switches.h"
 
 namespace cloudlink::integration {
 namespace {
@@ -91,20 +92,6 @@ Wakeups WakeupsOf(const std::map<std::string, ThreadSample>& before,
   return w;
 }
 
-// gRPC's threads of `threads`, by the names gRPC 1.51 gives them (cut to
-// 15 characters by /proc).
-int GrpcThreads(const std::map<std::string, ThreadSample>& threads) {
-  int count = 0;
-  for (const auto& [tid, sample] : threads) {
-    for (const char* grpc :
-         {"grpc", "nexting_thread", "timer_manager", "event_engine",
-          "default-executo", "resolver-execut"}) {
-      if (absl::StartsWith(sample.name, grpc)) ++count;
-    }
-  }
-  return count;
-}
-
 TEST(IdleWakeupsTest, WithNoConnectionGrpcStopsAndNoThreadWakes) {
   CloudlinkdOptions options;
   options.extra_args = {"--api-idle-stop=1s"};
@@ -113,14 +100,14 @@ TEST(IdleWakeupsTest, WithNoConnectionGrpcStopsAndNoThreadWakes) {
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   ASSERT_TRUE((*daemon)->State().ok());
   const pid_t pid = (*daemon)->process()->pid();
-  ASSERT_GE(GrpcThreads(SampleThreads(pid)), 1) << "no gRPC thread found";
+  ASSERT_GE(testing::GrpcThreads(pid), 1) << "no gRPC thread found";
 
   // gRPC stops between 1 and 1.5 s after the call's connection closed.
   const absl::Time limit = absl::Now() + absl::Seconds(20);
-  while (GrpcThreads(SampleThreads(pid)) > 0 && absl::Now() < limit) {
+  while (testing::GrpcThreads(pid) > 0 && absl::Now() < limit) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  ASSERT_EQ(GrpcThreads(SampleThreads(pid)), 0)
+  ASSERT_EQ(testing::GrpcThreads(pid), 0)
       << "gRPC's threads still run 20 s after the last connection";
 
   const absl::Duration window = absl::Seconds(5);

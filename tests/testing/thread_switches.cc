@@ -59,4 +59,10 @@ int ThreadsNamed(pid_t pid, std::initializer_list<absl::string_view> prefixes) {
   return count;
 }
 
+int GrpcThreads(pid_t pid) {
+  return ThreadsNamed(
+      pid, {"grpc", "nexting_thread", "timer_manager", "event_engine",
+            "default-executo", "resolver-execut"});
+}
+
 }  // namespace cloudlink::testing

@@ -21,4 +21,9 @@ int64_t ThreadSwitches(pid_t pid, const std::string& name);
 // starting with one of `prefixes`; -1 when `pid` cannot be read.
 int ThreadsNamed(pid_t pid, std::initializer_list<absl::string_view> prefixes);
 
+// How many threads of `pid` gRPC 1.51 started (its timer threads, the
+// callback queue's, the executors, the synchronous server's pollers), by
+// the names it gives them; -1 when `pid` cannot be read.
+int GrpcThreads(pid_t pid);
+
 }  // namespace cloudlink::testing

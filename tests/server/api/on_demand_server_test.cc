@@ -32,14 +32,6 @@ class PeerNameService final : public cloudlink::v1::CloudLink::Service {
   }
 };
 
-// The threads gRPC started: iomgr's and the EventEngine's timer threads, the
-// callback queue's, the executors (names as /proc cuts them).
-int GrpcThreads() {
-  return testing::ThreadsNamed(
-      getpid(), {"grpc", "nexting_thread", "timer_manager", "event_engine",
-                 "default-executo", "resolver-execut"});
-}
-
 int ReserveThreads() {
   return testing::ThreadsNamed(getpid(), {"thread-reserve"});
 }
@@ -143,8 +135,8 @@ TEST_F(OnDemandServerTest, StopsOnceNoConnectionIsOpenAndItsThreadsEnd) {
   open_ = 0;
   ASSERT_TRUE(WaitFor([&] { return !server_->running(); }));
   // The server held the last reference to gRPC: every gRPC thread ends.
-  EXPECT_TRUE(WaitFor([] { return GrpcThreads() == 0; }))
-      << GrpcThreads() << " gRPC threads left";
+  EXPECT_TRUE(WaitFor([] { return testing::GrpcThreads(getpid()) == 0; }))
+      << testing::GrpcThreads(getpid()) << " gRPC threads left";
 }
 
 TEST_F(OnDemandServerTest, AStopHoldsThreadsThatTheNextServerGets) {
